@@ -1,0 +1,51 @@
+"""PIXIE on the bundled data (a gutenberg8 slice + features of the 1000 ImageNet sample photos).
+
+Paper settings (section 4.1): K = 100, 500 tanh hidden units, window 10, 64 negatives, Adam 1e-3.
+Override any key on the command line: --config.sampler.negatives=16
+"""
+import ml_collections
+
+
+def get_config() -> ml_collections.ConfigDict:
+    c = ml_collections.ConfigDict()
+    c.corpus = "bundled"          # a file, a folder, 'text8' (downloaded once) or 'bundled'
+    c.features = "bundled"        # word-level feature file (npz or word2vec text); '' for none
+    c.exclude_visual_words = ()   # words whose features are ignored (visual propagation experiments)
+    c.cache_dir = ""              # where 'text8' is downloaded ($PIXIE_JAX_CACHE or ~/.cache/pixie-jax)
+    c.min_count = 5
+    c.max_vocab = 50_000
+    c.subsample = 1e-3            # word2vec's threshold t; 0 keeps every token
+    c.noise_power = 0.75
+
+    c.model = ml_collections.ConfigDict()
+    c.model.dim = 100             # K
+    c.model.hidden = 500
+    c.model.features = 1280       # D (EfficientNet-Lite0 pooled features)
+    c.model.fusion = "additive"   # eq. (5); or 'gated'
+
+    c.sampler = ml_collections.ConfigDict()
+    c.sampler.window = 10                # L
+    c.sampler.contexts_per_centre = 8    # C contexts drawn per centre token
+    c.sampler.negatives = 64             # N
+    c.sampler.negative_group = 1         # G pairs share negatives; 1 = the paper
+    c.sampler.text_centres = 2048        # centres without features per step
+    c.sampler.visual_centres = 256       # centres with features per step
+    c.sampler.visual_words = 64          # words drawn for the VAE term per step
+    c.sampler.samples = 1                # J
+
+    c.visual_weight_mode = "per_word"    # lambda = weight * |V_x| / P ('per_word', eq. 7) or weight ('fixed')
+    c.visual_weight = 1.0
+
+    c.optimizer = ml_collections.ConfigDict()
+    c.optimizer.name = "adam"
+    c.optimizer.learning_rate = 1e-3
+
+    c.epochs = 1.0
+    c.steps_per_call = 20
+    c.checkpoint_every = 200      # steps; also at the end
+    c.keep_checkpoints = 3
+    c.seed = 0
+    c.progress = True
+    c.embedding = "t"             # written as embeddings.txt (word2vec text): e, s or t
+    c.benchmarks = "bundled"      # similarity table at the end; '' to skip
+    return c

@@ -1,0 +1,163 @@
+"""Reading corpora: plain, compressed, folders, text8; and text8-style normalisation.
+
+A corpus is a sequence of tokens. Every reader here returns the corpus as one
+``str`` of space-separated tokens in text8 form (lower-case a-z words, single
+spaces), the form that :func:`pixie_jax.vocab.encode` turns into an id array.
+"""
+from __future__ import annotations
+
+import bz2
+import functools
+import gzip
+import lzma
+import os
+import re
+import unicodedata
+import zipfile
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from pixie_jax import download
+
+TEXT8_URL = "http://mattmahoney.net/dc/text8.zip"
+# The size every published copy of text8.zip has (TensorFlow's word2vec tutorial checks it too).
+TEXT8_ZIP_BYTES = 31_344_016
+TEXT8_BYTES = 100_000_000
+
+_DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_DIGIT_TABLE = {ord(str(d)): f" {name} " for d, name in enumerate(_DIGITS)}
+_NON_LETTERS = re.compile(r"[^a-z]+")
+_PG_START = re.compile(r"^\*\*\* ?START OF (THE|THIS) PROJECT GUTENBERG.*$", re.MULTILINE | re.IGNORECASE)
+_PG_END = re.compile(r"^\*\*\* ?END OF (THE|THIS) PROJECT GUTENBERG.*$", re.MULTILINE | re.IGNORECASE)
+
+
+class CorpusError(ValueError):
+    """A corpus that cannot be read; the message names the file."""
+
+
+def normalise(raw: str) -> str:
+    """Turn raw text into text8 form.
+
+    lower case; NFKD with combining marks dropped (``é -> e``); each digit spelled
+    out (``7 -> " seven "``); every run of characters outside a-z becomes one space;
+    no leading or trailing space. This is how gutenberg8 was made from its books.
+    """
+    text = unicodedata.normalize("NFKD", raw.lower())
+    if not text.isascii():
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.translate(_DIGIT_TABLE)
+    return _NON_LETTERS.sub(" ", text).strip()
+
+
+def strip_gutenberg_boilerplate(raw: str) -> str:
+    """Keep the text between Project Gutenberg's ``*** START OF`` and ``*** END OF`` lines.
+
+    Text without those markers is returned unchanged.
+    """
+    start, end = _PG_START.search(raw), _PG_END.search(raw)
+    if start is None or end is None or end.start() < start.end():
+        return raw
+    return raw[start.end():end.start()]
+
+
+def _open_text(path: Path):
+    suffix = path.suffix.lower()
+    opener = {".gz": gzip.open, ".xz": lzma.open, ".lzma": lzma.open, ".bz2": bz2.open}.get(suffix, open)
+    return opener(path, "rb")
+
+
+def read_file(path: str | os.PathLike, errors: str = "strict") -> str:
+    """Decode one file (plain, .gz, .xz, .bz2, or a .zip of text files) as UTF-8.
+
+    ``errors='strict'`` raises :class:`CorpusError` naming the file and byte offset of
+    undecodable bytes; ``'replace'`` substitutes U+FFFD (later normalised away).
+    """
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".zip":
+            with zipfile.ZipFile(path) as zf:
+                data = b" ".join(zf.read(name) for name in sorted(zf.namelist()) if not name.endswith("/"))
+        else:
+            with _open_text(path) as f:
+                data = f.read()
+    except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile) as err:
+        raise CorpusError(f"{path}: cannot read ({err})") from err
+    try:
+        return data.decode("utf-8", errors=errors)
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise CorpusError(
+            f"{path}: line {line} (byte {err.start}) is not valid UTF-8 ({err.reason}); "
+            "re-encode the file or read it with errors='replace'") from err
+
+
+def iter_files(path: Path) -> Iterator[Path]:
+    """The files of a folder, recursively and in sorted order, skipping hidden ones."""
+    for root, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield Path(root) / name
+
+
+def load_corpus(source: str | os.PathLike, *, normalise_text: bool = True, errors: str = "strict",
+                cache_dir: str | os.PathLike | None = None) -> str:
+    """The corpus named by ``source`` as one text8-form string.
+
+    ``source`` is ``"text8"`` (downloaded once into the cache, see :func:`text8_path`),
+    ``"bundled"`` (the sample shipped with the package), a file, or a folder of files.
+    Already-normalised text (text8, gutenberg8) passes through :func:`normalise`
+    unchanged, so normalising is safe; turn it off only to keep exotic tokens.
+    """
+    if str(source) == "text8":
+        return _check_nonempty(read_file(text8_path(cache_dir)), "text8")
+    if str(source) == "bundled":
+        from pixie_jax import resources
+        source = resources.corpus_path()
+    path = Path(source)
+    if not path.exists():
+        raise CorpusError(f"{path}: no such file or folder (give a text file, a folder, 'text8' or 'bundled')")
+    files: Iterable[Path] = iter_files(path) if path.is_dir() else [path]
+    parts = []
+    for file in files:
+        text = read_file(file, errors=errors)
+        parts.append(normalise(text) if normalise_text else " ".join(text.split()))
+    corpus = " ".join(p for p in parts if p)
+    return _check_nonempty(corpus, str(path))
+
+
+def _check_nonempty(corpus: str, name: str) -> str:
+    if not corpus.strip():
+        raise CorpusError(f"{name}: the corpus is empty (no word made of letters a-z)")
+    return corpus
+
+
+def text8_path(cache_dir: str | os.PathLike | None = None, url: str = TEXT8_URL,
+               expected_bytes: int | None = TEXT8_ZIP_BYTES, member_bytes: int = TEXT8_BYTES,
+               progress: bool = True) -> Path:
+    """Path of text8.zip in the cache, downloading it the first time.
+
+    The download goes to a temporary file that is checked (size, zip integrity with
+    each member's CRC, one member ``text8`` of 10^8 bytes) before it is renamed into
+    place, so an interrupted or corrupt download leaves nothing behind. Its sha256 is
+    written beside it and checked on every later use.
+    """
+    cache = download.cache_dir(cache_dir)
+    return download.fetch(url, cache / "text8.zip", expected_bytes=expected_bytes,
+                          validate=functools.partial(_validate_text8_zip, member_bytes=member_bytes),
+                          progress=progress)
+
+
+def _validate_text8_zip(path: Path, member_bytes: int) -> None:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            bad = zf.testzip()
+            names = zf.namelist()
+            sizes = [zf.getinfo(n).file_size for n in names]
+    except zipfile.BadZipFile as err:
+        raise download.DownloadError(f"not a zip file ({err})") from err
+    if bad is not None:
+        raise download.DownloadError(f"member {bad!r} fails its CRC check")
+    if names != ["text8"] or sizes != [member_bytes]:
+        raise download.DownloadError(
+            f"expected one member 'text8' of {member_bytes} bytes, found {list(zip(names, sizes))}")

@@ -1,0 +1,1 @@
+"""Evaluation: word similarity, neighbours, propagation, retrieval."""

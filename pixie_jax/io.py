@@ -1,0 +1,55 @@
+"""Embedding files: ``embeddings.npz`` (every kind of vector) and word2vec text format."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from pixie_jax.files import atomic_write, save_npz
+
+KINDS_DOC = {
+    "e": "word embeddings e_w (text)",
+    "v": "context embeddings v_c",
+    "mu": "encoder means mu_phi(x_w), zero for words without features",
+    "s": "PIXIE+: e_w + m_w mu_phi(x_w) (eq. 10)",
+    "t": "PIXIE-concat: [e_w, m_w mu_phi(x_w)] (eq. 11)",
+    "x": "raw visual features, zero for words without them",
+}
+
+
+class EmbeddingFileError(ValueError):
+    pass
+
+
+def save_embeddings(path: str | os.PathLike, words, mask, **kinds) -> None:
+    """npz with ``words`` [V], ``mask`` [V] (1 for words with features) and one array per kind."""
+    save_npz(path, words=np.asarray(words), mask=np.asarray(mask, np.float32),
+             **{k: np.asarray(v, np.float32) for k, v in kinds.items()})
+
+
+def load_embeddings(path: str | os.PathLike) -> dict:
+    """The arrays of an embeddings.npz, or of a word2vec text file (as kind ``e``, mask all 0)."""
+    path = Path(path)
+    if not path.exists():
+        raise EmbeddingFileError(f"{path}: no such embeddings file")
+    if path.suffix == ".npz":
+        with np.load(path, allow_pickle=False) as z:
+            if "words" not in z.files:
+                raise EmbeddingFileError(f"{path}: no 'words' array (has {sorted(z.files)})")
+            out = {k: z[k] for k in z.files}
+        out["words"] = [str(w) for w in out["words"]]
+        out.setdefault("mask", np.zeros(len(out["words"]), np.float32))
+        return out
+    from pixie_jax.visual.features import load_word_features
+    wf = load_word_features(path)
+    return {"words": list(wf.words), "e": wf.features, "mask": np.zeros(len(wf.words), np.float32)}
+
+
+def save_word2vec_text(path: str | os.PathLike, words, vectors) -> None:
+    """word2vec's text format: a ``count dim`` header, then ``word v1 ... vd`` per line."""
+    vectors = np.asarray(vectors, np.float32)
+    with atomic_write(path, "w") as f:
+        f.write(f"{len(words)} {vectors.shape[1]}\n")
+        for word, row in zip(words, vectors):
+            f.write(word + " " + " ".join(f"{x:.6g}" for x in row) + "\n")

@@ -1,0 +1,21 @@
+"""Paths of the small real data shipped inside the package (see pixie_jax/data/NOTICE.md)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data"
+
+
+def corpus_path() -> Path:
+    """A slice of gutenberg8 (normalised Project Gutenberg text), xz-compressed."""
+    return DATA / "corpus" / "gutenberg8_sample.xz"
+
+
+def features_path() -> Path:
+    """Word-level EfficientNet-Lite0 features of the 1000 ImageNet sample photos, through WordNet."""
+    return DATA / "visual" / "imagenet_sample_words.npz"
+
+
+def benchmarks_dir() -> Path:
+    """Word-similarity benchmarks (word1<TAB>word2<TAB>score), each with its SOURCE."""
+    return DATA / "benchmarks"

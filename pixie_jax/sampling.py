@@ -1,0 +1,142 @@
+"""Pure, jittable sampling of training batches from explicit keys. Nothing here leaves the device.
+
+The pair distribution is word2vec's: after subsampling, a centre token t is drawn
+uniformly, a distance d in 1..L with probability (L - d + 1) / (L (L + 1) / 2) (the
+reduced window: P(b >= d) for b ~ U{1..L}), and a side +-1; the pair is (w_t, w_{t+-d}),
+dropped when t+-d falls outside the corpus. Each centre gets C such contexts drawn
+independently, and each pair N negatives from the noise table (shared by groups of G pairs
+when G > 1).
+
+Centres are drawn from two strata: tokens whose word has visual features and the rest, so
+that the encoder runs on a fixed number of visual centres per step. Each stratum's terms
+are weighted by (stratum size / tokens) / (centres drawn x C), which keeps the estimate
+unbiased for the per-pair average.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+
+class EpochData(NamedTuple):
+    """One subsampled pass over the corpus, padded to the corpus length."""
+
+    kept: jax.Array       # int32 [T]: ids of kept tokens, in order (padding after n_kept)
+    n_kept: jax.Array     # int32 []
+    vis_pos: jax.Array    # int32 [T]: positions in ``kept`` of tokens with features
+    n_vis: jax.Array
+    txt_pos: jax.Array    # int32 [T]: positions of the others
+    n_txt: jax.Array
+
+
+class Tables(NamedTuple):
+    """Per-word arrays the sampler reads (all on the device)."""
+
+    keep_prob: jax.Array   # float32 [V]
+    noise_prob: jax.Array  # float32 [V]  alias table: acceptance probabilities
+    noise_alias: jax.Array  # int32 [V]
+    vis_index: jax.Array   # int32 [V]: row of the word in the feature table, -1 if none
+    n_visual: int          # rows of the feature table (static)
+
+
+@dataclasses.dataclass(frozen=True)
+class SamplerConfig:
+    window: int = 10             # L
+    contexts_per_centre: int = 8  # C
+    negatives: int = 64          # N
+    negative_group: int = 1      # G: pairs sharing one set of negatives (1 = the paper)
+    text_centres: int = 2048     # centres drawn from words without features
+    visual_centres: int = 256    # centres drawn from words with features
+    visual_words: int = 64       # words drawn uniformly for the visual (VAE) term
+    samples: int = 1             # J
+    latent: int = 100            # K
+
+    def __post_init__(self):
+        g, c = self.negative_group, self.contexts_per_centre
+        if g != 1 and g % c:
+            raise ValueError(f"negative_group must be 1 or a multiple of contexts_per_centre ({c}), got {g}")
+        for name in ("text_centres", "visual_centres"):
+            if g > 1 and getattr(self, name) % (g // c):
+                raise ValueError(f"{name} ({getattr(self, name)}) must be a multiple of "
+                                 f"negative_group / contexts_per_centre ({g // c})")
+        if self.window < 1 or self.negatives < 0 or c < 1 or self.samples < 1 or self.text_centres < 1:
+            raise ValueError(f"window, contexts_per_centre, samples and text_centres must be >= 1 and "
+                             f"negatives >= 0: {self}")
+
+    @property
+    def pairs_per_step(self) -> int:
+        return (self.text_centres + self.visual_centres) * self.contexts_per_centre
+
+
+def subsample(key, ids, keep_prob, vis_index) -> EpochData:
+    """Keep token t with probability keep_prob[w_t] (word2vec's subsampling) and compact."""
+    n = ids.shape[0]
+    keep = jax.random.uniform(key, (n,)) < keep_prob[ids]
+    (kept_at,) = jnp.nonzero(keep, size=n, fill_value=0)
+    kept = ids[kept_at]
+    n_kept = keep.sum(dtype=jnp.int32)
+    in_range = jnp.arange(n) < n_kept
+    visual = (vis_index[kept] >= 0) & in_range
+    (vis_pos,) = jnp.nonzero(visual, size=n, fill_value=0)
+    (txt_pos,) = jnp.nonzero(~visual & in_range, size=n, fill_value=0)
+    return EpochData(kept, n_kept, vis_pos.astype(jnp.int32), visual.sum(dtype=jnp.int32),
+                     txt_pos.astype(jnp.int32), n_kept - visual.sum(dtype=jnp.int32))
+
+
+def window_offsets(key, shape, window: int):
+    """Signed offsets +-d, d in 1..L with P(d) = (L - d + 1) / (L (L + 1) / 2)."""
+    k_d, k_s = jax.random.split(key)
+    d = jnp.arange(1, window + 1)
+    dist = jax.random.categorical(k_d, jnp.log((window - d + 1).astype(jnp.float32)), shape=shape) + 1
+    sign = jnp.where(jax.random.bernoulli(k_s, 0.5, shape), 1, -1)
+    return (sign * dist).astype(jnp.int32)
+
+
+def alias_sample(key, prob, alias, shape):
+    """Draws from an alias table (see :class:`pixie_jax.vocab.AliasTable`)."""
+    k_i, k_u = jax.random.split(key)
+    i = jax.random.randint(k_i, shape, 0, prob.shape[0])
+    return jnp.where(jax.random.uniform(k_u, shape) < prob[i], i, alias[i]).astype(jnp.int32)
+
+
+def _stratum(key, epoch: EpochData, positions, count, tables: Tables, cfg: SamplerConfig, centres: int):
+    """Centres from one stratum with their contexts, validity masks and negatives."""
+    k_c, k_w, k_n = jax.random.split(key, 3)
+    i = jax.random.randint(k_c, (centres,), 0, jnp.maximum(count, 1))
+    pos = positions[i]
+    ctx_pos = pos[:, None] + window_offsets(k_w, (centres, cfg.contexts_per_centre), cfg.window)
+    valid = (ctx_pos >= 0) & (ctx_pos < epoch.n_kept) & (count > 0)
+    ctx = epoch.kept[jnp.clip(ctx_pos, 0, epoch.kept.shape[0] - 1)]
+    if cfg.negative_group == 1:
+        neg_shape = (centres, cfg.contexts_per_centre, cfg.negatives)
+    else:
+        neg_shape = (centres // (cfg.negative_group // cfg.contexts_per_centre), cfg.negatives)
+    neg = alias_sample(k_n, tables.noise_prob, tables.noise_alias, neg_shape)
+    weight = count.astype(jnp.float32) / epoch.n_kept / (centres * cfg.contexts_per_centre)
+    return {"words": epoch.kept[pos], "contexts": ctx, "valid": valid.astype(jnp.float32),
+            "negatives": neg, "weight": jnp.full((centres,), weight, jnp.float32)}
+
+
+def sample_batch(key, epoch: EpochData, tables: Tables, cfg: SamplerConfig, visual_weight) -> dict:
+    """One training batch: ``text`` and ``visual`` centre strata and the ``vae`` word draws.
+
+    Every array's leading axis can be split across devices. ``visual_weight`` is lambda in
+    J = J_text + lambda J_visual (see docs/objective.md).
+    """
+    k_t, k_v, k_ve, k_x, k_xe = jax.random.split(key, 5)
+    batch = {"text": _stratum(k_t, epoch, epoch.txt_pos, epoch.n_txt, tables, cfg, cfg.text_centres)}
+    if cfg.visual_centres:
+        vis = _stratum(k_v, epoch, epoch.vis_pos, epoch.n_vis, tables, cfg, cfg.visual_centres)
+        vis["rows"] = jnp.maximum(tables.vis_index[vis["words"]], 0)
+        vis["eps"] = jax.random.normal(k_ve, (cfg.visual_centres, cfg.samples, cfg.latent))
+        batch["visual"] = vis
+    if cfg.visual_words and tables.n_visual:
+        batch["vae"] = {
+            "rows": jax.random.randint(k_x, (cfg.visual_words,), 0, tables.n_visual),
+            "eps": jax.random.normal(k_xe, (cfg.visual_words, cfg.samples, cfg.latent)),
+            "weight": jnp.full((cfg.visual_words,), visual_weight / cfg.visual_words, jnp.float32),
+        }
+    return batch

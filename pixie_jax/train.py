@@ -1,0 +1,266 @@
+"""Training: a jitted, data-parallel chunk of steps, the host loop, checkpoints and outputs.
+
+Layout of one call of the chunk function (everything stays on the device):
+
+    for step in start .. start + S - 1 (lax.scan):
+        key   = fold_in(root, step)
+        batch = sample_batch(key, epoch data, tables)        # global batch, sharded on 'data'
+        grads = psum over devices of grad(batch_loss)(share)  # shard_map
+        params, opt_state = optax update
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax.sharding import AxisType, NamedSharding, PartitionSpec as P
+from tqdm.auto import tqdm
+
+from pixie_jax import checkpoints, corpus as corpus_lib, sampling, vocab as vocab_lib
+from pixie_jax.model import FUSIONS, Pixie
+from pixie_jax.objective import batch_loss
+from pixie_jax.visual import features as features_lib
+
+
+class TrainState(NamedTuple):
+    params: dict
+    opt_state: optax.OptState
+
+
+class TrainingError(RuntimeError):
+    """Training stopped (non-finite loss, bad data); the message says what was kept."""
+
+
+# ---------------------------------------------------------------- data
+@dataclasses.dataclass
+class TrainingData:
+    """Everything the step reads, prepared on the host from a config."""
+
+    vocab: vocab_lib.Vocab
+    ids: np.ndarray            # int32 [T]
+    keep_prob: np.ndarray      # float32 [V]
+    noise: vocab_lib.AliasTable
+    vis_index: np.ndarray      # int32 [V], -1 for words without features
+    features: np.ndarray       # float32 [V_x, D] scaled into [0, 1]
+    scaling: features_lib.MinMaxScaling | None
+    raw_features: np.ndarray   # float32 [V_x, D] as read
+
+    @property
+    def n_visual(self) -> int:
+        return int(self.features.shape[0])
+
+    def expected_kept(self) -> float:
+        return float(self.keep_prob[self.ids].sum()) if len(self.ids) else 0.0
+
+
+def prepare_data(config, log=print) -> TrainingData:
+    """Read the corpus and features named by ``config`` and build the vocabulary and tables."""
+    t0 = time.time()
+    text = corpus_lib.load_corpus(config.corpus, cache_dir=config.get("cache_dir") or None)
+    vocab = vocab_lib.build_vocab(text, config.min_count, config.max_vocab or None)
+    ids = vocab_lib.encode(text, vocab)
+    del text
+    log(f"corpus {config.corpus}: {len(ids):,} tokens in the vocabulary of {len(vocab):,} words "
+        f"({time.time() - t0:.1f} s)")
+    keep = vocab_lib.keep_probabilities(vocab.counts, config.subsample)
+    noise = vocab_lib.alias_table(vocab_lib.noise_distribution(vocab.counts, config.noise_power))
+    vis_index = np.full(len(vocab), -1, np.int32)
+    raw = np.zeros((0, config.model.features), np.float32)
+    scaling = None
+    if config.features:
+        wf = features_lib.load_word_features(config.features)
+        rows = vocab.lookup(wf.words)
+        exclude = set(config.get("exclude_visual_words") or ())
+        chosen = [i for i, r in enumerate(rows) if r >= 0 and wf.words[i] not in exclude]
+        raw = wf.features[chosen].astype(np.float32)
+        vis_index[rows[chosen]] = np.arange(len(chosen), dtype=np.int32)
+        if raw.shape[1] != config.model.features:
+            raise TrainingError(f"{config.features}: features are {raw.shape[1]}-d but config.model.features is "
+                                f"{config.model.features}; set --config.model.features={raw.shape[1]}")
+        log(f"visual features {config.features}: {len(chosen):,} of {len(vocab):,} vocabulary words "
+            f"({len(wf.words):,} words in the file, {len(exclude & set(wf.words))} excluded)")
+    if len(raw):
+        scaling = features_lib.MinMaxScaling.fit(raw)
+        scaled = scaling.apply(raw)
+    else:
+        scaled = raw
+    return TrainingData(vocab, ids, keep, noise, vis_index, scaled, scaling, raw)
+
+
+# ---------------------------------------------------------------- model pieces from a config
+def build_model(config, vocab_size: int) -> Pixie:
+    m = config.model
+    if m.fusion not in FUSIONS:
+        raise ValueError(f"unknown fusion {m.fusion!r}; choose one of {sorted(FUSIONS)}")
+    return Pixie(vocab_size, m.dim, m.features, m.hidden, FUSIONS[m.fusion])
+
+
+def build_sampler(config, n_visual: int) -> sampling.SamplerConfig:
+    s = config.sampler
+    return sampling.SamplerConfig(
+        window=s.window, contexts_per_centre=s.contexts_per_centre, negatives=s.negatives,
+        negative_group=s.negative_group, text_centres=s.text_centres,
+        visual_centres=s.visual_centres if n_visual else 0,
+        visual_words=s.visual_words if n_visual else 0, samples=s.samples, latent=config.model.dim)
+
+
+_OPTIMIZERS = {"adam": optax.adam, "adamw": optax.adamw, "sgd": optax.sgd, "adagrad": optax.adagrad,
+               "rmsprop": optax.rmsprop, "lamb": optax.lamb}
+
+
+def build_optimizer(config) -> optax.GradientTransformation:
+    o = config.optimizer
+    if o.name not in _OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {o.name!r}; choose one of {sorted(_OPTIMIZERS)}")
+    return _OPTIMIZERS[o.name](o.learning_rate)
+
+
+def visual_weight(config, data: TrainingData, sampler_cfg: sampling.SamplerConfig) -> float:
+    """lambda of docs/objective.md: ``per_word`` gives |V_x| / P (eq. (7) summed over words), times the factor."""
+    if config.visual_weight_mode == "per_word":
+        pairs = max(data.expected_kept(), 1.0) * (sampler_cfg.window + 1)
+        return config.visual_weight * data.n_visual / pairs
+    if config.visual_weight_mode == "fixed":
+        return config.visual_weight
+    raise ValueError(f"visual_weight_mode must be 'per_word' or 'fixed', got {config.visual_weight_mode!r}")
+
+
+def steps_per_epoch(data: TrainingData, sampler_cfg: sampling.SamplerConfig) -> int:
+    """Steps in one pass: expected kept tokens x (L + 1) pairs / pairs per step."""
+    return max(1, math.ceil(data.expected_kept() * (sampler_cfg.window + 1) / sampler_cfg.pairs_per_step))
+
+
+# ---------------------------------------------------------------- the jitted chunk
+def make_mesh(devices=None):
+    devices = devices if devices is not None else jax.devices()
+    return jax.make_mesh((len(devices),), ("data",), axis_types=(AxisType.Auto,), devices=devices)
+
+
+def make_grad_fn(model: Pixie, sampler_cfg: sampling.SamplerConfig, mesh):
+    """shard_map'd (grads, metrics) of :func:`batch_loss`, summed over the devices' shares."""
+    def local(params, batch, features):
+        grads, metrics = jax.grad(batch_loss, argnums=1, has_aux=True)(
+            model, params, batch, features, sampler_cfg.negative_group, sampler_cfg.visual_words or 1)
+        return jax.lax.psum((grads, metrics), "data")
+    return jax.shard_map(local, mesh=mesh, in_specs=(P(), P("data"), P()), out_specs=P(), check_vma=False)
+
+
+def make_train_chunk(model: Pixie, optimizer, sampler_cfg: sampling.SamplerConfig, mesh, steps: int,
+                     lam: float, n_visual: int):
+    """jit(chunk)(state, root_key, start, epoch, tables, features) -> (state, metrics [steps])."""
+    grad_fn = make_grad_fn(model, sampler_cfg, mesh)
+    batch_sharding = NamedSharding(mesh, P("data"))
+
+    def body(carry, step, root_key, epoch, tables, features):
+        state = carry
+        batch = sampling.sample_batch(jax.random.fold_in(root_key, step), epoch,
+                                      sampling.Tables(*tables, n_visual), sampler_cfg, lam)
+        batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
+        grads, metrics = grad_fn(state.params, batch, features)
+        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        return TrainState(optax.apply_updates(state.params, updates), opt_state), metrics
+
+    @functools.partial(jax.jit, donate_argnums=(0,))
+    def chunk(state, root_key, start, epoch, tables, features):
+        f = functools.partial(body, root_key=root_key, epoch=epoch, tables=tables, features=features)
+        return jax.lax.scan(f, state, start + jnp.arange(steps))
+
+    return chunk
+
+
+subsample_epoch = jax.jit(sampling.subsample)
+
+
+# ---------------------------------------------------------------- the host loop
+def step_keys(seed: int):
+    """(key for step sampling, key for per-epoch subsampling, key for initialisation)."""
+    root = jax.random.key(seed)
+    return jax.random.fold_in(root, 0), jax.random.fold_in(root, 1), jax.random.fold_in(root, 2)
+
+
+def train(config, workdir: str | os.PathLike, data: TrainingData | None = None, log=print,
+          devices=None) -> tuple[dict, TrainingData]:
+    """Train (resuming from the last checkpoint in ``workdir``); return (params, data)."""
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    data = data or prepare_data(config, log)
+    model = build_model(config, len(data.vocab))
+    sampler_cfg = build_sampler(config, data.n_visual)
+    optimizer = build_optimizer(config)
+    mesh = make_mesh(devices)
+    n_dev = mesh.devices.size
+    for name in ("text_centres", "visual_centres", "visual_words"):
+        if getattr(sampler_cfg, name) % n_dev:
+            raise ValueError(f"sampler.{name} ({getattr(sampler_cfg, name)}) must be a multiple of "
+                             f"the number of devices ({n_dev})")
+    lam = visual_weight(config, data, sampler_cfg)
+    per_epoch = steps_per_epoch(data, sampler_cfg)
+    spc = config.steps_per_call
+    total = max(spc, math.ceil(config.epochs * per_epoch / spc) * spc)
+    step_key, sub_key, init_key = step_keys(config.seed)
+
+    replicated = NamedSharding(mesh, P())
+    put = lambda tree: jax.device_put(tree, replicated)  # noqa: E731
+    ids = put(jnp.asarray(data.ids))
+    tables = put((jnp.asarray(data.keep_prob), jnp.asarray(data.noise.prob), jnp.asarray(data.noise.alias),
+                  jnp.asarray(data.vis_index)))
+    features = put(jnp.asarray(data.features if data.n_visual else np.zeros((1, model.features), np.float32)))
+
+    params = model.init(init_key)
+    state = TrainState(params, optimizer.init(params))
+    manager = checkpoints.manager(workdir / "checkpoints", config.keep_checkpoints)
+    start = 0
+    if manager.latest_step() is not None:
+        state, start = checkpoints.restore(manager, state)
+        log(f"resumed from {workdir / 'checkpoints'} at step {start}")
+    state = put(state)
+    chunk = make_train_chunk(model, optimizer, sampler_cfg, mesh, spc, lam, data.n_visual)
+
+    log(f"training {total:,} steps ({total / per_epoch:.2f} passes) of {sampler_cfg.pairs_per_step:,} pairs "
+        f"on {n_dev} {jax.devices()[0].platform} device(s); lambda = {lam:.3g}")
+    metrics_file = open(workdir / "metrics.jsonl", "a", encoding="utf-8")
+    epoch_index, epoch = None, None
+    bar = tqdm(total=total, initial=start, unit="step", disable=not config.progress, dynamic_ncols=True)
+    last_good = start
+    try:
+        for first in range(start, total, spc):
+            if first // per_epoch != epoch_index:
+                epoch_index = first // per_epoch
+                epoch = subsample_epoch(jax.random.fold_in(sub_key, epoch_index), ids, tables[0], tables[3])
+            t0 = time.perf_counter()
+            new_state, metrics = chunk(state, step_key, jnp.int32(first), epoch, tables, features)
+            metrics = jax.device_get(metrics)
+            seconds = time.perf_counter() - t0
+            if not all(np.isfinite(v).all() for v in metrics.values()):
+                raise TrainingError(
+                    f"the loss became non-finite between steps {first} and {first + spc}; stopped. The last good "
+                    f"checkpoint (step {last_good}) is in {workdir / 'checkpoints'}; lower the learning rate "
+                    f"or check the features for extreme values")
+            state = new_state
+            step = first + spc
+            record = {k: float(np.mean(v)) for k, v in metrics.items()}
+            record.update(step=step, epoch=step / per_epoch, seconds=seconds,
+                          pairs_per_s=spc * sampler_cfg.pairs_per_step / seconds)
+            metrics_file.write(json.dumps(record) + "\n")
+            metrics_file.flush()
+            bar.update(spc)
+            bar.set_postfix(loss=f"{record['loss']:.3f}", pairs_s=f"{record['pairs_per_s']:.3g}")
+            if step % config.checkpoint_every == 0 or step == total:
+                checkpoints.save(manager, step, state)
+                last_good = step
+    finally:
+        bar.close()
+        metrics_file.close()
+        manager.wait_until_finished()
+    return jax.device_get(state.params), data
+

@@ -1,0 +1,1 @@
+"""Visual features: WordNet mapping, feature files, the CNN extractor."""

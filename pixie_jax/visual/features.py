@@ -1,0 +1,121 @@
+"""Word-level visual feature files: npz (``words``, ``features``) or word2vec text (``word v1 ... vd``)."""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from pixie_jax.files import atomic_write, save_npz
+
+
+class FeatureFileError(ValueError):
+    """A feature file that cannot be used; the message names the file and the row or line."""
+
+
+@dataclasses.dataclass(frozen=True)
+class WordFeatures:
+    words: tuple[str, ...]
+    features: np.ndarray                 # float32 [n, d]
+    provenance: dict = dataclasses.field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+
+def _check(words, features, path) -> None:
+    if features.ndim != 2 or len(words) != features.shape[0]:
+        raise FeatureFileError(f"{path}: {len(words)} words but features of shape {features.shape}")
+    bad = np.flatnonzero(~np.isfinite(features).all(axis=1))
+    if len(bad):
+        raise FeatureFileError(f"{path}: row {bad[0]} (word {words[bad[0]]!r}) has NaN or inf values "
+                               f"({len(bad)} such rows)")
+    dup = [w for w, n in collections.Counter(words).items() if n > 1]
+    if dup:
+        raise FeatureFileError(f"{path}: word {dup[0]!r} appears more than once ({len(dup)} duplicated words)")
+
+
+def load_word_features(path: str | os.PathLike) -> WordFeatures:
+    """Read an npz (keys ``words``, ``features``, optional ``provenance`` JSON) or a text file.
+
+    The name ``bundled`` reads the features shipped with the package.
+    """
+    if str(path) == "bundled":
+        from pixie_jax import resources
+        path = resources.features_path()
+    path = Path(path)
+    if not path.exists():
+        raise FeatureFileError(f"{path}: no such feature file")
+    if path.suffix == ".npz":
+        with np.load(path, allow_pickle=False) as z:
+            missing = {"words", "features"} - set(z.files)
+            if missing:
+                raise FeatureFileError(f"{path}: missing array(s) {sorted(missing)}; it has {sorted(z.files)}")
+            words = tuple(str(w) for w in z["words"])
+            features = z["features"].astype(np.float32)
+            provenance = json.loads(str(z["provenance"])) if "provenance" in z.files else {}
+    else:
+        words, features, provenance = *_read_text(path), {}
+    _check(words, features, path)
+    return WordFeatures(words, features, provenance)
+
+
+def _read_text(path: Path):
+    words, rows, width = [], [], None
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            fields = line.split()
+            if not fields:
+                continue
+            if lineno == 1 and len(fields) == 2 and all(x.isdigit() for x in fields):
+                continue  # word2vec header "count dim"
+            try:
+                values = [float(x) for x in fields[1:]]
+            except ValueError as err:
+                raise FeatureFileError(f"{path}: line {lineno}: {err}") from err
+            if width is None:
+                width = len(values)
+            if len(values) != width or not width:
+                raise FeatureFileError(f"{path}: line {lineno}: {len(values)} values where earlier lines have {width}")
+            words.append(fields[0])
+            rows.append(values)
+    if not words:
+        raise FeatureFileError(f"{path}: no feature rows")
+    return tuple(words), np.asarray(rows, np.float32)
+
+
+def save_word_features(path: str | os.PathLike, wf: WordFeatures, dtype=np.float32) -> None:
+    """Write an npz atomically; ``dtype=np.float16`` halves the size (loading gives float32)."""
+    _check(wf.words, wf.features, path)
+    save_npz(path, words=np.asarray(wf.words), features=wf.features.astype(dtype),
+             provenance=np.asarray(json.dumps(wf.provenance)))
+
+
+def save_word_features_text(path: str | os.PathLike, wf: WordFeatures) -> None:
+    with atomic_write(path, "w") as f:
+        f.write(f"{len(wf.words)} {wf.features.shape[1]}\n")
+        for w, row in zip(wf.words, wf.features):
+            f.write(w + " " + " ".join(f"{x:.6g}" for x in row) + "\n")
+
+
+@dataclasses.dataclass(frozen=True)
+class MinMaxScaling:
+    """x' = clip((x - lo) / (hi - lo), 0, 1) per dimension, fitted on the training words only.
+
+    The decoder's sigmoid means live in [0, 1], so features are scaled there. Dimensions
+    that are constant on the training words map to 0.
+    """
+
+    lo: np.ndarray
+    hi: np.ndarray
+
+    @classmethod
+    def fit(cls, x: np.ndarray) -> "MinMaxScaling":
+        return cls(x.min(axis=0).astype(np.float32), x.max(axis=0).astype(np.float32))
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        span = np.where(self.hi > self.lo, self.hi - self.lo, 1.0)
+        return np.clip((x - self.lo) / span, 0.0, 1.0).astype(np.float32)
