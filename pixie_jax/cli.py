@@ -29,3 +29,66 @@ def train_main():
     flags.DEFINE_string("workdir", "runs/default", "where checkpoints, metrics and embeddings go")
     flags.mark_flags_as_required(["config"])
     app.run(_train)
+
+
+def extract_features_main(argv=None):
+    import argparse
+    parser = argparse.ArgumentParser(description="EfficientNet-Lite0 features (1280-d) of every image in a folder; "
+                                                 "file names starting with a WordNet id (nXXXXXXXX_) give the class.")
+    parser.add_argument("--images", required=True, help="folder of images (searched recursively)")
+    parser.add_argument("--out", required=True, help="output .npz (features, wnids, names)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--check", help="reference npz with 'features': report the cosine per image")
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    from pixie_jax.visual import extract
+    try:
+        summary = extract.extract_folder(args.images, args.out, args.batch_size, progress=not args.no_progress)
+    except (OSError, ValueError) as err:
+        sys.exit(f"error: {err}")
+    print(f"{summary['extracted']} of {summary['images']} images -> {summary['out']} "
+          f"({summary['skipped']} unreadable, skipped)")
+    if args.check:
+        report = extract.compare_with_reference(args.out, args.check)
+        print(report)
+
+
+def build_visual_features_main(argv=None):
+    import argparse
+    import json
+    parser = argparse.ArgumentParser(
+        description="Word-level visual features: image features keyed by WordNet id + a vocabulary -> npz "
+                    "(words, features, provenance) and a coverage report.")
+    parser.add_argument("--source", action="append", required=True,
+                        help="image features npz: per image (features, wnids) or per class (mean, counts, wnids); "
+                             "repeat for several sources")
+    vocab_group = parser.add_mutually_exclusive_group(required=True)
+    vocab_group.add_argument("--vocab", help="a vocab.tsv (word<TAB>count), e.g. from a training run")
+    vocab_group.add_argument("--corpus", help="build the vocabulary from this corpus ('bundled', 'text8', a path)")
+    parser.add_argument("--min-count", type=int, default=5)
+    parser.add_argument("--max-vocab", type=int, default=50_000)
+    parser.add_argument("--wordnet", help="WordNet 3.0 dict folder (default: NLTK's corpus, else /usr/share/wordnet)")
+    parser.add_argument("--backoff-min-images", type=int, default=0,
+                        help="hypernym back-off for visual words with fewer photos (the paper: 1000); 0 = off")
+    parser.add_argument("--backoff-levels", type=int, default=3)
+    parser.add_argument("--float16", action="store_true", help="store features as float16 (half the size)")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    import numpy as np
+    from pixie_jax import corpus, vocab
+    from pixie_jax.visual import features, word_features, wordnet
+    try:
+        if args.vocab:
+            words = vocab.Vocab.load(args.vocab).words
+        else:
+            words = vocab.build_vocab(corpus.load_corpus(args.corpus), args.min_count, args.max_vocab).words
+        wn = wordnet.load_wordnet(args.wordnet)
+        sources = [word_features.load_class_features(p) for p in args.source]
+        wf, coverage = word_features.build_word_features(words, sources, wn, args.backoff_min_images,
+                                                         args.backoff_levels)
+        features.save_word_features(args.out, wf, np.float16 if args.float16 else np.float32)
+    except (OSError, ValueError, RuntimeError) as err:
+        sys.exit(f"error: {err}")
+    print(f"coverage: {coverage}")
+    print(json.dumps(wf.provenance["coverage"]))
+    print(f"wrote {args.out}")
