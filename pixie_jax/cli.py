@@ -24,7 +24,40 @@ def _train(argv):
     outputs.write_outputs(cfg, workdir, train.build_model(cfg, len(data.vocab)), params, data)
 
 
+def flat_keys(config, prefix="") -> list[str]:
+    """Every leaf key of a ConfigDict, dotted: ['corpus', 'model.dim', ...]."""
+    keys = []
+    for key, value in config.items():
+        if hasattr(value, "items"):
+            keys += flat_keys(value, f"{prefix}{key}.")
+        else:
+            keys.append(prefix + key)
+    return keys
+
+
+def check_config_overrides(argv: list[str]) -> None:
+    """Reject --config.KEY=VALUE for keys the config file lacks, listing the valid ones."""
+    import runpy
+    path = next((a.split("=", 1)[1] for a in argv if a.startswith("--config=")), None)
+    if path is None and "--config" in argv[:-1]:
+        path = argv[argv.index("--config") + 1]
+    if path is None:
+        return
+    try:
+        config = runpy.run_path(path.split(":")[0])["get_config"]()
+    except (OSError, KeyError) as err:
+        sys.exit(f"error: cannot load the config file {path}: {err}")
+    valid = flat_keys(config)
+    branches = {k.rsplit(".", i)[0] for k in valid for i in range(k.count(".") + 1)}
+    for arg in argv:
+        if arg.startswith("--config."):
+            key = arg[len("--config."):].split("=", 1)[0]
+            if key not in valid and key not in branches:
+                sys.exit(f"error: {path} has no key {key!r}. Valid keys:\n  " + "\n  ".join(valid))
+
+
 def train_main():
+    check_config_overrides(sys.argv[1:])
     config_flags.DEFINE_config_file("config", None, "a config file, e.g. configs/pixie.py", lock_config=True)
     flags.DEFINE_string("workdir", "runs/default", "where checkpoints, metrics and embeddings go")
     flags.mark_flags_as_required(["config"])

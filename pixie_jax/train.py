@@ -191,6 +191,8 @@ def step_keys(seed: int):
 def train(config, workdir: str | os.PathLike, data: TrainingData | None = None, log=print,
           devices=None) -> tuple[dict, TrainingData]:
     """Train (resuming from the last checkpoint in ``workdir``); return (params, data)."""
+    if config.embedding not in ("e", "s", "t"):
+        raise ValueError(f"embedding must be one of 'e', 's', 't', got {config.embedding!r}")
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     data = data or prepare_data(config, log)

@@ -1,0 +1,80 @@
+"""Shared fixtures. Four host devices make the data-parallel code testable on a CPU."""
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
+os.environ.setdefault("PIXIE_JAX_CACHE", str(Path(__file__).parent / ".cache"))
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data"
+sys.path.insert(0, str(ROOT))
+
+
+def shared(*parts) -> Path:
+    """A path in the project's shared data folder; the test is skipped where it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared data not present: {path}")
+    return path
+
+
+def topic_corpus(n_tokens=20000, topics=4, words_per_topic=10, seed=0) -> str:
+    """Words w<topic>_<i>; text in runs of 12 tokens drawn from one topic (learnable structure)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    while len(out) < n_tokens:
+        t = rng.integers(topics)
+        out += [f"t{chr(97 + t)}w{chr(97 + i)}" for i in rng.integers(words_per_topic, size=12)]
+    return " ".join(out[:n_tokens])
+
+
+@pytest.fixture
+def corpus_file(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text(topic_corpus())
+    return path
+
+
+def tiny_config(corpus, features="", **overrides):
+    """configs/pixie.py shrunk for tests."""
+    import runpy
+    c = runpy.run_path(str(ROOT / "configs" / "pixie.py"))["get_config"]()
+    c.corpus = str(corpus)
+    c.features = str(features)
+    c.min_count = 1
+    c.subsample = 0.0
+    c.model.dim = 8
+    c.model.hidden = 16
+    c.model.features = 6
+    c.sampler.window = 3
+    c.sampler.contexts_per_centre = 2
+    c.sampler.negatives = 4
+    c.sampler.text_centres = 64
+    c.sampler.visual_centres = 16
+    c.sampler.visual_words = 8
+    c.steps_per_call = 5
+    c.checkpoint_every = 10
+    c.epochs = 0.5
+    c.progress = False
+    c.benchmarks = ""
+    for key, value in overrides.items():
+        target = c
+        *path, last = key.split(".")
+        for p in path:
+            target = target[p]
+        target[last] = value
+    return c
+
+
+def features_file(tmp_path, words, dim=6, seed=0):
+    """Features with 2 visual clusters: words of topic a and b get distinct means."""
+    from pixie_jax.visual.features import WordFeatures, save_word_features
+    rng = np.random.default_rng(seed)
+    rows = np.stack([rng.normal(loc=(3.0 if w.startswith("ta") else -3.0), size=dim) for w in words])
+    path = tmp_path / "features.npz"
+    save_word_features(path, WordFeatures(tuple(words), rows.astype(np.float32)))
+    return path

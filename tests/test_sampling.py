@@ -1,0 +1,42 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from pixie_jax import sampling
+
+
+def test_window_offsets_follow_reduced_window():
+    L = 5
+    off = np.asarray(sampling.window_offsets(jax.random.key(1), (300_000,), L))
+    assert set(np.unique(np.abs(off))) == set(range(1, L + 1))
+    d = np.abs(off)
+    p = (L - np.arange(1, L + 1) + 1) / (L * (L + 1) / 2)
+    freq = np.bincount(d, minlength=L + 1)[1:] / len(d)
+    assert np.abs(freq - p).max() < 0.005
+    assert abs((off > 0).mean() - 0.5) < 0.005
+
+
+def test_subsample_keeps_order_and_splits_strata():
+    ids = jnp.asarray(np.tile(np.arange(4), 5000), jnp.int32)
+    keep = jnp.asarray([1.0, 0.5, 0.25, 1.0])
+    vis = jnp.asarray([-1, 0, -1, 1], jnp.int32)
+    ep = sampling.subsample(jax.random.key(0), ids, keep, vis)
+    n = int(ep.n_kept)
+    kept = np.asarray(ep.kept)[:n]
+    frac = np.bincount(kept, minlength=4) / 5000
+    np.testing.assert_allclose(frac, [1, 0.5, 0.25, 1], atol=0.03)
+    assert int(ep.n_vis) + int(ep.n_txt) == n
+    vis_words = kept[np.asarray(ep.vis_pos)[:int(ep.n_vis)]]
+    txt_words = kept[np.asarray(ep.txt_pos)[:int(ep.n_txt)]]
+    assert set(vis_words) == {1, 3} and set(txt_words) == {0, 2}
+    # kept tokens stay in corpus order: word 3 always follows a token of word 0..2 in the original cycle
+    assert (np.diff(np.asarray(ep.vis_pos)[:int(ep.n_vis)]) > 0).all()
+
+
+def test_sampler_config_rejects_bad_groups():
+    with pytest.raises(ValueError, match="multiple of contexts_per_centre"):
+        sampling.SamplerConfig(contexts_per_centre=8, negative_group=12)
+    with pytest.raises(ValueError, match="text_centres"):
+        sampling.SamplerConfig(contexts_per_centre=2, negative_group=8, text_centres=6)
+    assert sampling.SamplerConfig(contexts_per_centre=4, text_centres=3, visual_centres=1).pairs_per_step == 16

@@ -1,0 +1,96 @@
+"""Training end to end on small generated data: learning, data parallelism, exact resume, failures."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import jax
+import numpy as np
+import pytest
+from conftest import ROOT, features_file, tiny_config, topic_corpus
+
+from pixie_jax import train, vocab
+
+quiet = lambda *a, **k: None  # noqa: E731
+
+
+def _topic_of(word):
+    return word[:2]
+
+
+def test_sgns_learns_topics(corpus_file, tmp_path):
+    cfg = tiny_config(corpus_file, epochs=3.0, **{"optimizer.learning_rate": 0.01})
+    params, data = train.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
+    e = np.asarray(params["e"])
+    e = e / np.linalg.norm(e, axis=1, keepdims=True)
+    sims = e @ e.T
+    topics = np.array([_topic_of(w) for w in data.vocab.words])
+    same = topics[:, None] == topics[None, :]
+    off_diag = ~np.eye(len(topics), dtype=bool)
+    within, between = sims[same & off_diag].mean(), sims[~same].mean()
+    assert within > between + 0.3, (within, between)
+    lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    import json
+    first, last = json.loads(lines[0]), json.loads(lines[-1])
+    assert last["loss"] < first["loss"] and last["pairs_per_s"] > 0
+
+
+def test_four_devices_match_one(corpus_file, tmp_path):
+    assert len(jax.devices()) >= 4, "conftest asks XLA for 4 host devices"
+    words = vocab.build_vocab(topic_corpus(), 1).words
+    feats = features_file(tmp_path, [w for w in words if w.endswith(("wa", "wb", "wc"))])
+    cfg = tiny_config(corpus_file, features=feats, epochs=0.3, **{"sampler.negative_group": 4})
+    one, _ = train.train(cfg, tmp_path / "one", log=quiet, devices=jax.devices()[:1])
+    four, _ = train.train(cfg, tmp_path / "four", log=quiet, devices=jax.devices()[:4])
+    for a, b in zip(jax.tree.leaves(one), jax.tree.leaves(four)):
+        np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-6)
+    assert np.abs(np.asarray(one["encoder"]["mu"]["kernel"])).sum() > 0
+
+
+def _cli(corpus, workdir, *extra):
+    args = [sys.executable, str(ROOT / "bin" / "train"), "--config", str(ROOT / "configs" / "pixie.py"),
+            f"--workdir={workdir}", f"--config.corpus={corpus}", "--config.features=", "--config.min_count=1",
+            "--config.model.dim=8", "--config.sampler.text_centres=64", "--config.sampler.window=3",
+            "--config.sampler.negatives=4", "--config.steps_per_call=5", "--config.checkpoint_every=10",
+            "--config.epochs=12", "--config.progress=False", "--config.benchmarks=", "--config.embedding=e", *extra]
+    return args
+
+
+def test_resume_after_sigkill_gives_identical_parameters(corpus_file, tmp_path):
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
+    subprocess.run(_cli(corpus_file, tmp_path / "straight"), check=True, env=env, capture_output=True)
+    victim = subprocess.Popen(_cli(corpus_file, tmp_path / "killed"), env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ckpt = tmp_path / "killed" / "checkpoints"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (ckpt.exists() and any(p.name.isdigit() for p in ckpt.iterdir())):
+        time.sleep(0.05)
+    time.sleep(0.3)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    assert victim.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    assert not (tmp_path / "killed" / "embeddings.npz").exists()
+    out = subprocess.run(_cli(corpus_file, tmp_path / "killed"), check=True, env=env, capture_output=True, text=True)
+    assert "resumed from" in out.stdout + out.stderr
+    a, b = np.load(tmp_path / "straight" / "embeddings.npz"), np.load(tmp_path / "killed" / "embeddings.npz")
+    for kind in ("e", "v"):
+        np.testing.assert_array_equal(a[kind], b[kind])
+
+
+def test_non_finite_loss_stops_and_keeps_last_checkpoint(corpus_file, tmp_path):
+    cfg = tiny_config(corpus_file, epochs=5.0, **{"optimizer.name": "sgd", "optimizer.learning_rate": 1e30})
+    with pytest.raises(train.TrainingError, match=r"non-finite.*last good checkpoint \(step 0\)"):
+        train.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
+
+
+def test_corrupt_checkpoint_is_reported(corpus_file, tmp_path):
+    cfg = tiny_config(corpus_file, epochs=0.2)
+    train.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
+    steps = sorted((p for p in (tmp_path / "run" / "checkpoints").iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
+    for f in steps[-1].rglob("*"):
+        if f.is_file():
+            f.write_bytes(b"garbage")
+    from pixie_jax.checkpoints import CheckpointError
+    with pytest.raises(CheckpointError, match="cannot be read.*Delete that folder"):
+        train.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
