@@ -15,6 +15,10 @@ def _quiet():
 def _train(argv):
     del argv
     _quiet()
+    import os
+    if os.environ.get("PIXIE_JAX_DISTRIBUTED"):
+        import jax
+        jax.distributed.initialize()
     from pixie_jax import outputs, train
     cfg, workdir = flags.FLAGS.config, flags.FLAGS.workdir
     try:

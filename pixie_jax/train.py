@@ -118,11 +118,28 @@ _OPTIMIZERS = {"adam": optax.adam, "adamw": optax.adamw, "sgd": optax.sgd, "adag
                "rmsprop": optax.rmsprop, "lamb": optax.lamb}
 
 
-def build_optimizer(config) -> optax.GradientTransformation:
+def _schedule(rate: float, schedule: str, total_steps: int):
+    if schedule == "constant":
+        return rate
+    if schedule == "linear":  # word2vec's decay, to 1e-4 of the start
+        return optax.linear_schedule(rate, rate * 1e-4, max(total_steps, 1))
+    raise ValueError(f"optimizer schedule must be 'constant' or 'linear', got {schedule!r}")
+
+
+def _named(name: str, rate) -> optax.GradientTransformation:
+    if name not in _OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {sorted(_OPTIMIZERS)}")
+    return _OPTIMIZERS[name](rate)
+
+
+def build_optimizer(config, total_steps: int = 1) -> optax.GradientTransformation:
+    """``optimizer.name`` for the embedding tables e, v; ``optimizer.network_name`` for the encoder,
+    decoder and fusion parameters (Adam 1e-3 in the paper, for all parameters)."""
     o = config.optimizer
-    if o.name not in _OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {o.name!r}; choose one of {sorted(_OPTIMIZERS)}")
-    return _OPTIMIZERS[o.name](o.learning_rate)
+    tables = _named(o.name, _schedule(o.learning_rate, o.schedule, total_steps))
+    networks = _named(o.network_name, _schedule(o.network_learning_rate, o.schedule, total_steps))
+    label = lambda params: {k: ("tables" if k in ("e", "v") else "networks") for k in params}  # noqa: E731
+    return optax.multi_transform({"tables": tables, "networks": networks}, label)
 
 
 def visual_weight(config, data: TrainingData, sampler_cfg: sampling.SamplerConfig) -> float:
@@ -188,17 +205,37 @@ def step_keys(seed: int):
     return jax.random.fold_in(root, 0), jax.random.fold_in(root, 1), jax.random.fold_in(root, 2)
 
 
-def train(config, workdir: str | os.PathLike, data: TrainingData | None = None, log=print,
-          devices=None) -> tuple[dict, TrainingData]:
-    """Train (resuming from the last checkpoint in ``workdir``); return (params, data)."""
-    if config.embedding not in ("e", "s", "t"):
-        raise ValueError(f"embedding must be one of 'e', 's', 't', got {config.embedding!r}")
-    workdir = Path(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    data = data or prepare_data(config, log)
+@dataclasses.dataclass
+class Run:
+    """A training run set up on the devices: the jitted chunk and everything it reads."""
+
+    model: Pixie
+    sampler: sampling.SamplerConfig
+    mesh: jax.sharding.Mesh
+    lam: float
+    per_epoch: int
+    total: int
+    keys: tuple
+    ids: jax.Array
+    tables: tuple
+    features: jax.Array
+    state: TrainState
+    chunk: object
+
+    def put(self, tree):
+        return jax.device_put(tree, NamedSharding(self.mesh, P()))
+
+    def epoch_data(self, index: int) -> sampling.EpochData:
+        return subsample_epoch(jax.random.fold_in(self.keys[1], index), self.ids, self.tables[0], self.tables[3])
+
+    def run_chunk(self, first: int, epoch: sampling.EpochData):
+        return self.chunk(self.state, self.keys[0], jnp.int32(first), epoch, self.tables, self.features)
+
+
+def setup(config, data: TrainingData, devices=None) -> Run:
+    """Model, sampler, optimizer, mesh, device arrays, initial state and the jitted chunk."""
     model = build_model(config, len(data.vocab))
     sampler_cfg = build_sampler(config, data.n_visual)
-    optimizer = build_optimizer(config)
     mesh = make_mesh(devices)
     n_dev = mesh.devices.size
     for name in ("text_centres", "visual_centres", "visual_words"):
@@ -210,23 +247,34 @@ def train(config, workdir: str | os.PathLike, data: TrainingData | None = None, 
     spc = config.steps_per_call
     total = max(spc, math.ceil(config.epochs * per_epoch / spc) * spc)
     step_key, sub_key, init_key = step_keys(config.seed)
-
-    replicated = NamedSharding(mesh, P())
-    put = lambda tree: jax.device_put(tree, replicated)  # noqa: E731
-    ids = put(jnp.asarray(data.ids))
+    optimizer = build_optimizer(config, total)
+    put = lambda tree: jax.device_put(tree, NamedSharding(mesh, P()))  # noqa: E731
     tables = put((jnp.asarray(data.keep_prob), jnp.asarray(data.noise.prob), jnp.asarray(data.noise.alias),
                   jnp.asarray(data.vis_index)))
     features = put(jnp.asarray(data.features if data.n_visual else np.zeros((1, model.features), np.float32)))
-
     params = model.init(init_key)
-    state = TrainState(params, optimizer.init(params))
+    return Run(model, sampler_cfg, mesh, lam, per_epoch, total, (step_key, sub_key), put(jnp.asarray(data.ids)),
+               tables, features, TrainState(params, optimizer.init(params)),
+               make_train_chunk(model, optimizer, sampler_cfg, mesh, spc, lam, data.n_visual))
+
+
+def train(config, workdir: str | os.PathLike, data: TrainingData | None = None, log=print,
+          devices=None) -> tuple[dict, TrainingData]:
+    """Train (resuming from the last checkpoint in ``workdir``); return (params, data)."""
+    if config.embedding not in ("e", "s", "t"):
+        raise ValueError(f"embedding must be one of 'e', 's', 't', got {config.embedding!r}")
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    data = data or prepare_data(config, log)
+    run = setup(config, data, devices)
+    sampler_cfg, per_epoch, total, spc = run.sampler, run.per_epoch, run.total, config.steps_per_call
     manager = checkpoints.manager(workdir / "checkpoints", config.keep_checkpoints)
     start = 0
     if manager.latest_step() is not None:
-        state, start = checkpoints.restore(manager, state)
+        run.state, start = checkpoints.restore(manager, run.state)
         log(f"resumed from {workdir / 'checkpoints'} at step {start}")
-    state = put(state)
-    chunk = make_train_chunk(model, optimizer, sampler_cfg, mesh, spc, lam, data.n_visual)
+    run.state = run.put(run.state)
+    n_dev, lam = run.mesh.devices.size, run.lam
 
     log(f"training {total:,} steps ({total / per_epoch:.2f} passes) of {sampler_cfg.pairs_per_step:,} pairs "
         f"on {n_dev} {jax.devices()[0].platform} device(s); lambda = {lam:.3g}")
@@ -238,17 +286,18 @@ def train(config, workdir: str | os.PathLike, data: TrainingData | None = None, 
         for first in range(start, total, spc):
             if first // per_epoch != epoch_index:
                 epoch_index = first // per_epoch
-                epoch = subsample_epoch(jax.random.fold_in(sub_key, epoch_index), ids, tables[0], tables[3])
+                epoch = run.epoch_data(epoch_index)
             t0 = time.perf_counter()
-            new_state, metrics = chunk(state, step_key, jnp.int32(first), epoch, tables, features)
+            new_state, metrics = run.run_chunk(first, epoch)
             metrics = jax.device_get(metrics)
             seconds = time.perf_counter() - t0
             if not all(np.isfinite(v).all() for v in metrics.values()):
+                kept = (f"the last good checkpoint (step {last_good}) is in {workdir / 'checkpoints'}" if last_good
+                        else "no checkpoint had been written yet")
                 raise TrainingError(
-                    f"the loss became non-finite between steps {first} and {first + spc}; stopped. The last good "
-                    f"checkpoint (step {last_good}) is in {workdir / 'checkpoints'}; lower the learning rate "
-                    f"or check the features for extreme values")
-            state = new_state
+                    f"the loss became non-finite between steps {first} and {first + spc}; stopped: {kept}. "
+                    f"Lower the learning rate or check the features for extreme values")
+            run.state = new_state
             step = first + spc
             record = {k: float(np.mean(v)) for k, v in metrics.items()}
             record.update(step=step, epoch=step / per_epoch, seconds=seconds,
@@ -257,12 +306,12 @@ def train(config, workdir: str | os.PathLike, data: TrainingData | None = None, 
             metrics_file.flush()
             bar.update(spc)
             bar.set_postfix(loss=f"{record['loss']:.3f}", pairs_s=f"{record['pairs_per_s']:.3g}")
-            if step % config.checkpoint_every == 0 or step == total:
-                checkpoints.save(manager, step, state)
+            if step // config.checkpoint_every > first // config.checkpoint_every or step == total:
+                checkpoints.save(manager, step, run.state)
                 last_good = step
     finally:
         bar.close()
         metrics_file.close()
         manager.wait_until_finished()
-    return jax.device_get(state.params), data
+    return jax.device_get(run.state.params), data
 

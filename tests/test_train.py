@@ -80,8 +80,23 @@ def test_resume_after_sigkill_gives_identical_parameters(corpus_file, tmp_path):
 
 def test_non_finite_loss_stops_and_keeps_last_checkpoint(corpus_file, tmp_path):
     cfg = tiny_config(corpus_file, epochs=5.0, **{"optimizer.name": "sgd", "optimizer.learning_rate": 1e30})
-    with pytest.raises(train.TrainingError, match=r"non-finite.*last good checkpoint \(step 0\)"):
+    with pytest.raises(train.TrainingError, match=r"non-finite.*no checkpoint had been written yet"):
         train.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
+
+
+def test_non_finite_loss_after_a_checkpoint_names_it(corpus_file, tmp_path, monkeypatch):
+    cfg = tiny_config(corpus_file, epochs=2.0)
+    real = train.Run.run_chunk
+
+    def poisoned(self, first, epoch):
+        state, metrics = real(self, first, epoch)
+        if first >= 20:
+            metrics = dict(metrics, loss=metrics["loss"] * float("nan"))
+        return state, metrics
+    monkeypatch.setattr(train.Run, "run_chunk", poisoned)
+    with pytest.raises(train.TrainingError, match=r"steps 20 and 25.*last good checkpoint \(step 20\)"):
+        train.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
+    assert (tmp_path / "run" / "checkpoints" / "20").exists()
 
 
 def test_corrupt_checkpoint_is_reported(corpus_file, tmp_path):

@@ -1,0 +1,109 @@
+"""Training throughput: PIXIE and SGNS steps against gensim's skip-gram, same corpus, same machine.
+
+    python benchmarks/throughput.py [--corpus bundled] [--negatives 5] [--groups 1 8] [--gensim-epochs 1]
+
+pairs/s is measured over whole jitted chunks after compilation (block_until_ready). tokens/s
+converts it to raw corpus tokens per second: one pass over T tokens is E[kept] x (L + 1) pairs,
+so tokens/s = pairs/s x T / (E[kept] (L + 1)). gensim (sg=1, same window, negatives, dimension,
+subsampling threshold, min_count, all cores) is timed on the same token stream; its tokens/s is
+T x epochs / training seconds. The last line printed is one JSON object.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import runpy
+import sys
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pixie_jax import train  # noqa: E402
+
+
+def measure(config, data, chunks: int) -> dict:
+    run = train.setup(config, data)
+    epoch = run.epoch_data(0)
+    state, metrics = run.run_chunk(0, epoch)  # compile + warm up
+    jax.block_until_ready(state)
+    run.state = state
+    t0 = time.perf_counter()
+    for i in range(chunks):
+        run.state, metrics = run.run_chunk((i + 1) * config.steps_per_call, epoch)
+    jax.block_until_ready(run.state)
+    seconds = time.perf_counter() - t0
+    pairs = chunks * config.steps_per_call * run.sampler.pairs_per_step
+    pairs_per_s = pairs / seconds
+    tokens_per_s = pairs_per_s * len(data.ids) / (data.expected_kept() * (run.sampler.window + 1))
+    return {"pairs_per_s": pairs_per_s, "tokens_per_s": tokens_per_s, "seconds": seconds,
+            "loss": float(np.mean(jax.device_get(metrics["loss"])))}
+
+
+def gensim_rate(data, config, epochs: int) -> float:
+    from gensim.models import Word2Vec
+    words = data.vocab.words
+    tokens = [words[i] for i in data.ids]
+    sentences = [tokens[i:i + 10_000] for i in range(0, len(tokens), 10_000)]
+    t0 = time.perf_counter()
+    Word2Vec(sentences, vector_size=config.model.dim, window=config.sampler.window, sg=1, hs=0,
+             negative=config.sampler.negatives, sample=config.subsample, min_count=1,
+             workers=os.cpu_count() or 1, epochs=epochs, seed=config.seed)
+    return len(tokens) * epochs / (time.perf_counter() - t0)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default="bundled")
+    parser.add_argument("--features", default="bundled")
+    parser.add_argument("--negatives", type=int, default=5)
+    parser.add_argument("--groups", type=int, nargs="+", default=[1, 8, 64], help="negative_group settings")
+    parser.add_argument("--text-centres", type=int, default=2048)
+    parser.add_argument("--visual-centres", type=int, default=256)
+    parser.add_argument("--chunks", type=int, default=5)
+    parser.add_argument("--steps-per-call", type=int, default=20)
+    parser.add_argument("--gensim-epochs", type=int, default=1)
+    parser.add_argument("--no-gensim", action="store_true")
+    args = parser.parse_args(argv)
+
+    base = runpy.run_path(str(ROOT / "configs" / "pixie.py"))["get_config"]()
+    base.corpus, base.features, base.progress = args.corpus, args.features, False
+    base.sampler.negatives = args.negatives
+    base.sampler.text_centres, base.sampler.visual_centres = args.text_centres, args.visual_centres
+    base.steps_per_call = args.steps_per_call
+    data = train.prepare_data(base, log=lambda *a: None)
+    sgns_data = train.TrainingData(data.vocab, data.ids, data.keep_prob, data.noise,
+                                   np.full_like(data.vis_index, -1), data.features[:0], None, data.raw_features[:0])
+    print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"jax {jax.__version__} on {jax.devices()[0].device_kind} x{len(jax.devices())}")
+    print(f"corpus {args.corpus}: {len(data.ids):,} tokens, {len(data.vocab):,} words, {data.n_visual:,} visual; "
+          f"N={args.negatives}, L={base.sampler.window}, K={base.model.dim}, C={base.sampler.contexts_per_centre}")
+    results = {}
+    for model, d in (("pixie", data), ("sgns", sgns_data)):
+        for g in args.groups:
+            cfg = base.copy_and_resolve_references()
+            cfg.sampler.negative_group = g
+            r = measure(cfg, d, args.chunks)
+            results[f"{model}_G{g}"] = r
+            print(f"{model:5s} G={g:<4d} {r['pairs_per_s']:>12,.0f} pairs/s {r['tokens_per_s']:>10,.0f} tokens/s")
+    gensim = None if args.no_gensim else gensim_rate(data, base, args.gensim_epochs)
+    if gensim:
+        print(f"gensim sg=1 {gensim:>29,.0f} tokens/s ({os.cpu_count()} workers)")
+    fastest = max((k for k in results if k.startswith("pixie")), key=lambda k: results[k]["tokens_per_s"])
+    best = results[fastest]
+    summary = {"setting": fastest, "pairs_per_s": best["pairs_per_s"], "tokens_per_s": best["tokens_per_s"],
+               "pixie_G1_tokens_per_s": results.get("pixie_G1", {}).get("tokens_per_s"),
+               "gensim_tokens_per_s": gensim, "ratio": best["tokens_per_s"] / gensim if gensim else None,
+               "negatives": args.negatives, "corpus": args.corpus,
+               "all": {k: {m: round(v, 1) for m, v in r.items()} for k, r in results.items()}}
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

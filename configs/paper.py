@@ -1,0 +1,27 @@
+"""PIXIE with the paper's settings (section 4.1) on text8 (downloaded once, ~31 MB).
+
+K = 100, encoder/decoder 500 tanh units, window 10, 64 negatives per pair (G = 1),
+Adam 1e-3 constant, vocabulary of 50,000 words. Meant for a GPU; on a CPU it is slow.
+Give your own word features with --config.features=FILE (npz or word2vec text).
+"""
+import pathlib
+import runpy
+
+_PIXIE = runpy.run_path(str(pathlib.Path(__file__).with_name("pixie.py")))
+
+
+def get_config():
+    c = _PIXIE["get_config"]()
+    c.corpus = "text8"
+    c.max_vocab = 50_000
+    c.sampler.negatives = 64
+    c.sampler.negative_group = 1
+    c.sampler.text_centres = 16384
+    c.sampler.visual_centres = 2048
+    c.sampler.visual_words = 256
+    c.optimizer.learning_rate = 1e-3
+    c.optimizer.schedule = "constant"
+    c.epochs = 5.0
+    c.steps_per_call = 50
+    c.checkpoint_every = 1000
+    return c
