@@ -254,7 +254,7 @@ def setup(config, data: TrainingData, devices=None) -> Run:
     features = put(jnp.asarray(data.features if data.n_visual else np.zeros((1, model.features), np.float32)))
     params = model.init(init_key)
     return Run(model, sampler_cfg, mesh, lam, per_epoch, total, (step_key, sub_key), put(jnp.asarray(data.ids)),
-               tables, features, TrainState(params, optimizer.init(params)),
+               tables, features, put(TrainState(params, optimizer.init(params))),
                make_train_chunk(model, optimizer, sampler_cfg, mesh, spc, lam, data.n_visual))
 
 

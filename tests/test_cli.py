@@ -1,0 +1,40 @@
+"""The command-line tools, end to end."""
+import subprocess
+import sys
+
+import numpy as np
+from conftest import ROOT
+
+TRAIN = [sys.executable, str(ROOT / "bin" / "train")]
+
+
+def test_default_config_on_bundled_data_writes_everything(tmp_path):
+    out = subprocess.run(TRAIN + ["--config", str(ROOT / "configs" / "pixie.py"), f"--workdir={tmp_path}",
+                                  "--config.epochs=0.01", "--config.progress=False"],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "1,157 of 21,900 vocabulary words" in out.stdout
+    table = out.stdout[out.stdout.index("benchmark"):]
+    assert "EN-MEN-TR-3k" in table and "t [visual]" in table
+    for name in ("embeddings.npz", "embeddings.txt", "metrics.jsonl", "similarity.json", "vocab.tsv"):
+        assert (tmp_path / name).exists(), name
+    z = np.load(tmp_path / "embeddings.npz")
+    assert z["t"].shape == (21900, 200) and z["s"].shape == (21900, 100) and int(z["mask"].sum()) == 1157
+    np.testing.assert_allclose(z["s"], z["e"] + z["mask"][:, None] * z["mu"], rtol=1e-6)
+    from gensim.models import KeyedVectors
+    kv = KeyedVectors.load_word2vec_format(str(tmp_path / "embeddings.txt"))
+    assert len(kv.index_to_key) == 21900 and kv.vector_size == 200
+    np.testing.assert_allclose(kv["dog"], z["t"][list(z["words"]).index("dog")], rtol=1e-5)
+
+
+def test_unknown_keys_and_bad_values_are_rejected(tmp_path):
+    out = subprocess.run(TRAIN + ["--config", str(ROOT / "configs" / "sgns.py"), f"--workdir={tmp_path}",
+                                  "--config.sampler.negativs=3"], capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "has no key 'sampler.negativs'" in out.stderr and "sampler.negatives" in out.stderr
+    out = subprocess.run(TRAIN + ["--config", str(ROOT / "configs" / "sgns.py"), f"--workdir={tmp_path}",
+                                  "--config.sampler.window=wide"], capture_output=True, text=True)
+    assert out.returncode != 0 and "--config.sampler.window=wide" in out.stderr
+    out = subprocess.run(TRAIN + ["--config", str(ROOT / "configs" / "sgns.py"), f"--workdir={tmp_path}",
+                                  "--config.optimizer.name=adamax"], capture_output=True, text=True)
+    assert out.returncode != 0 and "unknown optimizer 'adamax'; choose one of" in out.stderr
