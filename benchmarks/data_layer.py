@@ -37,7 +37,8 @@ def main(argv=None):
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {"corpus": args.corpus, "bytes": len(text), "tokens_in_vocab": int(len(ids)), "vocab": len(v),
               "read_normalise_s": round(t1 - t0, 2), "vocab_s": round(t2 - t1, 2), "encode_s": round(t3 - t2, 2),
-              "total_s": round(t3 - t0, 2), "peak_rss_mb": round(peak_mb), "cores_allowed": len(os.sched_getaffinity(0)),
+              "total_s": round(t3 - t0, 2), "peak_rss_mb": round(peak_mb),
+              "cores_allowed": len(os.sched_getaffinity(0)),
               "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
     print(f"{args.corpus}: {len(text):,} characters, {len(ids):,} tokens in a vocabulary of {len(v):,}; "
           f"read+normalise {t1 - t0:.1f} s, vocabulary {t2 - t1:.1f} s, encode {t3 - t2:.1f} s; "

@@ -2,7 +2,7 @@
 
 The paper's sizes (section 4.1: K = 100, 500 tanh hidden units, window 10), with two changes
 that make a 2-core CPU run of a few minutes learn useful embeddings (measured, see
-docs/configs.md): 5 negatives instead of 64, and Adam at 1e-2 with word2vec's linear decay
+benchmarks/RESULTS.md): 5 negatives instead of 64, and Adam at 1e-2 with word2vec's linear decay
 instead of a constant 1e-3. configs/paper.py keeps the paper's settings.
 Override any key on the command line: --config.sampler.negatives=64
 """

@@ -27,6 +27,7 @@ TEXT8_BYTES = 100_000_000
 _DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _DIGIT_TABLE = {ord(str(d)): f" {name} " for d, name in enumerate(_DIGITS)}
 _NON_LETTERS = re.compile(r"[^a-z]+")
+_NOT_TEXT8 = re.compile(r"[^a-z ]|  ")
 _PG_START = re.compile(r"^\*\*\* ?START OF (THE|THIS) PROJECT GUTENBERG.*$", re.MULTILINE | re.IGNORECASE)
 _PG_END = re.compile(r"^\*\*\* ?END OF (THE|THIS) PROJECT GUTENBERG.*$", re.MULTILINE | re.IGNORECASE)
 
@@ -41,7 +42,10 @@ def normalise(raw: str) -> str:
     lower case; NFKD with combining marks dropped (``é -> e``); each digit spelled
     out (``7 -> " seven "``); every run of characters outside a-z becomes one space;
     no leading or trailing space. This is how gutenberg8 was made from its books.
+    Text already in that form (text8 itself) is only stripped, without copies.
     """
+    if not _NOT_TEXT8.search(raw):
+        return raw.strip()
     text = unicodedata.normalize("NFKD", raw.lower())
     if not text.isascii():
         text = "".join(ch for ch in text if not unicodedata.combining(ch))

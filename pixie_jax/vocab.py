@@ -4,7 +4,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import os
-from pathlib import Path
 
 import numpy as np
 
@@ -150,8 +149,8 @@ def alias_table(p: np.ndarray) -> AliasTable:
     small = [i for i in range(v) if scaled[i] < 1.0]
     large = [i for i in range(v) if scaled[i] >= 1.0]
     while small and large:
-        s, l = small.pop(), large.pop()
-        prob[s], alias[s] = scaled[s], l
-        scaled[l] -= 1.0 - scaled[s]
-        (small if scaled[l] < 1.0 else large).append(l)
+        s, big = small.pop(), large.pop()
+        prob[s], alias[s] = scaled[s], big
+        scaled[big] -= 1.0 - scaled[s]
+        (small if scaled[big] < 1.0 else large).append(big)
     return AliasTable(prob.astype(np.float32), alias)

@@ -12,7 +12,8 @@ from conftest import ROOT, features_file, tiny_config, topic_corpus
 
 from pixie_jax import train, vocab
 
-quiet = lambda *a, **k: None  # noqa: E731
+def quiet(*args, **kwargs):
+    pass
 
 
 def _topic_of(word):
@@ -102,7 +103,8 @@ def test_non_finite_loss_after_a_checkpoint_names_it(corpus_file, tmp_path, monk
 def test_corrupt_checkpoint_is_reported(corpus_file, tmp_path):
     cfg = tiny_config(corpus_file, epochs=0.2)
     train.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
-    steps = sorted((p for p in (tmp_path / "run" / "checkpoints").iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
+    ckpt = tmp_path / "run" / "checkpoints"
+    steps = sorted((p for p in ckpt.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
     for f in steps[-1].rglob("*"):
         if f.is_file():
             f.write_bytes(b"garbage")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pixie_jax.files import atomic_write, save_npz
+from pixie_jax.files import save_npz
 
 
 class FeatureFileError(ValueError):
@@ -92,13 +92,6 @@ def save_word_features(path: str | os.PathLike, wf: WordFeatures, dtype=np.float
     _check(wf.words, wf.features, path)
     save_npz(path, words=np.asarray(wf.words), features=wf.features.astype(dtype),
              provenance=np.asarray(json.dumps(wf.provenance)))
-
-
-def save_word_features_text(path: str | os.PathLike, wf: WordFeatures) -> None:
-    with atomic_write(path, "w") as f:
-        f.write(f"{len(wf.words)} {wf.features.shape[1]}\n")
-        for w, row in zip(wf.words, wf.features):
-            f.write(w + " " + " ".join(f"{x:.6g}" for x in row) + "\n")
 
 
 @dataclasses.dataclass(frozen=True)
