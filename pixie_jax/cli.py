@@ -129,3 +129,66 @@ def build_visual_features_main(argv=None):
     print(f"coverage: {coverage}")
     print(json.dumps(wf.provenance["coverage"]))
     print(f"wrote {args.out}")
+
+
+def evaluate_main(argv=None):
+    import argparse
+    import json
+    from pathlib import Path
+    parser = argparse.ArgumentParser(
+        description="Word similarity (Spearman's rho of cosines) in the paper's two settings: all pairs in the "
+                    "vocabulary, and pairs whose two words have visual features.")
+    parser.add_argument("--embeddings", nargs="+", required=True,
+                        help="embeddings.npz files (or word2vec text files); NAME=FILE names a model")
+    parser.add_argument("--benchmarks", default="bundled", help="a folder or file of word1<TAB>word2<TAB>score")
+    parser.add_argument("--kind", nargs="+", help="kinds to score: e, s, t, mu, x, v or concatenations "
+                                                  "like e+x (default: e, s, t where present)")
+    parser.add_argument("--features", help="a feature file whose words are the visual words (default: each "
+                                           "embeddings file's own mask)")
+    parser.add_argument("--json", help="write the scores here")
+    parser.add_argument("--neighbours", nargs="+", metavar="WORD", help="print the 10 nearest neighbours of these "
+                                                                         "words in each model and kind (Table 5)")
+    parser.add_argument("--pairs", nargs="+", metavar="A,B", help="print the cosine of these word pairs (Table 4)")
+    parser.add_argument("--concreteness", help="Brysbaert et al. (2014) ratings file, to show each query's rating")
+    args = parser.parse_args(argv)
+    import numpy as np
+    from pixie_jax import io
+    from pixie_jax.evaluate import kinds as kinds_lib, neighbours, similarity
+    from pixie_jax.visual.features import load_word_features
+    try:
+        benches = similarity.load_benchmarks(args.benchmarks)
+        visual = set(load_word_features(args.features).words) if args.features else None
+        results, rows, qualitative = {}, [], []
+        for spec in args.embeddings:
+            name, _, path = spec.rpartition("=")
+            name = name or Path(path).parent.name or Path(path).stem
+            arrays = io.load_embeddings(path)
+            mask = (np.array([w in visual for w in arrays["words"]], np.float32) if visual is not None
+                    else np.asarray(arrays["mask"]))
+            chosen = args.kind or [k for k in ("e", "s", "t") if k in kinds_lib.available(arrays)]
+            for kind in chosen:
+                scores = similarity.evaluate(arrays["words"], kinds_lib.vectors(arrays, kind), mask, benches,
+                                             kinds_lib.settings_for(kind))
+                results[f"{name}:{kind}"] = scores
+                rows += [dict(model=name, kind=kind, **s.__dict__, coverage=s.coverage) for s in scores]
+                qualitative.append((f"{name}:{kind}", arrays["words"], kinds_lib.vectors(arrays, kind), mask))
+        print(similarity.format_table(results))
+        ratings = neighbours.load_concreteness(args.concreteness) if args.concreteness else {}
+        for query in args.neighbours or []:
+            print(f"\n{query} (concreteness {ratings.get(query, 'n/a')})")
+            for model, words, vecs, mask in qualitative:
+                visual = "visual" if mask[list(words).index(query)] > 0 else "not visual"
+                near = ", ".join(w for w, _ in neighbours.nearest(words, vecs, query, 10))
+                print(f"  {model} ({visual}): {near}")
+        if args.pairs:
+            pairs = [tuple(p.split(",", 1)) for p in args.pairs]
+            print("\npair cosines: " + ", ".join(m for m, *_ in qualitative))
+            for pair, *cos in zip(pairs, *[neighbours.pair_cosines(w, v, pairs) for _, w, v, _ in qualitative]):
+                print(f"  {pair[0]},{pair[1]}: " + "  ".join(f"{c:.2f}" for c in cos))
+    except (OSError, ValueError, KeyError) as err:
+        sys.exit(f"error: {err}")
+    if args.json:
+        from pixie_jax.files import atomic_write
+        with atomic_write(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+        print(f"wrote {args.json}")

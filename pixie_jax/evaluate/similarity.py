@@ -109,6 +109,8 @@ def score(bench: Benchmark, words, vectors: np.ndarray, usable: np.ndarray | Non
         return Score(bench.name, setting, float("nan"), int(keep.sum()), total)
     r = np.array(rows)[keep]
     sims = cosine_similarities(vectors, r[:, 0], r[:, 1])
+    if np.ptp(sims) == 0:  # e.g. all-zero vectors: no ranking at all
+        return Score(bench.name, setting, float("nan"), int(keep.sum()), total)
     rho = stats.spearmanr(sims, bench.scores[keep]).statistic
     return Score(bench.name, setting, float(rho), int(keep.sum()), total)
 

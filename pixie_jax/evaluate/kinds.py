@@ -1,0 +1,46 @@
+"""Embedding kinds from an embeddings file, so that every row of the paper's Table 2 is scored alike.
+
+A kind is a name stored in the file (``e``, ``s``, ``t``, ``mu``, ``x``, ``v``) or the
+concatenation of two or more of them written ``a+b``, each part L2-normalised per word first
+(Kiela & Bottou 2014): ``e+x`` is CNN+SGNS, ``e+mu`` is VAE+SGNS when both come from the same
+vocabulary.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+VISUAL_ONLY = {"x", "mu"}  # no text embedding: scored in the visual setting only
+
+
+class KindError(KeyError):
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def available(arrays: dict) -> list[str]:
+    n = len(arrays["words"])
+    return sorted(k for k, a in arrays.items()
+                  if k not in ("words", "mask") and getattr(a, "ndim", 0) == 2 and a.shape[0] == n)
+
+
+def l2_normalise(x: np.ndarray) -> np.ndarray:
+    """x / ||x|| per row (rows of zeros stay zero)."""
+    norm = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norm > 0, norm, 1.0)
+
+
+def vectors(arrays: dict, kind: str) -> np.ndarray:
+    """The [V, d] vectors of ``kind`` (see the module docstring)."""
+    parts = kind.split("+")
+    missing = [p for p in parts if p not in available(arrays)]
+    if missing:
+        raise KindError(f"the embeddings have no kind {missing[0]!r}; they have {', '.join(available(arrays))}"
+                        f" (and concatenations of them such as 'e+x')")
+    if len(parts) == 1:
+        return np.asarray(arrays[kind], np.float32)
+    return np.concatenate([l2_normalise(np.asarray(arrays[p], np.float32)) for p in parts], axis=1)
+
+
+def settings_for(kind: str) -> tuple[str, ...]:
+    """Kinds made only of visual parts have no meaning outside the visual words."""
+    return ("visual",) if set(kind.split("+")) <= VISUAL_ONLY else ("all", "visual")

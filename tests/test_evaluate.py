@@ -1,0 +1,57 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+from pixie_jax import io
+from pixie_jax.evaluate import kinds
+
+
+def _arrays():
+    rng = np.random.default_rng(0)
+    return {"words": ["a", "b", "c"], "mask": np.array([1.0, 0, 1]), "e": rng.normal(size=(3, 4)),
+            "x": rng.normal(size=(3, 2)) * 100}
+
+
+def test_concatenation_normalises_each_part():
+    arrays = _arrays()
+    ex = kinds.vectors(arrays, "e+x")
+    assert ex.shape == (3, 6)
+    np.testing.assert_allclose(np.linalg.norm(ex[:, :4], axis=1), 1, rtol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(ex[:, 4:], axis=1), 1, rtol=1e-6)
+    assert kinds.settings_for("x") == ("visual",) and kinds.settings_for("e+mu") == ("all", "visual")
+
+
+def test_missing_kind_lists_what_the_file_has():
+    with pytest.raises(kinds.KindError, match="no kind 't'; they have e, x"):
+        kinds.vectors(_arrays(), "e+t")
+
+
+def test_bin_evaluate_scores_and_writes_json(tmp_path):
+    words = ["w0", "w1", "w2", "w3", "w4", "w5"]
+    angles = np.linspace(0, 1.4, 6)
+    e = np.stack([np.cos(angles), np.sin(angles)], 1)
+    io.save_embeddings(tmp_path / "emb.npz", words, [1, 1, 1, 1, 0, 0], e=e, x=e[:, ::-1])
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "toy.txt").write_text("".join(f"w0\t{w}\t{10 - i}\n" for i, w in enumerate(words[1:], 1)))
+    out = subprocess.run([sys.executable, str(ROOT / "bin" / "evaluate"), "--embeddings", f"toy={tmp_path / 'emb.npz'}",
+                          "--benchmarks", str(tmp_path / "bench"), "--kind", "e", "x", "--json",
+                          str(tmp_path / "s.json"), "--neighbours", "w2", "--pairs", "w0,w5"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    line = next(ln for ln in out.stdout.splitlines() if "toy:e (visual):" in ln)
+    near = line.split(": ", 1)[1].split(", ")
+    assert set(near[:2]) == {"w1", "w3"} and set(near[2:4]) == {"w0", "w4"} and near[4] == "w5"  # by angle
+    assert f"w0,w5: {np.cos(1.4):.2f}" in out.stdout
+    assert "toy:e [all]" in out.stdout and "toy:x [visual]" in out.stdout and "toy:x [all]" not in out.stdout
+    rows = json.loads((tmp_path / "s.json").read_text())
+    e_all = next(r for r in rows if r["kind"] == "e" and r["setting"] == "all")
+    assert e_all["rho"] == pytest.approx(1.0) and e_all["used"] == 5 and e_all["total"] == 5
+    e_vis = next(r for r in rows if r["kind"] == "e" and r["setting"] == "visual")
+    assert e_vis["used"] == 3 and e_vis["rho"] == pytest.approx(1.0)
+    bad = subprocess.run([sys.executable, str(ROOT / "bin" / "evaluate"), "--embeddings", str(tmp_path / "emb.npz"),
+                          "--kind", "s"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "no kind 's'; they have e, x" in bad.stderr
