@@ -192,3 +192,23 @@ def evaluate_main(argv=None):
         with atomic_write(args.json, "w") as f:
             json.dump(rows, f, indent=1)
         print(f"wrote {args.json}")
+
+
+def _propagation(argv):
+    del argv
+    _quiet()
+    from pixie_jax.evaluate import propagation
+    try:
+        propagation.run(flags.FLAGS.config, flags.FLAGS.workdir, flags.FLAGS.fraction, flags.FLAGS.subset_seed)
+    except (ValueError, OSError, RuntimeError) as err:
+        sys.exit(f"error: {err}")
+
+
+def propagation_main():
+    check_config_overrides(sys.argv[1:])
+    config_flags.DEFINE_config_file("config", None, "a PIXIE config file, e.g. configs/pixie.py", lock_config=True)
+    flags.DEFINE_string("workdir", "runs/propagation", "the two runs go to WORKDIR/with and WORKDIR/without")
+    flags.DEFINE_float("fraction", 2000 / 9713, "fraction of the visual words whose features are held out")
+    flags.DEFINE_integer("subset_seed", 0, "seed of the held-out subset")
+    flags.mark_flags_as_required(["config"])
+    app.run(_propagation)
