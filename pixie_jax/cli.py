@@ -150,6 +150,7 @@ def evaluate_main(argv=None):
                                                                          "words in each model and kind (Table 5)")
     parser.add_argument("--pairs", nargs="+", metavar="A,B", help="print the cosine of these word pairs (Table 4)")
     parser.add_argument("--concreteness", help="Brysbaert et al. (2014) ratings file, to show each query's rating")
+    parser.add_argument("--report", metavar="DIR", help="write DIR/report.md with bar charts and word maps")
     args = parser.parse_args(argv)
     import numpy as np
     from pixie_jax import io
@@ -185,6 +186,9 @@ def evaluate_main(argv=None):
             print("\npair cosines: " + ", ".join(m for m, *_ in qualitative))
             for pair, *cos in zip(pairs, *[neighbours.pair_cosines(w, v, pairs) for _, w, v, _ in qualitative]):
                 print(f"  {pair[0]},{pair[1]}: " + "  ".join(f"{c:.2f}" for c in cos))
+        if args.report:
+            from pixie_jax.evaluate import report
+            print(f"wrote {report.write_report(args.report, results, qualitative)}")
     except (OSError, ValueError, KeyError) as err:
         sys.exit(f"error: {err}")
     if args.json:

@@ -39,7 +39,8 @@ def test_bin_evaluate_scores_and_writes_json(tmp_path):
     (tmp_path / "bench" / "toy.txt").write_text("".join(f"w0\t{w}\t{10 - i}\n" for i, w in enumerate(words[1:], 1)))
     out = subprocess.run([sys.executable, str(ROOT / "bin" / "evaluate"), "--embeddings", f"toy={tmp_path / 'emb.npz'}",
                           "--benchmarks", str(tmp_path / "bench"), "--kind", "e", "x", "--json",
-                          str(tmp_path / "s.json"), "--neighbours", "w2", "--pairs", "w0,w5"],
+                          str(tmp_path / "s.json"), "--neighbours", "w2", "--pairs", "w0,w5",
+                          "--report", str(tmp_path / "report")],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     line = next(ln for ln in out.stdout.splitlines() if "toy:e (visual):" in ln)
@@ -47,6 +48,10 @@ def test_bin_evaluate_scores_and_writes_json(tmp_path):
     assert set(near[:2]) == {"w1", "w3"} and set(near[2:4]) == {"w0", "w4"} and near[4] == "w5"  # by angle
     assert f"w0,w5: {np.cos(1.4):.2f}" in out.stdout
     assert "toy:e [all]" in out.stdout and "toy:x [visual]" in out.stdout and "toy:x [all]" not in out.stdout
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "toy:e [all]" in report and "![rho, all pairs](rho_all.png)" in report
+    for png in ("rho_all.png", "rho_visual.png", "map_0.png", "map_1.png"):
+        assert (tmp_path / "report" / png).read_bytes()[:4] == b"\x89PNG"
     rows = json.loads((tmp_path / "s.json").read_text())
     e_all = next(r for r in rows if r["kind"] == "e" and r["setting"] == "all")
     assert e_all["rho"] == pytest.approx(1.0) and e_all["used"] == 5 and e_all["total"] == 5

@@ -1,0 +1,82 @@
+"""A markdown report with plots: rho per benchmark and model (bars), and a 2-D map of the words."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from pixie_jax.evaluate.kinds import l2_normalise
+from pixie_jax.evaluate.similarity import Score, format_table
+from pixie_jax.files import atomic_write
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def rho_bars(results: dict[str, list[Score]], setting: str, path: Path) -> bool:
+    """Grouped bars: one group per benchmark, one bar per model; False when nothing to draw."""
+    models = [m for m, scores in results.items() if any(s.setting == setting for s in scores)]
+    benches = list(dict.fromkeys(s.benchmark for m in models for s in results[m] if s.setting == setting))
+    if not models or not benches:
+        return False
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(benches)), 4))
+    width = 0.8 / len(models)
+    for i, m in enumerate(models):
+        by = {s.benchmark: s.rho for s in results[m] if s.setting == setting}
+        ax.bar(np.arange(len(benches)) + i * width, [by.get(b, np.nan) for b in benches], width, label=m)
+    ax.set_xticks(np.arange(len(benches)) + 0.4 - width / 2, [b.replace("EN-", "") for b in benches],
+                  rotation=30, ha="right")
+    ax.set_ylabel("Spearman's rho")
+    ax.set_title(f"word similarity, {setting} pairs")
+    ax.axhline(0, color="black", linewidth=0.5)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def projection(words, vectors: np.ndarray, mask: np.ndarray, path: Path, labels: int = 40, max_words: int = 3000,
+               title: str = "") -> None:
+    """The most frequent ``max_words`` words (the first rows) projected on their first two principal
+    components, visual words in colour, the first ``labels`` of each group named."""
+    n = min(max_words, len(words))
+    x = l2_normalise(np.asarray(vectors[:n], np.float64))
+    x = x - x.mean(0)
+    _, _, vt = np.linalg.svd(x, full_matrices=False)
+    xy = x @ vt[:2].T
+    vis = np.asarray(mask[:n]) > 0
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 6))
+    ax.scatter(*xy[~vis].T, s=4, c="lightgray", label="no visual features")
+    ax.scatter(*xy[vis].T, s=8, c="tab:orange", label="visual words")
+    for group in (np.flatnonzero(vis)[:labels], np.flatnonzero(~vis)[:labels // 2]):
+        for i in group:
+            ax.annotate(words[i], xy[i], fontsize=6)
+    ax.set_title(title or "first two principal components")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_report(directory, results: dict[str, list[Score]], maps: list[tuple[str, list, np.ndarray, np.ndarray]]):
+    """report.md with the table, bar charts per setting and one word map per (name, words, vectors, mask)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = ["# Word similarity report", "", "Spearman's rho (pairs used as % of the file).", "",
+             "```", format_table(results), "```", ""]
+    for setting in ("all", "visual"):
+        if rho_bars(results, setting, directory / f"rho_{setting}.png"):
+            lines += [f"![rho, {setting} pairs](rho_{setting}.png)", ""]
+    for i, (name, words, vectors, mask) in enumerate(maps):
+        projection(words, vectors, mask, directory / f"map_{i}.png", title=f"{name}: first two principal components")
+        lines += [f"![{name}](map_{i}.png)", ""]
+    with atomic_write(directory / "report.md", "w") as f:
+        f.write("\n".join(lines))
+    return directory / "report.md"
