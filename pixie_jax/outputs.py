@@ -29,6 +29,14 @@ def embedding_arrays(model: Pixie, params, data) -> dict:
             "s": np.asarray(embedding_s(e, mu, mask)), "t": np.asarray(embedding_t(e, mu, mask)), "mask": mask}
 
 
+def visual_only_embeddings(model: Pixie, params, data) -> dict:
+    """Words with features but outside the vocabulary have no text: e_w = 0, so
+    s_w = mu_phi(x_w) and t_w = [0, mu_phi(x_w)], with x_w scaled as the training words were."""
+    mu = np.asarray(model.encode(params, jnp.asarray(data.scaling.apply(data.visual_only_features)))[0])
+    zeros = np.zeros_like(mu)
+    return {"mu": mu, "s": mu, "t": np.concatenate([zeros, mu], axis=1), "x": data.visual_only_features}
+
+
 def write_outputs(config, workdir, model: Pixie, params, data, log=print) -> dict:
     """Write embeddings.npz, embeddings.txt and similarity.json into ``workdir``; return the scores."""
     workdir = Path(workdir)
@@ -37,6 +45,12 @@ def write_outputs(config, workdir, model: Pixie, params, data, log=print) -> dic
     io.save_embeddings(workdir / "embeddings.npz", data.vocab.words, mask, **arrays)
     io.save_word2vec_text(workdir / "embeddings.txt", data.vocab.words, arrays[config.embedding])
     data.vocab.save(workdir / "vocab.tsv")
+    if data.visual_only_words and data.scaling is not None:
+        only = visual_only_embeddings(model, params, data)
+        io.save_embeddings(workdir / "visual_only_embeddings.npz", data.visual_only_words,
+                           np.ones(len(data.visual_only_words)), **only)
+        log(f"wrote {workdir / 'visual_only_embeddings.npz'} ({len(data.visual_only_words)} words with features "
+            f"but no text: s = mu(x), t = [0, mu(x)])")
     log(f"wrote {workdir / 'embeddings.npz'} (kinds e, v, mu, x, s, t; {int(mask.sum())} visual words) and "
         f"{workdir / 'embeddings.txt'} ({config.embedding}, word2vec text)")
     if not config.benchmarks:

@@ -54,6 +54,8 @@ class TrainingData:
     features: np.ndarray       # float32 [V_x, D] scaled into [0, 1]
     scaling: features_lib.MinMaxScaling | None
     raw_features: np.ndarray   # float32 [V_x, D] as read
+    visual_only_words: tuple[str, ...] = ()      # words with features but not in the vocabulary
+    visual_only_features: np.ndarray | None = None  # their raw features
 
     @property
     def n_visual(self) -> int:
@@ -76,7 +78,7 @@ def prepare_data(config, log=print) -> TrainingData:
     noise = vocab_lib.alias_table(vocab_lib.noise_distribution(vocab.counts, config.noise_power))
     vis_index = np.full(len(vocab), -1, np.int32)
     raw = np.zeros((0, config.model.features), np.float32)
-    scaling = None
+    scaling, visual_only, visual_only_raw = None, (), None
     if config.features:
         wf = features_lib.load_word_features(config.features)
         rows = vocab.lookup(wf.words)
@@ -87,6 +89,8 @@ def prepare_data(config, log=print) -> TrainingData:
         if raw.shape[1] != config.model.features:
             raise TrainingError(f"{config.features}: features are {raw.shape[1]}-d but config.model.features is "
                                 f"{config.model.features}; set --config.model.features={raw.shape[1]}")
+        unseen = [i for i, r in enumerate(rows) if r < 0]
+        visual_only, visual_only_raw = tuple(wf.words[i] for i in unseen), wf.features[unseen].astype(np.float32)
         log(f"visual features {config.features}: {len(chosen):,} of {len(vocab):,} vocabulary words "
             f"({len(wf.words):,} words in the file, {len(exclude & set(wf.words))} excluded)")
     if len(raw):
@@ -94,7 +98,7 @@ def prepare_data(config, log=print) -> TrainingData:
         scaled = scaling.apply(raw)
     else:
         scaled = raw
-    return TrainingData(vocab, ids, keep, noise, vis_index, scaled, scaling, raw)
+    return TrainingData(vocab, ids, keep, noise, vis_index, scaled, scaling, raw, visual_only, visual_only_raw)
 
 
 # ---------------------------------------------------------------- model pieces from a config

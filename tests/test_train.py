@@ -111,3 +111,18 @@ def test_corrupt_checkpoint_is_reported(corpus_file, tmp_path):
     from pixie_jax.checkpoints import CheckpointError
     with pytest.raises(CheckpointError, match="cannot be read.*Delete that folder"):
         train.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
+
+
+def test_outputs_include_words_with_features_but_no_text(corpus_file, tmp_path):
+    from pixie_jax import outputs
+    words = [w for w in vocab.build_vocab(topic_corpus(), 1).words if w.startswith("ta")] + ["zebra"]
+    cfg = tiny_config(corpus_file, features=features_file(tmp_path, words), epochs=0.1)
+    params, data = train.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
+    assert data.visual_only_words == ("zebra",)
+    outputs.write_outputs(cfg, tmp_path / "run", train.build_model(cfg, len(data.vocab)), params, data, log=quiet)
+    only = np.load(tmp_path / "run" / "visual_only_embeddings.npz")
+    assert list(only["words"]) == ["zebra"] and only["t"].shape == (1, 16)
+    np.testing.assert_array_equal(only["t"][0, :8], 0)
+    np.testing.assert_allclose(only["t"][0, 8:], only["s"][0])
+    main = np.load(tmp_path / "run" / "embeddings.npz")
+    assert "zebra" not in set(main["words"]) and int(main["mask"].sum()) == len(words) - 1
