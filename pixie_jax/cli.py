@@ -90,21 +90,57 @@ def extract_features_main(argv=None):
         print(report)
 
 
+def _source_args(parser):
+    parser.add_argument("--source", action="append", required=True, metavar="[NAME=]FILE",
+                        help="image features npz: per image (features, wnids) or per class (mean, counts, wnids or "
+                             "labels); repeat for several sources. NAME defaults to the folder of a features.npz")
+    parser.add_argument("--overrides", action="append", default=[], metavar="NAME=FILE",
+                        help="label<TAB>wnid table that fixes the WordNet sense of a source's labels")
+    parser.add_argument("--map-labels", action="store_true",
+                        help="give classes without a WordNet id the first noun sense of their label")
+    parser.add_argument("--wordnet", help="WordNet 3.0 dict folder (default: NLTK's corpus, else /usr/share/wordnet)")
+
+
+def _named_pairs(values, what):
+    out = {}
+    for v in values:
+        name, sep, rest = v.partition("=")
+        if not sep:
+            raise ValueError(f"{what} must be NAME=VALUE, got {v!r}")
+        out[name] = rest
+    return out
+
+
+def _load_sources(args, wn):
+    from pixie_jax.visual import word_features
+    overrides = {k: word_features.read_overrides(v) for k, v in _named_pairs(args.overrides, "--overrides").items()}
+    sources, mapping = [], {}
+    for spec in args.source:
+        name, _, path = spec.rpartition("=")
+        cf = word_features.load_class_features(path, name or None)
+        if cf.name in overrides or args.map_labels:
+            cf, mapping[cf.name] = word_features.map_labels(cf, wn, overrides.get(cf.name), args.map_labels)
+        sources.append(cf)
+    unknown = set(overrides) - {s.name for s in sources}
+    if unknown:
+        raise ValueError(f"--overrides names unknown sources {sorted(unknown)}")
+    return sources, mapping
+
+
 def build_visual_features_main(argv=None):
     import argparse
     import json
     parser = argparse.ArgumentParser(
         description="Word-level visual features: image features keyed by WordNet id + a vocabulary -> npz "
                     "(words, features, provenance) and a coverage report.")
-    parser.add_argument("--source", action="append", required=True,
-                        help="image features npz: per image (features, wnids) or per class (mean, counts, wnids); "
-                             "repeat for several sources")
+    _source_args(parser)
+    parser.add_argument("--weight", action="append", default=[], metavar="NAME=W",
+                        help="count each photo of source NAME W times (0 leaves it out)")
     vocab_group = parser.add_mutually_exclusive_group(required=True)
     vocab_group.add_argument("--vocab", help="a vocab.tsv (word<TAB>count), e.g. from a training run")
     vocab_group.add_argument("--corpus", help="build the vocabulary from this corpus ('bundled', 'text8', a path)")
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--max-vocab", type=int, default=50_000)
-    parser.add_argument("--wordnet", help="WordNet 3.0 dict folder (default: NLTK's corpus, else /usr/share/wordnet)")
     parser.add_argument("--backoff-min-images", type=int, default=0,
                         help="hypernym back-off for visual words with fewer photos (the paper: 1000); 0 = off")
     parser.add_argument("--backoff-levels", type=int, default=3)
@@ -115,20 +151,52 @@ def build_visual_features_main(argv=None):
     from pixie_jax import corpus, vocab
     from pixie_jax.visual import features, word_features, wordnet
     try:
+        weights = {k: float(v) for k, v in _named_pairs(args.weight, "--weight").items()}
         if args.vocab:
             words = vocab.Vocab.load(args.vocab).words
         else:
             words = vocab.build_vocab(corpus.load_corpus(args.corpus), args.min_count, args.max_vocab).words
         wn = wordnet.load_wordnet(args.wordnet)
-        sources = [word_features.load_class_features(p) for p in args.source]
+        sources, mapping = _load_sources(args, wn)
         wf, coverage = word_features.build_word_features(words, sources, wn, args.backoff_min_images,
-                                                         args.backoff_levels)
+                                                         args.backoff_levels, weights)
+        wf.provenance["label_mapping"] = mapping
         features.save_word_features(args.out, wf, np.float16 if args.float16 else np.float32)
     except (OSError, ValueError, RuntimeError) as err:
         sys.exit(f"error: {err}")
+    for name, stats in mapping.items():
+        print(f"labels of {name}: {stats}")
     print(f"coverage: {coverage}")
     print(json.dumps(wf.provenance["coverage"]))
     print(f"wrote {args.out}")
+
+
+def check_visual_sources_main(argv=None):
+    import argparse
+    parser = argparse.ArgumentParser(description="Quality checks of image sources: nearest-class accuracy within "
+                                                 "each source, and agreement between sources on shared synsets.")
+    _source_args(parser)
+    parser.add_argument("--show", type=int, default=10, help="how many of the least agreeing synsets to list")
+    args = parser.parse_args(argv)
+    import numpy as np
+    from pixie_jax.visual import quality, wordnet
+    try:
+        wn = wordnet.load_wordnet(args.wordnet) if (args.map_labels or args.overrides) else None
+        sources, _ = _load_sources(args, wn)
+    except (OSError, ValueError, RuntimeError) as err:
+        sys.exit(f"error: {err}")
+    for s in sources:
+        acc = quality.nearest_class_accuracy(s)
+        text = "not measurable (no class with two or more photos)" if acc is None else f"{100 * acc[0]:.1f}% of {acc[1]:,} photos"
+        print(f"{s.name}: {len(s.wnids)} classes; nearest-class accuracy (leave one out): {text}")
+    agreement = quality.source_agreement(sources)
+    if agreement:
+        cos = np.array([a[0] for a in agreement])
+        print(f"{len(agreement)} synsets shared by two sources: cosine of their means median {np.median(cos):.3f}, "
+              f"min {cos.min():.3f}; the least agreeing:")
+        for c, w, a, b in agreement[:args.show]:
+            name = wn.synset_from_pos_and_offset("n", int(w[1:])).name() if wn else w
+            print(f"  {c:.3f}  {w} {name}  {a} vs {b}")
 
 
 def evaluate_main(argv=None):

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -25,12 +27,18 @@ from pixie_jax.visual.features import FeatureFileError, WordFeatures
 
 @dataclasses.dataclass(frozen=True)
 class ClassFeatures:
-    """Per-class mean features and photo counts from one image source."""
+    """Per-class mean features and photo counts from one image source.
+
+    ``images``/``image_class`` (optional) hold per-photo features, for quality checks.
+    """
 
     name: str
     wnids: tuple[str, ...]     # '' where a class has no WordNet id
     means: np.ndarray          # float32 [n, d]
     counts: np.ndarray         # int64 [n]
+    labels: tuple[str, ...] = ()
+    images: np.ndarray | None = None      # [m, d]
+    image_class: np.ndarray | None = None  # [m] row of the class
 
     @classmethod
     def from_images(cls, name: str, wnids, features) -> "ClassFeatures":
@@ -40,11 +48,18 @@ class ClassFeatures:
         sums = np.zeros((len(classes), features.shape[1]), np.float64)
         np.add.at(sums, inverse, features.astype(np.float64))
         return cls(name, tuple(str(c) for c in classes), (sums / counts[:, None]).astype(np.float32),
-                   counts.astype(np.int64))
+                   counts.astype(np.int64), tuple(str(c) for c in classes), features, inverse)
+
+    def with_wnids(self, wnids) -> "ClassFeatures":
+        return dataclasses.replace(self, wnids=tuple(wnids))
 
 
 def load_class_features(path: str | os.PathLike, name: str | None = None) -> ClassFeatures:
-    """An npz with per-image ``features`` + ``wnids``, or per-class ``mean`` + ``counts`` + ``wnids``."""
+    """An npz with per-image ``features`` + ``wnids``, or per-class ``mean`` + ``counts`` + ``wnids``
+    (optionally ``labels``, and per-photo ``image_features`` + ``image_class``).
+
+    Classes with a photo count of 0 are dropped with a warning that counts them.
+    """
     path = Path(path)
     if name is None:
         name = path.parent.name if path.stem == "features" else path.stem
@@ -54,22 +69,100 @@ def load_class_features(path: str | os.PathLike, name: str | None = None) -> Cla
         raise FeatureFileError(f"{path}: cannot read ({err})") from err
     with z:
         keys = set(z.files)
-        if {"mean", "counts", "wnids"} <= keys:
-            cf = ClassFeatures(name, tuple(str(w) for w in z["wnids"]), z["mean"].astype(np.float32),
-                               z["counts"].astype(np.int64))
+        if {"mean", "counts"} <= keys and ({"wnids", "labels"} & keys):
+            n = len(z["counts"])
+            labels = tuple(str(x) for x in z["labels"]) if "labels" in keys else ()
+            wnids = tuple(str(w) for w in z["wnids"]) if "wnids" in keys else ("",) * n
+            cf = ClassFeatures(name, wnids, z["mean"].astype(np.float32), z["counts"].astype(np.int64), labels,
+                               z["image_features"] if "image_features" in keys else None,
+                               z["image_class"] if "image_class" in keys else None)
         elif {"features", "wnids"} <= keys:
             cf = ClassFeatures.from_images(name, z["wnids"], z["features"])
         else:
-            raise FeatureFileError(f"{path}: expected arrays (features, wnids) or (mean, counts, wnids); "
+            raise FeatureFileError(f"{path}: expected arrays (features, wnids) or (mean, counts, wnids or labels); "
                                    f"it has {sorted(keys)}")
     if cf.means.ndim != 2 or len(cf.wnids) != cf.means.shape[0] or len(cf.counts) != len(cf.wnids):
         raise FeatureFileError(f"{path}: {len(cf.wnids)} wnids, {len(cf.counts)} counts, means {cf.means.shape}")
     bad = np.flatnonzero(~np.isfinite(cf.means).all(axis=1))
     if len(bad):
-        raise FeatureFileError(f"{path}: row {bad[0]} (class {cf.wnids[bad[0]]!r}) has NaN or inf values")
-    if (cf.counts <= 0).any():
-        raise FeatureFileError(f"{path}: class {cf.wnids[int(np.argmax(cf.counts <= 0))]!r} has a photo count of 0")
+        raise FeatureFileError(f"{path}: row {bad[0]} (class {cf.wnids[bad[0]] or cf.labels[bad[0]]!r}) "
+                               f"has NaN or inf values")
+    empty = np.flatnonzero(cf.counts <= 0)
+    if len(empty):
+        warnings.warn(f"{path}: {len(empty)} classes with a photo count of 0 were dropped")
+        keep = np.flatnonzero(cf.counts > 0)
+        cf = dataclasses.replace(cf, wnids=tuple(cf.wnids[i] for i in keep), means=cf.means[keep],
+                                 counts=cf.counts[keep], labels=tuple(cf.labels[i] for i in keep) if cf.labels else (),
+                                 images=None, image_class=None)
     return cf
+
+
+def _label_candidates(label: str) -> list[str]:
+    """WordNet lemma guesses for a class label: 'animals/birds/snowy-owl-2' -> ['snowy_owl'];
+    'goldfish, Carassius auratus' -> ['goldfish', 'carassius_auratus']."""
+    last = label.rsplit("/", 1)[-1]
+    out = []
+    for part in last.split(","):
+        words = [w for w in re.split(r"[\s_\-]+", part.strip().lower()) if w and not w.isdigit()]
+        if words:
+            out.append("_".join(words))
+    return out
+
+
+def read_overrides(path: str | os.PathLike) -> dict[str, str]:
+    """A table of ``label<TAB>wnid`` lines (an empty wnid leaves the label unmapped); '#' starts a comment."""
+    table = {}
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.split("#", 1)[0].rstrip("\r\n")
+            if not line.strip():
+                continue
+            fields = line.split("\t")
+            if len(fields) != 2 or (fields[1].strip() and not re.fullmatch(r"n\d{8}", fields[1].strip())):
+                raise FeatureFileError(f"{path}: line {lineno}: expected 'label<TAB>nXXXXXXXX' (or an empty wnid), "
+                                       f"got {line!r}")
+            table[fields[0].strip()] = fields[1].strip()
+    return table
+
+
+def map_labels(cf: ClassFeatures, wn, overrides: dict[str, str] | None = None, automatic: bool = True):
+    """Give WordNet ids to classes by label: the override table first, then (``automatic``) the first
+    noun sense of the label's name for classes that have none. Returns (features, counts of each kind)."""
+    overrides = overrides or {}
+    labels = cf.labels or cf.wnids
+    wnids, stats = [], {"given": 0, "overridden": 0, "automatic": 0, "unmapped": 0}
+    for label, given in zip(labels, cf.wnids):
+        if label in overrides:
+            wnids.append(overrides[label])
+            stats["overridden"] += 1
+            continue
+        if given:
+            wnids.append(given)
+            stats["given"] += 1
+            continue
+        found = ""
+        if automatic:
+            for cand in _label_candidates(label):
+                synsets = wordnet_lib.noun_synsets(wn, cand)
+                if synsets:
+                    found = wordnet_lib.wnid(synsets[0])
+                    break
+        wnids.append(found)
+        stats["automatic" if found else "unmapped"] += 1
+    return cf.with_wnids(wnids), stats
+
+
+@dataclasses.dataclass
+class SourceCoverage:
+    name: str
+    weight: float
+    classes: int
+    classes_without_wnid: int
+    photos: int
+    visual_words: int          # words that reach at least one of its photos
+    words_gained: int          # words that are visual only through this source
+    photos_per_word_median: float
+    photos_per_word_mean: float
 
 
 @dataclasses.dataclass
@@ -82,35 +175,64 @@ class Coverage:
     photos_per_word_median: float
     photos_per_word_mean: float
     backed_off: int
+    sources: list = dataclasses.field(default_factory=list)
 
     def __str__(self) -> str:
-        return (f"{self.visual_words:,} of {self.vocabulary:,} words are visual "
-                f"({100 * self.visual_words / max(self.vocabulary, 1):.1f}%); photos per visual word: median "
-                f"{self.photos_per_word_median:g}, mean {self.photos_per_word_mean:.1f}; {self.classes_reached:,} of "
-                f"{self.classes:,} classes reached by some word; {self.classes_without_wnid} classes have no WordNet "
-                f"id; {self.backed_off} words used the hypernym back-off")
+        lines = [f"{self.visual_words:,} of {self.vocabulary:,} words are visual "
+                 f"({100 * self.visual_words / max(self.vocabulary, 1):.1f}%); photos per visual word: median "
+                 f"{self.photos_per_word_median:g}, mean {self.photos_per_word_mean:.1f}; {self.classes_reached:,} "
+                 f"distinct synsets reached by some word ({self.classes:,} classes in all sources); {self.classes_without_wnid} classes have no WordNet "
+                 f"id; {self.backed_off} words used the hypernym back-off"]
+        for sc in self.sources:
+            lines.append(f"  {sc.name} (weight {sc.weight:g}): {sc.classes} classes ({sc.classes_without_wnid} without "
+                         f"a WordNet id), {sc.photos:,} photos; {sc.visual_words:,} visual words, "
+                         f"{sc.words_gained:,} only through it; photos per word median "
+                         f"{sc.photos_per_word_median:g}, mean {sc.photos_per_word_mean:.1f}")
+        return "\n".join(lines)
+
+
+def _stats(values) -> tuple[float, float]:
+    arr = np.asarray(values, np.float64) if len(values) else np.zeros(1)
+    return float(np.median(arr)), float(arr.mean())
 
 
 def build_word_features(words, sources: list[ClassFeatures], wn, backoff_min_images: int = 0,
-                        backoff_levels: int = 3) -> tuple[WordFeatures, Coverage]:
-    """Word-level features for the visual words among ``words`` (see the module docstring)."""
+                        backoff_levels: int = 3, weights: dict[str, float] | None = None
+                        ) -> tuple[WordFeatures, Coverage]:
+    """Word-level features for the visual words among ``words`` (see the module docstring).
+
+    With several sources, a class's photos are pooled over the sources by WordNet id, each
+    source's photos counting ``weights[name]`` times (default 1; 0 leaves a source out):
+
+        x_w = sum_s a_s sum_{c in R(w)} n_sc m_sc / sum_s a_s sum_{c in R(w)} n_sc.
+    """
+    weights = weights or {}
+    unknown = set(weights) - {s.name for s in sources}
+    if unknown:
+        raise ValueError(f"weights name unknown sources {sorted(unknown)}; the sources are {[s.name for s in sources]}")
+    sources = [s for s in sources if weights.get(s.name, 1.0) > 0]
+    if not sources:
+        raise ValueError("no image source left (all have weight 0)")
     dims = {s.means.shape[1] for s in sources}
     if len(dims) != 1:
         raise FeatureFileError(f"the sources have different feature sizes: "
                                f"{ {s.name: s.means.shape[1] for s in sources} }")
-    # pool classes over sources by wnid: photo-weighted sums
-    sums: dict[str, np.ndarray] = {}
-    counts: dict[str, int] = {}
-    without = 0
+    wsum: dict[str, np.ndarray] = {}
+    wcount: dict[str, float] = {}
+    photos_by: dict[str, dict[str, int]] = {}   # wnid -> source -> photos
     for s in sources:
+        a = weights.get(s.name, 1.0)
         for w, m, n in zip(s.wnids, s.means, s.counts):
-            if not w:
-                without += 1
-                continue
-            sums[w] = sums.get(w, 0.0) + n * m.astype(np.float64)
-            counts[w] = counts.get(w, 0) + int(n)
-    below = wordnet_lib.wnids_below(wn, sorted(sums))
+            if w:
+                wsum[w] = wsum.get(w, 0.0) + a * n * m.astype(np.float64)
+                wcount[w] = wcount.get(w, 0.0) + a * n
+                photos_by.setdefault(w, {}).setdefault(s.name, 0)
+                photos_by[w][s.name] += int(n)
+    photos_of = {w: sum(by.values()) for w, by in photos_by.items()}
+    below = wordnet_lib.wnids_below(wn, sorted(wsum))
     out_words, rows, photos, reached, backed = [], [], [], set(), 0
+    per_source: dict[str, list[int]] = {s.name: [] for s in sources}
+    gained = {s.name: 0 for s in sources}
     for word in words:
         synsets = [wordnet_lib.wnid(s) for s in wordnet_lib.noun_synsets(wn, word)]
         base = set().union(*(below.get(s, set()) for s in synsets))
@@ -118,24 +240,33 @@ def build_word_features(words, sources: list[ClassFeatures], wn, backoff_min_ima
             continue
         classes, frontier = set(base), synsets
         for _ in range(backoff_levels):
-            if sum(counts[c] for c in classes) >= backoff_min_images or not frontier:
+            if sum(photos_of[c] for c in classes) >= backoff_min_images or not frontier:
                 break
             frontier = wordnet_lib.hypernym_wnids(wn, frontier)
             classes |= set().union(*(below.get(h, set()) for h in frontier))
         backed += len(classes) > len(base)
-        n = sum(counts[c] for c in classes)
         out_words.append(word)
-        rows.append(sum(sums[c] for c in classes) / n)
-        photos.append(n)
+        rows.append(sum(wsum[c] for c in classes) / sum(wcount[c] for c in classes))
+        photos.append(sum(photos_of[c] for c in classes))
         reached |= classes
+        contributed = {}
+        for c in classes:
+            for name, n in photos_by[c].items():
+                contributed[name] = contributed.get(name, 0) + n
+        for name, n in contributed.items():
+            per_source[name].append(n)
+        if len(contributed) == 1:
+            gained[next(iter(contributed))] += 1
     d = dims.pop()
     feats = np.asarray(rows, np.float32).reshape(len(rows), d)
-    provenance = {"sources": [{"name": s.name, "classes": len(s.wnids), "photos": int(s.counts.sum())}
-                              for s in sources],
+    source_cov = [SourceCoverage(s.name, weights.get(s.name, 1.0), len(s.wnids), sum(1 for w in s.wnids if not w),
+                                 int(s.counts.sum()), len(per_source[s.name]), gained[s.name],
+                                 *_stats(per_source[s.name])) for s in sources]
+    coverage = Coverage(len(words), len(out_words), sum(len(s.wnids) for s in sources),
+                        sum(sc.classes_without_wnid for sc in source_cov), len(reached), *_stats(photos), int(backed),
+                        source_cov)
+    provenance = {"sources": [dataclasses.asdict(sc) for sc in source_cov],
                   "rule": "mean over the photos of the classes at or below the word's noun synsets",
-                  "backoff_min_images": backoff_min_images, "backoff_levels": backoff_levels}
-    photos_arr = np.asarray(photos) if photos else np.zeros(1)
-    coverage = Coverage(len(words), len(out_words), sum(len(s.wnids) for s in sources), without,
-                        len(reached), float(np.median(photos_arr)), float(photos_arr.mean()), int(backed))
-    provenance["coverage"] = dataclasses.asdict(coverage)
+                  "backoff_min_images": backoff_min_images, "backoff_levels": backoff_levels,
+                  "coverage": {k: v for k, v in dataclasses.asdict(coverage).items() if k != "sources"}}
     return WordFeatures(tuple(out_words), feats, provenance), coverage
