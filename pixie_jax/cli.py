@@ -284,3 +284,70 @@ def propagation_main():
     flags.DEFINE_integer("subset_seed", 0, "seed of the held-out subset")
     flags.mark_flags_as_required(["config"])
     app.run(_propagation)
+
+
+def _retrieval(argv):
+    del argv
+    _quiet()
+    import json
+    from pathlib import Path
+    import numpy as np
+    from flax import serialization
+    from pixie_jax import io
+    from pixie_jax.evaluate import kinds as kinds_lib, retrieval
+    from pixie_jax.files import atomic_write
+    f = flags.FLAGS
+    cfg_dict = f.config
+    cfg = retrieval.RetrievalConfig(**{k: cfg_dict[k] for k in retrieval.RetrievalConfig.__dataclass_fields__})
+    kind, _, where = f.data.partition(":")
+    try:
+        if kind == "imagenet-gloss":
+            from pixie_jax.visual import wordnet
+            wn = wordnet.load_wordnet(f.wordnet or None)
+            fold_splits = [retrieval.imagenet_gloss_splits(where, wn, fold=k) for k in range(cfg_dict.folds)]
+        elif kind == "precomputed":
+            fold_splits = [{s: retrieval.load_precomputed(where, s) for s in ("train", "dev", "test")}]
+        else:
+            raise ValueError(f"--data must be imagenet-gloss:FEATURES.npz or precomputed:FOLDER, got {f.data!r}")
+        workdir = Path(f.workdir)
+        table_rows, report = [], {}
+        for spec in f.embeddings:
+            name, _, path = spec.rpartition("=")
+            name = name or Path(path).parent.name
+            arrays = io.load_embeddings(path)
+            k = f.kind or ("t" if "t" in kinds_lib.available(arrays) else "e")
+            runs = []
+            for fold, splits in enumerate(fold_splits):
+                params, results, losses = retrieval.train_and_evaluate(arrays["words"], kinds_lib.vectors(arrays, k),
+                                                                       splits, cfg)
+                runs.append(results["test"])
+                with atomic_write(workdir / name / f"model_fold{fold}.msgpack", "wb") as out:
+                    out.write(serialization.to_bytes(params))
+            metrics = list(runs[0])
+            mean = {m: float(np.mean([r[m] for r in runs])) for m in metrics}
+            spread = {m: float(np.std([r[m] for r in runs])) for m in metrics}
+            report[f"{name}:{k}"] = {"mean": mean, "std": spread, "folds": runs}
+            table_rows.append((f"{name}:{k}", mean, spread))
+    except (OSError, ValueError, RuntimeError, KeyError) as err:
+        sys.exit(f"error: {err}")
+    metrics = list(table_rows[0][1])
+    print("model".ljust(24) + "".join(m.ljust(14) for m in metrics))
+    for name, mean, spread in table_rows:
+        cells = [f"{mean[m]:.1f}" + (f"+-{spread[m]:.1f}" if len(fold_splits) > 1 else "") for m in metrics]
+        print(name.ljust(24) + "".join(c.ljust(14) for c in cells))
+    with atomic_write(workdir / "retrieval.json", "w") as out:
+        json.dump(report, out, indent=1)
+    print(f"wrote {workdir / 'retrieval.json'}")
+
+
+def retrieval_main():
+    check_config_overrides(sys.argv[1:])
+    config_flags.DEFINE_config_file("config", None, "configs/retrieval.py", lock_config=True)
+    flags.DEFINE_list("embeddings", None, "comma-separated [NAME=]FILE of embeddings to compare")
+    flags.DEFINE_string("data", None, "imagenet-gloss:FEATURES.npz (photos named by wnid; captions = WordNet glosses) "
+                                      "or precomputed:FOLDER ({split}_ims.npy + {split}_caps.txt)")
+    flags.DEFINE_string("kind", "", "embedding kind (default: t where present, else e)")
+    flags.DEFINE_string("workdir", "runs/retrieval", "models and retrieval.json go here")
+    flags.DEFINE_string("wordnet", "", "WordNet 3.0 dict folder for the glosses")
+    flags.mark_flags_as_required(["config", "embeddings", "data"])
+    app.run(_retrieval)

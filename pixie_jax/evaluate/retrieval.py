@@ -1,0 +1,203 @@
+"""Image <-> caption retrieval with frozen word embeddings (the paper's section 4.3, Table 6).
+
+Sentence: a one-layer GRU over the caption's word vectors; its hidden state at the caption's
+true length, L2-normalised (1024-d). Image: a linear map of the CNN features, L2-normalised.
+Score: inner product. Loss (VSE, Kiros et al.; VSE++, Faghri et al.), for a batch of matching
+(image i, caption i) pairs with scores S_ij, margin a:
+
+    VSE   : sum_i sum_{j != i} [a - S_ii + S_ij]_+ + [a - S_ii + S_ji]_+
+    VSE++ : sum_i max_{j != i} [a - S_ii + S_ij]_+ + max_{j != i} [a - S_ii + S_ji]_+
+
+Captions with no word in the embeddings' vocabulary cannot be encoded: they are dropped with a
+counted warning. Words outside the vocabulary are skipped.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import warnings
+from pathlib import Path
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from pixie_jax.corpus import normalise
+
+
+class RetrievalDataError(ValueError):
+    pass
+
+
+@dataclasses.dataclass
+class Split:
+    """Images, captions (token lists) and, for each caption, the row of its image."""
+
+    images: np.ndarray                 # float32 [n_img, D]
+    captions: list[list[str]]
+    caption_image: np.ndarray          # int [n_cap]
+
+
+def load_precomputed(folder: str | os.PathLike, split: str, per_image: int = 5) -> Split:
+    """The VSE/VSE++ format (Flickr30K, COCO with the Karpathy split): ``{split}_ims.npy`` with one
+    row per image and ``{split}_caps.txt`` with ``per_image`` captions per image, in image order."""
+    folder = Path(folder)
+    ims_path, caps_path = folder / f"{split}_ims.npy", folder / f"{split}_caps.txt"
+    for p in (ims_path, caps_path):
+        if not p.exists():
+            raise RetrievalDataError(f"{p}: missing (expected {split}_ims.npy and {split}_caps.txt)")
+    images = np.load(ims_path).astype(np.float32)
+    captions = [normalise(line).split() for line in caps_path.read_text(encoding="utf-8").splitlines()]
+    if len(captions) != per_image * len(images):
+        raise RetrievalDataError(f"{caps_path}: {len(captions)} captions for {len(images)} images in {ims_path}; "
+                                 f"expected {per_image} per image ({per_image * len(images)})")
+    return Split(images, captions, np.arange(len(captions)) // per_image)
+
+
+def imagenet_gloss_splits(features_npz, wn, fold: int = 0, folds: int = 10, test_classes: int = 100,
+                          val_classes: int = 100, seed: int = 0) -> dict[str, Split]:
+    """One photo per ImageNet class, captioned by its class's WordNet gloss, split by class:
+    fold k of a seeded permutation is the test set, the next ``val_classes`` the validation set."""
+    with np.load(features_npz) as z:
+        feats, wnids = z["features"].astype(np.float32), [str(w) for w in z["wnids"]]
+    glosses = [normalise(wn.synset_from_pos_and_offset("n", int(w[1:])).definition()).split() for w in wnids]
+    order = np.random.default_rng(seed).permutation(len(wnids))
+    start = (fold % folds) * test_classes
+    test = order[np.arange(start, start + test_classes) % len(order)]
+    val = order[np.arange(start + test_classes, start + test_classes + val_classes) % len(order)]
+    train = np.setdiff1d(order, np.concatenate([test, val]))
+    return {name: Split(feats[idx], [glosses[i] for i in idx], np.arange(len(idx)))
+            for name, idx in (("train", train), ("val", val), ("test", test))}
+
+
+def encode_captions(split: Split, words, max_len: int = 50):
+    """(token ids [n, T] padded with 0, lengths [n], kept caption rows); ids index ``words`` + 1."""
+    index = {w: i + 1 for i, w in enumerate(words)}
+    ids, lengths, kept = [], [], []
+    for row, caption in enumerate(split.captions):
+        tokens = [index[w] for w in caption if w in index][:max_len]
+        if tokens:
+            ids.append(tokens + [0] * (max_len - len(tokens)))
+            lengths.append(len(tokens))
+            kept.append(row)
+    dropped = len(split.captions) - len(kept)
+    if dropped:
+        warnings.warn(f"{dropped} of {len(split.captions)} captions have no word in the vocabulary; dropped")
+    if not kept:
+        raise RetrievalDataError("no caption has a word in the embeddings' vocabulary")
+    return np.asarray(ids, np.int32), np.asarray(lengths, np.int32), np.asarray(kept)
+
+
+class SentenceEncoder(nn.Module):
+    """GRU over frozen word vectors; the state at the true length, L2-normalised."""
+
+    size: int = 1024
+
+    @nn.compact
+    def __call__(self, vectors, lengths):
+        outputs = nn.RNN(nn.GRUCell(self.size))(vectors, seq_lengths=lengths)
+        last = jnp.take_along_axis(outputs, (lengths - 1)[:, None, None], axis=1)[:, 0]
+        return last / jnp.linalg.norm(last, axis=-1, keepdims=True).clip(1e-8)
+
+
+class ImageEncoder(nn.Module):
+    size: int = 1024
+
+    @nn.compact
+    def __call__(self, x):
+        y = nn.Dense(self.size)(x)
+        return y / jnp.linalg.norm(y, axis=-1, keepdims=True).clip(1e-8)
+
+
+def triplet_loss(scores, margin: float = 0.2, hardest: bool = False):
+    """VSE (sum over negatives) or VSE++ (hardest negative) hinge loss; ``scores[i, j]`` = image i . caption j."""
+    diag = jnp.diag(scores)
+    off = 1.0 - jnp.eye(scores.shape[0])
+    cost_caption = jax.nn.relu(margin - diag[:, None] + scores) * off   # image i, wrong caption j
+    cost_image = jax.nn.relu(margin - diag[None, :] + scores) * off     # caption j, wrong image i
+    if hardest:
+        return cost_caption.max(1).sum() + cost_image.max(0).sum()
+    return cost_caption.sum() + cost_image.sum()
+
+
+def recalls(image_vecs, caption_vecs, caption_image, ks=(1, 5, 10)) -> dict[str, float]:
+    """R@K (%) image->sentence (any of the image's captions counts) and sentence->image."""
+    scores = np.asarray(image_vecs) @ np.asarray(caption_vecs).T
+    out = {}
+    ranks = []
+    for i in range(scores.shape[0]):
+        order = np.argsort(-scores[i])
+        mine = np.flatnonzero(caption_image[order] == i)
+        ranks.append(mine[0] if len(mine) else len(order))
+    ranks = np.asarray(ranks)
+    t2i = np.array([np.flatnonzero(np.argsort(-scores[:, j]) == caption_image[j])[0] for j in range(scores.shape[1])])
+    for k in ks:
+        out[f"i2t_R@{k}"] = 100.0 * float((ranks < k).mean())
+    for k in ks:
+        out[f"t2i_R@{k}"] = 100.0 * float((t2i < k).mean())
+    return out
+
+
+@dataclasses.dataclass
+class RetrievalConfig:
+    size: int = 1024
+    margin: float = 0.2
+    hardest: bool = False      # VSE++ when True
+    learning_rate: float = 2e-4
+    decay_every: int = 15      # epochs; the rate is divided by 10
+    epochs: int = 30
+    batch_size: int = 128
+    clip: float = 2.0
+    seed: int = 0
+    max_len: int = 50
+
+
+def train_and_evaluate(words, table, splits: dict[str, Split], cfg: RetrievalConfig, log=print):
+    """Train on ``splits['train']``, report recalls on every other split; return (params, results, losses)."""
+    table = jnp.asarray(np.concatenate([np.zeros((1, table.shape[1])), table]), jnp.float32)  # row 0: padding
+    train = splits["train"]
+    ids, lengths, kept = encode_captions(train, words, cfg.max_len)
+    images = train.images[train.caption_image[kept]]
+    sent, img = SentenceEncoder(cfg.size), ImageEncoder(cfg.size)
+    key = jax.random.key(cfg.seed)
+    k_s, k_i, k_shuffle = jax.random.split(key, 3)
+    params = {"sentence": sent.init(k_s, table[ids[:2]], lengths[:2])["params"],
+              "image": img.init(k_i, images[:2])["params"]}
+    batches = max(1, len(ids) // cfg.batch_size)
+    schedule = optax.piecewise_constant_schedule(
+        cfg.learning_rate, {e * batches: 0.1 for e in range(cfg.decay_every, cfg.epochs, cfg.decay_every)})
+    opt = optax.chain(optax.clip_by_global_norm(cfg.clip), optax.adam(schedule))
+    state = opt.init(params)
+
+    def loss_fn(p, b_ids, b_len, b_img):
+        c = sent.apply({"params": p["sentence"]}, table[b_ids], b_len)
+        i = img.apply({"params": p["image"]}, b_img)
+        return triplet_loss(i @ c.T, cfg.margin, cfg.hardest)
+
+    @jax.jit
+    def step(p, s, b_ids, b_len, b_img):
+        loss, grads = jax.value_and_grad(loss_fn)(p, b_ids, b_len, b_img)
+        updates, s = opt.update(grads, s, p)
+        return optax.apply_updates(p, updates), s, loss
+
+    losses = []
+    for epoch in range(cfg.epochs):
+        perm = np.asarray(jax.random.permutation(jax.random.fold_in(k_shuffle, epoch), len(ids)))
+        total = 0.0
+        for b in range(batches):
+            rows = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+            params, state, loss = step(params, state, ids[rows], lengths[rows], images[rows])
+            total += float(loss)
+        losses.append(total / batches)
+    log(f"retrieval: {cfg.epochs} epochs, loss {losses[0]:.2f} -> {losses[-1]:.2f}")
+
+    def evaluate(split: Split):
+        s_ids, s_len, s_kept = encode_captions(split, words, cfg.max_len)
+        c = sent.apply({"params": params["sentence"]}, table[s_ids], s_len)
+        i = img.apply({"params": params["image"]}, jnp.asarray(split.images))
+        return recalls(i, c, split.caption_image[s_kept])
+
+    results = {name: evaluate(split) for name, split in splits.items() if name != "train"}
+    return params, results, losses
