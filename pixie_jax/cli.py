@@ -187,7 +187,8 @@ def check_visual_sources_main(argv=None):
         sys.exit(f"error: {err}")
     for s in sources:
         acc = quality.nearest_class_accuracy(s)
-        text = "not measurable (no class with two or more photos)" if acc is None else f"{100 * acc[0]:.1f}% of {acc[1]:,} photos"
+        text = ("not measurable (no class with two or more photos)" if acc is None
+                else f"{100 * acc[0]:.1f}% of {acc[1]:,} photos")
         print(f"{s.name}: {len(s.wnids)} classes; nearest-class accuracy (leave one out): {text}")
     agreement = quality.source_agreement(sources)
     if agreement:

@@ -78,3 +78,13 @@ def features_file(tmp_path, words, dim=6, seed=0):
     path = tmp_path / "features.npz"
     save_word_features(path, WordFeatures(tuple(words), rows.astype(np.float32)))
     return path
+
+
+@pytest.fixture(scope="session")
+def wn():
+    """WordNet 3.0 (NLTK's, or a dict folder); the test is skipped where there is none."""
+    from pixie_jax.visual import wordnet
+    try:
+        return wordnet.load_wordnet()
+    except wordnet.WordNetError as err:
+        pytest.skip(str(err))

@@ -84,7 +84,8 @@ def test_bin_retrieval_on_the_precomputed_format(tmp_path):
         np.save(tmp_path / f"{split}_ims.npy", ims)
         (tmp_path / f"{split}_caps.txt").write_text("\n".join(" ".join(c) for c in caps) + "\n")
     io.save_embeddings(tmp_path / "emb.npz", words, np.zeros(26), e=rng.normal(size=(26, 6)))
-    out = subprocess.run([sys.executable, str(ROOT / "bin" / "retrieval"), "--embeddings", f"toy={tmp_path / 'emb.npz'}",
+    emb = f"toy={tmp_path / 'emb.npz'}"
+    out = subprocess.run([sys.executable, str(ROOT / "bin" / "retrieval"), "--embeddings", emb,
                           "--data", f"precomputed:{tmp_path}", "--config", str(ROOT / "configs" / "retrieval.py"),
                           "--config.size=16", "--config.epochs=2", "--config.batch_size=50",
                           f"--workdir={tmp_path / 'run'}"], capture_output=True, text=True, timeout=300)

@@ -4,15 +4,8 @@ import warnings
 import numpy as np
 import pytest
 
-from pixie_jax.visual import features as F, quality, word_features as WF, wordnet
+from pixie_jax.visual import features as F, quality, word_features as WF
 
-
-@pytest.fixture(scope="module")
-def wn():
-    try:
-        return wordnet.load_wordnet()
-    except wordnet.WordNetError as err:
-        pytest.skip(str(err))
 
 
 CHIHUAHUA, RETRIEVER, GOOSE = "n02085620", "n02099601", "n01855672"

@@ -51,13 +51,6 @@ def test_corrupt_images_are_skipped_with_a_count(tmp_path):
     assert list(z["wnids"]) == [p.name[:9] for p in src] and z["features"].shape == (2, 1280)
 
 
-@pytest.fixture(scope="module")
-def wn():
-    try:
-        return wordnet.load_wordnet()
-    except wordnet.WordNetError as err:
-        pytest.skip(str(err))
-
 
 def test_wordnet_maps_words_to_imagenet_ids(wn):
     goose = wordnet.noun_synsets(wn, "goose")[0]

@@ -181,7 +181,8 @@ class Coverage:
         lines = [f"{self.visual_words:,} of {self.vocabulary:,} words are visual "
                  f"({100 * self.visual_words / max(self.vocabulary, 1):.1f}%); photos per visual word: median "
                  f"{self.photos_per_word_median:g}, mean {self.photos_per_word_mean:.1f}; {self.classes_reached:,} "
-                 f"distinct synsets reached by some word ({self.classes:,} classes in all sources); {self.classes_without_wnid} classes have no WordNet "
+                 f"distinct synsets reached by some word ({self.classes:,} classes in all sources); "
+                 f"{self.classes_without_wnid} classes have no WordNet "
                  f"id; {self.backed_off} words used the hypernym back-off"]
         for sc in self.sources:
             lines.append(f"  {sc.name} (weight {sc.weight:g}): {sc.classes} classes ({sc.classes_without_wnid} without "
