@@ -209,7 +209,8 @@ def evaluate_main(argv=None):
                     "vocabulary, and pairs whose two words have visual features.")
     parser.add_argument("--embeddings", nargs="+", required=True,
                         help="embeddings.npz files (or word2vec text files); NAME=FILE names a model")
-    parser.add_argument("--benchmarks", default="bundled", help="a folder or file of word1<TAB>word2<TAB>score")
+    parser.add_argument("--benchmarks", nargs="+", default=["bundled"],
+                        help="folders or files of word1<TAB>word2<TAB>score lines ('bundled': the shipped set)")
     parser.add_argument("--kind", nargs="+", help="kinds to score: e, s, t, mu, x, v or concatenations "
                                                   "like e+x (default: e, s, t where present)")
     parser.add_argument("--features", help="a feature file whose words are the visual words (default: each "
@@ -226,7 +227,7 @@ def evaluate_main(argv=None):
     from pixie_jax.evaluate import kinds as kinds_lib, neighbours, similarity
     from pixie_jax.visual.features import load_word_features
     try:
-        benches = similarity.load_benchmarks(args.benchmarks)
+        benches = [b for source in args.benchmarks for b in similarity.load_benchmarks(source)]
         visual = set(load_word_features(args.features).words) if args.features else None
         results, rows, qualitative = {}, [], []
         for spec in args.embeddings:

@@ -29,7 +29,8 @@ def save_embeddings(path: str | os.PathLike, words, mask, **kinds) -> None:
 
 
 def load_embeddings(path: str | os.PathLike) -> dict:
-    """The arrays of an embeddings.npz, or of a word2vec text file (as kind ``e``, mask all 0)."""
+    """The arrays of an embeddings.npz; of a word-feature npz (kind ``x``, every word visual); or of a
+    word2vec text file (kind ``e``, mask all 0)."""
     path = Path(path)
     if not path.exists():
         raise EmbeddingFileError(f"{path}: no such embeddings file")
@@ -39,6 +40,10 @@ def load_embeddings(path: str | os.PathLike) -> dict:
                 raise EmbeddingFileError(f"{path}: no 'words' array (has {sorted(z.files)})")
             out = {k: z[k] for k in z.files}
         out["words"] = [str(w) for w in out["words"]]
+        if "features" in out and "x" not in out:  # a word-level feature file: the CNN baseline, kind x
+            out["x"] = out.pop("features").astype(np.float32)
+            out.pop("provenance", None)
+            out.setdefault("mask", np.ones(len(out["words"]), np.float32))
         out.setdefault("mask", np.zeros(len(out["words"]), np.float32))
         return out
     from pixie_jax.visual.features import load_word_features

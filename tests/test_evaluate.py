@@ -60,3 +60,10 @@ def test_bin_evaluate_scores_and_writes_json(tmp_path):
     bad = subprocess.run([sys.executable, str(ROOT / "bin" / "evaluate"), "--embeddings", str(tmp_path / "emb.npz"),
                           "--kind", "s"], capture_output=True, text=True)
     assert bad.returncode != 0 and "no kind 's'; they have e, x" in bad.stderr
+
+
+def test_feature_files_score_as_the_cnn_baseline(tmp_path):
+    from pixie_jax.visual.features import WordFeatures, save_word_features
+    save_word_features(tmp_path / "f.npz", WordFeatures(("a", "b"), np.ones((2, 3), np.float32)))
+    arrays = io.load_embeddings(tmp_path / "f.npz")
+    assert kinds.available(arrays) == ["x"] and arrays["mask"].tolist() == [1, 1]
