@@ -33,8 +33,16 @@ class Encoder(nn.Module):
         return nn.Dense(self.latent, name="mu")(h), nn.Dense(self.latent, name="logvar")(h)
 
 
+MIN_DECODER_LOGVAR = math.log(1e-4)
+
+
 class Decoder(nn.Module):
-    """mean_theta(z) (sigmoid outputs) and logvar_theta(z) (linear): one tanh hidden layer."""
+    """mean_theta(z) (sigmoid outputs) and logvar_theta(z): one tanh hidden layer.
+
+    The log-variance is a linear output r floored smoothly at log(1e-4) (sigma >= 0.01 on features
+    in [0, 1]): logvar = m + softplus(r - m). Without a floor a Gaussian decoder can drive the
+    variance of near-constant feature dimensions to zero and its likelihood to infinity.
+    """
 
     hidden: int = 500
     features: int = 1280
@@ -42,7 +50,9 @@ class Decoder(nn.Module):
     @nn.compact
     def __call__(self, z):
         h = jnp.tanh(nn.Dense(self.hidden, name="hidden")(z))
-        return nn.sigmoid(nn.Dense(self.features, name="mean")(h)), nn.Dense(self.features, name="logvar")(h)
+        raw = nn.Dense(self.features, name="logvar")(h)
+        logvar = MIN_DECODER_LOGVAR + jax.nn.softplus(raw - MIN_DECODER_LOGVAR)
+        return nn.sigmoid(nn.Dense(self.features, name="mean")(h)), logvar
 
 
 # ---------------------------------------------------------------- fusion
