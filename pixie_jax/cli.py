@@ -254,8 +254,14 @@ def evaluate_main(argv=None):
         if args.pairs:
             pairs = [tuple(p.split(",", 1)) for p in args.pairs]
             print("\npair cosines: " + ", ".join(m for m, *_ in qualitative))
-            for pair, *cos in zip(pairs, *[neighbours.pair_cosines(w, v, pairs) for _, w, v, _ in qualitative]):
-                print(f"  {pair[0]},{pair[1]}: " + "  ".join(f"{c:.2f}" for c in cos))
+            for pair in pairs:
+                cells = []
+                for _, words, vecs, _ in qualitative:
+                    try:
+                        cells.append(f"{neighbours.pair_cosines(words, vecs, [pair])[0]:.2f}")
+                    except neighbours.QueryError:
+                        cells.append("-")  # a word outside this model's vocabulary
+                print(f"  {pair[0]},{pair[1]}: " + "  ".join(cells))
         if args.report:
             from pixie_jax.evaluate import report
             print(f"wrote {report.write_report(args.report, results, qualitative)}")
