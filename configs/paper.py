@@ -2,7 +2,9 @@
 
 K = 100, encoder/decoder 500 tanh units, window 10, 64 negatives per pair (G = 1),
 Adam 1e-3 constant, vocabulary of 50,000 words. Meant for a GPU; on a CPU it is slow.
-Give your own word features with --config.features=FILE (npz or word2vec text).
+The bundled features cover the visual words of gutenberg8's 50k vocabulary (1,872 words, from
+1000 photos); for the paper's coverage build your own with bin/build-visual-features and pass
+--config.features=FILE (npz or word2vec text).
 """
 import pathlib
 import runpy
