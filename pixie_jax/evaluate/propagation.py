@@ -8,6 +8,7 @@ m_w = 0, so their s and t embeddings carry only what propagated into e_w through
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -49,9 +50,10 @@ def run(config, workdir, fraction: float = PAPER_FRACTION, seed: int = 0, kinds=
         arrays = embedding_arrays(train.build_model(cfg, len(run_data.vocab)), params, run_data)
         arrays["words"] = list(run_data.vocab.words)
         for kind in kinds:
-            results[f"{name}:{kind}"] = similarity.evaluate(run_data.vocab.words, kinds_lib.vectors(arrays, kind),
-                                                            in_subset, benches, ("visual",))
-    table = similarity.format_table(results).replace("[visual]", "[held-out pairs]")
+            scores = similarity.evaluate(run_data.vocab.words, kinds_lib.vectors(arrays, kind), in_subset, benches,
+                                         ("visual",))
+            results[f"{name}:{kind}"] = [dataclasses.replace(sc, setting="held-out") for sc in scores]
+    table = similarity.format_table(results)
     log(table)
     with atomic_write(workdir / "propagation.json", "w") as f:
         json.dump({"held_out": held, "visual_words": len(visual), "seed": seed,
