@@ -20,10 +20,12 @@ def _train(argv):
         import jax
         jax.distributed.initialize()
     from pixie_jax import outputs, train
+    from pixie_jax.checkpoints import CheckpointError
+    from pixie_jax.download import DownloadError
     cfg, workdir = flags.FLAGS.config, flags.FLAGS.workdir
     try:
         params, data = train.train(cfg, workdir)
-    except (train.TrainingError, ValueError, OSError) as err:
+    except (train.TrainingError, CheckpointError, DownloadError, ValueError, OSError) as err:
         sys.exit(f"error: {err}")
     outputs.write_outputs(cfg, workdir, train.build_model(cfg, len(data.vocab)), params, data)
 
