@@ -11,6 +11,7 @@ T x epochs / training seconds. The last line printed is one JSON object.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -78,8 +79,9 @@ def main(argv=None):
     base.sampler.text_centres, base.sampler.visual_centres = args.text_centres, args.visual_centres
     base.steps_per_call = args.steps_per_call
     data = train.prepare_data(base, log=lambda *a: None)
-    sgns_data = train.TrainingData(data.vocab, data.ids, data.keep_prob, data.noise,
-                                   np.full_like(data.vis_index, -1), data.features[:0], None, data.raw_features[:0])
+    text_only = base.copy_and_resolve_references()
+    text_only.features = ""
+    sgns_data = dataclasses.replace(data, **train.visual_fields(text_only, data.vocab))
     print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"jax {jax.__version__} on {jax.devices()[0].device_kind} x{len(jax.devices())}")
     print(f"corpus {args.corpus}: {len(data.ids):,} tokens, {len(data.vocab):,} words, {data.n_visual:,} visual; "

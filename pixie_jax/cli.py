@@ -240,11 +240,11 @@ def evaluate_main(argv=None):
                     else np.asarray(arrays["mask"]))
             chosen = args.kind or [k for k in ("e", "s", "t") if k in kinds_lib.available(arrays)]
             for kind in chosen:
-                scores = similarity.evaluate(arrays["words"], kinds_lib.vectors(arrays, kind), mask, benches,
-                                             kinds_lib.settings_for(kind))
+                vectors = kinds_lib.vectors(arrays, kind)
+                scores = similarity.evaluate(arrays["words"], vectors, mask, benches, kinds_lib.settings_for(kind))
                 results[f"{name}:{kind}"] = scores
                 rows += [dict(model=name, kind=kind, **s.__dict__, coverage=s.coverage) for s in scores]
-                qualitative.append((f"{name}:{kind}", arrays["words"], kinds_lib.vectors(arrays, kind), mask))
+                qualitative.append((f"{name}:{kind}", arrays["words"], vectors, mask))
         print(similarity.format_table(results))
         ratings = neighbours.load_concreteness(args.concreteness) if args.concreteness else {}
         for query in args.neighbours or []:

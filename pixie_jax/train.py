@@ -76,6 +76,12 @@ def prepare_data(config, log=print) -> TrainingData:
         f"({time.time() - t0:.1f} s)")
     keep = vocab_lib.keep_probabilities(vocab.counts, config.subsample)
     noise = vocab_lib.alias_table(vocab_lib.noise_distribution(vocab.counts, config.noise_power))
+    return TrainingData(vocab, ids, keep, noise, **visual_fields(config, vocab, log))
+
+
+def visual_fields(config, vocab: vocab_lib.Vocab, log=print) -> dict:
+    """The visual fields of :class:`TrainingData` for ``config.features`` (less
+    ``config.exclude_visual_words``) over ``vocab``: swap them with ``dataclasses.replace``."""
     vis_index = np.full(len(vocab), -1, np.int32)
     raw = np.zeros((0, config.model.features), np.float32)
     scaling, visual_only, visual_only_raw = None, (), None
@@ -98,7 +104,8 @@ def prepare_data(config, log=print) -> TrainingData:
         scaled = scaling.apply(raw)
     else:
         scaled = raw
-    return TrainingData(vocab, ids, keep, noise, vis_index, scaled, scaling, raw, visual_only, visual_only_raw)
+    return dict(vis_index=vis_index, features=scaled, scaling=scaling, raw_features=raw,
+                visual_only_words=visual_only, visual_only_features=visual_only_raw)
 
 
 # ---------------------------------------------------------------- model pieces from a config
@@ -209,6 +216,11 @@ def step_keys(seed: int):
     return jax.random.fold_in(root, 0), jax.random.fold_in(root, 1), jax.random.fold_in(root, 2)
 
 
+def replicate(mesh, tree):
+    """``tree`` on every device of ``mesh``, unsharded."""
+    return jax.device_put(tree, NamedSharding(mesh, P()))
+
+
 @dataclasses.dataclass
 class Run:
     """A training run set up on the devices: the jitted chunk and everything it reads."""
@@ -227,7 +239,7 @@ class Run:
     chunk: object
 
     def put(self, tree):
-        return jax.device_put(tree, NamedSharding(self.mesh, P()))
+        return replicate(self.mesh, tree)
 
     def epoch_data(self, index: int) -> sampling.EpochData:
         return subsample_epoch(jax.random.fold_in(self.keys[1], index), self.ids, self.tables[0], self.tables[3])
@@ -252,7 +264,7 @@ def setup(config, data: TrainingData, devices=None) -> Run:
     total = max(spc, math.ceil(config.epochs * per_epoch / spc) * spc)
     step_key, sub_key, init_key = step_keys(config.seed)
     optimizer = build_optimizer(config, total)
-    put = lambda tree: jax.device_put(tree, NamedSharding(mesh, P()))  # noqa: E731
+    put = functools.partial(replicate, mesh)
     tables = put((jnp.asarray(data.keep_prob), jnp.asarray(data.noise.prob), jnp.asarray(data.noise.alias),
                   jnp.asarray(data.vis_index)))
     features = put(jnp.asarray(data.features if data.n_visual else np.zeros((1, model.features), np.float32)))

@@ -40,12 +40,13 @@ def run(config, workdir, fraction: float = PAPER_FRACTION, seed: int = 0, kinds=
     held = choose_held_out(visual, fraction, seed)
     log(f"holding out the features of {len(held)} of {len(visual)} visual words (seed {seed})")
     benches = similarity.load_benchmarks(config.benchmarks or "bundled")
-    in_subset = np.array([w in set(held) for w in data.vocab.words], np.float32)
+    held_set = set(held)
+    in_subset = np.array([w in held_set for w in data.vocab.words], np.float32)
     results = {}
     for name, exclude in (("with", ()), ("without", tuple(held))):
         cfg = config.copy_and_resolve_references()
         cfg.exclude_visual_words = exclude
-        run_data = train.prepare_data(cfg, log) if exclude else data
+        run_data = dataclasses.replace(data, **train.visual_fields(cfg, data.vocab, log)) if exclude else data
         params, _ = train.train(cfg, workdir / name, data=run_data, log=log)
         arrays = embedding_arrays(train.build_model(cfg, len(run_data.vocab)), params, run_data)
         arrays["words"] = list(run_data.vocab.words)
