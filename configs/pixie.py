@@ -21,6 +21,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.noise_power = 0.75
 
     c.model = ml_collections.ConfigDict()
+    c.model.name = "pixie"        # or a baseline: 'vsgns', 'vae', 'ivsgns' (configs/*.py, docs/baselines.md)
     c.model.dim = 100             # K
     c.model.hidden = 500
     c.model.features = 1280       # D (EfficientNet-Lite0 pooled features)

@@ -19,15 +19,13 @@ def _train(argv):
     if os.environ.get("PIXIE_JAX_DISTRIBUTED"):
         import jax
         jax.distributed.initialize()
-    from pixie_jax import outputs, train
+    from pixie_jax import experiment, train
     from pixie_jax.checkpoints import CheckpointError
     from pixie_jax.download import DownloadError
-    cfg, workdir = flags.FLAGS.config, flags.FLAGS.workdir
     try:
-        params, data = train.train(cfg, workdir)
+        experiment.run_and_write(flags.FLAGS.config, flags.FLAGS.workdir)
     except (train.TrainingError, CheckpointError, DownloadError, ValueError, OSError) as err:
         sys.exit(f"error: {err}")
-    outputs.write_outputs(cfg, workdir, train.build_model(cfg, len(data.vocab)), params, data)
 
 
 def flat_keys(config, prefix="") -> list[str]:

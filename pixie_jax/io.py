@@ -15,6 +15,7 @@ KINDS_DOC = {
     "s": "PIXIE+: e_w + m_w mu_phi(x_w) (eq. 10)",
     "t": "PIXIE-concat: [e_w, m_w mu_phi(x_w)] (eq. 11)",
     "x": "raw visual features, zero for words without them",
+    "fx": "IV-SGNS: features f(e_w) predicted from e_w by the fitted map",
 }
 
 

@@ -102,6 +102,12 @@ def reparameterise(mu, logvar, eps):
 
 
 # ---------------------------------------------------------------- the model
+def init_tables(key, vocab_size: int, dim: int) -> dict:
+    """word2vec's initialisation: e ~ U(-0.5/K, 0.5/K), v = 0."""
+    return {"e": jax.random.uniform(key, (vocab_size, dim), jnp.float32, -0.5 / dim, 0.5 / dim),
+            "v": jnp.zeros((vocab_size, dim), jnp.float32)}
+
+
 class Pixie(NamedTuple):
     """The model's sizes and pure functions; ``init`` builds the parameter pytree."""
 
@@ -120,15 +126,12 @@ class Pixie(NamedTuple):
         return Decoder(self.hidden, self.features)
 
     def init(self, key) -> dict:
-        """e ~ U(-0.5/K, 0.5/K) and v = 0 as in word2vec; Flax's default init for the networks."""
+        """:func:`init_tables` for e and v; Flax's default init for the networks."""
         k_e, k_enc, k_dec = jax.random.split(key, 3)
-        k = self.dim
-        return {
-            "e": jax.random.uniform(k_e, (self.vocab_size, k), jnp.float32, -0.5 / k, 0.5 / k),
-            "v": jnp.zeros((self.vocab_size, k), jnp.float32),
+        return init_tables(k_e, self.vocab_size, self.dim) | {
             "encoder": self.encoder.init(k_enc, jnp.zeros((1, self.features)))["params"],
-            "decoder": self.decoder.init(k_dec, jnp.zeros((1, k)))["params"],
-            "fusion": self.fusion.init(k),
+            "decoder": self.decoder.init(k_dec, jnp.zeros((1, self.dim)))["params"],
+            "fusion": self.fusion.init(self.dim),
         }
 
     def encode(self, params, x):

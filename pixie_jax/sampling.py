@@ -53,6 +53,7 @@ class SamplerConfig:
     visual_words: int = 64       # words drawn uniformly for the visual (VAE) term
     samples: int = 1             # J
     latent: int = 100            # K
+    margin_negatives: int = 0    # visual words drawn per visual centre for V-SGNS's max-margin term
 
     def __post_init__(self):
         g, c = self.negative_group, self.contexts_per_centre
@@ -132,6 +133,11 @@ def sample_batch(key, epoch: EpochData, tables: Tables, cfg: SamplerConfig, visu
         vis = _stratum(k_v, epoch, epoch.vis_pos, epoch.n_vis, tables, cfg, cfg.visual_centres)
         vis["rows"] = jnp.maximum(tables.vis_index[vis["words"]], 0)
         vis["eps"] = jax.random.normal(k_ve, (cfg.visual_centres, cfg.samples, cfg.latent))
+        if cfg.margin_negatives:
+            # per-token weight (stratum size / tokens) / centres / (L + 1): per pair, as the text terms
+            shape = (cfg.visual_centres, cfg.margin_negatives)
+            vis["margin_rows"] = jax.random.randint(jax.random.fold_in(k_x, 1), shape, 0, tables.n_visual)
+            vis["token_weight"] = vis["weight"] * cfg.contexts_per_centre / (cfg.window + 1)
         batch["visual"] = vis
     if cfg.visual_words and tables.n_visual:
         batch["vae"] = {

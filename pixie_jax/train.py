@@ -27,6 +27,8 @@ from jax.sharding import AxisType, NamedSharding, PartitionSpec as P
 from tqdm.auto import tqdm
 
 from pixie_jax import checkpoints, corpus as corpus_lib, sampling, vocab as vocab_lib
+from pixie_jax.baselines import vsgns
+from pixie_jax.baselines.vsgns import VSgns
 from pixie_jax.model import FUSIONS, Pixie
 from pixie_jax.objective import batch_loss
 from pixie_jax.visual import features as features_lib
@@ -109,20 +111,43 @@ def visual_fields(config, vocab: vocab_lib.Vocab, log=print) -> dict:
 
 
 # ---------------------------------------------------------------- model pieces from a config
-def build_model(config, vocab_size: int) -> Pixie:
+MODELS = ("pixie", "vsgns", "vae", "ivsgns")  # config.model.name; vae and ivsgns: see pixie_jax.experiment
+
+
+def model_name(config) -> str:
+    name = config.model.get("name", "pixie")
+    if name not in MODELS:
+        raise ValueError(f"unknown model.name {name!r}; choose one of {', '.join(MODELS)}")
+    return name
+
+
+def build_model(config, vocab_size: int):
+    """:class:`Pixie` (also for SGNS, VAE and IV-SGNS) or :class:`VSgns` for ``model.name = 'vsgns'``."""
     m = config.model
+    if model_name(config) == "vsgns":
+        if config.vsgns.model not in ("A", "B"):
+            raise ValueError(f"vsgns.model must be 'A' (fixed projection) or 'B' (learned map), "
+                             f"got {config.vsgns.model!r}")
+        return VSgns(vocab_size, m.dim, m.features, config.vsgns.gamma, config.vsgns.model == "B")
     if m.fusion not in FUSIONS:
         raise ValueError(f"unknown fusion {m.fusion!r}; choose one of {sorted(FUSIONS)}")
     return Pixie(vocab_size, m.dim, m.features, m.hidden, FUSIONS[m.fusion])
 
 
+def loss_function(model):
+    """The minibatch loss of ``model``: (params, batch, features, G, n_vae_total) -> (loss, metrics)."""
+    return functools.partial(vsgns.batch_loss if isinstance(model, VSgns) else batch_loss, model)
+
+
 def build_sampler(config, n_visual: int) -> sampling.SamplerConfig:
     s = config.sampler
+    v_sgns = model_name(config) == "vsgns"
     return sampling.SamplerConfig(
         window=s.window, contexts_per_centre=s.contexts_per_centre, negatives=s.negatives,
         negative_group=s.negative_group, text_centres=s.text_centres,
         visual_centres=s.visual_centres if n_visual else 0,
-        visual_words=s.visual_words if n_visual else 0, samples=s.samples, latent=config.model.dim)
+        visual_words=s.visual_words if n_visual and not v_sgns else 0, samples=s.samples, latent=config.model.dim,
+        margin_negatives=config.vsgns.negatives if n_visual and v_sgns else 0)
 
 
 _OPTIMIZERS = {"adam": optax.adam, "adamw": optax.adamw, "sgd": optax.sgd, "adagrad": optax.adagrad,
@@ -143,12 +168,18 @@ def _named(name: str, rate) -> optax.GradientTransformation:
     return _OPTIMIZERS[name](rate)
 
 
+def network_optimizer(config, total_steps: int = 1) -> optax.GradientTransformation:
+    """``optimizer.network_name`` at ``optimizer.network_learning_rate`` on the config's schedule."""
+    o = config.optimizer
+    return _named(o.network_name, _schedule(o.network_learning_rate, o.schedule, total_steps))
+
+
 def build_optimizer(config, total_steps: int = 1) -> optax.GradientTransformation:
-    """``optimizer.name`` for the embedding tables e, v; ``optimizer.network_name`` for the encoder,
-    decoder and fusion parameters (Adam 1e-3 in the paper, for all parameters)."""
+    """``optimizer.name`` for the embedding tables e, v; :func:`network_optimizer` for the encoder,
+    decoder, fusion and any other parameters (Adam 1e-3 in the paper, for all parameters)."""
     o = config.optimizer
     tables = _named(o.name, _schedule(o.learning_rate, o.schedule, total_steps))
-    networks = _named(o.network_name, _schedule(o.network_learning_rate, o.schedule, total_steps))
+    networks = network_optimizer(config, total_steps)
     label = lambda params: {k: ("tables" if k in ("e", "v") else "networks") for k in params}  # noqa: E731
     return optax.multi_transform({"tables": tables, "networks": networks}, label)
 
@@ -174,16 +205,18 @@ def make_mesh(devices=None):
     return jax.make_mesh((len(devices),), ("data",), axis_types=(AxisType.Auto,), devices=devices)
 
 
-def make_grad_fn(model: Pixie, sampler_cfg: sampling.SamplerConfig, mesh):
-    """shard_map'd (grads, metrics) of :func:`batch_loss`, summed over the devices' shares."""
+def make_grad_fn(model, sampler_cfg: sampling.SamplerConfig, mesh):
+    """shard_map'd (grads, metrics) of the model's :func:`loss_function`, summed over the devices' shares."""
+    loss = loss_function(model)
+
     def local(params, batch, features):
-        grads, metrics = jax.grad(batch_loss, argnums=1, has_aux=True)(
-            model, params, batch, features, sampler_cfg.negative_group, sampler_cfg.visual_words or 1)
+        grads, metrics = jax.grad(loss, has_aux=True)(
+            params, batch, features, sampler_cfg.negative_group, sampler_cfg.visual_words or 1)
         return jax.lax.psum((grads, metrics), "data")
     return jax.shard_map(local, mesh=mesh, in_specs=(P(), P("data"), P()), out_specs=P(), check_vma=False)
 
 
-def make_train_chunk(model: Pixie, optimizer, sampler_cfg: sampling.SamplerConfig, mesh, steps: int,
+def make_train_chunk(model, optimizer, sampler_cfg: sampling.SamplerConfig, mesh, steps: int,
                      lam: float, n_visual: int):
     """jit(chunk)(state, root_key, start, epoch, tables, features) -> (state, metrics [steps])."""
     grad_fn = make_grad_fn(model, sampler_cfg, mesh)
@@ -225,7 +258,7 @@ def replicate(mesh, tree):
 class Run:
     """A training run set up on the devices: the jitted chunk and everything it reads."""
 
-    model: Pixie
+    model: Pixie | VSgns
     sampler: sampling.SamplerConfig
     mesh: jax.sharding.Mesh
     lam: float
@@ -267,7 +300,10 @@ def setup(config, data: TrainingData, devices=None) -> Run:
     put = functools.partial(replicate, mesh)
     tables = put((jnp.asarray(data.keep_prob), jnp.asarray(data.noise.prob), jnp.asarray(data.noise.alias),
                   jnp.asarray(data.vis_index)))
-    features = put(jnp.asarray(data.features if data.n_visual else np.zeros((1, model.features), np.float32)))
+    features = data.features if data.n_visual else np.zeros((1, model.features), np.float32)
+    if isinstance(model, VSgns):
+        features = model.target_features(features)
+    features = put(jnp.asarray(features))
     params = model.init(init_key)
     return Run(model, sampler_cfg, mesh, lam, per_epoch, total, (step_key, sub_key), put(jnp.asarray(data.ids)),
                tables, features, put(TrainState(params, optimizer.init(params))),
@@ -276,9 +312,7 @@ def setup(config, data: TrainingData, devices=None) -> Run:
 
 def train(config, workdir: str | os.PathLike, data: TrainingData | None = None, log=print,
           devices=None) -> tuple[dict, TrainingData]:
-    """Train (resuming from the last checkpoint in ``workdir``); return (params, data)."""
-    if config.embedding not in ("e", "s", "t"):
-        raise ValueError(f"embedding must be one of 'e', 's', 't', got {config.embedding!r}")
+    """Train PIXIE, SGNS or V-SGNS (resuming from the last checkpoint in ``workdir``); return (params, data)."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     data = data or prepare_data(config, log)

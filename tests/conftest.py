@@ -39,10 +39,10 @@ def corpus_file(tmp_path):
     return path
 
 
-def tiny_config(corpus, features="", **overrides):
-    """configs/pixie.py shrunk for tests."""
+def tiny_config(corpus, features="", config="pixie", **overrides):
+    """configs/<config>.py shrunk for tests."""
     import runpy
-    c = runpy.run_path(str(ROOT / "configs" / "pixie.py"))["get_config"]()
+    c = runpy.run_path(str(ROOT / "configs" / f"{config}.py"))["get_config"]()
     c.corpus = str(corpus)
     c.features = str(features)
     c.min_count = 1

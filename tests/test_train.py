@@ -114,12 +114,11 @@ def test_corrupt_checkpoint_is_reported(corpus_file, tmp_path):
 
 
 def test_outputs_include_words_with_features_but_no_text(corpus_file, tmp_path):
-    from pixie_jax import outputs
+    from pixie_jax import experiment
     words = [w for w in vocab.build_vocab(topic_corpus(), 1).words if w.startswith("ta")] + ["zebra"]
     cfg = tiny_config(corpus_file, features=features_file(tmp_path, words), epochs=0.1)
-    params, data = train.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
-    assert data.visual_only_words == ("zebra",)
-    outputs.write_outputs(cfg, tmp_path / "run", train.build_model(cfg, len(data.vocab)), params, data, log=quiet)
+    result = experiment.run_and_write(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
+    assert result.data.visual_only_words == ("zebra",)
     only = np.load(tmp_path / "run" / "visual_only_embeddings.npz")
     assert list(only["words"]) == ["zebra"] and only["t"].shape == (1, 16)
     np.testing.assert_array_equal(only["t"][0, :8], 0)

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pixie_jax import train
+from pixie_jax import experiment, train
 from pixie_jax.evaluate import kinds as kinds_lib, similarity
 from pixie_jax.files import atomic_write
-from pixie_jax.outputs import embedding_arrays
 
 PAPER_FRACTION = 2000 / 9713
 
@@ -30,8 +29,10 @@ def choose_held_out(visual_words, fraction: float = PAPER_FRACTION, seed: int = 
     return sorted(rng.choice(words, size=n, replace=False).tolist())
 
 
-def run(config, workdir, fraction: float = PAPER_FRACTION, seed: int = 0, kinds=("e", "s", "t"), log=print) -> dict:
-    """Train both models in ``workdir``/{with,without}, write propagation.json and .md, return the scores."""
+def run(config, workdir, fraction: float = PAPER_FRACTION, seed: int = 0, kinds=None, log=print) -> dict:
+    """Train both models in ``workdir``/{with,without}, write propagation.json and .md, return the scores.
+
+    ``kinds``: the kinds to score (default: those the model writes worth scoring, e.g. e, s, t for PIXIE)."""
     workdir = Path(workdir)
     data = train.prepare_data(config, log)
     visual = [w for w, i in zip(data.vocab.words, data.vis_index) if i >= 0]
@@ -47,10 +48,9 @@ def run(config, workdir, fraction: float = PAPER_FRACTION, seed: int = 0, kinds=
         cfg = config.copy_and_resolve_references()
         cfg.exclude_visual_words = exclude
         run_data = dataclasses.replace(data, **train.visual_fields(cfg, data.vocab, log)) if exclude else data
-        params, _ = train.train(cfg, workdir / name, data=run_data, log=log)
-        arrays = embedding_arrays(train.build_model(cfg, len(run_data.vocab)), params, run_data)
-        arrays["words"] = list(run_data.vocab.words)
-        for kind in kinds:
+        result = experiment.run(cfg, workdir / name, data=run_data, log=log)
+        arrays = result.arrays | {"words": list(run_data.vocab.words)}
+        for kind in kinds or result.kinds:
             scores = similarity.evaluate(run_data.vocab.words, kinds_lib.vectors(arrays, kind), in_subset, benches,
                                          ("visual",))
             results[f"{name}:{kind}"] = [dataclasses.replace(sc, setting="held-out") for sc in scores]

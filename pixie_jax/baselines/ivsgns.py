@@ -1,0 +1,75 @@
+"""IV-SGNS (Collell et al., 2017): "imagined" visual features predicted from text embeddings.
+
+A map f is fitted on the visual words from trained SGNS embeddings e_w to their features x_w,
+then every word, visual or not, is embedded as [e_w / |e_w|, f(e_w) / |f(e_w)|]
+(kind ``e+fx`` of the embeddings file).
+
+    linear:    f(e) = W^T e + b,  (W, b) = argmin sum_w |W^T e_w + b - x_w|^2 + alpha |W|^2   (ridge; b free)
+    nonlinear: f(e) = W2^T tanh(W1^T e + b1) + b2,  mean squared error minimised by Adam (full batch)
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+
+def fit_linear(e: np.ndarray, x: np.ndarray, alpha: float = 1.0):
+    """Closed-form ridge regression with an unpenalised bias, in float64: returns (W [K, D], b [D])."""
+    e, x = np.asarray(e, np.float64), np.asarray(x, np.float64)
+    e_mean, x_mean = e.mean(0), x.mean(0)
+    ec = e - e_mean
+    w = np.linalg.solve(ec.T @ ec + alpha * np.eye(e.shape[1]), ec.T @ (x - x_mean))
+    return w, x_mean - e_mean @ w
+
+
+def predict_linear(fit, e):
+    w, b = fit
+    return (np.asarray(e, np.float64) @ w + b).astype(np.float32)
+
+
+def init_mlp(key, dim: int, hidden: int, features: int) -> dict:
+    k1, k2 = jax.random.split(key)
+    return {"w1": jax.random.normal(k1, (dim, hidden)) / np.sqrt(dim), "b1": jnp.zeros(hidden),
+            "w2": jax.random.normal(k2, (hidden, features)) / np.sqrt(hidden), "b2": jnp.zeros(features)}
+
+
+def mlp(params, e):
+    """f(e) = W2^T tanh(W1^T e + b1) + b2."""
+    return jnp.tanh(e @ params["w1"] + params["b1"]) @ params["w2"] + params["b2"]
+
+
+def fit_mlp(key, e: np.ndarray, x: np.ndarray, hidden: int = 300, steps: int = 2000,
+            learning_rate: float = 1e-3) -> dict:
+    """Adam on the mean squared error over all the rows (full batch), the output bias started at mean(x)."""
+    params = init_mlp(key, e.shape[1], hidden, x.shape[1])
+    params["b2"] = jnp.asarray(x.mean(0))
+    optimizer = optax.adam(learning_rate)
+    e, x = jnp.asarray(e, jnp.float32), jnp.asarray(x, jnp.float32)
+    mse = lambda p: jnp.mean((mlp(p, e) - x) ** 2)  # noqa: E731
+
+    def step(carry, _):
+        p, state = carry
+        value, grads = jax.value_and_grad(mse)(p)
+        updates, state = optimizer.update(grads, state, p)
+        return (optax.apply_updates(p, updates), state), value
+
+    (params, _), _ = jax.jit(lambda p, s: jax.lax.scan(step, (p, s), None, length=steps))(params, optimizer.init(params))
+    return jax.device_get(params)
+
+
+def imagined_features(config, e: np.ndarray, mask: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """f(e_w) for every row of ``e``, f fitted on the rows where ``mask`` is set (``x`` their features)
+    with ``config.ivsgns`` (``map``: 'linear' or 'nonlinear')."""
+    c = config.ivsgns
+    rows = np.flatnonzero(np.asarray(mask) > 0)
+    if len(rows) < 2:
+        raise ValueError(f"IV-SGNS needs at least 2 visual words to fit its map, got {len(rows)}")
+    if c.map == "linear":
+        return predict_linear(fit_linear(e[rows], x[rows], c.ridge), e)
+    if c.map == "nonlinear":
+        params = fit_mlp(jax.random.fold_in(jax.random.key(config.seed), 4), e[rows], x[rows], c.hidden, c.steps,
+                         c.learning_rate)
+        return np.asarray(mlp(params, jnp.asarray(e, jnp.float32)))
+    raise ValueError(f"ivsgns.map must be 'linear' or 'nonlinear', got {c.map!r}")

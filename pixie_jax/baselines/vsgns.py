@@ -1,0 +1,100 @@
+"""V-SGNS: the multimodal skip-gram of Lazaridou et al. (2015), model A (as in the PIXIE paper), model B optional.
+
+SGNS plus, for each occurrence of a visual word w as a centre, a max-margin term that pulls
+u_w towards the word's visual vector and away from k visual words drawn uniformly:
+
+    J = J_text(e, v) + 1/P sum_{t : w_t visual} sum_{i=1..k} max(0, gamma - cos(u_w, x~_w) + cos(u_w, x~_{k_i}))
+
+P is the number of (centre, context) pairs in a pass, so each visual token's margin term weighs
+as much as all its text pairs together, as in the original per-token sum. Model A:
+u_w = e_w and x~ = a fixed projection of the scaled features into the K-dim word space, the
+top-K principal directions of the visual words' features (:func:`principal_projection`; model
+A needs the two spaces to share a dimension, and a projection that keeps the most variance
+keeps the cosines between feature vectors best among linear maps to K dims). Model B:
+u_w = M^T e_w with M [K, D] learned with the networks' optimizer, and x~ = x - mean(x). Both
+centre the features on the visual words' mean: cosines between raw non-negative CNN features
+are all high and differ little, which leaves a margin of 0.5 out of reach.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from pixie_jax.model import init_tables
+from pixie_jax.objective import stratum_text_loss
+
+
+class VSgns(NamedTuple):
+    vocab_size: int
+    dim: int = 100
+    features: int = 1280
+    gamma: float = 0.5
+    learned_map: bool = False   # model B
+
+    def init(self, key) -> dict:
+        k_e, k_m = jax.random.split(key)
+        params = init_tables(k_e, self.vocab_size, self.dim)
+        if self.learned_map:
+            params["map"] = jax.random.normal(k_m, (self.dim, self.features), jnp.float32) / np.sqrt(self.dim)
+        return params
+
+    def word_vectors(self, params, words, z):
+        """e_w (+ z, which is zero: the text terms are plain SGNS)."""
+        return params["e"][words] + z
+
+    def visual_side(self, params, e):
+        """u_w: e_w (model A) or M^T e_w (model B)."""
+        return e @ params["map"] if self.learned_map else e
+
+    def target_features(self, features: np.ndarray) -> np.ndarray:
+        """x~ for every visual word: the K-dim principal projection (model A) or the centred features (model B)."""
+        if self.learned_map:
+            return np.asarray(features, np.float32) - np.asarray(features, np.float32).mean(axis=0)
+        return principal_projection(features, self.dim)
+
+
+def principal_projection(features: np.ndarray, dim: int) -> np.ndarray:
+    """(x - mean) W: the centred features on their top-``dim`` principal directions (SVD), signs fixed
+    so that each direction's largest loading is positive. Fewer rows than ``dim`` leave zero columns."""
+    x = np.asarray(features, np.float64)
+    centred = x - x.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    w = vt[:dim].T
+    w = w * np.sign(w[np.abs(w).argmax(axis=0), np.arange(w.shape[1])])
+    out = np.zeros((x.shape[0], dim), np.float32)
+    out[:, :w.shape[1]] = centred @ w
+    return out
+
+
+def _cosine(a, b):
+    return jnp.sum(a * b, -1) / jnp.maximum(jnp.linalg.norm(a, axis=-1) * jnp.linalg.norm(b, axis=-1), 1e-8)
+
+
+def margin_terms(u, target, negatives, gamma):
+    """sum_i max(0, gamma - cos(u, target) + cos(u, negatives_i)): ``u``, ``target`` [B, d],
+    ``negatives`` [B, k, d]; returns [B]."""
+    pos = _cosine(u, target)
+    neg = _cosine(u[:, None, :], negatives)
+    return jnp.maximum(0.0, gamma - pos[:, None] + neg).sum(-1)
+
+
+def batch_loss(model: VSgns, params, batch: dict, features, negative_group: int, n_vae_total: int = 0):
+    """The minibatch estimate of J above and its metrics; ``features`` holds x~ for each visual word."""
+    del n_vae_total
+    text = stratum_text_loss(model, params, batch["text"], None, negative_group)
+    metrics = {}
+    loss = text
+    if "visual" in batch:
+        vis = batch["visual"]
+        text = text + stratum_text_loss(model, params, vis, None, negative_group)
+        u = model.visual_side(params, params["e"][vis["words"]])
+        margins = margin_terms(u, features[vis["rows"]], features[vis["margin_rows"]], model.gamma)
+        visual = jnp.sum(vis["token_weight"] * margins)
+        loss = text + visual
+        metrics["loss_visual"] = visual
+    metrics["loss_text"] = text
+    metrics["loss"] = loss
+    return loss, metrics
