@@ -1,0 +1,246 @@
+"""Reproduce the paper's Tables 2 and 3: train every model on one corpus and feature set, score them
+alike, and write a markdown table beside the paper's numbers.
+
+    python benchmarks/reproduce.py --corpus gutenberg8.xz --out runs/reproduce
+
+Models (docs/baselines.md), all from configs/pixie.py's settings with --set overrides:
+SGNS, PIXIE, V-SGNS and the VAE are trained; CNN is the features; CNN+SGNS, VAE+SGNS and
+IV-SGNS (linear, nonlinear) are built from those. For Table 3 a subset of the visual words
+(the paper's 2,000 of 9,713, as a fraction) is held out, and PIXIE, V-SGNS and IV-SGNS are
+trained again without those words' features: (*) rows. Every benchmark is scored in the
+paper's two settings (all pairs in the vocabulary; pairs of two visual words) and, for Table
+3, on pairs of two held-out words. With several --seeds the tables give mean +- standard
+deviation over seeds (the held-out subset stays the same). Writes OUT/results.json and OUT/TABLES.md.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import platform
+import runpy
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import paper_numbers  # noqa: E402
+
+from pixie_jax import experiment, train  # noqa: E402
+from pixie_jax.baselines import ivsgns  # noqa: E402
+from pixie_jax.evaluate import kinds as kinds_lib, propagation, similarity  # noqa: E402
+from pixie_jax.files import atomic_write  # noqa: E402
+
+# Table 2 rows: the paper's name -> the kind spec over the merged arrays of one seed
+TABLE2_ROWS = {
+    "CNN": "x", "VAE": "vae.mu", "SGNS": "sgns.e", "CNN+SGNS": "sgns.e+x", "VAE+SGNS": "sgns.e+vae.mu",
+    "V-SGNS": "vsgns.e", "IV-SGNS(LINEAR)": "sgns.e+iv_linear.fx", "IV-SGNS(NONLINEAR)": "sgns.e+iv_nonlinear.fx",
+    "PIXIE+": "pixie.s", "PIXIE-concat": "pixie.t",
+}
+TABLE3_ROWS = {
+    "SGNS": "sgns.e", "V-SGNS": "vsgns.e", "IV-SGNS(LINEAR)": "sgns.e+iv_linear.fx", "PIXIE-concat": "pixie.t",
+    "V-SGNS(*)": "vsgns_star.e", "IV-SGNS(*)": "sgns.e+iv_star.fx", "PIXIE-concat(*)": "pixie_star.t",
+}
+
+
+def load_config(name: str, args):
+    c = runpy.run_path(str(ROOT / "configs" / f"{name}.py"))["get_config"]()
+    c.corpus, c.features, c.epochs, c.benchmarks, c.progress = args.corpus, args.features, args.epochs, "", args.progress
+    for item in args.set:  # a key of one model's section (vsgns.*, vae.*, ivsgns.*) only applies to that model
+        key, _, value = item.partition("=")
+        *path, last = key.split(".")
+        if path and path[0] not in c:
+            continue
+        target = c
+        for p in path:
+            target = target[p]
+        old = target[last]
+        target[last] = (value == "True") if isinstance(old, bool) else type(old)(value)
+    return c
+
+
+MODEL_CONFIGS = ("pixie", "sgns", "vsgns", "vae", "ivsgns")
+
+
+def check_overrides(args) -> None:
+    """Every --set key must name a key of at least one model's config."""
+    from pixie_jax.cli import flat_keys
+    valid = {k for name in MODEL_CONFIGS for k in flat_keys(runpy.run_path(str(ROOT / "configs" / f"{name}.py"))["get_config"]())}
+    for item in args.set:
+        key = item.partition("=")[0]
+        if key not in valid:
+            sys.exit(f"error: --set {item}: no config has the key {key!r}")
+
+
+def train_seed(args, seed: int, data, data_star, out: Path, log) -> tuple[dict, dict]:
+    """Every model of one seed: the merged arrays {'sgns.e': ..., 'x': ...} and each run's seconds."""
+    merged, seconds = {"x": None}, {}
+
+    def run(name, config_name, run_data, **extra):
+        cfg = load_config(config_name, args)
+        cfg.seed = seed
+        for k, v in extra.items():
+            cfg[k] = v
+        t0 = time.time()
+        log(f"[seed {seed}] {name} ...")
+        result = experiment.run(cfg, out / f"seed{seed}" / name, data=run_data, log=lambda *a: None)
+        seconds[name] = time.time() - t0
+        log(f"[seed {seed}] {name}: {seconds[name]:.0f} s")
+        for kind, array in result.arrays.items():
+            merged[f"{name}.{kind}"] = array
+        return cfg
+
+    run("sgns", "sgns", experiment.text_only(load_config("sgns", args), data))
+    run("pixie", "pixie", data)
+    cfg = run("vsgns", "vsgns", data)
+    run("vae", "vae", data)
+    run("pixie_star", "pixie", data_star)
+    run("vsgns_star", "vsgns", data_star)
+    merged["x"], merged["mask"] = merged["pixie.x"], merged["pixie.mask"]
+    t0 = time.time()
+    for name, map_kind, mask in (("iv_linear", "linear", merged["mask"]), ("iv_nonlinear", "nonlinear", merged["mask"]),
+                                 ("iv_star", "linear", merged["pixie_star.mask"])):
+        c = load_config("ivsgns", args)
+        c.seed, c.ivsgns.map = seed, map_kind
+        merged[f"{name}.fx"] = ivsgns.imagined_features(c, merged["sgns.e"], mask, merged["x"])
+    seconds["ivsgns"] = time.time() - t0
+    del cfg
+    return merged, seconds
+
+
+def score_seed(merged: dict, words, held_mask, benches) -> dict:
+    """{table: {row: {benchmark: {setting: Score}}}}."""
+    named = merged | {"words": words}
+    out = {"table2": {}, "table3": {}}
+    for row, spec in TABLE2_ROWS.items():
+        vecs = kinds_lib.vectors(named, spec)
+        settings = ("visual",) if row in ("CNN", "VAE", "CNN+SGNS", "VAE+SGNS") else ("all", "visual")
+        scores = similarity.evaluate(words, vecs, merged["mask"], benches, settings)
+        out["table2"][row] = {s.benchmark: {} for s in scores}
+        for s in scores:
+            out["table2"][row][s.benchmark][s.setting] = s
+    for row, spec in TABLE3_ROWS.items():
+        scores = similarity.evaluate(words, kinds_lib.vectors(named, spec), held_mask, benches, ("visual",))
+        out["table3"][row] = {s.benchmark: {"held-out": s} for s in scores}
+    return out
+
+
+def _stat(values):
+    values = [v for v in values if v is not None and np.isfinite(v)]
+    if not values:
+        return "-"
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    return f"{np.mean(values):.2f}±{np.std(values, ddof=1):.2f}"
+
+
+def _paper(value):
+    return "-" if value is None else f"{value:.2f}"
+
+
+def markdown(per_seed: list[dict], benches, setup: dict) -> str:
+    names = [(b.name, paper_numbers.paper_benchmark(b.name)) for b in benches]
+    first = per_seed[0]
+
+    def table(key, setting, paper_rows, paper_cell):
+        head = "| model | " + " | ".join(f"{n}" + (f" ({p})" if p and p != n else "") for n, p in names) + " |"
+        lines = [head, "|" + "---|" * (len(names) + 1)]
+        used = ["pairs used"]
+        for b, _ in names:
+            sc = next((r[b][setting] for r in first[key].values() if setting in r[b]), None)
+            used.append(f"{sc.used}/{sc.total}" if sc else "-")
+        lines.append("| " + " | ".join(used) + " |")
+        for row in first[key]:
+            cells = [row]
+            for b, p in names:
+                ours = _stat([s[key][row][b][setting].rho if setting in s[key][row][b] else None for s in per_seed])
+                paper = paper_cell(paper_rows.get(row, {}).get(p)) if p else "n/a"
+                cells.append(f"{ours} ({paper})")
+            lines.append("| " + " | ".join(cells) + " |")
+        return "\n".join(lines)
+
+    t2_paper = lambda setting: (lambda cell: _paper(cell[setting]) if cell else "n/a")  # noqa: E731
+    parts = [
+        "# The paper's Tables 2 and 3, reproduced\n",
+        f"Each cell: our Spearman rho ({'mean±sd over seeds ' + ', '.join(map(str, setup['seeds'])) if len(per_seed) > 1 else 'seed ' + str(setup['seeds'][0])}) "
+        "and, in brackets, the paper's number for the same model and benchmark (n/a: the paper has no such "
+        "benchmark file here, or no such row). `pairs used`: benchmark pairs scored, of the pairs in the file.\n",
+        f"Command: `{setup['command']}`  \n"
+        f"Corpus {setup['corpus']} ({setup['tokens']:,} tokens, vocabulary {setup['vocab']:,}), features "
+        f"{setup['features']} ({setup['visual']:,} visual words); held out for Table 3: {setup['held_out']:,} "
+        f"visual words (subset seed {setup['subset_seed']}). Machine: {setup['machine']}. "
+        f"Wall time {setup['minutes']:.1f} min.\n",
+        "## Table 2, all pairs in the vocabulary (the paper's 100% columns)\n",
+        table("table2", "all", paper_numbers.TABLE2, t2_paper("all")),
+        "\n## Table 2, pairs of two visual words\n",
+        f"The paper's visual coverage: "
+        + ", ".join(f"{b} {c}%" for b, c in paper_numbers.VISUAL_COVERAGE.items()) + ".\n",
+        table("table2", "visual", paper_numbers.TABLE2, t2_paper("visual")),
+        "\n## Table 3, pairs of two held-out visual words (visual propagation)\n",
+        "(*): trained (or, for IV-SGNS, its map fitted) without the held-out words' features.\n",
+        table("table3", "held-out", paper_numbers.TABLE3, _paper),
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", default="bundled", help="a corpus file or folder, 'text8' or 'bundled'")
+    parser.add_argument("--features", default="bundled", help="a word-feature file ('bundled': the 1000 ImageNet "
+                                                                "sample photos' features)")
+    parser.add_argument("--benchmarks", nargs="+", default=["bundled"], help="benchmark files or folders")
+    parser.add_argument("--epochs", type=float, default=1.0, help="passes over the corpus for every trained model")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--fraction", type=float, default=propagation.PAPER_FRACTION,
+                        help="fraction of the visual words held out for Table 3 (the paper: 2000/9713)")
+    parser.add_argument("--subset-seed", type=int, default=0)
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="config overrides for every model, e.g. sampler.negatives=64")
+    parser.add_argument("--out", default="runs/reproduce")
+    parser.add_argument("--progress", action="store_true", help="progress bars for each training run")
+    args = parser.parse_args(argv)
+    check_overrides(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    log = lambda msg: print(msg, flush=True)  # noqa: E731
+    t0 = time.time()
+    base = load_config("pixie", args)
+    data = train.prepare_data(base, log)
+    visual = [w for w, i in zip(data.vocab.words, data.vis_index) if i >= 0]
+    held = propagation.choose_held_out(visual, args.fraction, args.subset_seed)
+    star_cfg = base.copy_and_resolve_references()
+    star_cfg.exclude_visual_words = tuple(held)
+    data_star = dataclasses.replace(data, **train.visual_fields(star_cfg, data.vocab, log))
+    held_set = set(held)
+    words = list(data.vocab.words)
+    held_mask = np.array([w in held_set for w in words], np.float32)
+    benches = [b for source in args.benchmarks for b in similarity.load_benchmarks(source)]
+    per_seed, seconds = [], {}
+    for seed in args.seeds:
+        merged, seconds[seed] = train_seed(args, seed, data, data_star, out, log)
+        per_seed.append(score_seed(merged, words, held_mask, benches))
+    setup = {"command": " ".join(["python", "benchmarks/reproduce.py"] + (argv if argv is not None else sys.argv[1:])),
+             "corpus": args.corpus, "features": args.features, "tokens": len(data.ids), "vocab": len(words),
+             "visual": len(visual), "held_out": len(held), "subset_seed": args.subset_seed, "seeds": args.seeds,
+             "machine": f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores, "
+                        f"jax {__import__('jax').__version__} on {__import__('jax').devices()[0].platform}",
+             "minutes": (time.time() - t0) / 60, "seconds_per_run": seconds}
+    text = markdown(per_seed, benches, setup)
+    with atomic_write(out / "TABLES.md", "w") as f:
+        f.write(text)
+    plain = [{t: {r: {b: {s: sc.__dict__ for s, sc in v.items()} for b, v in rows.items()} for r, rows in tab.items()}
+              for t, tab in seed.items()} for seed in per_seed]
+    with atomic_write(out / "results.json", "w") as f:
+        json.dump({"setup": setup, "held_out": held, "scores": plain}, f, indent=1)
+    log(text)
+    log(f"wrote {out / 'TABLES.md'} and {out / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()
