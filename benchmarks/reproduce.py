@@ -189,6 +189,14 @@ def markdown(per_seed: list[dict], benches, setup: dict) -> str:
     return "\n".join(parts)
 
 
+def machine() -> str:
+    import os
+
+    import jax
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, jax {jax.__version__} "
+            f"on {jax.devices()[0].platform}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", default="bundled", help="a corpus file or folder, 'text8' or 'bundled'")
@@ -222,22 +230,21 @@ def main(argv=None):
     held_mask = np.array([w in held_set for w in words], np.float32)
     benches = [b for source in args.benchmarks for b in similarity.load_benchmarks(source)]
     per_seed, seconds = [], {}
-    for seed in args.seeds:
+    for seed in args.seeds:  # the tables are rewritten after every seed, so a long run keeps what it finished
         merged, seconds[seed] = train_seed(args, seed, data, data_star, out, log)
         per_seed.append(score_seed(merged, words, held_mask, benches))
-    setup = {"command": " ".join(["python", "benchmarks/reproduce.py"] + (argv if argv is not None else sys.argv[1:])),
-             "corpus": args.corpus, "features": args.features, "tokens": len(data.ids), "vocab": len(words),
-             "visual": len(visual), "held_out": len(held), "subset_seed": args.subset_seed, "seeds": args.seeds,
-             "machine": f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores, "
-                        f"jax {__import__('jax').__version__} on {__import__('jax').devices()[0].platform}",
-             "minutes": (time.time() - t0) / 60, "seconds_per_run": seconds}
-    text = markdown(per_seed, benches, setup)
-    with atomic_write(out / "TABLES.md", "w") as f:
-        f.write(text)
-    plain = [{t: {r: {b: {s: sc.__dict__ for s, sc in v.items()} for b, v in rows.items()} for r, rows in tab.items()}
-              for t, tab in seed.items()} for seed in per_seed]
-    with atomic_write(out / "results.json", "w") as f:
-        json.dump({"setup": setup, "held_out": held, "scores": plain}, f, indent=1)
+        setup = {"command": " ".join(["python", "benchmarks/reproduce.py"] + (argv if argv is not None else sys.argv[1:])),
+                 "corpus": args.corpus, "features": args.features, "tokens": len(data.ids), "vocab": len(words),
+                 "visual": len(visual), "held_out": len(held), "subset_seed": args.subset_seed,
+                 "seeds": args.seeds[:len(per_seed)], "machine": machine(), "minutes": (time.time() - t0) / 60,
+                 "seconds_per_run": seconds}
+        text = markdown(per_seed, benches, setup)
+        with atomic_write(out / "TABLES.md", "w") as f:
+            f.write(text)
+        plain = [{t: {r: {b: {s: sc.__dict__ for s, sc in v.items()} for b, v in rows.items()} for r, rows in tab.items()}
+                  for t, tab in one.items()} for one in per_seed]
+        with atomic_write(out / "results.json", "w") as f:
+            json.dump({"setup": setup, "held_out": held, "scores": plain}, f, indent=1)
     log(text)
     log(f"wrote {out / 'TABLES.md'} and {out / 'results.json'}")
 

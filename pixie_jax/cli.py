@@ -213,6 +213,9 @@ def evaluate_main(argv=None):
                         help="folders or files of word1<TAB>word2<TAB>score lines ('bundled': the shipped set)")
     parser.add_argument("--kind", nargs="+", help="kinds to score: e, s, t, mu, x, v or concatenations "
                                                   "like e+x (default: e, s, t where present)")
+    parser.add_argument("--combine", nargs="+", metavar="LABEL=SPEC", default=[],
+                        help="concatenations across the --embeddings files, each part L2-normalised, e.g. "
+                             "CNN+SGNS=sgns:e+cnn:x (NAME:KIND parts; NAME from --embeddings NAME=FILE)")
     parser.add_argument("--features", help="a feature file whose words are the visual words (default: each "
                                            "embeddings file's own mask)")
     parser.add_argument("--json", help="write the scores here")
@@ -229,20 +232,32 @@ def evaluate_main(argv=None):
     try:
         benches = [b for source in args.benchmarks for b in similarity.load_benchmarks(source)]
         visual = set(load_word_features(args.features).words) if args.features else None
-        results, rows, qualitative = {}, [], []
+        results, rows, qualitative, loaded = {}, [], [], {}
+
+        def add(name, kind, words, vectors, mask, settings):
+            scores = similarity.evaluate(words, vectors, mask, benches, settings)
+            results[f"{name}:{kind}"] = scores
+            rows.extend(dict(model=name, kind=kind, **s.__dict__, coverage=s.coverage) for s in scores)
+            qualitative.append((f"{name}:{kind}", words, vectors, mask))
+
         for spec in args.embeddings:
             name, _, path = spec.rpartition("=")
             name = name or Path(path).parent.name or Path(path).stem
             arrays = io.load_embeddings(path)
-            mask = (np.array([w in visual for w in arrays["words"]], np.float32) if visual is not None
-                    else np.asarray(arrays["mask"]))
+            if visual is not None:
+                arrays["mask"] = np.array([w in visual for w in arrays["words"]], np.float32)
+            loaded[name] = arrays
             chosen = args.kind or [k for k in ("e", "s", "t") if k in kinds_lib.available(arrays)]
             for kind in chosen:
-                vectors = kinds_lib.vectors(arrays, kind)
-                scores = similarity.evaluate(arrays["words"], vectors, mask, benches, kinds_lib.settings_for(kind))
-                results[f"{name}:{kind}"] = scores
-                rows += [dict(model=name, kind=kind, **s.__dict__, coverage=s.coverage) for s in scores]
-                qualitative.append((f"{name}:{kind}", arrays["words"], vectors, mask))
+                add(name, kind, arrays["words"], kinds_lib.vectors(arrays, kind), np.asarray(arrays["mask"]),
+                    kinds_lib.settings_for(kind))
+        for item in args.combine:
+            label, sep, spec = item.partition("=")
+            if not sep:
+                raise ValueError(f"--combine {item!r}: expected LABEL=NAME:KIND+NAME:KIND")
+            words, vectors, mask = kinds_lib.combine(loaded, spec)
+            add(label, spec, words, vectors, mask, kinds_lib.settings_for("+".join(
+                p.partition(":")[2] for p in spec.split("+"))))
         print(similarity.format_table(results))
         ratings = neighbours.load_concreteness(args.concreteness) if args.concreteness else {}
         for query in args.neighbours or []:

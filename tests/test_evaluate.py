@@ -25,6 +25,19 @@ def test_concatenation_normalises_each_part():
     assert kinds.settings_for("x") == ("visual",) and kinds.settings_for("e+mu") == ("all", "visual")
 
 
+def test_combine_aligns_files_by_word():
+    sgns = {"words": ["a", "b", "c"], "mask": np.zeros(3), "e": np.array([[3.0, 4], [1, 0], [0, 2]])}
+    cnn = {"words": ["c", "a", "z"], "mask": np.ones(3), "x": np.array([[0.0, 5], [2, 0], [1, 1]])}
+    words, vecs, mask = kinds.combine({"sgns": sgns, "cnn": cnn}, "sgns:e+cnn:x")
+    assert words == ["a", "b", "c"] and mask.tolist() == [1, 0, 1]  # 'b' has no features
+    np.testing.assert_allclose(vecs, [[0.6, 0.8, 1, 0], [1, 0, 0, 0], [0, 1, 0, 1]])
+    # without visual-only parts the first file's mask decides
+    _, _, mask = kinds.combine({"cnn": cnn, "sgns": sgns}, "sgns:e+sgns:e")
+    assert mask.tolist() == [0, 0, 0]
+    with pytest.raises(kinds.KindError, match="NAME:KIND with NAME one of sgns, cnn; got 'vae:mu'"):
+        kinds.combine({"sgns": sgns, "cnn": cnn}, "sgns:e+vae:mu")
+
+
 def test_missing_kind_lists_what_the_file_has():
     with pytest.raises(kinds.KindError, match="no kind 't'; they have e, x"):
         kinds.vectors(_arrays(), "e+t")
@@ -57,6 +70,14 @@ def test_bin_evaluate_scores_and_writes_json(tmp_path):
     assert e_all["rho"] == pytest.approx(1.0) and e_all["used"] == 5 and e_all["total"] == 5
     e_vis = next(r for r in rows if r["kind"] == "e" and r["setting"] == "visual")
     assert e_vis["used"] == 3 and e_vis["rho"] == pytest.approx(1.0)
+    io.save_embeddings(tmp_path / "text.npz", words[::-1], np.zeros(6), e=e[::-1, ::-1])
+    combined = subprocess.run([sys.executable, str(ROOT / "bin" / "evaluate"), "--embeddings", f"t={tmp_path / 'text.npz'}",
+                               f"v={tmp_path / 'emb.npz'}", "--kind", "e", "--benchmarks", str(tmp_path / "bench"),
+                               "--combine", "CNN+SGNS=t:e+v:x"], capture_output=True, text=True)
+    assert combined.returncode == 0, combined.stderr
+    row = next(ln for ln in combined.stdout.splitlines() if ln.startswith("toy"))
+    # t:e is e with the word order and the axes reversed: same cosines; 3 of the 5 pairs are visual
+    assert "CNN+SGNS:t:e+v:x [visual]" in combined.stdout and "1.000 (60%)" in row, combined.stdout
     bad = subprocess.run([sys.executable, str(ROOT / "bin" / "evaluate"), "--embeddings", str(tmp_path / "emb.npz"),
                           "--kind", "s"], capture_output=True, text=True)
     assert bad.returncode != 0 and "no kind 's'; they have e, x" in bad.stderr

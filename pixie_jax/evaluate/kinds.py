@@ -44,3 +44,35 @@ def vectors(arrays: dict, kind: str) -> np.ndarray:
 def settings_for(kind: str) -> tuple[str, ...]:
     """Kinds made only of visual parts have no meaning outside the visual words."""
     return ("visual",) if set(kind.split("+")) <= VISUAL_ONLY else ("all", "visual")
+
+
+def combine(named: dict, spec: str) -> tuple[list, np.ndarray, np.ndarray]:
+    """A concatenation across embeddings files, ``NAME:KIND+NAME:KIND`` (e.g. ``sgns:e+cnn:x`` for CNN+SGNS):
+    (words, vectors, mask). Each part is L2-normalised per word; rows follow the first part's words, and a
+    word missing from a later file gets a zero block. A word counts as visual when every part made of
+    ``x`` or ``mu`` has it with its file's mask set (without such parts: the first file's mask)."""
+    parts = []
+    for part in spec.split("+"):
+        name, sep, kind = part.partition(":")
+        if not sep or name not in named:
+            raise KindError(f"{spec!r}: each part must be NAME:KIND with NAME one of {', '.join(named)}; got {part!r}")
+        parts.append((name, kind))
+    words = list(named[parts[0][0]]["words"])
+    blocks, visual = [], []
+    for name, kind in parts:
+        arrays = named[name]
+        index = {w: i for i, w in enumerate(arrays["words"])}
+        rows = np.array([index.get(w, -1) for w in words])
+        present = rows >= 0
+        vecs = vectors(arrays, kind)
+        block = np.zeros((len(words), vecs.shape[1]), np.float32)
+        block[present] = l2_normalise(vecs[rows[present]])
+        blocks.append(block)
+        file_mask = np.asarray(arrays["mask"], np.float32)
+        in_file = np.where(present, file_mask[np.maximum(rows, 0)], 0.0)
+        if set(kind.split("+")) <= VISUAL_ONLY or not blocks[1:]:
+            visual.append(in_file > 0)  # the first part's mask stands in when no part is visual-only
+    if len(visual) > 1 and not set(parts[0][1].split("+")) <= VISUAL_ONLY:
+        visual = visual[1:]
+    mask = np.logical_and.reduce(visual)
+    return words, np.concatenate(blocks, axis=1), mask.astype(np.float32)
