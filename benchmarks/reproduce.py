@@ -213,6 +213,9 @@ def main(argv=None):
     parser.add_argument("--out", default="runs/reproduce")
     parser.add_argument("--progress", action="store_true", help="progress bars for each training run")
     args = parser.parse_args(argv)
+    if not any(item.startswith("model.features=") for item in args.set):  # follow the feature file's width
+        from pixie_jax.visual.features import load_word_features
+        args.set.append(f"model.features={load_word_features(args.features).features.shape[1]}")
     check_overrides(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

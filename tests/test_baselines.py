@@ -183,8 +183,8 @@ def test_ivsgns_embeds_every_word_with_imagined_features(corpus_file, tmp_path, 
     line = (tmp_path / "iv" / "embeddings.txt").read_text().splitlines()[0]
     assert line == f"{len(result.data.vocab)} 14"
     # refitting on the written SGNS embeddings gives the same map
-    cfg2 = tiny_config(corpus_file, features, config=config, **{"ivsgns.steps": 200,
-                                                                 "ivsgns.sgns": str(tmp_path / "iv" / "embeddings.npz")})
+    written = str(tmp_path / "iv" / "embeddings.npz")
+    cfg2 = tiny_config(corpus_file, features, config=config, **{"ivsgns.steps": 200, "ivsgns.sgns": written})
     again = experiment.run(cfg2, tmp_path / "again", log=quiet)
     np.testing.assert_allclose(again.arrays["fx"], a["fx"], rtol=1e-4, atol=1e-4)
 

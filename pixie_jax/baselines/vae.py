@@ -18,6 +18,7 @@ import numpy as np
 import optax
 from tqdm.auto import tqdm
 
+from pixie_jax import train as train_lib
 from pixie_jax.model import Pixie, visual_elbo
 
 
@@ -56,7 +57,6 @@ def make_train_chunk(model: Pixie, optimizer, batch: int, samples: int, steps: i
 
 def train(config, data, workdir, log=print) -> dict:
     """Train the encoder and decoder on ``data.features`` for ``config.vae.steps`` steps; return their parameters."""
-    from pixie_jax import train as train_lib
     if not data.n_visual:
         raise ValueError("the VAE needs visual features: set --config.features")
     model = train_lib.build_model(config, len(data.vocab))
