@@ -41,10 +41,13 @@ TABLE2_ROWS = {
     "CNN": "x", "VAE": "vae.mu", "SGNS": "sgns.e", "CNN+SGNS": "sgns.e+x", "VAE+SGNS": "sgns.e+vae.mu",
     "V-SGNS": "vsgns.e", "IV-SGNS(LINEAR)": "sgns.e+iv_linear.fx", "IV-SGNS(NONLINEAR)": "sgns.e+iv_nonlinear.fx",
     "PIXIE+": "pixie.s", "PIXIE-concat": "pixie.t",
+    "PIXIE-concat, parts L2-normalised": "pixie.e+pixie.mu",  # not in the paper: eq. (11) with l2(e), l2(mu)
 }
 TABLE3_ROWS = {
     "SGNS": "sgns.e", "V-SGNS": "vsgns.e", "IV-SGNS(LINEAR)": "sgns.e+iv_linear.fx", "PIXIE-concat": "pixie.t",
     "V-SGNS(*)": "vsgns_star.e", "IV-SGNS(*)": "sgns.e+iv_star.fx", "PIXIE-concat(*)": "pixie_star.t",
+    "PIXIE-concat, parts L2-normalised": "pixie.e+pixie.mu",
+    "PIXIE-concat, parts L2-normalised(*)": "pixie_star.e+pixie_star.mu",
 }
 
 
@@ -159,7 +162,7 @@ def markdown(per_seed: list[dict], benches, setup: dict) -> str:
             cells = [row]
             for b, p in names:
                 ours = _stat([s[key][row][b][setting].rho if setting in s[key][row][b] else None for s in per_seed])
-                paper = paper_cell(paper_rows.get(row, {}).get(p)) if p else "n/a"
+                paper = paper_cell(paper_rows[row].get(p)) if p and row in paper_rows else "n/a"
                 cells.append(f"{ours} ({paper})")
             lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines)
