@@ -58,7 +58,7 @@ def combine(named: dict, spec: str) -> tuple[list, np.ndarray, np.ndarray]:
             raise KindError(f"{spec!r}: each part must be NAME:KIND with NAME one of {', '.join(named)}; got {part!r}")
         parts.append((name, kind))
     words = list(named[parts[0][0]]["words"])
-    blocks, visual = [], []
+    blocks, masks = [], []
     for name, kind in parts:
         arrays = named[name]
         index = {w: i for i, w in enumerate(arrays["words"])}
@@ -68,11 +68,7 @@ def combine(named: dict, spec: str) -> tuple[list, np.ndarray, np.ndarray]:
         block = np.zeros((len(words), vecs.shape[1]), np.float32)
         block[present] = l2_normalise(vecs[rows[present]])
         blocks.append(block)
-        file_mask = np.asarray(arrays["mask"], np.float32)
-        in_file = np.where(present, file_mask[np.maximum(rows, 0)], 0.0)
-        if set(kind.split("+")) <= VISUAL_ONLY or not blocks[1:]:
-            visual.append(in_file > 0)  # the first part's mask stands in when no part is visual-only
-    if len(visual) > 1 and not set(parts[0][1].split("+")) <= VISUAL_ONLY:
-        visual = visual[1:]
-    mask = np.logical_and.reduce(visual)
+        masks.append(present & (np.asarray(arrays["mask"])[np.maximum(rows, 0)] > 0))
+    visual = [m for (_, kind), m in zip(parts, masks) if set(kind.split("+")) <= VISUAL_ONLY]
+    mask = np.logical_and.reduce(visual) if visual else masks[0]
     return words, np.concatenate(blocks, axis=1), mask.astype(np.float32)
