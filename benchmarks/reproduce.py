@@ -15,7 +15,6 @@ deviation over seeds (the held-out subset stays the same). Writes OUT/results.js
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import platform
 import runpy
@@ -51,8 +50,12 @@ TABLE3_ROWS = {
 }
 
 
+def config_file(name: str):
+    return runpy.run_path(str(ROOT / "configs" / f"{name}.py"))["get_config"]()
+
+
 def load_config(name: str, args):
-    c = runpy.run_path(str(ROOT / "configs" / f"{name}.py"))["get_config"]()
+    c = config_file(name)
     c.corpus, c.features, c.epochs, c.benchmarks, c.progress = args.corpus, args.features, args.epochs, "", args.progress
     for item in args.set:  # a key of one model's section (vsgns.*, vae.*, ivsgns.*) only applies to that model
         key, _, value = item.partition("=")
@@ -73,7 +76,7 @@ MODEL_CONFIGS = ("pixie", "sgns", "vsgns", "vae", "ivsgns")
 def check_overrides(args) -> None:
     """Every --set key must name a key of at least one model's config."""
     from pixie_jax.cli import flat_keys
-    valid = {k for name in MODEL_CONFIGS for k in flat_keys(runpy.run_path(str(ROOT / "configs" / f"{name}.py"))["get_config"]())}
+    valid = {k for name in MODEL_CONFIGS for k in flat_keys(config_file(name))}
     for item in args.set:
         key = item.partition("=")[0]
         if key not in valid:
@@ -82,13 +85,11 @@ def check_overrides(args) -> None:
 
 def train_seed(args, seed: int, data, data_star, out: Path, log) -> tuple[dict, dict]:
     """Every model of one seed: the merged arrays {'sgns.e': ..., 'x': ...} and each run's seconds."""
-    merged, seconds = {"x": None}, {}
+    merged, seconds = {}, {}
 
-    def run(name, config_name, run_data, **extra):
+    def run(name, config_name, run_data):
         cfg = load_config(config_name, args)
         cfg.seed = seed
-        for k, v in extra.items():
-            cfg[k] = v
         t0 = time.time()
         log(f"[seed {seed}] {name} ...")
         result = experiment.run(cfg, out / f"seed{seed}" / name, data=run_data, log=lambda *a: None)
@@ -96,11 +97,10 @@ def train_seed(args, seed: int, data, data_star, out: Path, log) -> tuple[dict, 
         log(f"[seed {seed}] {name}: {seconds[name]:.0f} s")
         for kind, array in result.arrays.items():
             merged[f"{name}.{kind}"] = array
-        return cfg
 
     run("sgns", "sgns", experiment.text_only(load_config("sgns", args), data))
     run("pixie", "pixie", data)
-    cfg = run("vsgns", "vsgns", data)
+    run("vsgns", "vsgns", data)
     run("vae", "vae", data)
     run("pixie_star", "pixie", data_star)
     run("vsgns_star", "vsgns", data_star)
@@ -112,7 +112,6 @@ def train_seed(args, seed: int, data, data_star, out: Path, log) -> tuple[dict, 
         c.seed, c.ivsgns.map = seed, map_kind
         merged[f"{name}.fx"] = ivsgns.imagined_features(c, merged["sgns.e"], mask, merged["x"])
     seconds["ivsgns"] = time.time() - t0
-    del cfg
     return merged, seconds
 
 
@@ -167,10 +166,12 @@ def markdown(per_seed: list[dict], benches, setup: dict) -> str:
             lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines)
 
+    seeds = ("mean±sd over seeds " + ", ".join(map(str, setup["seeds"])) if len(per_seed) > 1
+             else f"seed {setup['seeds'][0]}")
     t2_paper = lambda setting: (lambda cell: _paper(cell[setting]) if cell else "n/a")  # noqa: E731
     parts = [
         "# The paper's Tables 2 and 3, reproduced\n",
-        f"Each cell: our Spearman rho ({'mean±sd over seeds ' + ', '.join(map(str, setup['seeds'])) if len(per_seed) > 1 else 'seed ' + str(setup['seeds'][0])}) "
+        f"Each cell: our Spearman rho ({seeds}) "
         "and, in brackets, the paper's number for the same model and benchmark (n/a: the paper has no such "
         "benchmark file here, or no such row). `pairs used`: benchmark pairs scored, of the pairs in the file.\n",
         f"Command: `{setup['command']}`  \n"
@@ -181,7 +182,7 @@ def markdown(per_seed: list[dict], benches, setup: dict) -> str:
         "## Table 2, all pairs in the vocabulary (the paper's 100% columns)\n",
         table("table2", "all", paper_numbers.TABLE2, t2_paper("all")),
         "\n## Table 2, pairs of two visual words\n",
-        f"The paper's visual coverage: "
+        "The paper's visual coverage: "
         + ", ".join(f"{b} {c}%" for b, c in paper_numbers.VISUAL_COVERAGE.items()) + ".\n",
         table("table2", "visual", paper_numbers.TABLE2, t2_paper("visual")),
         "\n## Table 3, pairs of two held-out visual words (visual propagation)\n",
@@ -226,22 +227,16 @@ def main(argv=None):
     t0 = time.time()
     base = load_config("pixie", args)
     data = train.prepare_data(base, log)
-    visual = [w for w, i in zip(data.vocab.words, data.vis_index) if i >= 0]
-    held = propagation.choose_held_out(visual, args.fraction, args.subset_seed)
-    star_cfg = base.copy_and_resolve_references()
-    star_cfg.exclude_visual_words = tuple(held)
-    data_star = dataclasses.replace(data, **train.visual_fields(star_cfg, data.vocab, log))
-    held_set = set(held)
+    held = propagation.hold_out(base, data, args.fraction, args.subset_seed, log)
     words = list(data.vocab.words)
-    held_mask = np.array([w in held_set for w in words], np.float32)
     benches = [b for source in args.benchmarks for b in similarity.load_benchmarks(source)]
     per_seed, seconds = [], {}
     for seed in args.seeds:  # the tables are rewritten after every seed, so a long run keeps what it finished
-        merged, seconds[seed] = train_seed(args, seed, data, data_star, out, log)
-        per_seed.append(score_seed(merged, words, held_mask, benches))
+        merged, seconds[seed] = train_seed(args, seed, data, held.data_without, out, log)
+        per_seed.append(score_seed(merged, words, held.in_subset, benches))
         setup = {"command": " ".join(["python", "benchmarks/reproduce.py"] + (argv if argv is not None else sys.argv[1:])),
                  "corpus": args.corpus, "features": args.features, "tokens": len(data.ids), "vocab": len(words),
-                 "visual": len(visual), "held_out": len(held), "subset_seed": args.subset_seed,
+                 "visual": held.visual_words, "held_out": len(held.words), "subset_seed": args.subset_seed,
                  "seeds": args.seeds[:len(per_seed)], "machine": machine(), "minutes": (time.time() - t0) / 60,
                  "seconds_per_run": seconds}
         text = markdown(per_seed, benches, setup)
@@ -250,7 +245,7 @@ def main(argv=None):
         plain = [{t: {r: {b: {s: sc.__dict__ for s, sc in v.items()} for b, v in rows.items()} for r, rows in tab.items()}
                   for t, tab in one.items()} for one in per_seed]
         with atomic_write(out / "results.json", "w") as f:
-            json.dump({"setup": setup, "held_out": held, "scores": plain}, f, indent=1)
+            json.dump({"setup": setup, "held_out": held.words, "scores": plain}, f, indent=1)
     log(text)
     log(f"wrote {out / 'TABLES.md'} and {out / 'results.json'}")
 

@@ -29,38 +29,57 @@ def choose_held_out(visual_words, fraction: float = PAPER_FRACTION, seed: int = 
     return sorted(rng.choice(words, size=n, replace=False).tolist())
 
 
+@dataclasses.dataclass
+class HeldOut:
+    """A held-out subset of the visual words and the training data without their features."""
+
+    words: list[str]             # sorted
+    visual_words: int            # visual words before holding out
+    in_subset: np.ndarray        # float32 [V]: 1 for the held-out words
+    data_without: train.TrainingData
+
+
+def hold_out(config, data: train.TrainingData, fraction: float = PAPER_FRACTION, seed: int = 0,
+             log=print) -> HeldOut:
+    """Choose the subset (:func:`choose_held_out`) and rebuild ``data``'s visual fields without it."""
+    visual = [w for w, i in zip(data.vocab.words, data.vis_index) if i >= 0]
+    if not visual:
+        raise ValueError("propagation needs visual features: set --config.features")
+    held = choose_held_out(visual, fraction, seed)
+    log(f"holding out the features of {len(held)} of {len(visual)} visual words (seed {seed})")
+    cfg = config.copy_and_resolve_references()
+    cfg.exclude_visual_words = tuple(held)
+    held_set = set(held)
+    in_subset = np.array([w in held_set for w in data.vocab.words], np.float32)
+    return HeldOut(held, len(visual), in_subset,
+                   dataclasses.replace(data, **train.visual_fields(cfg, data.vocab, log)))
+
+
 def run(config, workdir, fraction: float = PAPER_FRACTION, seed: int = 0, kinds=None, log=print) -> dict:
     """Train both models in ``workdir``/{with,without}, write propagation.json and .md, return the scores.
 
     ``kinds``: the kinds to score (default: those the model writes worth scoring, e.g. e, s, t for PIXIE)."""
     workdir = Path(workdir)
     data = train.prepare_data(config, log)
-    visual = [w for w, i in zip(data.vocab.words, data.vis_index) if i >= 0]
-    if not visual:
-        raise ValueError("propagation needs visual features: set --config.features")
-    held = choose_held_out(visual, fraction, seed)
-    log(f"holding out the features of {len(held)} of {len(visual)} visual words (seed {seed})")
+    held = hold_out(config, data, fraction, seed, log)
     benches = similarity.load_benchmarks(config.benchmarks or "bundled")
-    held_set = set(held)
-    in_subset = np.array([w in held_set for w in data.vocab.words], np.float32)
     results = {}
-    for name, exclude in (("with", ()), ("without", tuple(held))):
+    for name, exclude, run_data in (("with", (), data), ("without", tuple(held.words), held.data_without)):
         cfg = config.copy_and_resolve_references()
         cfg.exclude_visual_words = exclude
-        run_data = dataclasses.replace(data, **train.visual_fields(cfg, data.vocab, log)) if exclude else data
         result = experiment.run(cfg, workdir / name, data=run_data, log=log)
         arrays = result.arrays | {"words": list(run_data.vocab.words)}
         for kind in kinds or result.kinds:
-            scores = similarity.evaluate(run_data.vocab.words, kinds_lib.vectors(arrays, kind), in_subset, benches,
+            scores = similarity.evaluate(run_data.vocab.words, kinds_lib.vectors(arrays, kind), held.in_subset, benches,
                                          ("visual",))
             results[f"{name}:{kind}"] = [dataclasses.replace(sc, setting="held-out") for sc in scores]
     table = similarity.format_table(results)
     log(table)
     with atomic_write(workdir / "propagation.json", "w") as f:
-        json.dump({"held_out": held, "visual_words": len(visual), "seed": seed,
+        json.dump({"held_out": held.words, "visual_words": held.visual_words, "seed": seed,
                    "scores": {k: [s.__dict__ for s in v] for k, v in results.items()}}, f, indent=1)
     with atomic_write(workdir / "propagation.md", "w") as f:
-        f.write(f"# Visual propagation\n\nFeatures of {len(held)} of {len(visual)} visual words held out "
+        f.write(f"# Visual propagation\n\nFeatures of {len(held.words)} of {held.visual_words} visual words held out "
                 f"(seed {seed}); Spearman rho on benchmark pairs made of two held-out words "
                 f"(pairs used in brackets as % of the file). `with`: trained with all features; `without`: "
                 f"trained without the held-out words' features.\n\n```\n{table}\n```\n")
