@@ -142,18 +142,19 @@ class Pixie(NamedTuple):
         """mean_theta(z), logvar_theta(z)."""
         return self.decoder.apply({"params": params["decoder"]}, z)
 
-    def word_vectors(self, params, words, z):
-        """combine(e_w, z_w): the vector every context of w is scored against."""
-        return self.fusion.combine(params["fusion"], params["e"][words], z)
+    def combine(self, params, e, z):
+        """combine(e_w, z_w): the vector every context of w is scored against (e_w + z_w in eq. (5))."""
+        return self.fusion.combine(params["fusion"], e, z)
 
 
 def fused_logits(model: Pixie, params, words, z, contexts):
     """Eq. (5) for each context: f(e_w, v_c, z_w) = v_c . combine(e_w, z_w).
 
     ``words`` [...], ``z`` [..., K] (zero for words without features), ``contexts`` [..., M]
-    gives logits [..., M].
+    gives logits [..., M]. (The trainer computes the same products on gathered rows:
+    :func:`pixie_jax.objective.stratum_text_loss`.)
     """
-    h = model.word_vectors(params, words, z)
+    h = model.combine(params, params["e"][words], z)
     return jnp.einsum("...k,...mk->...m", h, params["v"][contexts])
 
 

@@ -9,55 +9,76 @@
 D is word2vec's pair distribution (see :mod:`pixie_jax.sampling`), z_w = 0 for words
 without features, s the logistic sigmoid. With lambda = |V_x| / P (P pairs in a pass) J is
 the paper's eq. (7) summed over words, divided by P.
+
+The loss reads the tables e and v only through the rows a batch gathers (:func:`gather_rows`),
+so its gradient can be taken with respect to those rows alone (sparse updates, see
+:mod:`pixie_jax.sparse`) or, through the gather, with respect to the whole tables.
 """
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
 
-from pixie_jax.model import Pixie, reparameterise, visual_elbo
+from pixie_jax.model import Pixie, reparameterise, sgns_pair_loss, visual_elbo
+
+STRATA = ("text", "visual")
 
 
-def stratum_text_loss(model: Pixie, params, stratum: dict, z, negative_group: int):
+def gather_rows(params, batch: dict) -> dict:
+    """The rows of e and v each centre stratum reads: ``e`` [B, K] (centres), ``ctx`` [B, C, K]
+    (contexts) and ``neg`` [..., N, K] (negatives)."""
+    return {name: {"e": params["e"][s["words"]], "ctx": params["v"][s["contexts"]],
+                   "neg": params["v"][s["negatives"]]}
+            for name, s in batch.items() if name in STRATA}
+
+
+def row_indices(batch: dict) -> dict:
+    """The table rows :func:`gather_rows` reads, flattened in the same order: {'e': [n_e], 'v': [n_v]}."""
+    strata = [batch[name] for name in STRATA if name in batch]
+    return {"e": jnp.concatenate([s["words"].ravel() for s in strata]),
+            "v": jnp.concatenate([x for s in strata for x in (s["contexts"].ravel(), s["negatives"].ravel())])}
+
+
+def flatten_row_grads(row_grads: dict) -> dict:
+    """Gradients of the gathered rows in :func:`row_indices` order: {'e': [n_e, K], 'v': [n_v, K]}."""
+    strata = [row_grads[name] for name in STRATA if name in row_grads]
+    k = strata[0]["e"].shape[-1]
+    return {"e": jnp.concatenate([g["e"].reshape(-1, k) for g in strata]),
+            "v": jnp.concatenate([x.reshape(-1, k) for g in strata for x in (g["ctx"], g["neg"])])}
+
+
+def stratum_text_loss(model, params, rows: dict, stratum: dict, z, negative_group: int):
     """Sum over centres b of weight_b * 1/J sum_j sum_c valid_bc * (eq. (2) negated with z^(j)).
 
-    ``z`` [B, J, K] or None (z = 0). Returns a scalar.
+    ``rows``: the stratum's gathered rows (:func:`gather_rows`); ``z`` [B, J, K] or None (z = 0).
+    Returns a scalar.
     """
-    words, ctx, valid, neg = stratum["words"], stratum["contexts"], stratum["valid"], stratum["negatives"]
-    if z is None:
-        z = jnp.zeros(words.shape + (1, params["e"].shape[1]), params["e"].dtype)
-    h = model.word_vectors(params, words[:, None], z)                      # [B, J, K]
-    v = params["v"]
-    pos_loss = -jax.nn.log_sigmoid(jnp.einsum("bjk,bck->bjc", h, v[ctx]))  # [B, J, C]
-    per_pair = jnp.einsum("bjc,bc->bj", pos_loss, valid)
-    if neg.shape[-1]:
-        if negative_group == 1:
-            neg_logits = jnp.einsum("bjk,bcnk->bjcn", h, v[neg])
-            neg_loss = -jax.nn.log_sigmoid(-neg_logits).sum(-1)              # [B, J, C]
-            per_pair = per_pair + jnp.einsum("bjc,bc->bj", neg_loss, valid)
-        else:
-            groups = neg.shape[0]
-            hg = h.reshape((groups, -1) + h.shape[1:])                       # [G', m, J, K]
-            neg_logits = jnp.einsum("gmjk,gnk->gmjn", hg, v[neg])
-            neg_loss = -jax.nn.log_sigmoid(-neg_logits).sum(-1).reshape(h.shape[:2])  # [B, J]
-            per_pair = per_pair + neg_loss * valid.sum(-1, keepdims=True)
+    valid, neg = stratum["valid"], stratum["negatives"]
+    e = rows["e"][:, None, :]                                               # [B, 1, K]
+    h = model.combine(params, e, jnp.zeros_like(e) if z is None else z)      # [B, J, K]: e_w + z_w, eq. (5)
+    pos_logits = jnp.einsum("bjk,bck->bjc", h, rows["ctx"])                 # [B, J, C]
+    if negative_group == 1:
+        neg_logits = jnp.einsum("bjk,bcnk->bjcn", h, rows["neg"])           # [B, J, C, N]
+        per_pair = jnp.einsum("bjc,bc->bj", sgns_pair_loss(pos_logits, neg_logits), valid)
+    else:  # one set of negatives per group of G pairs (whole centres): its loss counts for each valid pair
+        groups = neg.shape[0]
+        hg = h.reshape((groups, -1) + h.shape[1:])                           # [G', m, J, K]
+        neg_logits = jnp.einsum("gmjk,gnk->gmjn", hg, rows["neg"]).reshape(h.shape[:2] + (-1,))
+        per_pair = (jnp.einsum("bjc,bc->bj", -jax.nn.log_sigmoid(pos_logits), valid)
+                    - jax.nn.log_sigmoid(-neg_logits).sum(-1) * valid.sum(-1)[:, None])
     return jnp.sum(stratum["weight"] * per_pair.mean(-1))
 
 
-def batch_loss(model: Pixie, params, batch: dict, features, negative_group: int, n_vae_total: int = 0):
-    """The loss of one batch (or one device's share of it) and its metrics.
-
-    Every term is pre-weighted by its global normaliser, so shares add up (psum) to the
-    whole batch's loss. ``features`` [V_x, D] holds the scaled visual features.
-    """
-    text = stratum_text_loss(model, params, batch["text"], None, negative_group)
-    metrics = {"loss_text": text}
+def rows_loss(model: Pixie, params, rows: dict, batch: dict, features, negative_group: int,
+              n_vae_total: int = 0):
+    """:func:`batch_loss` given the gathered rows; ``params["e"]`` and ``params["v"]`` are not read."""
+    text = stratum_text_loss(model, params, rows["text"], batch["text"], None, negative_group)
     if "visual" in batch:
         vis = batch["visual"]
         mu, logvar = model.encode(params, features[vis["rows"]])
         z = reparameterise(mu, logvar, vis["eps"])
-        text = text + stratum_text_loss(model, params, vis, z, negative_group)
-        metrics["loss_text"] = text
+        text = text + stratum_text_loss(model, params, rows["visual"], vis, z, negative_group)
+    metrics = {"loss_text": text}
     loss = text
     if "vae" in batch:
         vae = batch["vae"]
@@ -68,3 +89,12 @@ def batch_loss(model: Pixie, params, batch: dict, features, negative_group: int,
         metrics["loss_visual"] = -elbo.sum() / n_vae_total
     metrics["loss"] = loss
     return loss, metrics
+
+
+def batch_loss(model: Pixie, params, batch: dict, features, negative_group: int, n_vae_total: int = 0):
+    """The loss of one batch (or one device's share of it) and its metrics.
+
+    Every term is pre-weighted by its global normaliser, so shares add up (psum) to the
+    whole batch's loss. ``features`` [V_x, D] holds the scaled visual features.
+    """
+    return rows_loss(model, params, gather_rows(params, batch), batch, features, negative_group, n_vae_total)

@@ -26,17 +26,22 @@ import optax
 from jax.sharding import AxisType, NamedSharding, PartitionSpec as P
 from tqdm.auto import tqdm
 
-from pixie_jax import checkpoints, corpus as corpus_lib, sampling, vocab as vocab_lib
+from pixie_jax import checkpoints, corpus as corpus_lib, objective, sampling, sparse, vocab as vocab_lib
 from pixie_jax.baselines import vsgns
 from pixie_jax.baselines.vsgns import VSgns
 from pixie_jax.model import FUSIONS, Pixie
-from pixie_jax.objective import batch_loss
 from pixie_jax.visual import features as features_lib
 
 
+TABLES = ("e", "v")
+
+
 class TrainState(NamedTuple):
+    """The parameters and the optimizer state: an optax state over all parameters (dense table
+    optimizers), or {'tables': a :mod:`pixie_jax.sparse` state, 'networks': an optax state}."""
+
     params: dict
-    opt_state: optax.OptState
+    opt_state: optax.OptState | dict
 
 
 class TrainingError(RuntimeError):
@@ -135,8 +140,8 @@ def build_model(config, vocab_size: int):
 
 
 def loss_function(model):
-    """The minibatch loss of ``model``: (params, batch, features, G, n_vae_total) -> (loss, metrics)."""
-    return functools.partial(vsgns.batch_loss if isinstance(model, VSgns) else batch_loss, model)
+    """The model's loss from gathered rows: (params, rows, batch, features, G, n_vae_total) -> (loss, metrics)."""
+    return functools.partial(vsgns.rows_loss if isinstance(model, VSgns) else objective.rows_loss, model)
 
 
 def build_sampler(config, n_visual: int) -> sampling.SamplerConfig:
@@ -163,8 +168,12 @@ def _schedule(rate: float, schedule: str, total_steps: int):
 
 
 def _named(name: str, rate) -> optax.GradientTransformation:
+    if name in sparse.OPTIMIZERS:
+        raise ValueError(f"optimizer {name!r} updates table rows only: use it as optimizer.name, and one of "
+                         f"{sorted(_OPTIMIZERS)} as optimizer.network_name")
     if name not in _OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of {sorted(_OPTIMIZERS)}")
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {sorted(_OPTIMIZERS)} "
+                         f"(or for the tables {', '.join(sparse.OPTIMIZERS)})")
     return _OPTIMIZERS[name](rate)
 
 
@@ -174,14 +183,35 @@ def network_optimizer(config, total_steps: int = 1) -> optax.GradientTransformat
     return _named(o.network_name, _schedule(o.network_learning_rate, o.schedule, total_steps))
 
 
+def is_sparse(config) -> bool:
+    """Whether ``optimizer.name`` updates only the table rows a step touches (:mod:`pixie_jax.sparse`)."""
+    return config.optimizer.name in sparse.OPTIMIZERS
+
+
+def table_optimizer(config, total_steps: int, pairs_per_step: int) -> sparse.TableOptimizer:
+    """``sparse_sgd`` (its rate applies to the gradient of the step's summed pair losses, as word2vec's)
+    or ``lazy_adam``, at ``optimizer.learning_rate`` on the config's schedule."""
+    o = config.optimizer
+    rate = _schedule(o.learning_rate, o.schedule, total_steps)
+    if o.name == "sparse_sgd":
+        return sparse.sgd(rate, scale=float(pairs_per_step))
+    return sparse.lazy_adam(rate)
+
+
 def build_optimizer(config, total_steps: int = 1) -> optax.GradientTransformation:
     """``optimizer.name`` for the embedding tables e, v; :func:`network_optimizer` for the encoder,
-    decoder, fusion and any other parameters (Adam 1e-3 in the paper, for all parameters)."""
+    decoder, fusion and any other parameters (Adam 1e-3 in the paper, for all parameters). Dense
+    table optimizers only; for the sparse ones see :func:`table_optimizer`."""
     o = config.optimizer
     tables = _named(o.name, _schedule(o.learning_rate, o.schedule, total_steps))
     networks = network_optimizer(config, total_steps)
-    label = lambda params: {k: ("tables" if k in ("e", "v") else "networks") for k in params}  # noqa: E731
+    label = lambda params: {k: ("tables" if k in TABLES else "networks") for k in params}  # noqa: E731
     return optax.multi_transform({"tables": tables, "networks": networks}, label)
+
+
+def split_params(params: dict) -> tuple[dict, dict]:
+    """(tables e and v, every other parameter)."""
+    return ({k: p for k, p in params.items() if k in TABLES}, {k: p for k, p in params.items() if k not in TABLES})
 
 
 def visual_weight(config, data: TrainingData, sampler_cfg: sampling.SamplerConfig) -> float:
@@ -206,30 +236,82 @@ def make_mesh(devices=None):
 
 
 def make_grad_fn(model, sampler_cfg: sampling.SamplerConfig, mesh):
-    """shard_map'd (grads, metrics) of the model's :func:`loss_function`, summed over the devices' shares."""
+    """shard_map'd (grads, metrics) of the model's loss over all parameters, summed over the devices' shares."""
     loss = loss_function(model)
+    args = (sampler_cfg.negative_group, sampler_cfg.visual_words or 1)
 
     def local(params, batch, features):
-        grads, metrics = jax.grad(loss, has_aux=True)(
-            params, batch, features, sampler_cfg.negative_group, sampler_cfg.visual_words or 1)
+        grads, metrics = jax.grad(
+            lambda p: loss(p, objective.gather_rows(p, batch), batch, features, *args), has_aux=True)(params)
         return jax.lax.psum((grads, metrics), "data")
     return jax.shard_map(local, mesh=mesh, in_specs=(P(), P("data"), P()), out_specs=P(), check_vma=False)
+
+
+def make_row_grad_fn(model, sampler_cfg: sampling.SamplerConfig, mesh):
+    """shard_map'd (network grads, row grads, metrics): the gradient with respect to the gathered rows of
+    e and v (:func:`pixie_jax.objective.gather_rows`, one per batch entry, left sharded like the batch)
+    and, summed over the devices, with respect to the other parameters."""
+    loss = loss_function(model)
+    args = (sampler_cfg.negative_group, sampler_cfg.visual_words or 1)
+
+    def local(params, batch, features):
+        tables, networks = split_params(params)
+        rows = objective.gather_rows(tables, batch)
+        (g_net, g_rows), metrics = jax.grad(
+            lambda n, r: loss(n, r, batch, features, *args), argnums=(0, 1), has_aux=True)(networks, rows)
+        return jax.lax.psum(g_net, "data"), g_rows, jax.lax.psum(metrics, "data")
+    return jax.shard_map(local, mesh=mesh, in_specs=(P(), P("data"), P()), out_specs=(P(), P("data"), P()),
+                         check_vma=False)
+
+
+def make_update(model, optimizer, sampler_cfg: sampling.SamplerConfig, mesh):
+    """(state, batch, features) -> (state, metrics): one optimizer step on one batch.
+
+    ``optimizer`` is an optax transformation over all parameters (dense), or a pair
+    (:class:`pixie_jax.sparse.TableOptimizer`, optax transformation for the networks).
+    """
+    if isinstance(optimizer, optax.GradientTransformation):
+        grad_fn = make_grad_fn(model, sampler_cfg, mesh)
+
+        def dense(state, batch, features):
+            grads, metrics = grad_fn(state.params, batch, features)
+            updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+            return TrainState(optax.apply_updates(state.params, updates), opt_state), metrics
+        return dense
+
+    tables_opt, networks_opt = optimizer
+    row_grad_fn = make_row_grad_fn(model, sampler_cfg, mesh)
+
+    def rows(state, batch, features):
+        g_net, g_rows, metrics = row_grad_fn(state.params, batch, features)
+        tables, networks = split_params(state.params)
+        updates, net_state = networks_opt.update(g_net, state.opt_state["networks"], networks)
+        tables, table_state = tables_opt.update(tables, state.opt_state["tables"], objective.row_indices(batch),
+                                                objective.flatten_row_grads(g_rows))
+        return TrainState(tables | optax.apply_updates(networks, updates),
+                          {"tables": table_state, "networks": net_state}), metrics
+    return rows
+
+
+def init_optimizer(optimizer, params: dict):
+    """The initial optimizer state for :func:`make_update`'s ``optimizer``."""
+    if isinstance(optimizer, optax.GradientTransformation):
+        return optimizer.init(params)
+    tables, networks = split_params(params)
+    return {"tables": optimizer[0].init(tables), "networks": optimizer[1].init(networks)}
 
 
 def make_train_chunk(model, optimizer, sampler_cfg: sampling.SamplerConfig, mesh, steps: int,
                      lam: float, n_visual: int):
     """jit(chunk)(state, root_key, start, epoch, tables, features) -> (state, metrics [steps])."""
-    grad_fn = make_grad_fn(model, sampler_cfg, mesh)
+    update = make_update(model, optimizer, sampler_cfg, mesh)
     batch_sharding = NamedSharding(mesh, P("data"))
 
-    def body(carry, step, root_key, epoch, tables, features):
-        state = carry
+    def body(state, step, root_key, epoch, tables, features):
         batch = sampling.sample_batch(jax.random.fold_in(root_key, step), epoch,
                                       sampling.Tables(*tables, n_visual), sampler_cfg, lam)
         batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
-        grads, metrics = grad_fn(state.params, batch, features)
-        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
-        return TrainState(optax.apply_updates(state.params, updates), opt_state), metrics
+        return update(state, batch, features)
 
     @functools.partial(jax.jit, donate_argnums=(0,))
     def chunk(state, root_key, start, epoch, tables, features):
@@ -243,10 +325,17 @@ subsample_epoch = jax.jit(sampling.subsample)
 
 
 # ---------------------------------------------------------------- the host loop
-def step_keys(seed: int):
-    """(key for step sampling, key for per-epoch subsampling, key for initialisation)."""
+class StreamKeys(NamedTuple):
+    """The run's independent random streams, each ``fold_in(key(seed), i)``."""
+
+    sample: jax.Array      # batches: fold_in(sample, step)
+    subsample: jax.Array   # the subsampling of each pass: fold_in(subsample, epoch)
+    init: jax.Array        # parameter initialisation
+
+
+def step_keys(seed: int) -> StreamKeys:
     root = jax.random.key(seed)
-    return jax.random.fold_in(root, 0), jax.random.fold_in(root, 1), jax.random.fold_in(root, 2)
+    return StreamKeys(*(jax.random.fold_in(root, i) for i in range(3)))
 
 
 def replicate(mesh, tree):
@@ -264,7 +353,7 @@ class Run:
     lam: float
     per_epoch: int
     total: int
-    keys: tuple
+    keys: StreamKeys
     ids: jax.Array
     tables: tuple
     features: jax.Array
@@ -275,10 +364,11 @@ class Run:
         return replicate(self.mesh, tree)
 
     def epoch_data(self, index: int) -> sampling.EpochData:
-        return subsample_epoch(jax.random.fold_in(self.keys[1], index), self.ids, self.tables[0], self.tables[3])
+        return subsample_epoch(jax.random.fold_in(self.keys.subsample, index), self.ids, self.tables[0],
+                               self.tables[3])
 
     def run_chunk(self, first: int, epoch: sampling.EpochData):
-        return self.chunk(self.state, self.keys[0], jnp.int32(first), epoch, self.tables, self.features)
+        return self.chunk(self.state, self.keys.sample, jnp.int32(first), epoch, self.tables, self.features)
 
 
 def setup(config, data: TrainingData, devices=None) -> Run:
@@ -295,8 +385,11 @@ def setup(config, data: TrainingData, devices=None) -> Run:
     per_epoch = steps_per_epoch(data, sampler_cfg)
     spc = config.steps_per_call
     total = max(spc, math.ceil(config.epochs * per_epoch / spc) * spc)
-    step_key, sub_key, init_key = step_keys(config.seed)
-    optimizer = build_optimizer(config, total)
+    keys = step_keys(config.seed)
+    if is_sparse(config):
+        optimizer = (table_optimizer(config, total, sampler_cfg.pairs_per_step), network_optimizer(config, total))
+    else:
+        optimizer = build_optimizer(config, total)
     put = functools.partial(replicate, mesh)
     tables = put((jnp.asarray(data.keep_prob), jnp.asarray(data.noise.prob), jnp.asarray(data.noise.alias),
                   jnp.asarray(data.vis_index)))
@@ -304,9 +397,9 @@ def setup(config, data: TrainingData, devices=None) -> Run:
     if isinstance(model, VSgns):
         features = model.target_features(features)
     features = put(jnp.asarray(features))
-    params = model.init(init_key)
-    return Run(model, sampler_cfg, mesh, lam, per_epoch, total, (step_key, sub_key), put(jnp.asarray(data.ids)),
-               tables, features, put(TrainState(params, optimizer.init(params))),
+    params = model.init(keys.init)
+    return Run(model, sampler_cfg, mesh, lam, per_epoch, total, keys, put(jnp.asarray(data.ids)),
+               tables, features, put(TrainState(params, init_optimizer(optimizer, params))),
                make_train_chunk(model, optimizer, sampler_cfg, mesh, spc, lam, data.n_visual))
 
 

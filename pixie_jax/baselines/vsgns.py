@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from pixie_jax.model import init_tables
-from pixie_jax.objective import stratum_text_loss
+from pixie_jax.objective import gather_rows, stratum_text_loss
 
 
 class VSgns(NamedTuple):
@@ -41,9 +41,9 @@ class VSgns(NamedTuple):
             params["map"] = jax.random.normal(k_m, (self.dim, self.features), jnp.float32) / np.sqrt(self.dim)
         return params
 
-    def word_vectors(self, params, words, z):
+    def combine(self, params, e, z):
         """e_w (+ z, which is zero: the text terms are plain SGNS)."""
-        return params["e"][words] + z
+        return e + z
 
     def visual_side(self, params, e):
         """u_w: e_w (model A) or M^T e_w (model B)."""
@@ -81,16 +81,17 @@ def margin_terms(u, target, negatives, gamma):
     return jnp.maximum(0.0, gamma - pos[:, None] + neg).sum(-1)
 
 
-def batch_loss(model: VSgns, params, batch: dict, features, negative_group: int, n_vae_total: int = 0):
-    """The minibatch estimate of J above and its metrics; ``features`` holds x~ for each visual word."""
+def rows_loss(model: VSgns, params, rows: dict, batch: dict, features, negative_group: int, n_vae_total: int = 0):
+    """The minibatch estimate of J above and its metrics from the gathered rows of e and v
+    (:func:`pixie_jax.objective.gather_rows`); ``features`` holds x~ for each visual word."""
     del n_vae_total
-    text = stratum_text_loss(model, params, batch["text"], None, negative_group)
+    text = stratum_text_loss(model, params, rows["text"], batch["text"], None, negative_group)
     metrics = {}
     loss = text
     if "visual" in batch:
         vis = batch["visual"]
-        text = text + stratum_text_loss(model, params, vis, None, negative_group)
-        u = model.visual_side(params, params["e"][vis["words"]])
+        text = text + stratum_text_loss(model, params, rows["visual"], vis, None, negative_group)
+        u = model.visual_side(params, rows["visual"]["e"])
         margins = margin_terms(u, features[vis["rows"]], features[vis["margin_rows"]], model.gamma)
         visual = jnp.sum(vis["token_weight"] * margins)
         loss = text + visual
@@ -98,3 +99,8 @@ def batch_loss(model: VSgns, params, batch: dict, features, negative_group: int,
     metrics["loss_text"] = text
     metrics["loss"] = loss
     return loss, metrics
+
+
+def batch_loss(model: VSgns, params, batch: dict, features, negative_group: int, n_vae_total: int = 0):
+    """:func:`rows_loss` on the rows ``batch`` gathers from ``params``."""
+    return rows_loss(model, params, gather_rows(params, batch), batch, features, negative_group, n_vae_total)

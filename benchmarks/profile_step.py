@@ -1,0 +1,135 @@
+"""Where a training step's time goes: cumulative stages of the step, each a jitted lax.scan.
+
+    python benchmarks/profile_step.py [--negatives 5 64] [--optimizers adam sgd lazy_adam]
+
+Stages (each includes the ones before it, so differences are the cost of one stage):
+    sample      sample_batch from fold_in(key, step)
+    loss        + the minibatch loss (gathers, logits, the VAE forward for PIXIE)
+    grad        + its gradient (the scatter of row gradients; dense tables for optimizer adam)
+    step        + the optimizer update: the whole train step
+Milliseconds per step over ``--steps`` steps per call after a compile call, median of ``--repeat``.
+The last line printed is one JSON object.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import runpy
+import sys
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pixie_jax import experiment, objective, sampling, train  # noqa: E402
+
+
+def _timed(fn, make_args, steps: int, repeat: int) -> float:
+    """Milliseconds per step: median over ``repeat`` calls after one compile call; ``make_args()``
+    gives fresh arguments for each call (the train chunk donates its state)."""
+    times = []
+    for _ in range(repeat + 1):
+        args = make_args()
+        jax.block_until_ready(args)
+        t0 = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        times.append(time.perf_counter() - t0)
+    return 1e3 * float(np.median(times[1:])) / steps
+
+
+def stage_functions(run, config, steps: int) -> dict:
+    """jitted (state, epoch) -> something, one per cumulative stage of the step."""
+    cfg, n_visual = run.sampler, run.features.shape[0]
+    loss_fn = train.loss_function(run.model)
+    args = (cfg.negative_group, cfg.visual_words or 1)
+    if train.is_sparse(config):
+        row_grads = train.make_row_grad_fn(run.model, cfg, run.mesh)
+        gradients = lambda params, batch: row_grads(params, batch, run.features)[:2]  # noqa: E731
+    else:
+        dense_grads = train.make_grad_fn(run.model, cfg, run.mesh)
+        gradients = lambda params, batch: dense_grads(params, batch, run.features)[0]  # noqa: E731
+
+    def batch_at(step, epoch):
+        return sampling.sample_batch(jax.random.fold_in(run.keys.sample, step), epoch,
+                                     sampling.Tables(*run.tables, n_visual), cfg, run.lam)
+
+    def scan(body):
+        def f(state, epoch):
+            def b(carry, step):
+                return carry, body(carry, step, epoch)
+            return jax.lax.scan(b, state, jnp.arange(steps))[1]
+        return jax.jit(f)
+
+    def sample(state, step, epoch):
+        return sum(jnp.sum(x.astype(jnp.float32)) for x in jax.tree.leaves(batch_at(step, epoch)))
+
+    def loss(state, step, epoch):
+        batch = batch_at(step, epoch)
+        return loss_fn(state.params, objective.gather_rows(state.params, batch), batch, run.features, *args)[0]
+
+    def grad(state, step, epoch):
+        return sum(jnp.sum(x) for x in jax.tree.leaves(gradients(state.params, batch_at(step, epoch))))
+
+    def whole(state, epoch):
+        return run.chunk(state, run.keys.sample, jnp.int32(0), epoch, run.tables, run.features)[1]["loss"]
+
+    return {"sample": scan(sample), "loss": scan(loss), "grad": scan(grad), "step": whole}
+
+
+def profile(config, data, steps: int, repeat: int) -> dict:
+    config.steps_per_call = steps
+    run = train.setup(config, data)
+    epoch = run.epoch_data(0)
+    out = {name: _timed(fn, lambda: (jax.tree.map(jnp.copy, run.state), epoch), steps, repeat)
+           for name, fn in stage_functions(run, config, steps).items()}
+    out["pairs_per_s"] = run.sampler.pairs_per_step / (out["step"] / 1e3)
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default="bundled")
+    parser.add_argument("--features", default="bundled")
+    parser.add_argument("--negatives", type=int, nargs="+", default=[5, 64])
+    parser.add_argument("--optimizers", nargs="+", default=["adam"], help="table optimizers (optimizer.name)")
+    parser.add_argument("--text-centres", type=int, default=2048)
+    parser.add_argument("--visual-centres", type=int, default=256)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    base = runpy.run_path(str(ROOT / "configs" / "pixie.py"))["get_config"]()
+    base.corpus, base.features, base.progress = args.corpus, args.features, False
+    base.sampler.text_centres, base.sampler.visual_centres = args.text_centres, args.visual_centres
+    data = train.prepare_data(base, log=lambda *a: None)
+    sgns_data = experiment.text_only(base, data)
+    print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"jax {jax.__version__} on {jax.devices()[0].device_kind} x{len(jax.devices())}")
+    print(f"corpus {args.corpus}: {len(data.ids):,} tokens, {len(data.vocab):,} words, {data.n_visual:,} visual; "
+          f"{(args.text_centres + args.visual_centres) * base.sampler.contexts_per_centre:,} pairs per step")
+    print(f"{'model':6s} {'N':>3s} {'optimizer':10s} {'sample':>7s} {'loss':>7s} {'grad':>7s} {'update':>7s} "
+          f"{'step ms':>8s} {'pairs/s':>10s}")
+    results = {}
+    for model, d in (("sgns", sgns_data), ("pixie", data)):
+        for n in args.negatives:
+            for opt in args.optimizers:
+                cfg = base.copy_and_resolve_references()
+                cfg.sampler.negatives = n
+                cfg.optimizer.name = opt
+                r = profile(cfg, d, args.steps, args.repeat)
+                results[f"{model}_N{n}_{opt}"] = {k: round(v, 2) for k, v in r.items()}
+                print(f"{model:6s} {n:3d} {opt:10s} {r['sample']:7.2f} {r['loss'] - r['sample']:7.2f} "
+                      f"{r['grad'] - r['loss']:7.2f} {r['step'] - r['grad']:7.2f} {r['step']:8.2f} "
+                      f"{r['pairs_per_s']:10,.0f}")
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""Sparse row updates of the embedding tables e and v: a step changes only the rows it gathered.
+
+A step's loss reads a table T [V, K] only through gathered rows T[i_1], ..., T[i_n] (a word may
+appear several times). Its gradient is g_j = dL/dT[i_j] for each gathered row; the gradient
+with respect to row r of the table is the sum of the g_j with i_j = r, and zero for the rows
+no i_j names. Two optimizers use it without ever forming a dense [V, K] gradient:
+
+``sgd``        word2vec's rule: T[r] <- T[r] - eta_t * s * sum_{j: i_j = r} g_j, with eta_t on a
+               schedule (word2vec: linear decay from 0.025) and s a constant scale (the trainer
+               passes the pairs per step, so eta applies to the gradient of the step's summed
+               pair losses, as word2vec's rate does).
+``lazy_adam``  Adam (Kingma & Ba) at the touched rows only, as TensorFlow's LazyAdam and
+               PyTorch's SparseAdam: for each row r touched by the step, with G_r its summed gradient,
+                   m_r <- b1 m_r + (1 - b1) G_r,   u_r <- b2 u_r + (1 - b2) G_r^2
+                   T[r] <- T[r] - eta_t (m_r / (1 - b1^t)) / (sqrt(u_r / (1 - b2^t)) + eps)
+               with t the number of steps so far. Untouched rows and their moments stay as they
+               are; dense Adam would keep moving them with decaying moments. When a step touches
+               every row the two are the same.
+"""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+Schedule = Callable[[jax.Array], jax.Array]
+
+
+class TableOptimizer(NamedTuple):
+    """``init(tables) -> state``; ``update(tables, state, indices, row_grads) -> (tables, state)``.
+
+    ``tables``: {name: [V, K]}; ``indices``: {name: int [n]}; ``row_grads``: {name: [n, K]}.
+    """
+
+    init: Callable
+    update: Callable
+
+
+class SgdState(NamedTuple):
+    count: jax.Array  # int32 []: steps taken
+
+
+class LazyAdamState(NamedTuple):
+    count: jax.Array  # int32 []
+    mu: dict          # first moments, like the tables
+    nu: dict          # second moments
+
+
+def _as_schedule(rate) -> Schedule:
+    return rate if callable(rate) else (lambda count: rate)
+
+
+def sgd(learning_rate, scale: float = 1.0) -> TableOptimizer:
+    """word2vec's update on the gathered rows (duplicates add up in the scatter)."""
+    schedule = _as_schedule(learning_rate)
+
+    def init(tables):
+        del tables
+        return SgdState(jnp.zeros([], jnp.int32))
+
+    def update(tables, state, indices, row_grads):
+        step = -schedule(state.count) * scale
+        new = {k: t.at[indices[k]].add(step * row_grads[k].astype(t.dtype)) for k, t in tables.items()}
+        return new, SgdState(state.count + 1)
+
+    return TableOptimizer(init, update)
+
+
+def summed_row_gradients(index, grads, vocab_size: int):
+    """The distinct rows of ``index`` and their summed gradients: (rows [m], sums [m, K]).
+
+    m = min(n, V) is static; slots past the number of distinct rows hold row V (out of range:
+    gathers fill them, scatters with mode='drop' skip them) and zero sums. With n >= V/4 the sums
+    go through a dense [V, K] accumulator; below that through a sort, so a step never touches
+    memory in proportion to V.
+    """
+    n = index.shape[0]
+    m = min(n, vocab_size)
+    if 4 * n >= vocab_size:
+        dense = jnp.zeros((vocab_size, grads.shape[1]), grads.dtype).at[index].add(grads)
+        touched = jnp.zeros((vocab_size,), bool).at[index].set(True)
+        (rows,) = jnp.nonzero(touched, size=m, fill_value=vocab_size)
+        return rows, dense.at[rows].get(mode="fill", fill_value=0)
+    order = jnp.argsort(index)
+    ordered = index[order]
+    first = jnp.concatenate([jnp.ones((1,), bool), ordered[1:] != ordered[:-1]])
+    segment = jnp.cumsum(first) - 1
+    sums = jax.ops.segment_sum(grads[order], segment, num_segments=m, indices_are_sorted=True)
+    rows = jnp.full((m,), vocab_size, index.dtype).at[segment].set(ordered)
+    return rows, sums
+
+
+def lazy_adam(learning_rate, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> TableOptimizer:
+    """Adam's moments and update at the rows a step touches (see the module's docstring)."""
+    schedule = _as_schedule(learning_rate)
+
+    def init(tables):
+        zeros = lambda: {k: jnp.zeros_like(t) for k, t in tables.items()}  # noqa: E731
+        return LazyAdamState(jnp.zeros([], jnp.int32), zeros(), zeros())
+
+    def update(tables, state, indices, row_grads):
+        t = state.count + 1
+        rate = schedule(state.count)
+        new_tables, mu, nu = {}, {}, {}
+        for k, table in tables.items():
+            rows, g = summed_row_gradients(indices[k], row_grads[k].astype(table.dtype), table.shape[0])
+            m_r = b1 * state.mu[k].at[rows].get(mode="fill", fill_value=0) + (1 - b1) * g
+            u_r = b2 * state.nu[k].at[rows].get(mode="fill", fill_value=0) + (1 - b2) * g * g
+            m_hat = m_r / (1 - b1 ** t)
+            u_hat = u_r / (1 - b2 ** t)
+            new_tables[k] = table.at[rows].add(-rate * m_hat / (jnp.sqrt(u_hat) + eps), mode="drop")
+            mu[k] = state.mu[k].at[rows].set(m_r, mode="drop")
+            nu[k] = state.nu[k].at[rows].set(u_r, mode="drop")
+        return new_tables, LazyAdamState(t, mu, nu)
+
+    return TableOptimizer(init, update)
+
+
+OPTIMIZERS = {"sparse_sgd": sgd, "lazy_adam": lazy_adam}

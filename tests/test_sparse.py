@@ -1,0 +1,130 @@
+"""Sparse row updates: against hand-written numpy updates, dense Adam, and the dense gradient."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from conftest import tiny_config
+from test_objective import _setup
+
+from pixie_jax import objective, sampling, sparse, train
+
+
+def _rows_and_grads(rng, vocab, n, k=3):
+    return rng.integers(vocab, size=n).astype(np.int32), rng.normal(size=(n, k)).astype(np.float32)
+
+
+def test_sparse_sgd_equals_a_numpy_update_with_duplicates_summed():
+    rng = np.random.default_rng(0)
+    table = rng.normal(size=(9, 3)).astype(np.float32)
+    opt = sparse.sgd(optax.linear_schedule(0.5, 0.1, 4), scale=3.0)
+    tables, state = {"e": jnp.asarray(table)}, opt.init({"e": table})
+    expected = table.astype(np.float64)
+    for step in range(3):
+        idx, g = _rows_and_grads(rng, 9, 12)
+        idx[:3] = idx[3]  # some rows four times
+        tables, state = opt.update(tables, state, {"e": jnp.asarray(idx)}, {"e": jnp.asarray(g)})
+        rate = 0.5 + (0.1 - 0.5) * step / 4
+        for i, row in zip(idx, g):
+            expected[i] -= rate * 3.0 * row
+    np.testing.assert_allclose(tables["e"], expected, rtol=1e-5, atol=1e-6)
+    assert int(state.count) == 3
+
+
+def _numpy_lazy_adam(table, steps, rate, b1=0.9, b2=0.999, eps=1e-8):
+    table = table.astype(np.float64)
+    m, u = np.zeros_like(table), np.zeros_like(table)
+    for t, (idx, g) in enumerate(steps, start=1):
+        summed = np.zeros_like(table)
+        np.add.at(summed, idx, g)
+        for r in np.unique(idx):
+            m[r] = b1 * m[r] + (1 - b1) * summed[r]
+            u[r] = b2 * u[r] + (1 - b2) * summed[r] ** 2
+            table[r] -= rate * (m[r] / (1 - b1 ** t)) / (np.sqrt(u[r] / (1 - b2 ** t)) + eps)
+    return table, m, u
+
+
+@pytest.mark.parametrize("n", [5, 30], ids=["sorted-sums", "dense-sums"])
+def test_lazy_adam_equals_a_numpy_lazy_adam(n):
+    rng = np.random.default_rng(1)
+    table = rng.normal(size=(40, 3)).astype(np.float32)
+    steps = [_rows_and_grads(rng, 40, n) for _ in range(4)]
+    opt = sparse.lazy_adam(0.05)
+    tables, state = {"v": jnp.asarray(table)}, opt.init({"v": table})
+    for idx, g in steps:
+        tables, state = jax.jit(opt.update)(tables, state, {"v": jnp.asarray(idx)}, {"v": jnp.asarray(g)})
+    ref, m, u = _numpy_lazy_adam(table, steps, 0.05)
+    np.testing.assert_allclose(tables["v"], ref, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(state.mu["v"], m, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(state.nu["v"], u, rtol=1e-5, atol=1e-9)
+    untouched = np.setdiff1d(np.arange(40), np.concatenate([idx for idx, _ in steps]))
+    assert len(untouched) and np.array_equal(np.asarray(tables["v"])[untouched], table[untouched])
+
+
+def test_lazy_adam_equals_dense_adam_when_every_row_is_touched():
+    rng = np.random.default_rng(2)
+    table = rng.normal(size=(7, 3)).astype(np.float32)
+    lazy, dense = sparse.lazy_adam(0.1), optax.adam(0.1)
+    tables, lazy_state = {"e": jnp.asarray(table)}, lazy.init({"e": table})
+    params, dense_state = {"e": jnp.asarray(table)}, dense.init({"e": jnp.asarray(table)})
+    for _ in range(5):
+        idx = np.concatenate([rng.permutation(7), rng.integers(7, size=6)]).astype(np.int32)
+        g = rng.normal(size=(13, 3)).astype(np.float32)
+        tables, lazy_state = lazy.update(tables, lazy_state, {"e": jnp.asarray(idx)}, {"e": jnp.asarray(g)})
+        grad = jnp.zeros((7, 3)).at[idx].add(g)
+        updates, dense_state = dense.update({"e": grad}, dense_state, params)
+        params = optax.apply_updates(params, updates)
+    np.testing.assert_allclose(tables["e"], params["e"], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("group", [1, 2])
+def test_row_gradients_scattered_are_the_dense_gradient(group):
+    pix, params, _, feats, tables, epoch, _, lam = _setup()
+    cfg = sampling.SamplerConfig(window=3, contexts_per_centre=2, negatives=3, negative_group=group,
+                                 text_centres=4, visual_centres=2, visual_words=2, latent=4)
+    batch = sampling.sample_batch(jax.random.key(4), epoch, tables, cfg, lam)
+    dense = jax.grad(lambda p: objective.batch_loss(pix, p, batch, feats, group, 2)[0])(params)
+    tables_, networks = train.split_params(params)
+    rows = objective.gather_rows(tables_, batch)
+    g_net, g_rows = jax.grad(lambda n, r: objective.rows_loss(pix, n, r, batch, feats, group, 2)[0],
+                             argnums=(0, 1))(networks, rows)
+    idx, flat = objective.row_indices(batch), objective.flatten_row_grads(g_rows)
+    for name in ("e", "v"):
+        assert idx[name].shape[0] == flat[name].shape[0]
+        scattered = jnp.zeros_like(params[name]).at[idx[name]].add(flat[name])
+        np.testing.assert_allclose(scattered, dense[name], rtol=1e-5, atol=1e-7)
+    for a, b in zip(jax.tree.leaves(g_net), jax.tree.leaves({k: dense[k] for k in networks})):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def _topic_gap(params, words):
+    e = np.asarray(params["e"])
+    e = e / np.linalg.norm(e, axis=1, keepdims=True)
+    topics = np.array([w[:2] for w in words])
+    same = (topics[:, None] == topics[None, :]) & ~np.eye(len(words), dtype=bool)
+    sims = e @ e.T
+    return sims[same].mean() - sims[topics[:, None] != topics[None, :]].mean()
+
+
+@pytest.mark.parametrize("name,rate", [("sparse_sgd", 0.05), ("lazy_adam", 0.01)])
+def test_sparse_optimizers_learn_topics_and_leave_unread_rows(corpus_file, tmp_path, name, rate):
+    cfg = tiny_config(corpus_file, epochs=3.0, **{"optimizer.name": name, "optimizer.learning_rate": rate})
+    params, data = train.train(cfg, tmp_path / "run", log=lambda *a: None, devices=jax.devices()[:1])
+    assert _topic_gap(params, data.vocab.words) > 0.3
+
+
+@pytest.mark.parametrize("name", ["sparse_sgd", "lazy_adam"])
+def test_sparse_four_devices_match_one(corpus_file, tmp_path, name):
+    from conftest import features_file
+    from pixie_jax import vocab
+    from conftest import topic_corpus
+    words = vocab.build_vocab(topic_corpus(), 1).words
+    feats = features_file(tmp_path, [w for w in words if w.endswith(("wa", "wb", "wc"))])
+    cfg = tiny_config(corpus_file, features=feats, epochs=0.3,
+                      **{"sampler.negative_group": 4, "optimizer.name": name, "optimizer.learning_rate": 0.02})
+    one, _ = train.train(cfg, tmp_path / "one", log=lambda *a: None, devices=jax.devices()[:1])
+    four, _ = train.train(cfg, tmp_path / "four", log=lambda *a: None, devices=jax.devices()[:4])
+    for a, b in zip(jax.tree.leaves(one), jax.tree.leaves(four)):
+        np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-6)
+    e0 = train.setup(cfg, train.prepare_data(cfg, log=lambda *a: None)).state.params["e"]
+    assert not np.allclose(one["e"], e0) and np.abs(np.asarray(one["encoder"]["mu"]["kernel"])).sum() > 0
