@@ -24,27 +24,37 @@ from pixie_jax.model import Pixie, reparameterise, sgns_pair_loss, visual_elbo
 STRATA = ("text", "visual")
 
 
+def _output_rows(stratum: dict):
+    """The v rows a stratum scores its centres against: ``(contexts, negatives)``, or, with a set of
+    negatives per pair (G = 1), one array [B, C, 1 + N] whose entry 0 is the context (one gather)."""
+    ctx, neg = stratum["contexts"], stratum["negatives"]
+    return (jnp.concatenate([ctx[..., None], neg], -1),) if neg.ndim == 3 else (ctx, neg)
+
+
 def gather_rows(params, batch: dict) -> dict:
-    """The rows of e and v each centre stratum reads: ``e`` [B, K] (centres), ``ctx`` [B, C, K]
-    (contexts) and ``neg`` [..., N, K] (negatives)."""
-    return {name: {"e": params["e"][s["words"]], "ctx": params["v"][s["contexts"]],
-                   "neg": params["v"][s["negatives"]]}
-            for name, s in batch.items() if name in STRATA}
+    """The rows of e and v each centre stratum reads: ``e`` [B, K] (centres) and either ``out``
+    [B, C, 1 + N, K] (context, then its negatives; G = 1) or ``ctx`` [B, C, K] and ``neg`` [G', N, K]."""
+    rows = {}
+    for name in STRATA:
+        if name in batch:
+            out = [params["v"][i] for i in _output_rows(batch[name])]
+            rows[name] = {"e": params["e"][batch[name]["words"]]} | (
+                {"out": out[0]} if len(out) == 1 else {"ctx": out[0], "neg": out[1]})
+    return rows
 
 
 def row_indices(batch: dict) -> dict:
-    """The table rows :func:`gather_rows` reads, flattened in the same order: {'e': [n_e], 'v': [n_v]}."""
+    """The table rows :func:`gather_rows` reads, as lists of flat index arrays: {'e': [...], 'v': [...]}."""
     strata = [batch[name] for name in STRATA if name in batch]
-    return {"e": jnp.concatenate([s["words"].ravel() for s in strata]),
-            "v": jnp.concatenate([x for s in strata for x in (s["contexts"].ravel(), s["negatives"].ravel())])}
+    return {"e": [s["words"].ravel() for s in strata], "v": [i.ravel() for s in strata for i in _output_rows(s)]}
 
 
 def flatten_row_grads(row_grads: dict) -> dict:
-    """Gradients of the gathered rows in :func:`row_indices` order: {'e': [n_e, K], 'v': [n_v, K]}."""
+    """Gradients of the gathered rows, flattened in :func:`row_indices` order: {'e': [[n, K], ...], 'v': [...]}."""
     strata = [row_grads[name] for name in STRATA if name in row_grads]
     k = strata[0]["e"].shape[-1]
-    return {"e": jnp.concatenate([g["e"].reshape(-1, k) for g in strata]),
-            "v": jnp.concatenate([x.reshape(-1, k) for g in strata for x in (g["ctx"], g["neg"])])}
+    return {"e": [g["e"] for g in strata],
+            "v": [g[part].reshape(-1, k) for g in strata for part in ("out", "ctx", "neg") if part in g]}
 
 
 def stratum_text_loss(model, params, rows: dict, stratum: dict, z, negative_group: int):
@@ -56,11 +66,11 @@ def stratum_text_loss(model, params, rows: dict, stratum: dict, z, negative_grou
     valid, neg = stratum["valid"], stratum["negatives"]
     e = rows["e"][:, None, :]                                               # [B, 1, K]
     h = model.combine(params, e, jnp.zeros_like(e) if z is None else z)      # [B, J, K]: e_w + z_w, eq. (5)
-    pos_logits = jnp.einsum("bjk,bck->bjc", h, rows["ctx"])                 # [B, J, C]
-    if negative_group == 1:
-        neg_logits = jnp.einsum("bjk,bcnk->bjcn", h, rows["neg"])           # [B, J, C, N]
-        per_pair = jnp.einsum("bjc,bc->bj", sgns_pair_loss(pos_logits, neg_logits), valid)
+    if "out" in rows:  # G = 1: logits of the context (m = 0) and of its own negatives (m >= 1)
+        logits = jnp.einsum("bjk,bcmk->bjcm", h, rows["out"])                # [B, J, C, 1 + N]
+        per_pair = jnp.einsum("bjc,bc->bj", sgns_pair_loss(logits[..., 0], logits[..., 1:]), valid)
     else:  # one set of negatives per group of G pairs (whole centres): its loss counts for each valid pair
+        pos_logits = jnp.einsum("bjk,bck->bjc", h, rows["ctx"])             # [B, J, C]
         groups = neg.shape[0]
         hg = h.reshape((groups, -1) + h.shape[1:])                           # [G', m, J, K]
         neg_logits = jnp.einsum("gmjk,gnk->gmjn", hg, rows["neg"]).reshape(h.shape[:2] + (-1,))

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 class EpochData(NamedTuple):
@@ -88,10 +89,12 @@ def subsample(key, ids, keep_prob, vis_index) -> EpochData:
 
 
 def window_offsets(key, shape, window: int):
-    """Signed offsets +-d, d in 1..L with P(d) = (L - d + 1) / (L (L + 1) / 2)."""
+    """Signed offsets +-d, d in 1..L with P(d) = (L - d + 1) / (L (L + 1) / 2), by inverting the CDF
+    of one uniform draw (d = 1 + #{l < L : u >= F(l)})."""
     k_d, k_s = jax.random.split(key)
-    d = jnp.arange(1, window + 1)
-    dist = jax.random.categorical(k_d, jnp.log((window - d + 1).astype(jnp.float32)), shape=shape) + 1
+    d = np.arange(1, window + 1)
+    cdf = np.cumsum((window - d + 1) / (window * (window + 1) / 2))[:-1].astype(np.float32)
+    dist = 1 + jnp.sum(jax.random.uniform(k_d, shape)[..., None] >= cdf, axis=-1)
     sign = jnp.where(jax.random.bernoulli(k_s, 0.5, shape), 1, -1)
     return (sign * dist).astype(jnp.int32)
 

@@ -30,7 +30,8 @@ Schedule = Callable[[jax.Array], jax.Array]
 class TableOptimizer(NamedTuple):
     """``init(tables) -> state``; ``update(tables, state, indices, row_grads) -> (tables, state)``.
 
-    ``tables``: {name: [V, K]}; ``indices``: {name: int [n]}; ``row_grads``: {name: [n, K]}.
+    ``tables``: {name: [V, K]}; ``indices``: {name: [int [n_1], int [n_2], ...]}; ``row_grads``:
+    {name: [[n_1, K], [n_2, K], ...]}: the gathered rows in parts (one per gather of the step).
     """
 
     init: Callable
@@ -61,27 +62,35 @@ def sgd(learning_rate, scale: float = 1.0) -> TableOptimizer:
 
     def update(tables, state, indices, row_grads):
         step = -schedule(state.count) * scale
-        new = {k: t.at[indices[k]].add(step * row_grads[k].astype(t.dtype)) for k, t in tables.items()}
+        new = {}
+        for k, table in tables.items():
+            for index, grads in zip(indices[k], row_grads[k]):
+                table = table.at[index].add(step * grads.astype(table.dtype))
+            new[k] = table
         return new, SgdState(state.count + 1)
 
     return TableOptimizer(init, update)
 
 
-def summed_row_gradients(index, grads, vocab_size: int):
-    """The distinct rows of ``index`` and their summed gradients: (rows [m], sums [m, K]).
+def summed_row_gradients(indices, grads, vocab_size: int):
+    """The distinct rows named in ``indices`` (a list of int [n_i]) and their summed gradients
+    (``grads``: a list of [n_i, K]): (rows [m], sums [m, K]).
 
-    m = min(n, V) is static; slots past the number of distinct rows hold row V (out of range:
-    gathers fill them, scatters with mode='drop' skip them) and zero sums. With n >= V/4 the sums
-    go through a dense [V, K] accumulator; below that through a sort, so a step never touches
-    memory in proportion to V.
+    m = min(n, V) with n = sum n_i is static; slots past the number of distinct rows hold row V
+    (out of range: gathers fill them, scatters with mode='drop' skip them) and zero sums. With
+    n >= V/4 the sums go through a dense [V, K] accumulator; below that through a sort, so a
+    step never touches memory in proportion to V.
     """
-    n = index.shape[0]
-    m = min(n, vocab_size)
+    n = sum(int(i.shape[0]) for i in indices)
+    m, k = min(n, vocab_size), grads[0].shape[1]
     if 4 * n >= vocab_size:
-        dense = jnp.zeros((vocab_size, grads.shape[1]), grads.dtype).at[index].add(grads)
-        touched = jnp.zeros((vocab_size,), bool).at[index].set(True)
+        dense = jnp.zeros((vocab_size, k), grads[0].dtype)
+        touched = jnp.zeros((vocab_size,), bool)
+        for index, g in zip(indices, grads):
+            dense, touched = dense.at[index].add(g), touched.at[index].set(True)
         (rows,) = jnp.nonzero(touched, size=m, fill_value=vocab_size)
         return rows, dense.at[rows].get(mode="fill", fill_value=0)
+    index, grads = jnp.concatenate(indices), jnp.concatenate(grads)
     order = jnp.argsort(index)
     ordered = index[order]
     first = jnp.concatenate([jnp.ones((1,), bool), ordered[1:] != ordered[:-1]])
@@ -104,7 +113,7 @@ def lazy_adam(learning_rate, b1: float = 0.9, b2: float = 0.999, eps: float = 1e
         rate = schedule(state.count)
         new_tables, mu, nu = {}, {}, {}
         for k, table in tables.items():
-            rows, g = summed_row_gradients(indices[k], row_grads[k].astype(table.dtype), table.shape[0])
+            rows, g = summed_row_gradients(indices[k], [g.astype(table.dtype) for g in row_grads[k]], table.shape[0])
             m_r = b1 * state.mu[k].at[rows].get(mode="fill", fill_value=0) + (1 - b1) * g
             u_r = b2 * state.nu[k].at[rows].get(mode="fill", fill_value=0) + (1 - b2) * g * g
             m_hat = m_r / (1 - b1 ** t)

@@ -23,7 +23,8 @@ def test_sparse_sgd_equals_a_numpy_update_with_duplicates_summed():
     for step in range(3):
         idx, g = _rows_and_grads(rng, 9, 12)
         idx[:3] = idx[3]  # some rows four times
-        tables, state = opt.update(tables, state, {"e": jnp.asarray(idx)}, {"e": jnp.asarray(g)})
+        tables, state = opt.update(tables, state, {"e": [jnp.asarray(idx[:5]), jnp.asarray(idx[5:])]},
+                                      {"e": [jnp.asarray(g[:5]), jnp.asarray(g[5:])]})
         rate = 0.5 + (0.1 - 0.5) * step / 4
         for i, row in zip(idx, g):
             expected[i] -= rate * 3.0 * row
@@ -52,7 +53,8 @@ def test_lazy_adam_equals_a_numpy_lazy_adam(n):
     opt = sparse.lazy_adam(0.05)
     tables, state = {"v": jnp.asarray(table)}, opt.init({"v": table})
     for idx, g in steps:
-        tables, state = jax.jit(opt.update)(tables, state, {"v": jnp.asarray(idx)}, {"v": jnp.asarray(g)})
+        tables, state = jax.jit(opt.update)(tables, state, {"v": [jnp.asarray(idx[:2]), jnp.asarray(idx[2:])]},
+                                                    {"v": [jnp.asarray(g[:2]), jnp.asarray(g[2:])]})
     ref, m, u = _numpy_lazy_adam(table, steps, 0.05)
     np.testing.assert_allclose(tables["v"], ref, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(state.mu["v"], m, rtol=1e-5, atol=1e-7)
@@ -70,7 +72,7 @@ def test_lazy_adam_equals_dense_adam_when_every_row_is_touched():
     for _ in range(5):
         idx = np.concatenate([rng.permutation(7), rng.integers(7, size=6)]).astype(np.int32)
         g = rng.normal(size=(13, 3)).astype(np.float32)
-        tables, lazy_state = lazy.update(tables, lazy_state, {"e": jnp.asarray(idx)}, {"e": jnp.asarray(g)})
+        tables, lazy_state = lazy.update(tables, lazy_state, {"e": [jnp.asarray(idx)]}, {"e": [jnp.asarray(g)]})
         grad = jnp.zeros((7, 3)).at[idx].add(g)
         updates, dense_state = dense.update({"e": grad}, dense_state, params)
         params = optax.apply_updates(params, updates)
@@ -90,8 +92,8 @@ def test_row_gradients_scattered_are_the_dense_gradient(group):
                              argnums=(0, 1))(networks, rows)
     idx, flat = objective.row_indices(batch), objective.flatten_row_grads(g_rows)
     for name in ("e", "v"):
-        assert idx[name].shape[0] == flat[name].shape[0]
-        scattered = jnp.zeros_like(params[name]).at[idx[name]].add(flat[name])
+        assert [i.shape[0] for i in idx[name]] == [g.shape[0] for g in flat[name]]
+        scattered = jnp.zeros_like(params[name]).at[jnp.concatenate(idx[name])].add(jnp.concatenate(flat[name]))
         np.testing.assert_allclose(scattered, dense[name], rtol=1e-5, atol=1e-7)
     for a, b in zip(jax.tree.leaves(g_net), jax.tree.leaves({k: dense[k] for k in networks})):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
