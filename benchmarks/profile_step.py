@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import platform
-import runpy
 import sys
 import time
 from pathlib import Path
@@ -28,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pixie_jax import experiment, objective, sampling, train  # noqa: E402
+from pixie_jax import experiment, objective, overrides, sampling, train  # noqa: E402
 
 
 def _timed(fn, make_args, steps: int, repeat: int) -> float:
@@ -105,7 +104,7 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
 
-    base = runpy.run_path(str(ROOT / "configs" / "pixie.py"))["get_config"]()
+    base = overrides.load_config("pixie")
     base.corpus, base.features, base.progress = args.corpus, args.features, False
     base.sampler.text_centres, base.sampler.visual_centres = args.text_centres, args.visual_centres
     data = train.prepare_data(base, log=lambda *a: None)

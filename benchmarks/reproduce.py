@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import runpy
 import sys
 import time
 from pathlib import Path
@@ -30,7 +29,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import paper_numbers  # noqa: E402
 
-from pixie_jax import experiment, train  # noqa: E402
+from pixie_jax import experiment, overrides, train  # noqa: E402
 from pixie_jax.baselines import ivsgns  # noqa: E402
 from pixie_jax.evaluate import kinds as kinds_lib, propagation, similarity  # noqa: E402
 from pixie_jax.files import atomic_write  # noqa: E402
@@ -51,23 +50,14 @@ TABLE3_ROWS = {
 
 
 def config_file(name: str):
-    return runpy.run_path(str(ROOT / "configs" / f"{name}.py"))["get_config"]()
+    return overrides.load_config(name)
 
 
 def load_config(name: str, args):
     c = config_file(name)
     c.corpus, c.features, c.epochs, c.benchmarks, c.progress = args.corpus, args.features, args.epochs, "", args.progress
-    for item in args.set:  # a key of one model's section (vsgns.*, vae.*, ivsgns.*) only applies to that model
-        key, _, value = item.partition("=")
-        *path, last = key.split(".")
-        if path and path[0] not in c:
-            continue
-        target = c
-        for p in path:
-            target = target[p]
-        old = target[last]
-        target[last] = (value == "True") if isinstance(old, bool) else type(old)(value)
-    return c
+    # a key of one model's section (vsgns.*, vae.*, ivsgns.*) only applies to that model
+    return overrides.apply_overrides(c, args.set, only_present=True)
 
 
 MODEL_CONFIGS = ("pixie", "sgns", "vsgns", "vae", "ivsgns")

@@ -15,7 +15,6 @@ import dataclasses
 import json
 import os
 import platform
-import runpy
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pixie_jax import train  # noqa: E402
+from pixie_jax import overrides, train  # noqa: E402
 
 
 def measure(config, data, chunks: int) -> dict:
@@ -73,7 +72,7 @@ def main(argv=None):
     parser.add_argument("--no-gensim", action="store_true")
     args = parser.parse_args(argv)
 
-    base = runpy.run_path(str(ROOT / "configs" / "pixie.py"))["get_config"]()
+    base = overrides.load_config("pixie")
     base.corpus, base.features, base.progress = args.corpus, args.features, False
     base.sampler.negatives = args.negatives
     base.sampler.text_centres, base.sampler.visual_centres = args.text_centres, args.visual_centres

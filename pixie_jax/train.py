@@ -281,15 +281,20 @@ def make_update(model, optimizer, sampler_cfg: sampling.SamplerConfig, mesh):
 
     tables_opt, networks_opt = optimizer
     row_grad_fn = make_row_grad_fn(model, sampler_cfg, mesh)
+    # without visual centres or VAE draws the encoder and decoder get no gradient: skip their update
+    networks_learn = bool(sampler_cfg.visual_centres or sampler_cfg.visual_words or sampler_cfg.margin_negatives
+                          or isinstance(model, VSgns))
 
     def rows(state, batch, features):
         g_net, g_rows, metrics = row_grad_fn(state.params, batch, features)
         tables, networks = split_params(state.params)
-        updates, net_state = networks_opt.update(g_net, state.opt_state["networks"], networks)
+        net_state = state.opt_state["networks"]
+        if networks_learn:
+            updates, net_state = networks_opt.update(g_net, net_state, networks)
+            networks = optax.apply_updates(networks, updates)
         tables, table_state = tables_opt.update(tables, state.opt_state["tables"], objective.row_indices(batch),
                                                 objective.flatten_row_grads(g_rows))
-        return TrainState(tables | optax.apply_updates(networks, updates),
-                          {"tables": table_state, "networks": net_state}), metrics
+        return TrainState(tables | networks, {"tables": table_state, "networks": net_state}), metrics
     return rows
 
 
@@ -404,8 +409,12 @@ def setup(config, data: TrainingData, devices=None) -> Run:
 
 
 def train(config, workdir: str | os.PathLike, data: TrainingData | None = None, log=print,
-          devices=None) -> tuple[dict, TrainingData]:
-    """Train PIXIE, SGNS or V-SGNS (resuming from the last checkpoint in ``workdir``); return (params, data)."""
+          devices=None, on_pass=None) -> tuple[dict, TrainingData]:
+    """Train PIXIE, SGNS or V-SGNS (resuming from the last checkpoint in ``workdir``); return (params, data).
+
+    ``on_pass(passes, params)``, if given, is called after each chunk that completes a pass over the
+    corpus (and after the last), with the number of passes done (a float) and the parameters on the host.
+    """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     data = data or prepare_data(config, log)
@@ -452,6 +461,8 @@ def train(config, workdir: str | os.PathLike, data: TrainingData | None = None, 
             if step // config.checkpoint_every > first // config.checkpoint_every or step == total:
                 checkpoints.save(manager, step, run.state)
                 last_good = step
+            if on_pass is not None and (step // per_epoch > first // per_epoch or step == total):
+                on_pass(step / per_epoch, jax.device_get(run.state.params))
     finally:
         bar.close()
         metrics_file.close()

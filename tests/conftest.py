@@ -41,8 +41,8 @@ def corpus_file(tmp_path):
 
 def tiny_config(corpus, features="", config="pixie", **overrides):
     """configs/<config>.py shrunk for tests."""
-    import runpy
-    c = runpy.run_path(str(ROOT / "configs" / f"{config}.py"))["get_config"]()
+    from pixie_jax.overrides import load_config, set_value
+    c = load_config(config)
     c.corpus = str(corpus)
     c.features = str(features)
     c.min_count = 1
@@ -62,11 +62,7 @@ def tiny_config(corpus, features="", config="pixie", **overrides):
     c.progress = False
     c.benchmarks = ""
     for key, value in overrides.items():
-        target = c
-        *path, last = key.split(".")
-        for p in path:
-            target = target[p]
-        target[last] = value
+        set_value(c, key, value)
     return c
 
 

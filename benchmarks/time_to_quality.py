@@ -1,0 +1,168 @@
+"""Quality against wall-clock time: our SGNS and PIXIE against gensim's skip-gram, epoch by epoch.
+
+    python benchmarks/time_to_quality.py [--corpus FILE] [--epochs 5] [--systems gensim sgns pixie]
+        [--out time_to_quality] [--config.KEY=VALUE ...]
+
+Every system reads the same token ids (our vocabulary: configs/pixie.py's min_count and max_vocab) and
+is trained for E epochs with its learning rate decaying over all E; after each epoch its vectors
+are scored (Spearman rho, all pairs in the vocabulary) on MEN, SimLex-999, WS-353, RG-65 and MC-30.
+Seconds are training seconds only (scoring and, for ours, the first compilation are excluded; the
+one-off data preparation is shared). Our systems use configs/pixie.py with any --config overrides;
+SGNS is the same config without features and is scored on e, PIXIE on s (eq. 10). gensim:
+Word2Vec(sg=1, hs=0) with the config's dimension, window, negatives, subsampling threshold, all
+cores, epoch e trained with alpha from 0.025 (1 - e/E) to 0.025 (1 - (e+1)/E) as its own E-epoch
+run would. Writes DIR/time_to_quality.{md,json,png}.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pixie_jax import experiment, outputs, overrides, train  # noqa: E402
+from pixie_jax.evaluate import similarity  # noqa: E402
+
+BENCHMARKS = ("EN-MEN-TR-3k", "EN-SIMLEX-999", "EN-WS-353-ALL", "EN-RG-65", "EN-MC-30")
+DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "gutenberg8" / "gutenberg8.xz"
+
+
+def scores(words, vectors, benchmarks) -> dict:
+    return {b.name: similarity.score(b, words, vectors).rho for b in benchmarks}
+
+
+def run_gensim(data, config, epochs: int, benchmarks, log) -> list[dict]:
+    from gensim.models import Word2Vec
+    words = data.vocab.words
+    tokens = [words[i] for i in data.ids]
+    sentences = [tokens[i:i + 10_000] for i in range(0, len(tokens), 10_000)]
+    model = Word2Vec(vector_size=config.model.dim, window=config.sampler.window, sg=1, hs=0,
+                     negative=config.sampler.negatives, sample=config.subsample, min_count=1,
+                     workers=os.cpu_count() or 1, seed=config.seed)
+    model.build_vocab(sentences)
+    alpha, min_alpha, seconds, rows = 0.025, 0.0001, 0.0, []
+    for e in range(epochs):
+        start = alpha - (alpha - min_alpha) * e / epochs
+        end = alpha - (alpha - min_alpha) * (e + 1) / epochs
+        t0 = time.perf_counter()
+        model.train(sentences, total_examples=len(sentences), epochs=1, start_alpha=start, end_alpha=end)
+        seconds += time.perf_counter() - t0
+        vectors = np.stack([model.wv[w] for w in words])
+        rows.append({"epoch": e + 1, "seconds": seconds} | scores(words, vectors, benchmarks))
+        log(f"gensim epoch {e + 1}: {rows[-1]}")
+    return rows
+
+
+def run_ours(name, config, data, epochs: int, benchmarks, log) -> list[dict]:
+    cfg = config.copy_and_resolve_references()
+    cfg.epochs, cfg.progress, cfg.checkpoint_every = float(epochs), False, 10 ** 9
+    if name == "sgns":
+        cfg.features = ""
+        data = experiment.text_only(cfg, data)
+    model = train.build_model(cfg, len(data.vocab))
+    kind = "e" if name == "sgns" else "s"
+    rows, clock = [], {"seconds": 0.0, "since": None, "compile": None}
+
+    def on_pass(passes, params):
+        now = time.perf_counter()
+        clock["seconds"] += now - clock["since"]
+        vectors = outputs.embedding_arrays(model, params, data)[kind]
+        rows.append({"epoch": round(passes, 3), "seconds": clock["seconds"]} | scores(data.vocab.words, vectors,
+                                                                                     benchmarks))
+        log(f"{name} epoch {passes:.2f}: {rows[-1]}")
+        clock["since"] = time.perf_counter()
+
+    # compile once outside the clock, then time the real run from its first step
+    warm = cfg.copy_and_resolve_references()
+    warm.epochs = warm.steps_per_call / train.steps_per_epoch(data, train.build_sampler(warm, data.n_visual))
+    workdir = Path(tempfile.mkdtemp(prefix=f"ttq_{name}_"))
+    try:
+        t0 = time.perf_counter()
+        train.train(warm, workdir / "warm", data=data, log=lambda *a: None)
+        clock["compile"] = time.perf_counter() - t0
+        clock["since"] = time.perf_counter()
+        train.train(cfg, workdir / "run", data=data, log=lambda *a: None, on_pass=on_pass)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return rows
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(BENCHMARKS), figsize=(4 * len(BENCHMARKS), 3.4), sharex=True)
+    for ax, bench in zip(axes, BENCHMARKS):
+        for system, rows in results.items():
+            ax.plot([r["seconds"] for r in rows], [r[bench] for r in rows], marker="o", label=system)
+        ax.set_title(bench)
+        ax.set_xlabel("training seconds")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("Spearman rho")
+    axes[0].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+def table(results: dict) -> str:
+    head = "| system | epoch | seconds | " + " | ".join(BENCHMARKS) + " |"
+    lines = [head, "|" + "---|" * (3 + len(BENCHMARKS))]
+    for system, rows in results.items():
+        for r in rows:
+            lines.append(f"| {system} | {r['epoch']:g} | {r['seconds']:.0f} | "
+                         + " | ".join(f"{r[b]:.3f}" for b in BENCHMARKS) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--systems", nargs="+", default=["gensim", "sgns", "pixie"],
+                        choices=["gensim", "sgns", "pixie"])
+    parser.add_argument("--out", default="time_to_quality")
+    args, extra = parser.parse_known_args(argv)
+    config = overrides.load_config("pixie")
+    config.corpus = args.corpus
+    bad = [item for item in extra if not item.startswith("--config.")]
+    if bad:
+        parser.error(f"unrecognised argument {bad[0]!r}; overrides look like --config.KEY=VALUE")
+    overrides.apply_overrides(config, [item[len("--config."):] for item in extra])
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    log = lambda *a: print(*a, flush=True)  # noqa: E731
+    data = train.prepare_data(config, log)
+    benchmarks = [b for b in similarity.load_benchmarks("bundled") if b.name in BENCHMARKS]
+    results = {}
+    for system in args.systems:
+        if system == "gensim":
+            results["gensim"] = run_gensim(data, config, args.epochs, benchmarks, log)
+        else:
+            results[f"{system} (ours)"] = run_ours(system, config, data, args.epochs, benchmarks, log)
+    machine = (f"{platform.machine()}, {os.cpu_count()} cores, jax {jax.__version__} on "
+               f"{jax.devices()[0].platform}")
+    command = "python benchmarks/time_to_quality.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    text = (f"Command: `{command}`  \nCorpus {args.corpus} ({len(data.ids):,} tokens, {len(data.vocab):,} words); "
+            f"machine: {machine}; optimizer {config.optimizer.name} {config.optimizer.learning_rate}, "
+            f"N = {config.sampler.negatives}, G = {config.sampler.negative_group}, "
+            f"{config.sampler.text_centres} + {config.sampler.visual_centres} centres per step.\n\n" + table(results))
+    (out / "time_to_quality.md").write_text(text + "\n")
+    (out / "time_to_quality.json").write_text(json.dumps({"command": command, "machine": machine,
+                                                          "results": results}, indent=1))
+    plot(results, out / "time_to_quality.png")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

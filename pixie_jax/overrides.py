@@ -1,0 +1,61 @@
+"""Config files and dotted-key overrides, shared by the benchmarks and the tests.
+
+``bin/*`` tools parse ``--config.KEY=VALUE`` with ml_collections' config_flags; scripts that hold
+several configs at once (benchmarks/reproduce.py, benchmarks/time_to_quality.py) take KEY=VALUE
+strings and apply them here, with the same typing: the value is cast to the type of the key's
+current value ('True'/'False' for booleans).
+"""
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+
+
+def load_config(name_or_path: str):
+    """``get_config()`` of configs/NAME.py (in a source checkout) or of a config file's path."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = CONFIGS / f"{name_or_path}.py"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such config file")
+    return runpy.run_path(str(path))["get_config"]()
+
+
+def set_value(config, key: str, value) -> None:
+    """``config.a.b = value`` for ``key = 'a.b'``; a key the config lacks raises KeyError naming it."""
+    *path, last = key.split(".")
+    target = config
+    for part in path:
+        if part not in target:
+            raise KeyError(f"config has no key {key!r}")
+        target = target[part]
+    if last not in target:
+        raise KeyError(f"config has no key {key!r}")
+    target[last] = value
+
+
+def typed(config, key: str, text: str):
+    """``text`` cast to the type of the current value of ``key``."""
+    old = config
+    for part in key.split("."):
+        old = old[part]
+    if isinstance(old, bool):
+        if text not in ("True", "False"):
+            raise ValueError(f"{key} takes True or False, got {text!r}")
+        return text == "True"
+    return type(old)(text)
+
+
+def apply_overrides(config, items, only_present: bool = False):
+    """Apply 'KEY=VALUE' strings to ``config`` (in place; returned). With ``only_present``, keys whose
+    first section the config lacks are skipped (settings meant for another model's config)."""
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep:
+            raise ValueError(f"override {item!r} is not KEY=VALUE")
+        if only_present and key.split(".")[0] not in config:
+            continue
+        set_value(config, key, typed(config, key, text))
+    return config
