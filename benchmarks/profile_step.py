@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -27,7 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pixie_jax import experiment, objective, overrides, sampling, train  # noqa: E402
+from benchmarks import common  # noqa: E402
+from pixie_jax import objective, sampling, train  # noqa: E402
 
 
 def _timed(fn, make_args, steps: int, repeat: int) -> float:
@@ -104,13 +103,8 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
 
-    base = overrides.load_config("pixie")
-    base.corpus, base.features, base.progress = args.corpus, args.features, False
-    base.sampler.text_centres, base.sampler.visual_centres = args.text_centres, args.visual_centres
-    data = train.prepare_data(base, log=lambda *a: None)
-    sgns_data = experiment.text_only(base, data)
-    print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"jax {jax.__version__} on {jax.devices()[0].device_kind} x{len(jax.devices())}")
+    base, data, sgns_data = common.prepare(args)
+    print(f"machine: {common.machine()}")
     print(f"corpus {args.corpus}: {len(data.ids):,} tokens, {len(data.vocab):,} words, {data.n_visual:,} visual; "
           f"{(args.text_centres + args.visual_centres) * base.sampler.contexts_per_centre:,} pairs per step")
     print(f"{'model':6s} {'N':>3s} {'optimizer':10s} {'sample':>7s} {'loss':>7s} {'grad':>7s} {'update':>7s} "

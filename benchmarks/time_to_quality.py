@@ -1,11 +1,11 @@
 """Quality against wall-clock time: our SGNS and PIXIE against gensim's skip-gram, epoch by epoch.
 
-    python benchmarks/time_to_quality.py [--corpus FILE] [--epochs 5] [--systems gensim sgns pixie]
-        [--out time_to_quality] [--config.KEY=VALUE ...]
+    python benchmarks/time_to_quality.py [--corpus FILE] [--epochs 5] [--our-epochs E] [--evals-per-epoch 1]
+        [--systems gensim sgns pixie] [--out time_to_quality] [--config.KEY=VALUE ...]
 
 Every system reads the same token ids (our vocabulary: configs/pixie.py's min_count and max_vocab) and
-is trained for E epochs with its learning rate decaying over all E; after each epoch its vectors
-are scored (Spearman rho, all pairs in the vocabulary) on MEN, SimLex-999, WS-353, RG-65 and MC-30.
+is trained for E epochs with its learning rate decaying over all E (ours: --our-epochs, scored
+--evals-per-epoch times a pass); after each epoch its vectors are scored (Spearman rho, all pairs in the vocabulary) on MEN, SimLex-999, WS-353, RG-65 and MC-30.
 Seconds are training seconds only (scoring and, for ours, the first compilation are excluded; the
 one-off data preparation is shared). Our systems use configs/pixie.py with any --config overrides;
 SGNS is the same config without features and is scored on e, PIXIE on s (eq. 10). gensim:
@@ -18,19 +18,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import jax
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import common  # noqa: E402
 from pixie_jax import experiment, outputs, overrides, train  # noqa: E402
 from pixie_jax.evaluate import similarity  # noqa: E402
 
@@ -64,7 +63,7 @@ def run_gensim(data, config, epochs: int, benchmarks, log) -> list[dict]:
     return rows
 
 
-def run_ours(name, config, data, epochs: int, benchmarks, log) -> list[dict]:
+def run_ours(name, config, data, epochs: float, benchmarks, log, evals_per_epoch: int = 1) -> list[dict]:
     cfg = config.copy_and_resolve_references()
     cfg.epochs, cfg.progress, cfg.checkpoint_every = float(epochs), False, 10 ** 9
     if name == "sgns":
@@ -92,7 +91,8 @@ def run_ours(name, config, data, epochs: int, benchmarks, log) -> list[dict]:
         train.train(warm, workdir / "warm", data=data, log=lambda *a: None)
         clock["compile"] = time.perf_counter() - t0
         clock["since"] = time.perf_counter()
-        train.train(cfg, workdir / "run", data=data, log=lambda *a: None, on_pass=on_pass)
+        train.train(cfg, workdir / "run", data=data, log=lambda *a: None, on_pass=on_pass,
+                    report_every=1.0 / evals_per_epoch)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return rows
@@ -128,7 +128,9 @@ def table(results: dict) -> str:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=5, help="gensim's epochs (and ours, unless --our-epochs)")
+    parser.add_argument("--our-epochs", type=float, help="passes of our systems (default: --epochs)")
+    parser.add_argument("--evals-per-epoch", type=int, default=1, help="scores of our systems per pass")
     parser.add_argument("--systems", nargs="+", default=["gensim", "sgns", "pixie"],
                         choices=["gensim", "sgns", "pixie"])
     parser.add_argument("--out", default="time_to_quality")
@@ -149,9 +151,9 @@ def main(argv=None):
         if system == "gensim":
             results["gensim"] = run_gensim(data, config, args.epochs, benchmarks, log)
         else:
-            results[f"{system} (ours)"] = run_ours(system, config, data, args.epochs, benchmarks, log)
-    machine = (f"{platform.machine()}, {os.cpu_count()} cores, jax {jax.__version__} on "
-               f"{jax.devices()[0].platform}")
+            results[f"{system} (ours)"] = run_ours(system, config, data, args.our_epochs or args.epochs, benchmarks,
+                                                   log, args.evals_per_epoch)
+    machine = common.machine()
     command = "python benchmarks/time_to_quality.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = (f"Command: `{command}`  \nCorpus {args.corpus} ({len(data.ids):,} tokens, {len(data.vocab):,} words); "
             f"machine: {machine}; optimizer {config.optimizer.name} {config.optimizer.learning_rate}, "

@@ -23,24 +23,27 @@ def load_config(name_or_path: str):
     return runpy.run_path(str(path))["get_config"]()
 
 
-def set_value(config, key: str, value) -> None:
-    """``config.a.b = value`` for ``key = 'a.b'``; a key the config lacks raises KeyError naming it."""
+def _parent(config, key: str):
+    """(the ConfigDict holding ``key``'s last part, that part); a key the config lacks raises KeyError."""
     *path, last = key.split(".")
     target = config
-    for part in path:
-        if part not in target:
+    for part in path + [last]:
+        if not hasattr(target, "keys") or part not in target:
             raise KeyError(f"config has no key {key!r}")
-        target = target[part]
-    if last not in target:
-        raise KeyError(f"config has no key {key!r}")
-    target[last] = value
+        parent, target = target, target[part]
+    return parent, last
+
+
+def set_value(config, key: str, value) -> None:
+    """``config.a.b = value`` for ``key = 'a.b'``; a key the config lacks raises KeyError naming it."""
+    parent, last = _parent(config, key)
+    parent[last] = value
 
 
 def typed(config, key: str, text: str):
     """``text`` cast to the type of the current value of ``key``."""
-    old = config
-    for part in key.split("."):
-        old = old[part]
+    parent, last = _parent(config, key)
+    old = parent[last]
     if isinstance(old, bool):
         if text not in ("True", "False"):
             raise ValueError(f"{key} takes True or False, got {text!r}")

@@ -409,11 +409,12 @@ def setup(config, data: TrainingData, devices=None) -> Run:
 
 
 def train(config, workdir: str | os.PathLike, data: TrainingData | None = None, log=print,
-          devices=None, on_pass=None) -> tuple[dict, TrainingData]:
+          devices=None, on_pass=None, report_every: float = 1.0) -> tuple[dict, TrainingData]:
     """Train PIXIE, SGNS or V-SGNS (resuming from the last checkpoint in ``workdir``); return (params, data).
 
-    ``on_pass(passes, params)``, if given, is called after each chunk that completes a pass over the
-    corpus (and after the last), with the number of passes done (a float) and the parameters on the host.
+    ``on_pass(passes, params)``, if given, is called after each chunk that completes ``report_every``
+    passes over the corpus (and after the last), with the number of passes done (a float) and the
+    parameters on the host.
     """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -434,6 +435,7 @@ def train(config, workdir: str | os.PathLike, data: TrainingData | None = None, 
     epoch_index, epoch = None, None
     bar = tqdm(total=total, initial=start, unit="step", disable=not config.progress, dynamic_ncols=True)
     last_good = start
+    every = max(1, round(per_epoch * report_every))
     try:
         for first in range(start, total, spc):
             if first // per_epoch != epoch_index:
@@ -461,7 +463,7 @@ def train(config, workdir: str | os.PathLike, data: TrainingData | None = None, 
             if step // config.checkpoint_every > first // config.checkpoint_every or step == total:
                 checkpoints.save(manager, step, run.state)
                 last_good = step
-            if on_pass is not None and (step // per_epoch > first // per_epoch or step == total):
+            if on_pass is not None and (step // every > first // every or step == total):
                 on_pass(step / per_epoch, jax.device_get(run.state.params))
     finally:
         bar.close()

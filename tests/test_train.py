@@ -125,3 +125,17 @@ def test_outputs_include_words_with_features_but_no_text(corpus_file, tmp_path):
     np.testing.assert_allclose(only["t"][0, 8:], only["s"][0])
     main = np.load(tmp_path / "run" / "embeddings.npz")
     assert "zebra" not in set(main["words"]) and int(main["mask"].sum()) == len(words) - 1
+
+
+def test_on_pass_is_called_after_each_pass_with_the_parameters(corpus_file, tmp_path):
+    cfg = tiny_config(corpus_file, epochs=2.0)
+    seen = []
+    params, _ = train.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1],
+                            on_pass=lambda passes, p: seen.append((passes, np.asarray(p["e"]).copy())))
+    assert [round(p) for p, _ in seen] == [1, 2] and 1.0 <= seen[0][0] < 1.2
+    np.testing.assert_array_equal(seen[-1][1], params["e"])
+    assert not np.array_equal(seen[0][1], seen[1][1])
+    halves = []
+    train.train(cfg, tmp_path / "halves", log=quiet, devices=jax.devices()[:1], report_every=0.5,
+                on_pass=lambda passes, p: halves.append(passes))
+    assert [round(2 * p) for p in halves] == [1, 2, 3, 4]
