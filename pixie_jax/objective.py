@@ -57,7 +57,7 @@ def flatten_row_grads(row_grads: dict) -> dict:
             "v": [g[part].reshape(-1, k) for g in strata for part in ("out", "ctx", "neg") if part in g]}
 
 
-def stratum_text_loss(model, params, rows: dict, stratum: dict, z, negative_group: int):
+def stratum_text_loss(model, params, rows: dict, stratum: dict, z):
     """Sum over centres b of weight_b * 1/J sum_j sum_c valid_bc * (eq. (2) negated with z^(j)).
 
     ``rows``: the stratum's gathered rows (:func:`gather_rows`); ``z`` [B, J, K] or None (z = 0).
@@ -81,13 +81,15 @@ def stratum_text_loss(model, params, rows: dict, stratum: dict, z, negative_grou
 
 def rows_loss(model: Pixie, params, rows: dict, batch: dict, features, negative_group: int,
               n_vae_total: int = 0):
-    """:func:`batch_loss` given the gathered rows; ``params["e"]`` and ``params["v"]`` are not read."""
-    text = stratum_text_loss(model, params, rows["text"], batch["text"], None, negative_group)
+    """:func:`batch_loss` given the gathered rows; ``params["e"]`` and ``params["v"]`` are not read.
+    (``negative_group`` is implied by the shape of the batch's negatives; the argument stays for
+    the trainer's loss protocol.)"""
+    text = stratum_text_loss(model, params, rows["text"], batch["text"], None)
     if "visual" in batch:
         vis = batch["visual"]
         mu, logvar = model.encode(params, features[vis["rows"]])
         z = reparameterise(mu, logvar, vis["eps"])
-        text = text + stratum_text_loss(model, params, rows["visual"], vis, z, negative_group)
+        text = text + stratum_text_loss(model, params, rows["visual"], vis, z)
     metrics = {"loss_text": text}
     loss = text
     if "vae" in batch:

@@ -85,12 +85,12 @@ def rows_loss(model: VSgns, params, rows: dict, batch: dict, features, negative_
     """The minibatch estimate of J above and its metrics from the gathered rows of e and v
     (:func:`pixie_jax.objective.gather_rows`); ``features`` holds x~ for each visual word."""
     del n_vae_total
-    text = stratum_text_loss(model, params, rows["text"], batch["text"], None, negative_group)
+    text = stratum_text_loss(model, params, rows["text"], batch["text"], None)
     metrics = {}
     loss = text
     if "visual" in batch:
         vis = batch["visual"]
-        text = text + stratum_text_loss(model, params, rows["visual"], vis, None, negative_group)
+        text = text + stratum_text_loss(model, params, rows["visual"], vis, None)
         u = model.visual_side(params, rows["visual"]["e"])
         margins = margin_terms(u, features[vis["rows"]], features[vis["margin_rows"]], model.gamma)
         visual = jnp.sum(vis["token_weight"] * margins)
