@@ -34,7 +34,7 @@ from pixie_jax import experiment, outputs, overrides, train  # noqa: E402
 from pixie_jax.evaluate import similarity  # noqa: E402
 
 BENCHMARKS = ("EN-MEN-TR-3k", "EN-SIMLEX-999", "EN-WS-353-ALL", "EN-RG-65", "EN-MC-30")
-DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "gutenberg8" / "gutenberg8.xz"
+DEFAULT_CORPUS = os.path.relpath(ROOT.parent / "shared" / "data" / "gutenberg8" / "gutenberg8.xz")  # shown as given
 
 
 def scores(words, vectors, benchmarks) -> dict:
@@ -125,16 +125,34 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def merge(items, out: Path) -> None:
+    """One table and figure from several runs: each item FILE or NAME=FILE (NAME prefixes its systems)."""
+    results = {}
+    for item in items:
+        name, _, path = item.rpartition("=")
+        for system, rows in json.loads(Path(path).read_text())["results"].items():
+            results[f"{name}: {system}" if name else system] = rows
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "time_to_quality.md").write_text(table(results) + "\n")
+    plot(results, out / "time_to_quality.png")
+    print(table(results))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    parser.add_argument("--corpus", default=DEFAULT_CORPUS)
     parser.add_argument("--epochs", type=int, default=5, help="gensim's epochs (and ours, unless --our-epochs)")
     parser.add_argument("--our-epochs", type=float, help="passes of our systems (default: --epochs)")
     parser.add_argument("--evals-per-epoch", type=int, default=1, help="scores of our systems per pass")
     parser.add_argument("--systems", nargs="+", default=["gensim", "sgns", "pixie"],
                         choices=["gensim", "sgns", "pixie"])
     parser.add_argument("--out", default="time_to_quality")
+    parser.add_argument("--merge", nargs="+", metavar="JSON",
+                        help="no training: one table and figure from earlier runs' time_to_quality.json "
+                             "(systems named NAME=FILE, or by file and system)")
     args, extra = parser.parse_known_args(argv)
+    if args.merge:
+        return merge(args.merge, Path(args.out))
     config = overrides.load_config("pixie")
     config.corpus = args.corpus
     bad = [item for item in extra if not item.startswith("--config.")]

@@ -78,8 +78,8 @@ def summed_row_gradients(indices, grads, vocab_size: int):
 
     m = min(n, V) with n = sum n_i is static; slots past the number of distinct rows hold row V
     (out of range: gathers fill them, scatters with mode='drop' skip them) and zero sums. With
-    n >= V/4 the sums go through a dense [V, K] accumulator; below that through a sort, so a
-    step never touches memory in proportion to V.
+    n >= V/4 the sums go through a dense [V, K] accumulator (then V <= 4n); below that through a
+    sort, so the work stays in proportion to the n gathered rows, not to V.
     """
     n = sum(int(i.shape[0]) for i in indices)
     m, k = min(n, vocab_size), grads[0].shape[1]

@@ -4,10 +4,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from conftest import tiny_config
+from conftest import features_file, tiny_config, topic_corpus
 from test_objective import _setup
 
-from pixie_jax import objective, sampling, sparse, train
+from pixie_jax import objective, sampling, sparse, train, vocab
 
 
 def _rows_and_grads(rng, vocab, n, k=3):
@@ -109,7 +109,7 @@ def _topic_gap(params, words):
 
 
 @pytest.mark.parametrize("name,rate", [("sparse_sgd", 0.05), ("lazy_adam", 0.01)])
-def test_sparse_optimizers_learn_topics_and_leave_unread_rows(corpus_file, tmp_path, name, rate):
+def test_sparse_optimizers_learn_topics(corpus_file, tmp_path, name, rate):
     cfg = tiny_config(corpus_file, epochs=3.0, **{"optimizer.name": name, "optimizer.learning_rate": rate})
     params, data = train.train(cfg, tmp_path / "run", log=lambda *a: None, devices=jax.devices()[:1])
     assert _topic_gap(params, data.vocab.words) > 0.3
@@ -117,9 +117,6 @@ def test_sparse_optimizers_learn_topics_and_leave_unread_rows(corpus_file, tmp_p
 
 @pytest.mark.parametrize("name", ["sparse_sgd", "lazy_adam"])
 def test_sparse_four_devices_match_one(corpus_file, tmp_path, name):
-    from conftest import features_file
-    from pixie_jax import vocab
-    from conftest import topic_corpus
     words = vocab.build_vocab(topic_corpus(), 1).words
     feats = features_file(tmp_path, [w for w in words if w.endswith(("wa", "wb", "wc"))])
     cfg = tiny_config(corpus_file, features=feats, epochs=0.3,
