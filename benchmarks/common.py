@@ -1,5 +1,5 @@
 """What the throughput scripts share: the base config with the command line's corpus and batch, the
-prepared data with and without features, and a line naming the machine."""
+prepared data with and without features, gensim on the same tokens, and a line naming the machine."""
 from __future__ import annotations
 
 import os
@@ -23,3 +23,19 @@ def prepare(args):
 def machine() -> str:
     return (f"{platform.machine()}, {os.cpu_count()} cores, jax {jax.__version__} on "
             f"{jax.devices()[0].device_kind} x{len(jax.devices())}")
+
+
+def gensim_sentences(data) -> list[list[str]]:
+    """The prepared token ids as gensim's sentences: the words in runs of 10,000 (word2vec's cap)."""
+    words = data.vocab.words
+    tokens = [words[i] for i in data.ids]
+    return [tokens[i:i + 10_000] for i in range(0, len(tokens), 10_000)]
+
+
+def gensim_skipgram(config):
+    """An untrained gensim Word2Vec with ``config``'s skip-gram settings (dimension, window, negatives,
+    subsampling threshold, seed), every word of the sentences kept, all cores."""
+    from gensim.models import Word2Vec
+    return Word2Vec(vector_size=config.model.dim, window=config.sampler.window, sg=1, hs=0,
+                    negative=config.sampler.negatives, sample=config.subsample, min_count=1,
+                    workers=os.cpu_count() or 1, seed=config.seed)

@@ -49,12 +49,8 @@ TABLE3_ROWS = {
 }
 
 
-def config_file(name: str):
-    return overrides.load_config(name)
-
-
 def load_config(name: str, args):
-    c = config_file(name)
+    c = overrides.load_config(name)
     c.corpus, c.features, c.epochs, c.benchmarks, c.progress = args.corpus, args.features, args.epochs, "", args.progress
     # a key of one model's section (vsgns.*, vae.*, ivsgns.*) only applies to that model
     return overrides.apply_overrides(c, args.set, only_present=True)
@@ -66,7 +62,7 @@ MODEL_CONFIGS = ("pixie", "sgns", "vsgns", "vae", "ivsgns")
 def check_overrides(args) -> None:
     """Every --set key must name a key of at least one model's config."""
     from pixie_jax.cli import flat_keys
-    valid = {k for name in MODEL_CONFIGS for k in flat_keys(config_file(name))}
+    valid = {k for name in MODEL_CONFIGS for k in flat_keys(overrides.load_config(name))}
     for item in args.set:
         key = item.partition("=")[0]
         if key not in valid:

@@ -46,15 +46,13 @@ def measure(config, data, chunks: int) -> dict:
 
 
 def gensim_rate(data, config, epochs: int) -> float:
-    from gensim.models import Word2Vec
-    words = data.vocab.words
-    tokens = [words[i] for i in data.ids]
-    sentences = [tokens[i:i + 10_000] for i in range(0, len(tokens), 10_000)]
+    """Raw tokens per second of gensim's vocabulary building and ``epochs`` passes of training."""
+    sentences = common.gensim_sentences(data)
     t0 = time.perf_counter()
-    Word2Vec(sentences, vector_size=config.model.dim, window=config.sampler.window, sg=1, hs=0,
-             negative=config.sampler.negatives, sample=config.subsample, min_count=1,
-             workers=os.cpu_count() or 1, epochs=epochs, seed=config.seed)
-    return len(tokens) * epochs / (time.perf_counter() - t0)
+    model = common.gensim_skipgram(config)
+    model.build_vocab(sentences)
+    model.train(sentences, total_examples=len(sentences), epochs=epochs)
+    return len(data.ids) * epochs / (time.perf_counter() - t0)
 
 
 def main(argv=None):

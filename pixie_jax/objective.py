@@ -24,37 +24,41 @@ from pixie_jax.model import Pixie, reparameterise, sgns_pair_loss, visual_elbo
 STRATA = ("text", "visual")
 
 
-def _output_rows(stratum: dict):
-    """The v rows a stratum scores its centres against: ``(contexts, negatives)``, or, with a set of
-    negatives per pair (G = 1), one array [B, C, 1 + N] whose entry 0 is the context (one gather)."""
-    ctx, neg = stratum["contexts"], stratum["negatives"]
-    return (jnp.concatenate([ctx[..., None], neg], -1),) if neg.ndim == 3 else (ctx, neg)
+def row_index_tree(batch: dict) -> dict:
+    """The table rows each centre stratum reads: ``e`` [B] (centres, rows of e) and, rows of v,
+    either ``out`` [B, C, 1 + N] (each context, then its own negatives, for one gather; G = 1) or
+    ``ctx`` [B, C] and ``neg`` [G', N]."""
+    tree = {}
+    for name in STRATA:
+        if name in batch:
+            ctx, neg = batch[name]["contexts"], batch[name]["negatives"]
+            outputs = ({"out": jnp.concatenate([ctx[..., None], neg], -1)} if neg.ndim == 3
+                       else {"ctx": ctx, "neg": neg})
+            tree[name] = {"e": batch[name]["words"]} | outputs
+    return tree
 
 
 def gather_rows(params, batch: dict) -> dict:
-    """The rows of e and v each centre stratum reads: ``e`` [B, K] (centres) and either ``out``
-    [B, C, 1 + N, K] (context, then its negatives; G = 1) or ``ctx`` [B, C, K] and ``neg`` [G', N, K]."""
-    rows = {}
-    for name in STRATA:
-        if name in batch:
-            out = [params["v"][i] for i in _output_rows(batch[name])]
-            rows[name] = {"e": params["e"][batch[name]["words"]]} | (
-                {"out": out[0]} if len(out) == 1 else {"ctx": out[0], "neg": out[1]})
-    return rows
+    """:func:`row_index_tree` with each index array replaced by its rows: ``e`` [B, K] from e, the
+    others [..., K] from v."""
+    return {name: {part: params["e" if part == "e" else "v"][index] for part, index in parts.items()}
+            for name, parts in row_index_tree(batch).items()}
+
+
+def _by_table(tree: dict, flatten) -> dict:
+    """The leaves of a :func:`row_index_tree`-shaped tree, flattened, in one order: {'e': [...], 'v': [...]}."""
+    leaves = [(part, leaf) for parts in tree.values() for part, leaf in parts.items()]
+    return {table: [flatten(leaf) for part, leaf in leaves if (part == "e") == (table == "e")] for table in ("e", "v")}
 
 
 def row_indices(batch: dict) -> dict:
     """The table rows :func:`gather_rows` reads, as lists of flat index arrays: {'e': [...], 'v': [...]}."""
-    strata = [batch[name] for name in STRATA if name in batch]
-    return {"e": [s["words"].ravel() for s in strata], "v": [i.ravel() for s in strata for i in _output_rows(s)]}
+    return _by_table(row_index_tree(batch), jnp.ravel)
 
 
 def flatten_row_grads(row_grads: dict) -> dict:
     """Gradients of the gathered rows, flattened in :func:`row_indices` order: {'e': [[n, K], ...], 'v': [...]}."""
-    strata = [row_grads[name] for name in STRATA if name in row_grads]
-    k = strata[0]["e"].shape[-1]
-    return {"e": [g["e"] for g in strata],
-            "v": [g[part].reshape(-1, k) for g in strata for part in ("out", "ctx", "neg") if part in g]}
+    return _by_table(row_grads, lambda g: g.reshape(-1, g.shape[-1]))
 
 
 def stratum_text_loss(model, params, rows: dict, stratum: dict, z):
