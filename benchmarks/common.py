@@ -7,7 +7,7 @@ import platform
 
 import jax
 
-from pixie_jax import experiment, overrides, train
+from pixie_jax import data as data_lib, overrides
 
 
 def prepare(args):
@@ -16,8 +16,8 @@ def prepare(args):
     base = overrides.load_config("pixie")
     base.corpus, base.features, base.progress = args.corpus, args.features, False
     base.sampler.text_centres, base.sampler.visual_centres = args.text_centres, args.visual_centres
-    data = train.prepare_data(base, log=lambda *a: None)
-    return base, data, experiment.text_only(base, data)
+    data = data_lib.prepare_data(base, log=lambda *a: None)
+    return base, data, data_lib.text_only(base, data)
 
 
 def machine() -> str:

@@ -13,6 +13,7 @@ The last line printed is one JSON object.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -44,19 +45,18 @@ def _timed(fn, make_args, steps: int, repeat: int) -> float:
 
 def stage_functions(run, config, steps: int) -> dict:
     """jitted (state, epoch) -> something, one per cumulative stage of the step."""
-    cfg, n_visual = run.sampler, run.features.shape[0]
-    loss_fn = train.loss_function(run.model)
-    args = (cfg.negative_group, cfg.visual_words or 1)
+    cfg = run.sampler
+    loss_fn = functools.partial(run.spec.loss, run.model)
     if train.is_sparse(config):
-        row_grads = train.make_row_grad_fn(run.model, cfg, run.mesh)
+        row_grads = train.make_row_grad_fn(loss_fn, cfg, run.mesh)
         gradients = lambda params, batch: row_grads(params, batch, run.features)[:2]  # noqa: E731
     else:
-        dense_grads = train.make_grad_fn(run.model, cfg, run.mesh)
+        dense_grads = train.make_grad_fn(loss_fn, cfg, run.mesh)
         gradients = lambda params, batch: dense_grads(params, batch, run.features)[0]  # noqa: E731
 
     def batch_at(step, epoch):
         return sampling.sample_batch(jax.random.fold_in(run.keys.sample, step), epoch,
-                                     sampling.Tables(*run.tables, n_visual), cfg, run.lam)
+                                     run.tables, cfg, run.lam)
 
     def scan(body):
         def f(state, epoch):
@@ -70,7 +70,7 @@ def stage_functions(run, config, steps: int) -> dict:
 
     def loss(state, step, epoch):
         batch = batch_at(step, epoch)
-        return loss_fn(state.params, objective.gather_rows(state.params, batch), batch, run.features, *args)[0]
+        return loss_fn(state.params, objective.gather_rows(state.params, batch), batch, run.features, cfg.visual_words or 1)[0]
 
     def grad(state, step, epoch):
         return sum(jnp.sum(x) for x in jax.tree.leaves(gradients(state.params, batch_at(step, epoch))))

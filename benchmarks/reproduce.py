@@ -29,10 +29,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import paper_numbers  # noqa: E402
 
-from pixie_jax import experiment, overrides, train  # noqa: E402
+from pixie_jax import data as data_lib, experiment, overrides, propagation  # noqa: E402
 from pixie_jax.baselines import ivsgns  # noqa: E402
-from pixie_jax.evaluate import kinds as kinds_lib, propagation, similarity  # noqa: E402
+from pixie_jax.evaluate import kinds as kinds_lib, similarity  # noqa: E402
 from pixie_jax.files import atomic_write  # noqa: E402
+from pixie_jax.streams import stream_keys  # noqa: E402
 
 # Table 2 rows: the paper's name -> the kind spec over the merged arrays of one seed
 TABLE2_ROWS = {
@@ -61,8 +62,7 @@ MODEL_CONFIGS = ("pixie", "sgns", "vsgns", "vae", "ivsgns")
 
 def check_overrides(args) -> None:
     """Every --set key must name a key of at least one model's config."""
-    from pixie_jax.cli import flat_keys
-    valid = {k for name in MODEL_CONFIGS for k in flat_keys(overrides.load_config(name))}
+    valid = {k for name in MODEL_CONFIGS for k in overrides.flat_keys(overrides.load_config(name))}
     for item in args.set:
         key = item.partition("=")[0]
         if key not in valid:
@@ -84,7 +84,7 @@ def train_seed(args, seed: int, data, data_star, out: Path, log) -> tuple[dict, 
         for kind, array in result.arrays.items():
             merged[f"{name}.{kind}"] = array
 
-    run("sgns", "sgns", experiment.text_only(load_config("sgns", args), data))
+    run("sgns", "sgns", data_lib.text_only(load_config("sgns", args), data))
     run("pixie", "pixie", data)
     run("vsgns", "vsgns", data)
     run("vae", "vae", data)
@@ -96,7 +96,7 @@ def train_seed(args, seed: int, data, data_star, out: Path, log) -> tuple[dict, 
                                  ("iv_star", "linear", merged["pixie_star.mask"])):
         c = load_config("ivsgns", args)
         c.seed, c.ivsgns.map = seed, map_kind
-        merged[f"{name}.fx"] = ivsgns.imagined_features(c, merged["sgns.e"], mask, merged["x"])
+        merged[f"{name}.fx"] = ivsgns.imagined_features(c, merged["sgns.e"], mask, merged["x"], stream_keys(seed).fit)
     seconds["ivsgns"] = time.time() - t0
     return merged, seconds
 
@@ -212,7 +212,7 @@ def main(argv=None):
     log = lambda msg: print(msg, flush=True)  # noqa: E731
     t0 = time.time()
     base = load_config("pixie", args)
-    data = train.prepare_data(base, log)
+    data = data_lib.prepare_data(base, log)
     held = propagation.hold_out(base, data, args.fraction, args.subset_seed, log)
     words = list(data.vocab.words)
     benches = [b for source in args.benchmarks for b in similarity.load_benchmarks(source)]

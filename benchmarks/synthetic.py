@@ -27,14 +27,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pixie_jax import overrides, train, vocab as vocab_lib  # noqa: E402
+from pixie_jax import data as data_lib, overrides, train, vocab as vocab_lib  # noqa: E402
 from pixie_jax.visual import features as features_lib  # noqa: E402
 
 # (memory bandwidth GB/s, float32 non-tensor-core peak TFLOP/s) from the vendors' data sheets
 DEVICES = {"H100": (3350.0, 67.0), "H200": (4800.0, 67.0), "A100": (2039.0, 19.5)}
 
 
-def synthetic_data(vocab_size: int, tokens: int, features: int, seed: int = 0) -> train.TrainingData:
+def synthetic_data(vocab_size: int, tokens: int, features: int, seed: int = 0) -> data_lib.TrainingData:
     rng = np.random.default_rng(seed)
     p = 1.0 / np.arange(1, vocab_size + 1)
     ids = rng.choice(vocab_size, size=tokens, p=p / p.sum()).astype(np.int32)
@@ -48,7 +48,7 @@ def synthetic_data(vocab_size: int, tokens: int, features: int, seed: int = 0) -
         vis_index[rows] = np.arange(len(rows))
         raw = rng.normal(size=(len(rows), features)).astype(np.float32)
         scaling = features_lib.MinMaxScaling.fit(raw)
-    return train.TrainingData(vocab, ids, vocab_lib.keep_probabilities(counts, 1e-3),
+    return data_lib.TrainingData(vocab, ids, vocab_lib.keep_probabilities(counts, 1e-3),
                               vocab_lib.alias_table(vocab_lib.noise_distribution(counts, 0.75)), vis_index,
                               scaling.apply(raw) if features else raw, scaling, raw)
 

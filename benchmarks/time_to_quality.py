@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import common  # noqa: E402
-from pixie_jax import experiment, outputs, overrides, train  # noqa: E402
+from pixie_jax import data as data_lib, overrides, registry, train  # noqa: E402
 from pixie_jax.evaluate import similarity  # noqa: E402
 
 BENCHMARKS = ("EN-MEN-TR-3k", "EN-SIMLEX-999", "EN-WS-353-ALL", "EN-RG-65", "EN-MC-30")
@@ -64,15 +64,16 @@ def run_ours(name, config, data, epochs: float, benchmarks, log, evals_per_epoch
     cfg.epochs, cfg.progress, cfg.checkpoint_every = float(epochs), False, 10 ** 9
     if name == "sgns":
         cfg.features = ""
-        data = experiment.text_only(cfg, data)
-    model = train.build_model(cfg, len(data.vocab))
+        data = data_lib.text_only(cfg, data)
+    spec = registry.get(cfg)
+    model = spec.build(cfg, len(data.vocab))
     kind = "e" if name == "sgns" else "s"
     rows, clock = [], {"seconds": 0.0, "since": None}
 
     def on_pass(passes, params):
         now = time.perf_counter()
         clock["seconds"] += now - clock["since"]
-        vectors = outputs.embedding_arrays(model, params, data)[kind]
+        vectors = spec.arrays(model, params, data)[kind]
         rows.append({"epoch": round(passes, 3), "seconds": clock["seconds"]} | scores(data.vocab.words, vectors,
                                                                                      benchmarks))
         log(f"{name} epoch {passes:.2f}: {rows[-1]}")
@@ -156,7 +157,7 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     log = lambda *a: print(*a, flush=True)  # noqa: E731
-    data = train.prepare_data(config, log)
+    data = data_lib.prepare_data(config, log)
     benchmarks = [b for b in similarity.load_benchmarks("bundled") if b.name in BENCHMARKS]
     results = {}
     for system in args.systems:

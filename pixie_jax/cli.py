@@ -1,71 +1,85 @@
-"""Command-line entry points (the scripts in bin/ are thin wrappers around these)."""
+"""Command-line entry points: parse the arguments (argparse), call a library function, print.
+
+Installed, they are the console scripts ``pixie-train``, ``pixie-evaluate``, ``pixie-propagation``,
+``pixie-retrieval``, ``pixie-extract-features``, ``pixie-build-visual-features`` and
+``pixie-check-visual-sources``; the scripts in bin/ call the same functions from a source checkout.
+Expected failures (bad input, a file that cannot be read) print one line, ``error: ...``, and exit 1.
+"""
 from __future__ import annotations
 
+import argparse
 import sys
 
-from absl import app, flags
-from ml_collections import config_flags
+EXPECTED = (ValueError, OSError, KeyError, RuntimeError)  # the library's own errors derive from these
 
 
 def _quiet():
+    """Orbax logs through absl; keep only its warnings."""
     from absl import logging
     logging.set_verbosity(logging.WARNING)
 
 
-def _train(argv):
-    del argv
+def _fail(err: BaseException):
+    message = err.args[0] if isinstance(err, KeyError) and err.args else err
+    sys.exit(f"error: {message}")
+
+
+def config_parser(description: str, config_help: str, workdir: str) -> argparse.ArgumentParser:
+    """A parser with ``--config FILE`` (required) and ``--workdir``; ``--config.KEY=VALUE`` items
+    override the file's settings (:func:`parse_config`)."""
+    parser = argparse.ArgumentParser(description=description,
+                                     epilog="--config.KEY=VALUE (or --config.KEY VALUE) overrides a setting of "
+                                            "the config file, e.g. --config.epochs=1")
+    parser.add_argument("--config", required=True, help=config_help)
+    parser.add_argument("--workdir", default=workdir, help="default: %(default)s")
+    return parser
+
+
+def parse_config(parser: argparse.ArgumentParser, argv=None):
+    """(args, config): the config file's ``get_config()`` with the command line's overrides applied."""
+    from pixie_jax import overrides
+    args, extra = parser.parse_known_args(argv)
+    items, rest = [], iter(extra)
+    for arg in rest:
+        if not arg.startswith("--config."):
+            parser.error(f"unrecognised argument {arg!r}; overrides look like --config.KEY=VALUE")
+        key, sep, value = arg[len("--config."):].partition("=")
+        if not sep:
+            value = next(rest, None)
+            if value is None:
+                parser.error(f"{arg} needs a value")
+        items.append((key, value))
+    try:
+        config = overrides.load_config(args.config)
+    except (OSError, KeyError) as err:
+        sys.exit(f"error: cannot load the config file {args.config}: {err}")
+    for key, value in items:
+        try:
+            overrides.apply_overrides(config, [f"{key}={value}"])
+        except KeyError:
+            sys.exit(f"error: {args.config} has no key {key!r}. Valid keys:\n  "
+                     + "\n  ".join(overrides.flat_keys(config)))
+        except (ValueError, TypeError) as err:
+            sys.exit(f"error: --config.{key}={value}: {err}")
+    return args, config
+
+
+def train_main(argv=None):
+    parser = config_parser("Train PIXIE or a baseline (config.model.name) and write its embeddings.",
+                           "a config file, e.g. configs/pixie.py", "runs/default")
+    args, config = parse_config(parser, argv)
     _quiet()
     import os
     if os.environ.get("PIXIE_JAX_DISTRIBUTED"):
         import jax
         jax.distributed.initialize()
-    from pixie_jax import experiment, train
-    from pixie_jax.checkpoints import CheckpointError
-    from pixie_jax.download import DownloadError
+    from pixie_jax import experiment
     try:
-        experiment.run_and_write(flags.FLAGS.config, flags.FLAGS.workdir)
-    except (train.TrainingError, CheckpointError, DownloadError, ValueError, OSError) as err:
-        sys.exit(f"error: {err}")
-
-
-def flat_keys(config, prefix="") -> list[str]:
-    """Every leaf key of a ConfigDict, dotted: ['corpus', 'model.dim', ...]."""
-    keys = []
-    for key, value in config.items():
-        if hasattr(value, "items"):
-            keys += flat_keys(value, f"{prefix}{key}.")
-        else:
-            keys.append(prefix + key)
-    return keys
-
-
-def check_config_overrides(argv: list[str]) -> None:
-    """Reject --config.KEY=VALUE for keys the config file lacks, listing the valid ones."""
-    import runpy
-    path = next((a.split("=", 1)[1] for a in argv if a.startswith("--config=")), None)
-    if path is None and "--config" in argv[:-1]:
-        path = argv[argv.index("--config") + 1]
-    if path is None:
-        return
-    try:
-        config = runpy.run_path(path.split(":")[0])["get_config"]()
-    except (OSError, KeyError) as err:
-        sys.exit(f"error: cannot load the config file {path}: {err}")
-    valid = flat_keys(config)
-    branches = {k.rsplit(".", i)[0] for k in valid for i in range(k.count(".") + 1)}
-    for arg in argv:
-        if arg.startswith("--config."):
-            key = arg[len("--config."):].split("=", 1)[0]
-            if key not in valid and key not in branches:
-                sys.exit(f"error: {path} has no key {key!r}. Valid keys:\n  " + "\n  ".join(valid))
-
-
-def train_main():
-    check_config_overrides(sys.argv[1:])
-    config_flags.DEFINE_config_file("config", None, "a config file, e.g. configs/pixie.py", lock_config=True)
-    flags.DEFINE_string("workdir", "runs/default", "where checkpoints, metrics and embeddings go")
-    flags.mark_flags_as_required(["config"])
-    app.run(_train)
+        experiment.run_and_write(config, args.workdir)
+    except KeyboardInterrupt:
+        sys.exit(f"interrupted; the last checkpoint in {args.workdir} is kept: run the same command to resume")
+    except EXPECTED as err:
+        _fail(err)
 
 
 def extract_features_main(argv=None):
@@ -81,8 +95,8 @@ def extract_features_main(argv=None):
     from pixie_jax.visual import extract
     try:
         summary = extract.extract_folder(args.images, args.out, args.batch_size, progress=not args.no_progress)
-    except (OSError, ValueError) as err:
-        sys.exit(f"error: {err}")
+    except EXPECTED as err:
+        _fail(err)
     print(f"{summary['extracted']} of {summary['images']} images -> {summary['out']} "
           f"({summary['skipped']} unreadable, skipped)")
     if args.check:
@@ -101,19 +115,10 @@ def _source_args(parser):
     parser.add_argument("--wordnet", help="WordNet 3.0 dict folder (default: NLTK's corpus, else /usr/share/wordnet)")
 
 
-def _named_pairs(values, what):
-    out = {}
-    for v in values:
-        name, sep, rest = v.partition("=")
-        if not sep:
-            raise ValueError(f"{what} must be NAME=VALUE, got {v!r}")
-        out[name] = rest
-    return out
-
-
 def _load_sources(args, wn):
     from pixie_jax.visual import word_features
-    overrides = {k: word_features.read_overrides(v) for k, v in _named_pairs(args.overrides, "--overrides").items()}
+    from pixie_jax import io
+    overrides = {k: word_features.read_overrides(v) for k, v in io.named_values(args.overrides, "--overrides").items()}
     sources, mapping = [], {}
     for spec in args.source:
         name, _, path = spec.rpartition("=")
@@ -148,10 +153,10 @@ def build_visual_features_main(argv=None):
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     import numpy as np
-    from pixie_jax import corpus, vocab
+    from pixie_jax import corpus, io, vocab
     from pixie_jax.visual import features, word_features, wordnet
     try:
-        weights = {k: float(v) for k, v in _named_pairs(args.weight, "--weight").items()}
+        weights = {k: float(v) for k, v in io.named_values(args.weight, "--weight").items()}
         if args.vocab:
             words = vocab.Vocab.load(args.vocab).words
         else:
@@ -162,8 +167,8 @@ def build_visual_features_main(argv=None):
                                                          args.backoff_levels, weights)
         wf.provenance["label_mapping"] = mapping
         features.save_word_features(args.out, wf, np.float16 if args.float16 else np.float32)
-    except (OSError, ValueError, RuntimeError) as err:
-        sys.exit(f"error: {err}")
+    except EXPECTED as err:
+        _fail(err)
     for name, stats in mapping.items():
         print(f"labels of {name}: {stats}")
     print(f"coverage: {coverage}")
@@ -183,8 +188,8 @@ def check_visual_sources_main(argv=None):
     try:
         wn = wordnet.load_wordnet(args.wordnet) if (args.map_labels or args.overrides) else None
         sources, _ = _load_sources(args, wn)
-    except (OSError, ValueError, RuntimeError) as err:
-        sys.exit(f"error: {err}")
+    except EXPECTED as err:
+        _fail(err)
     for s in sources:
         acc = quality.nearest_class_accuracy(s)
         text = ("not measurable (no class with two or more photos)" if acc is None
@@ -201,9 +206,6 @@ def check_visual_sources_main(argv=None):
 
 
 def evaluate_main(argv=None):
-    import argparse
-    import json
-    from pathlib import Path
     parser = argparse.ArgumentParser(
         description="Word similarity (Spearman's rho of cosines) in the paper's two settings: all pairs in the "
                     "vocabulary, and pairs whose two words have visual features.")
@@ -225,152 +227,95 @@ def evaluate_main(argv=None):
     parser.add_argument("--concreteness", help="Brysbaert et al. (2014) ratings file, to show each query's rating")
     parser.add_argument("--report", metavar="DIR", help="write DIR/report.md with bar charts and word maps")
     args = parser.parse_args(argv)
-    import numpy as np
-    from pixie_jax import io
-    from pixie_jax.evaluate import kinds as kinds_lib, neighbours, similarity
+    from pixie_jax.evaluate import compare, neighbours, similarity
     from pixie_jax.visual.features import load_word_features
     try:
         benches = [b for source in args.benchmarks for b in similarity.load_benchmarks(source)]
         visual = set(load_word_features(args.features).words) if args.features else None
-        results, rows, qualitative, loaded = {}, [], [], {}
-
-        def add(name, kind, words, vectors, mask, settings):
-            scores = similarity.evaluate(words, vectors, mask, benches, settings)
-            results[f"{name}:{kind}"] = scores
-            rows.extend(dict(model=name, kind=kind, **s.__dict__, coverage=s.coverage) for s in scores)
-            qualitative.append((f"{name}:{kind}", words, vectors, mask))
-
-        for spec in args.embeddings:
-            name, _, path = spec.rpartition("=")
-            name = name or Path(path).parent.name or Path(path).stem
-            arrays = io.load_embeddings(path)
-            if visual is not None:
-                arrays["mask"] = np.array([w in visual for w in arrays["words"]], np.float32)
-            loaded[name] = arrays
-            chosen = args.kind or [k for k in ("e", "s", "t") if k in kinds_lib.available(arrays)]
-            for kind in chosen:
-                add(name, kind, arrays["words"], kinds_lib.vectors(arrays, kind), np.asarray(arrays["mask"]),
-                    kinds_lib.settings_for(kind))
-        for item in args.combine:
-            label, sep, spec = item.partition("=")
-            if not sep:
-                raise ValueError(f"--combine {item!r}: expected LABEL=NAME:KIND+NAME:KIND")
-            words, vectors, mask = kinds_lib.combine(loaded, spec)
-            add(label, spec, words, vectors, mask, kinds_lib.settings_for("+".join(
-                p.partition(":")[2] for p in spec.split("+"))))
+        embeddings, loaded = compare.load(args.embeddings, args.kind, visual)
+        embeddings += compare.combined(loaded, args.combine)
+        results, rows = compare.score(embeddings, benches)
         print(similarity.format_table(results))
         ratings = neighbours.load_concreteness(args.concreteness) if args.concreteness else {}
         for query in args.neighbours or []:
-            print(f"\n{query} (concreteness {ratings.get(query, 'n/a')})")
-            for model, words, vecs, mask in qualitative:
-                visual = "visual" if mask[list(words).index(query)] > 0 else "not visual"
-                near = ", ".join(w for w, _ in neighbours.nearest(words, vecs, query, 10))
-                print(f"  {model} ({visual}): {near}")
+            print("\n" + "\n".join(compare.neighbour_lines(embeddings, query, ratings)))
         if args.pairs:
-            pairs = [tuple(p.split(",", 1)) for p in args.pairs]
-            print("\npair cosines: " + ", ".join(m for m, *_ in qualitative))
-            for pair in pairs:
-                cells = []
-                for _, words, vecs, _ in qualitative:
-                    try:
-                        cells.append(f"{neighbours.pair_cosines(words, vecs, [pair])[0]:.2f}")
-                    except neighbours.QueryError:
-                        cells.append("-")  # a word outside this model's vocabulary
-                print(f"  {pair[0]},{pair[1]}: " + "  ".join(cells))
+            print("\n" + "\n".join(compare.pair_lines(embeddings, [tuple(p.split(",", 1)) for p in args.pairs])))
         if args.report:
             from pixie_jax.evaluate import report
+            qualitative = [(e.label, e.words, e.vectors, e.mask) for e in embeddings]
             print(f"wrote {report.write_report(args.report, results, qualitative)}")
-    except (OSError, ValueError, KeyError) as err:
-        sys.exit(f"error: {err}")
-    if args.json:
-        from pixie_jax.files import atomic_write
-        with atomic_write(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
-        print(f"wrote {args.json}")
+        if args.json:
+            import json
+            from pixie_jax.files import atomic_write
+            with atomic_write(args.json, "w") as f:
+                json.dump(rows, f, indent=1)
+            print(f"wrote {args.json}")
+    except EXPECTED as err:
+        _fail(err)
 
 
-def _propagation(argv):
-    del argv
+def propagation_main(argv=None):
+    from pixie_jax.propagation import PAPER_FRACTION
+    parser = config_parser("Visual propagation (Table 3): train with and without the features of held-out visual "
+                           "words and score the pairs of two held-out words.",
+                           "a PIXIE config file, e.g. configs/pixie.py", "runs/propagation")
+    parser.add_argument("--fraction", type=float, default=PAPER_FRACTION,
+                        help="fraction of the visual words whose features are held out (default: the paper's "
+                             "2000 / 9713)")
+    parser.add_argument("--subset_seed", "--subset-seed", type=int, default=0, help="seed of the held-out subset")
+    args, config = parse_config(parser, argv)
     _quiet()
-    from pixie_jax.evaluate import propagation
+    from pixie_jax import propagation
     try:
-        propagation.run(flags.FLAGS.config, flags.FLAGS.workdir, flags.FLAGS.fraction, flags.FLAGS.subset_seed)
-    except (ValueError, OSError, RuntimeError) as err:
-        sys.exit(f"error: {err}")
+        propagation.run(config, args.workdir, args.fraction, args.subset_seed)
+    except EXPECTED as err:
+        _fail(err)
 
 
-def propagation_main():
-    check_config_overrides(sys.argv[1:])
-    config_flags.DEFINE_config_file("config", None, "a PIXIE config file, e.g. configs/pixie.py", lock_config=True)
-    flags.DEFINE_string("workdir", "runs/propagation", "the two runs go to WORKDIR/with and WORKDIR/without")
-    flags.DEFINE_float("fraction", 2000 / 9713, "fraction of the visual words whose features are held out")
-    flags.DEFINE_integer("subset_seed", 0, "seed of the held-out subset")
-    flags.mark_flags_as_required(["config"])
-    app.run(_propagation)
-
-
-def _retrieval(argv):
-    del argv
+def retrieval_main(argv=None):
+    parser = config_parser("Image/caption retrieval (section 4.3) with frozen word embeddings.",
+                           "configs/retrieval.py", "runs/retrieval")
+    parser.add_argument("--embeddings", required=True, type=lambda s: [x for x in s.split(",") if x],
+                        help="comma-separated [NAME=]FILE of embeddings to compare")
+    parser.add_argument("--data", required=True,
+                        help="imagenet-gloss:FEATURES.npz (photos named by wnid; captions = WordNet glosses) "
+                             "or precomputed:FOLDER ({split}_ims.npy + {split}_caps.txt)")
+    parser.add_argument("--kind", default="", help="embedding kind (default: t where present, else e)")
+    parser.add_argument("--wordnet", default="", help="WordNet 3.0 dict folder for the glosses")
+    args, config = parse_config(parser, argv)
     _quiet()
     import json
     from pathlib import Path
-    import numpy as np
     from flax import serialization
     from pixie_jax import io
     from pixie_jax.evaluate import kinds as kinds_lib, retrieval
     from pixie_jax.files import atomic_write
-    f = flags.FLAGS
-    cfg_dict = f.config
-    cfg = retrieval.RetrievalConfig(**{k: cfg_dict[k] for k in retrieval.RetrievalConfig.__dataclass_fields__})
-    kind, _, where = f.data.partition(":")
+    cfg = retrieval.RetrievalConfig(**{k: config[k] for k in retrieval.RetrievalConfig.__dataclass_fields__})
+    kind, _, where = args.data.partition(":")
+    workdir = Path(args.workdir)
     try:
         if kind == "imagenet-gloss":
             from pixie_jax.visual import wordnet
-            wn = wordnet.load_wordnet(f.wordnet or None)
-            fold_splits = [retrieval.imagenet_gloss_splits(where, wn, fold=k) for k in range(cfg_dict.folds)]
+            wn = wordnet.load_wordnet(args.wordnet or None)
+            fold_splits = [retrieval.imagenet_gloss_splits(where, wn, fold=k) for k in range(config.folds)]
         elif kind == "precomputed":
             fold_splits = [{s: retrieval.load_precomputed(where, s) for s in ("train", "dev", "test")}]
         else:
-            raise ValueError(f"--data must be imagenet-gloss:FEATURES.npz or precomputed:FOLDER, got {f.data!r}")
-        workdir = Path(f.workdir)
-        table_rows, report = [], {}
-        for spec in f.embeddings:
-            name, _, path = spec.rpartition("=")
-            name = name or Path(path).parent.name
+            raise ValueError(f"--data must be imagenet-gloss:FEATURES.npz or precomputed:FOLDER, got {args.data!r}")
+        report = {}
+        for name, path in io.named_paths(args.embeddings):
             arrays = io.load_embeddings(path)
-            k = f.kind or ("t" if "t" in kinds_lib.available(arrays) else "e")
-            runs = []
-            for fold, splits in enumerate(fold_splits):
-                params, results, losses = retrieval.train_and_evaluate(arrays["words"], kinds_lib.vectors(arrays, k),
-                                                                       splits, cfg)
-                runs.append(results["test"])
+            k = args.kind or ("t" if "t" in kinds_lib.available(arrays) else "e")
+
+            def save(fold, params, name=name):
                 with atomic_write(workdir / name / f"model_fold{fold}.msgpack", "wb") as out:
                     out.write(serialization.to_bytes(params))
-            metrics = list(runs[0])
-            mean = {m: float(np.mean([r[m] for r in runs])) for m in metrics}
-            spread = {m: float(np.std([r[m] for r in runs])) for m in metrics}
-            report[f"{name}:{k}"] = {"mean": mean, "std": spread, "folds": runs}
-            table_rows.append((f"{name}:{k}", mean, spread))
-    except (OSError, ValueError, RuntimeError, KeyError) as err:
-        sys.exit(f"error: {err}")
-    metrics = list(table_rows[0][1])
-    print("model".ljust(24) + "".join(m.ljust(14) for m in metrics))
-    for name, mean, spread in table_rows:
-        cells = [f"{mean[m]:.1f}" + (f"+-{spread[m]:.1f}" if len(fold_splits) > 1 else "") for m in metrics]
-        print(name.ljust(24) + "".join(c.ljust(14) for c in cells))
-    with atomic_write(workdir / "retrieval.json", "w") as out:
-        json.dump(report, out, indent=1)
-    print(f"wrote {workdir / 'retrieval.json'}")
-
-
-def retrieval_main():
-    check_config_overrides(sys.argv[1:])
-    config_flags.DEFINE_config_file("config", None, "configs/retrieval.py", lock_config=True)
-    flags.DEFINE_list("embeddings", None, "comma-separated [NAME=]FILE of embeddings to compare")
-    flags.DEFINE_string("data", None, "imagenet-gloss:FEATURES.npz (photos named by wnid; captions = WordNet glosses) "
-                                      "or precomputed:FOLDER ({split}_ims.npy + {split}_caps.txt)")
-    flags.DEFINE_string("kind", "", "embedding kind (default: t where present, else e)")
-    flags.DEFINE_string("workdir", "runs/retrieval", "models and retrieval.json go here")
-    flags.DEFINE_string("wordnet", "", "WordNet 3.0 dict folder for the glosses")
-    flags.mark_flags_as_required(["config", "embeddings", "data"])
-    app.run(_retrieval)
+            report[f"{name}:{k}"] = retrieval.cross_validate(arrays["words"], kinds_lib.vectors(arrays, k),
+                                                             fold_splits, cfg, save)
+        print(retrieval.format_table(report))
+        with atomic_write(workdir / "retrieval.json", "w") as out:
+            json.dump(report, out, indent=1)
+        print(f"wrote {workdir / 'retrieval.json'}")
+    except EXPECTED as err:
+        _fail(err)

@@ -59,3 +59,33 @@ def save_word2vec_text(path: str | os.PathLike, words, vectors) -> None:
         f.write(f"{len(words)} {vectors.shape[1]}\n")
         for word, row in zip(words, vectors):
             f.write(word + " " + " ".join(f"{x:.6g}" for x in row) + "\n")
+
+
+def named_path(spec: str) -> tuple[str, str]:
+    """'NAME=FILE' -> (NAME, FILE); a bare FILE is named by its folder (else its stem)."""
+    name, _, path = spec.rpartition("=")
+    return name or Path(path).parent.name or Path(path).stem, path
+
+
+def named_paths(specs) -> list[tuple[str, str]]:
+    """:func:`named_path` of each spec; two specs with one name are an error (name them NAME=FILE)."""
+    out, seen = [], {}
+    for spec in specs:
+        name, path = named_path(spec)
+        if name in seen:
+            raise ValueError(f"two embeddings are named {name!r} ({seen[name]} and {path}); name each one "
+                             f"NAME=FILE")
+        seen[name] = path
+        out.append((name, path))
+    return out
+
+
+def named_values(items, what: str) -> dict[str, str]:
+    """['NAME=VALUE', ...] -> {NAME: VALUE}; an item without '=' is an error naming ``what``."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"{what} must be NAME=VALUE, got {item!r}")
+        out[name] = value
+    return out

@@ -147,15 +147,15 @@ class Pixie(NamedTuple):
         return self.fusion.combine(params["fusion"], e, z)
 
 
-def fused_logits(model: Pixie, params, words, z, contexts):
-    """Eq. (5) for each context: f(e_w, v_c, z_w) = v_c . combine(e_w, z_w).
+def fused_logits(model: Pixie, params, e, z, v):
+    """Eq. (5) for each context: f(e_w, v_c, z_w) = v_c . combine(e_w, z_w), on gathered rows.
 
-    ``words`` [...], ``z`` [..., K] (zero for words without features), ``contexts`` [..., M]
-    gives logits [..., M]. (The trainer computes the same products on gathered rows:
-    :func:`pixie_jax.objective.stratum_text_loss`.)
+    ``e`` [B, K] rows of the centres, ``z`` [B, J, K] their latent draws (zero for words without
+    features), ``v`` [B, C, M, K] rows of each centre's contexts (a context and its negatives)
+    give logits [B, J, C, M].
     """
-    h = model.combine(params, params["e"][words], z)
-    return jnp.einsum("...k,...mk->...m", h, params["v"][contexts])
+    h = model.combine(params, e[:, None, :], z)                  # [B, J, K]: e_w + z_w
+    return jnp.einsum("bjk,bcmk->bjcm", h, v)
 
 
 def sgns_pair_loss(pos_logit, neg_logits):

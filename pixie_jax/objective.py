@@ -19,7 +19,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from pixie_jax.model import Pixie, reparameterise, sgns_pair_loss, visual_elbo
+from pixie_jax.model import Pixie, fused_logits, reparameterise, sgns_pair_loss, visual_elbo
 
 STRATA = ("text", "visual")
 
@@ -68,12 +68,12 @@ def stratum_text_loss(model, params, rows: dict, stratum: dict, z):
     Returns a scalar.
     """
     valid, neg = stratum["valid"], stratum["negatives"]
-    e = rows["e"][:, None, :]                                               # [B, 1, K]
-    h = model.combine(params, e, jnp.zeros_like(e) if z is None else z)      # [B, J, K]: e_w + z_w, eq. (5)
-    if "out" in rows:  # G = 1: logits of the context (m = 0) and of its own negatives (m >= 1)
-        logits = jnp.einsum("bjk,bcmk->bjcm", h, rows["out"])                # [B, J, C, 1 + N]
+    z = jnp.zeros_like(rows["e"][:, None, :]) if z is None else z            # [B, 1 or J, K]
+    if "out" in rows:  # G = 1: logits of the context (m = 0) and of its own negatives (m >= 1), eq. (5)
+        logits = fused_logits(model, params, rows["e"], z, rows["out"])      # [B, J, C, 1 + N]
         per_pair = jnp.einsum("bjc,bc->bj", sgns_pair_loss(logits[..., 0], logits[..., 1:]), valid)
     else:  # one set of negatives per group of G pairs (whole centres): its loss counts for each valid pair
+        h = model.combine(params, rows["e"][:, None, :], z)                  # [B, J, K]: e_w + z_w
         pos_logits = jnp.einsum("bjk,bck->bjc", h, rows["ctx"])             # [B, J, C]
         groups = neg.shape[0]
         hg = h.reshape((groups, -1) + h.shape[1:])                           # [G', m, J, K]
@@ -83,11 +83,8 @@ def stratum_text_loss(model, params, rows: dict, stratum: dict, z):
     return jnp.sum(stratum["weight"] * per_pair.mean(-1))
 
 
-def rows_loss(model: Pixie, params, rows: dict, batch: dict, features, negative_group: int,
-              n_vae_total: int = 0):
-    """:func:`batch_loss` given the gathered rows; ``params["e"]`` and ``params["v"]`` are not read.
-    (``negative_group`` is implied by the shape of the batch's negatives; the argument stays for
-    the trainer's loss protocol.)"""
+def rows_loss(model: Pixie, params, rows: dict, batch: dict, features, vae_words: int = 1):
+    """:func:`batch_loss` given the gathered rows; ``params["e"]`` and ``params["v"]`` are not read."""
     text = stratum_text_loss(model, params, rows["text"], batch["text"], None)
     if "visual" in batch:
         vis = batch["visual"]
@@ -100,17 +97,18 @@ def rows_loss(model: Pixie, params, rows: dict, batch: dict, features, negative_
         vae = batch["vae"]
         elbo, log_lik, kl = visual_elbo(model, params, features[vae["rows"]], vae["eps"])
         loss = loss - jnp.sum(vae["weight"] * elbo)
-        metrics["visual_log_lik"] = log_lik.sum() / n_vae_total
-        metrics["visual_kl"] = kl.sum() / n_vae_total
-        metrics["loss_visual"] = -elbo.sum() / n_vae_total
+        metrics["visual_log_lik"] = log_lik.sum() / vae_words
+        metrics["visual_kl"] = kl.sum() / vae_words
+        metrics["loss_visual"] = -elbo.sum() / vae_words
     metrics["loss"] = loss
     return loss, metrics
 
 
-def batch_loss(model: Pixie, params, batch: dict, features, negative_group: int, n_vae_total: int = 0):
+def batch_loss(model: Pixie, params, batch: dict, features, vae_words: int = 1):
     """The loss of one batch (or one device's share of it) and its metrics.
 
     Every term is pre-weighted by its global normaliser, so shares add up (psum) to the
-    whole batch's loss. ``features`` [V_x, D] holds the scaled visual features.
+    whole batch's loss. ``features`` [V_x, D] holds the scaled visual features; ``vae_words``, the
+    global batch's VAE draws, normalises the visual metrics. The negatives' shape gives G.
     """
-    return rows_loss(model, params, gather_rows(params, batch), batch, features, negative_group, n_vae_total)
+    return rows_loss(model, params, gather_rows(params, batch), batch, features, vae_words)

@@ -1,9 +1,7 @@
-"""Config files and dotted-key overrides, shared by the benchmarks and the tests.
+"""Config files and dotted-key overrides, shared by the command line, the benchmarks and the tests.
 
-``bin/*`` tools parse ``--config.KEY=VALUE`` with ml_collections' config_flags; scripts that hold
-several configs at once (benchmarks/reproduce.py, benchmarks/time_to_quality.py) take KEY=VALUE
-strings and apply them here, with the same typing: the value is cast to the type of the key's
-current value ('True'/'False' for booleans).
+An override is 'KEY=VALUE' (on the command line ``--config.KEY=VALUE``): the value is cast to the
+type of the key's current value ('True'/'False' for booleans, comma-separated items for tuples).
 """
 from __future__ import annotations
 
@@ -40,10 +38,20 @@ def set_value(config, key: str, value) -> None:
     parent[last] = value
 
 
+def flat_keys(config, prefix: str = "") -> list[str]:
+    """Every leaf key of a ConfigDict, dotted: ['corpus', 'model.dim', ...]."""
+    keys = []
+    for key, value in config.items():
+        keys += flat_keys(value, f"{prefix}{key}.") if hasattr(value, "items") else [prefix + key]
+    return keys
+
+
 def typed(config, key: str, text: str):
     """``text`` cast to the type of the current value of ``key``."""
     parent, last = _parent(config, key)
     old = parent[last]
+    if isinstance(old, (tuple, list)):
+        return type(old)(item for item in text.split(",") if item)
     if isinstance(old, bool):
         if text not in ("True", "False"):
             raise ValueError(f"{key} takes True or False, got {text!r}")

@@ -40,7 +40,6 @@ class Tables(NamedTuple):
     noise_prob: jax.Array  # float32 [V]  alias table: acceptance probabilities
     noise_alias: jax.Array  # int32 [V]
     vis_index: jax.Array   # int32 [V]: row of the word in the feature table, -1 if none
-    n_visual: int          # rows of the feature table (static)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +54,7 @@ class SamplerConfig:
     samples: int = 1             # J
     latent: int = 100            # K
     margin_negatives: int = 0    # visual words drawn per visual centre for V-SGNS's max-margin term
+    visual_rows: int = 0         # rows of the feature table (words with features)
 
     def __post_init__(self):
         g, c = self.negative_group, self.contexts_per_centre
@@ -64,9 +64,11 @@ class SamplerConfig:
             if g > 1 and getattr(self, name) % (g // c):
                 raise ValueError(f"{name} ({getattr(self, name)}) must be a multiple of "
                                  f"negative_group / contexts_per_centre ({g // c})")
-        if self.window < 1 or self.negatives < 0 or c < 1 or self.samples < 1 or self.text_centres < 1:
-            raise ValueError(f"window, contexts_per_centre, samples and text_centres must be >= 1 and "
-                             f"negatives >= 0: {self}")
+        if self.window < 1 or self.negatives < 0 or c < 1 or self.samples < 1 or self.text_centres < 0:
+            raise ValueError(f"window, contexts_per_centre and samples must be >= 1, negatives and text_centres "
+                             f">= 0: {self}")
+        if not (self.text_centres or self.visual_centres or self.visual_words):
+            raise ValueError(f"a batch needs text centres, visual centres or visual words: {self}")
 
     @property
     def pairs_per_step(self) -> int:
@@ -125,13 +127,16 @@ def _stratum(key, epoch: EpochData, positions, count, tables: Tables, cfg: Sampl
 
 
 def sample_batch(key, epoch: EpochData, tables: Tables, cfg: SamplerConfig, visual_weight) -> dict:
-    """One training batch: ``text`` and ``visual`` centre strata and the ``vae`` word draws.
+    """One training batch: ``text`` and ``visual`` centre strata and the ``vae`` word draws (each
+    present when the config draws any).
 
     Every array's leading axis can be split across devices. ``visual_weight`` is lambda in
     J = J_text + lambda J_visual (see docs/objective.md).
     """
     k_t, k_v, k_ve, k_x, k_xe = jax.random.split(key, 5)
-    batch = {"text": _stratum(k_t, epoch, epoch.txt_pos, epoch.n_txt, tables, cfg, cfg.text_centres)}
+    batch = {}
+    if cfg.text_centres:
+        batch["text"] = _stratum(k_t, epoch, epoch.txt_pos, epoch.n_txt, tables, cfg, cfg.text_centres)
     if cfg.visual_centres:
         vis = _stratum(k_v, epoch, epoch.vis_pos, epoch.n_vis, tables, cfg, cfg.visual_centres)
         vis["rows"] = jnp.maximum(tables.vis_index[vis["words"]], 0)
@@ -139,12 +144,12 @@ def sample_batch(key, epoch: EpochData, tables: Tables, cfg: SamplerConfig, visu
         if cfg.margin_negatives:
             # per-token weight (stratum size / tokens) / centres / (L + 1): per pair, as the text terms
             shape = (cfg.visual_centres, cfg.margin_negatives)
-            vis["margin_rows"] = jax.random.randint(jax.random.fold_in(k_x, 1), shape, 0, tables.n_visual)
+            vis["margin_rows"] = jax.random.randint(jax.random.fold_in(k_x, 1), shape, 0, cfg.visual_rows)
             vis["token_weight"] = vis["weight"] * cfg.contexts_per_centre / (cfg.window + 1)
         batch["visual"] = vis
-    if cfg.visual_words and tables.n_visual:
+    if cfg.visual_words and cfg.visual_rows:
         batch["vae"] = {
-            "rows": jax.random.randint(k_x, (cfg.visual_words,), 0, tables.n_visual),
+            "rows": jax.random.randint(k_x, (cfg.visual_words,), 0, cfg.visual_rows),
             "eps": jax.random.normal(k_xe, (cfg.visual_words, cfg.samples, cfg.latent)),
             "weight": jnp.full((cfg.visual_words,), visual_weight / cfg.visual_words, jnp.float32),
         }

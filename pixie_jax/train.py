@@ -1,12 +1,13 @@
-"""Training: a jitted, data-parallel chunk of steps, the host loop, checkpoints and outputs.
+"""The generic trainer: a jitted, data-parallel chunk of steps, the host loop, checkpoints and metrics,
+for any model of :mod:`pixie_jax.registry` (its loss injected).
 
 Layout of one call of the chunk function (everything stays on the device):
 
     for step in start .. start + S - 1 (lax.scan):
         key   = fold_in(root, step)
-        batch = sample_batch(key, epoch data, tables)        # global batch, sharded on 'data'
-        grads = psum over devices of grad(batch_loss)(share)  # shard_map
-        params, opt_state = optax update
+        batch = sample_batch(key, epoch data, tables)              # global batch, sharded on 'data'
+        grads = psum over devices of grad(model's loss)(share)      # shard_map
+        params, opt_state = optimizer update (dense optax, or row-sparse for e and v)
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -26,11 +27,9 @@ import optax
 from jax.sharding import AxisType, NamedSharding, PartitionSpec as P
 from tqdm.auto import tqdm
 
-from pixie_jax import checkpoints, corpus as corpus_lib, objective, sampling, sparse, vocab as vocab_lib
-from pixie_jax.baselines import vsgns
-from pixie_jax.baselines.vsgns import VSgns
-from pixie_jax.model import FUSIONS, Pixie
-from pixie_jax.visual import features as features_lib
+from pixie_jax import checkpoints, objective, registry, sampling, sparse
+from pixie_jax.data import TrainingData, prepare_data
+from pixie_jax.streams import StreamKeys, stream_keys
 
 
 TABLES = ("e", "v")
@@ -48,111 +47,16 @@ class TrainingError(RuntimeError):
     """Training stopped (non-finite loss, bad data); the message says what was kept."""
 
 
-# ---------------------------------------------------------------- data
-@dataclasses.dataclass
-class TrainingData:
-    """Everything the step reads, prepared on the host from a config."""
-
-    vocab: vocab_lib.Vocab
-    ids: np.ndarray            # int32 [T]
-    keep_prob: np.ndarray      # float32 [V]
-    noise: vocab_lib.AliasTable
-    vis_index: np.ndarray      # int32 [V], -1 for words without features
-    features: np.ndarray       # float32 [V_x, D] scaled into [0, 1]
-    scaling: features_lib.MinMaxScaling | None
-    raw_features: np.ndarray   # float32 [V_x, D] as read
-    visual_only_words: tuple[str, ...] = ()      # words with features but not in the vocabulary
-    visual_only_features: np.ndarray | None = None  # their raw features
-
-    @property
-    def n_visual(self) -> int:
-        return int(self.features.shape[0])
-
-    def expected_kept(self) -> float:
-        return float(self.keep_prob[self.ids].sum()) if len(self.ids) else 0.0
-
-
-def prepare_data(config, log=print) -> TrainingData:
-    """Read the corpus and features named by ``config`` and build the vocabulary and tables."""
-    t0 = time.time()
-    text = corpus_lib.load_corpus(config.corpus, cache_dir=config.get("cache_dir") or None)
-    vocab = vocab_lib.build_vocab(text, config.min_count, config.max_vocab or None)
-    ids = vocab_lib.encode(text, vocab)
-    del text
-    log(f"corpus {config.corpus}: {len(ids):,} tokens in the vocabulary of {len(vocab):,} words "
-        f"({time.time() - t0:.1f} s)")
-    keep = vocab_lib.keep_probabilities(vocab.counts, config.subsample)
-    noise = vocab_lib.alias_table(vocab_lib.noise_distribution(vocab.counts, config.noise_power))
-    return TrainingData(vocab, ids, keep, noise, **visual_fields(config, vocab, log))
-
-
-def visual_fields(config, vocab: vocab_lib.Vocab, log=print) -> dict:
-    """The visual fields of :class:`TrainingData` for ``config.features`` (less
-    ``config.exclude_visual_words``) over ``vocab``: swap them with ``dataclasses.replace``."""
-    vis_index = np.full(len(vocab), -1, np.int32)
-    raw = np.zeros((0, config.model.features), np.float32)
-    scaling, visual_only, visual_only_raw = None, (), None
-    if config.features:
-        wf = features_lib.load_word_features(config.features)
-        rows = vocab.lookup(wf.words)
-        exclude = set(config.get("exclude_visual_words") or ())
-        chosen = [i for i, r in enumerate(rows) if r >= 0 and wf.words[i] not in exclude]
-        raw = wf.features[chosen].astype(np.float32)
-        vis_index[rows[chosen]] = np.arange(len(chosen), dtype=np.int32)
-        if raw.shape[1] != config.model.features:
-            raise TrainingError(f"{config.features}: features are {raw.shape[1]}-d but config.model.features is "
-                                f"{config.model.features}; set --config.model.features={raw.shape[1]}")
-        unseen = [i for i, r in enumerate(rows) if r < 0]
-        visual_only, visual_only_raw = tuple(wf.words[i] for i in unseen), wf.features[unseen].astype(np.float32)
-        log(f"visual features {config.features}: {len(chosen):,} of {len(vocab):,} vocabulary words "
-            f"({len(wf.words):,} words in the file, {len(exclude & set(wf.words))} excluded)")
-    if len(raw):
-        scaling = features_lib.MinMaxScaling.fit(raw)
-        scaled = scaling.apply(raw)
-    else:
-        scaled = raw
-    return dict(vis_index=vis_index, features=scaled, scaling=scaling, raw_features=raw,
-                visual_only_words=visual_only, visual_only_features=visual_only_raw)
-
-
 # ---------------------------------------------------------------- model pieces from a config
-MODELS = ("pixie", "vsgns", "vae", "ivsgns")  # config.model.name; vae and ivsgns: see pixie_jax.experiment
-
-
-def model_name(config) -> str:
-    name = config.model.get("name", "pixie")
-    if name not in MODELS:
-        raise ValueError(f"unknown model.name {name!r}; choose one of {', '.join(MODELS)}")
-    return name
-
-
-def build_model(config, vocab_size: int):
-    """:class:`Pixie` (also for SGNS, VAE and IV-SGNS) or :class:`VSgns` for ``model.name = 'vsgns'``."""
-    m = config.model
-    if model_name(config) == "vsgns":
-        if config.vsgns.model not in ("A", "B"):
-            raise ValueError(f"vsgns.model must be 'A' (fixed projection) or 'B' (learned map), "
-                             f"got {config.vsgns.model!r}")
-        return VSgns(vocab_size, m.dim, m.features, config.vsgns.gamma, config.vsgns.model == "B")
-    if m.fusion not in FUSIONS:
-        raise ValueError(f"unknown fusion {m.fusion!r}; choose one of {sorted(FUSIONS)}")
-    return Pixie(vocab_size, m.dim, m.features, m.hidden, FUSIONS[m.fusion])
-
-
-def loss_function(model):
-    """The model's loss from gathered rows: (params, rows, batch, features, G, n_vae_total) -> (loss, metrics)."""
-    return functools.partial(vsgns.rows_loss if isinstance(model, VSgns) else objective.rows_loss, model)
-
-
-def build_sampler(config, n_visual: int) -> sampling.SamplerConfig:
-    s = config.sampler
-    v_sgns = model_name(config) == "vsgns"
+def build_sampler(config, n_visual: int, spec: registry.ModelSpec | None = None) -> sampling.SamplerConfig:
+    """The config's sampler settings with the model's own batch fields (:attr:`ModelSpec.sampler`)."""
+    s, spec = config.sampler, spec or registry.get(config)
+    fields = {"visual_centres": 0, "visual_words": 0, "margin_negatives": 0}
+    fields |= spec.sampler(config, n_visual) if spec.sampler else {}
     return sampling.SamplerConfig(
         window=s.window, contexts_per_centre=s.contexts_per_centre, negatives=s.negatives,
-        negative_group=s.negative_group, text_centres=s.text_centres,
-        visual_centres=s.visual_centres if n_visual else 0,
-        visual_words=s.visual_words if n_visual and not v_sgns else 0, samples=s.samples, latent=config.model.dim,
-        margin_negatives=config.vsgns.negatives if n_visual and v_sgns else 0)
+        negative_group=s.negative_group, text_centres=fields.pop("text_centres", s.text_centres),
+        samples=s.samples, latent=config.model.dim, visual_rows=n_visual, **fields)
 
 
 _OPTIMIZERS = {"adam": optax.adam, "adamw": optax.adamw, "sgd": optax.sgd, "adagrad": optax.adagrad,
@@ -235,43 +139,42 @@ def make_mesh(devices=None):
     return jax.make_mesh((len(devices),), ("data",), axis_types=(AxisType.Auto,), devices=devices)
 
 
-def make_grad_fn(model, sampler_cfg: sampling.SamplerConfig, mesh):
-    """shard_map'd (grads, metrics) of the model's loss over all parameters, summed over the devices' shares."""
-    loss = loss_function(model)
-    args = (sampler_cfg.negative_group, sampler_cfg.visual_words or 1)
+def make_grad_fn(loss, sampler_cfg: sampling.SamplerConfig, mesh):
+    """shard_map'd (grads, metrics) of ``loss`` (a :class:`~pixie_jax.registry.ModelSpec` loss bound to its
+    model) over all parameters, summed over the devices' shares."""
+    vae_words = sampler_cfg.visual_words or 1
 
     def local(params, batch, features):
         grads, metrics = jax.grad(
-            lambda p: loss(p, objective.gather_rows(p, batch), batch, features, *args), has_aux=True)(params)
+            lambda p: loss(p, objective.gather_rows(p, batch), batch, features, vae_words), has_aux=True)(params)
         return jax.lax.psum((grads, metrics), "data")
     return jax.shard_map(local, mesh=mesh, in_specs=(P(), P("data"), P()), out_specs=P(), check_vma=False)
 
 
-def make_row_grad_fn(model, sampler_cfg: sampling.SamplerConfig, mesh):
+def make_row_grad_fn(loss, sampler_cfg: sampling.SamplerConfig, mesh):
     """shard_map'd (network grads, row grads, metrics): the gradient with respect to the gathered rows of
     e and v (:func:`pixie_jax.objective.gather_rows`, one per batch entry, left sharded like the batch)
     and, summed over the devices, with respect to the other parameters."""
-    loss = loss_function(model)
-    args = (sampler_cfg.negative_group, sampler_cfg.visual_words or 1)
+    vae_words = sampler_cfg.visual_words or 1
 
     def local(params, batch, features):
         tables, networks = split_params(params)
         rows = objective.gather_rows(tables, batch)
         (g_net, g_rows), metrics = jax.grad(
-            lambda n, r: loss(n, r, batch, features, *args), argnums=(0, 1), has_aux=True)(networks, rows)
+            lambda n, r: loss(n, r, batch, features, vae_words), argnums=(0, 1), has_aux=True)(networks, rows)
         return jax.lax.psum(g_net, "data"), g_rows, jax.lax.psum(metrics, "data")
     return jax.shard_map(local, mesh=mesh, in_specs=(P(), P("data"), P()), out_specs=(P(), P("data"), P()),
                          check_vma=False)
 
 
-def make_update(model, optimizer, sampler_cfg: sampling.SamplerConfig, mesh):
+def make_update(loss, optimizer, sampler_cfg: sampling.SamplerConfig, mesh):
     """(state, batch, features) -> (state, metrics): one optimizer step on one batch.
 
     ``optimizer`` is an optax transformation over all parameters (dense), or a pair
     (:class:`pixie_jax.sparse.TableOptimizer`, optax transformation for the networks).
     """
     if isinstance(optimizer, optax.GradientTransformation):
-        grad_fn = make_grad_fn(model, sampler_cfg, mesh)
+        grad_fn = make_grad_fn(loss, sampler_cfg, mesh)
 
         def dense(state, batch, features):
             grads, metrics = grad_fn(state.params, batch, features)
@@ -280,10 +183,9 @@ def make_update(model, optimizer, sampler_cfg: sampling.SamplerConfig, mesh):
         return dense
 
     tables_opt, networks_opt = optimizer
-    row_grad_fn = make_row_grad_fn(model, sampler_cfg, mesh)
-    # without visual centres or VAE draws the encoder and decoder get no gradient: skip their update
-    networks_learn = bool(sampler_cfg.visual_centres or sampler_cfg.visual_words or sampler_cfg.margin_negatives
-                          or isinstance(model, VSgns))
+    row_grad_fn = make_row_grad_fn(loss, sampler_cfg, mesh)
+    # without visual centres or VAE draws the encoder, decoder and maps get no gradient: skip their update
+    networks_learn = bool(sampler_cfg.visual_centres or sampler_cfg.visual_words or sampler_cfg.margin_negatives)
 
     def rows(state, batch, features):
         g_net, g_rows, metrics = row_grad_fn(state.params, batch, features)
@@ -306,15 +208,13 @@ def init_optimizer(optimizer, params: dict):
     return {"tables": optimizer[0].init(tables), "networks": optimizer[1].init(networks)}
 
 
-def make_train_chunk(model, optimizer, sampler_cfg: sampling.SamplerConfig, mesh, steps: int,
-                     lam: float, n_visual: int):
+def make_train_chunk(loss, optimizer, sampler_cfg: sampling.SamplerConfig, mesh, steps: int, lam: float):
     """jit(chunk)(state, root_key, start, epoch, tables, features) -> (state, metrics [steps])."""
-    update = make_update(model, optimizer, sampler_cfg, mesh)
+    update = make_update(loss, optimizer, sampler_cfg, mesh)
     batch_sharding = NamedSharding(mesh, P("data"))
 
     def body(state, step, root_key, epoch, tables, features):
-        batch = sampling.sample_batch(jax.random.fold_in(root_key, step), epoch,
-                                      sampling.Tables(*tables, n_visual), sampler_cfg, lam)
+        batch = sampling.sample_batch(jax.random.fold_in(root_key, step), epoch, tables, sampler_cfg, lam)
         batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
         return update(state, batch, features)
 
@@ -330,29 +230,20 @@ subsample_epoch = jax.jit(sampling.subsample)
 
 
 # ---------------------------------------------------------------- the host loop
-class StreamKeys(NamedTuple):
-    """The run's independent random streams, each ``fold_in(key(seed), i)``."""
-
-    sample: jax.Array      # batches: fold_in(sample, step)
-    subsample: jax.Array   # the subsampling of each pass: fold_in(subsample, epoch)
-    init: jax.Array        # parameter initialisation
-
-
-def step_keys(seed: int) -> StreamKeys:
-    root = jax.random.key(seed)
-    return StreamKeys(*(jax.random.fold_in(root, i) for i in range(3)))
-
-
 def replicate(mesh, tree):
     """``tree`` on every device of ``mesh``, unsharded."""
     return jax.device_put(tree, NamedSharding(mesh, P()))
+
+
+Chunk = Callable[..., tuple[TrainState, dict]]
 
 
 @dataclasses.dataclass
 class Run:
     """A training run set up on the devices: the jitted chunk and everything it reads."""
 
-    model: Pixie | VSgns
+    spec: registry.ModelSpec
+    model: Any
     sampler: sampling.SamplerConfig
     mesh: jax.sharding.Mesh
     lam: float
@@ -360,26 +251,35 @@ class Run:
     total: int
     keys: StreamKeys
     ids: jax.Array
-    tables: tuple
+    tables: sampling.Tables
     features: jax.Array
     state: TrainState
-    chunk: object
+    chunk: Chunk
 
     def put(self, tree):
         return replicate(self.mesh, tree)
 
     def epoch_data(self, index: int) -> sampling.EpochData:
-        return subsample_epoch(jax.random.fold_in(self.keys.subsample, index), self.ids, self.tables[0],
-                               self.tables[3])
+        return subsample_epoch(jax.random.fold_in(self.keys.subsample, index), self.ids, self.tables.keep_prob,
+                               self.tables.vis_index)
 
     def run_chunk(self, first: int, epoch: sampling.EpochData):
         return self.chunk(self.state, self.keys.sample, jnp.int32(first), epoch, self.tables, self.features)
 
 
+def total_steps(config, spec: registry.ModelSpec, per_epoch: int | None) -> int:
+    """``config.epochs`` passes (or the model's own count) in whole calls of ``steps_per_call``."""
+    spc = config.steps_per_call
+    if spec.total_steps is not None:
+        return spec.total_steps(config, spc)
+    return max(spc, math.ceil(config.epochs * per_epoch / spc) * spc)
+
+
 def setup(config, data: TrainingData, devices=None) -> Run:
     """Model, sampler, optimizer, mesh, device arrays, initial state and the jitted chunk."""
-    model = build_model(config, len(data.vocab))
-    sampler_cfg = build_sampler(config, data.n_visual)
+    spec = registry.get(config)
+    model = spec.build(config, len(data.vocab))
+    sampler_cfg = build_sampler(config, data.n_visual, spec)
     mesh = make_mesh(devices)
     n_dev = mesh.devices.size
     for name in ("text_centres", "visual_centres", "visual_words"):
@@ -387,30 +287,31 @@ def setup(config, data: TrainingData, devices=None) -> Run:
             raise ValueError(f"sampler.{name} ({getattr(sampler_cfg, name)}) must be a multiple of "
                              f"the number of devices ({n_dev})")
     lam = visual_weight(config, data, sampler_cfg)
-    per_epoch = steps_per_epoch(data, sampler_cfg)
-    spc = config.steps_per_call
-    total = max(spc, math.ceil(config.epochs * per_epoch / spc) * spc)
-    keys = step_keys(config.seed)
-    if is_sparse(config):
+    per_pass = steps_per_epoch(data, sampler_cfg) if sampler_cfg.pairs_per_step else None
+    total = total_steps(config, spec, per_pass)
+    per_epoch = per_pass or total  # a model without pairs (the VAE) makes one pass of its steps
+    keys = stream_keys(config.seed)
+    params = model.init(keys.init)
+    if is_sparse(config) and all(t in params for t in TABLES):
         optimizer = (table_optimizer(config, total, sampler_cfg.pairs_per_step), network_optimizer(config, total))
     else:
         optimizer = build_optimizer(config, total)
     put = functools.partial(replicate, mesh)
-    tables = put((jnp.asarray(data.keep_prob), jnp.asarray(data.noise.prob), jnp.asarray(data.noise.alias),
-                  jnp.asarray(data.vis_index)))
+    tables = put(sampling.Tables(jnp.asarray(data.keep_prob), jnp.asarray(data.noise.prob),
+                                 jnp.asarray(data.noise.alias), jnp.asarray(data.vis_index)))
     features = data.features if data.n_visual else np.zeros((1, model.features), np.float32)
-    if isinstance(model, VSgns):
-        features = model.target_features(features)
-    features = put(jnp.asarray(features))
-    params = model.init(keys.init)
-    return Run(model, sampler_cfg, mesh, lam, per_epoch, total, keys, put(jnp.asarray(data.ids)),
-               tables, features, put(TrainState(params, init_optimizer(optimizer, params))),
-               make_train_chunk(model, optimizer, sampler_cfg, mesh, spc, lam, data.n_visual))
+    if spec.device_features is not None:
+        features = spec.device_features(model, features)
+    loss = functools.partial(spec.loss, model)
+    return Run(spec, model, sampler_cfg, mesh, lam, per_epoch, total, keys, put(jnp.asarray(data.ids)),
+               tables, put(jnp.asarray(features)), put(TrainState(params, init_optimizer(optimizer, params))),
+               make_train_chunk(loss, optimizer, sampler_cfg, mesh, config.steps_per_call, lam))
 
 
 def train(config, workdir: str | os.PathLike, data: TrainingData | None = None, log=print,
           devices=None, on_pass=None, report_every: float = 1.0) -> tuple[dict, TrainingData]:
-    """Train PIXIE, SGNS or V-SGNS (resuming from the last checkpoint in ``workdir``); return (params, data).
+    """Train the model ``config.model.name`` names (:mod:`pixie_jax.registry`), resuming from the last
+    checkpoint in ``workdir``; return (params, data).
 
     ``on_pass(passes, params)``, if given, is called after each chunk that completes ``report_every``
     passes over the corpus (and after the last), with the number of passes done (a float) and the
@@ -429,8 +330,10 @@ def train(config, workdir: str | os.PathLike, data: TrainingData | None = None, 
     run.state = run.put(run.state)
     n_dev, lam = run.mesh.devices.size, run.lam
 
-    log(f"training {total:,} steps ({total / per_epoch:.2f} passes) of {sampler_cfg.pairs_per_step:,} pairs "
-        f"on {n_dev} {jax.devices()[0].platform} device(s); lambda = {lam:.3g}")
+    what = (f"({total / per_epoch:.2f} passes) of {sampler_cfg.pairs_per_step:,} pairs" if sampler_cfg.pairs_per_step
+            else f"of {sampler_cfg.visual_words:,} visual words")
+    log(f"training {run.spec.name}: {total:,} steps {what} on {n_dev} {jax.devices()[0].platform} device(s); "
+        f"lambda = {lam:.3g}")
     metrics_file = open(workdir / "metrics.jsonl", "a", encoding="utf-8")
     epoch_index, epoch = None, None
     bar = tqdm(total=total, initial=start, unit="step", disable=not config.progress, dynamic_ncols=True)

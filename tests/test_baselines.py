@@ -6,11 +6,9 @@ import numpy as np
 import pytest
 from conftest import features_file, tiny_config, topic_corpus
 
-from pixie_jax import experiment, sampling, train, vocab
+from pixie_jax import experiment, registry, sampling, vectors as vectors_lib, vocab
 from pixie_jax.baselines import ivsgns, vsgns
 from pixie_jax.evaluate import kinds as kinds_lib
-from pixie_jax.model import Pixie
-from pixie_jax.objective import batch_loss
 from pixie_jax.visual.features import WordFeatures, save_word_features
 
 
@@ -31,7 +29,7 @@ def crossing_features(tmp_path, dim=6, seed=0):
 
 def cross_topic_similarity(arrays, words, kind):
     """Mean cosine between words of different topics in the same visual cluster, minus that between clusters."""
-    vecs = kinds_lib.l2_normalise(kinds_lib.vectors(arrays, kind))
+    vecs = vectors_lib.l2_normalise(kinds_lib.vectors(arrays, kind))
     index = {w: i for i, w in enumerate(arrays["words"])}
     same, other = [], []
     for a in words:
@@ -69,12 +67,12 @@ def test_margin_terms_match_a_loop():
 
 def test_vsgns_loss_is_sgns_plus_weighted_margins():
     cfg = sampling.SamplerConfig(window=3, contexts_per_centre=2, negatives=3, text_centres=8, visual_centres=4,
-                                 visual_words=0, margin_negatives=5, latent=4)
+                                 visual_words=0, margin_negatives=5, latent=4, visual_rows=3)
     ids = jnp.asarray(np.random.default_rng(2).integers(0, 10, 200), jnp.int32)
     vis_index = jnp.asarray([0, 1, 2, -1, -1, -1, -1, -1, -1, -1], jnp.int32)
     keep = jnp.ones(10)
     noise = vocab.alias_table(np.full(10, 0.1))
-    tables = sampling.Tables(keep, jnp.asarray(noise.prob), jnp.asarray(noise.alias), vis_index, 3)
+    tables = sampling.Tables(keep, jnp.asarray(noise.prob), jnp.asarray(noise.alias), vis_index)
     epoch = sampling.subsample(jax.random.key(0), ids, keep, vis_index)
     batch = sampling.sample_batch(jax.random.key(1), epoch, tables, cfg, 0.0)
     vis = batch["visual"]
@@ -84,13 +82,27 @@ def test_vsgns_loss_is_sgns_plus_weighted_margins():
     params = model.init(jax.random.key(3))
     params["v"] = jax.random.normal(jax.random.key(4), params["v"].shape)
     targets = jax.random.normal(jax.random.key(5), (3, 4))
-    loss, metrics = vsgns.batch_loss(model, params, batch, targets, 1)
-    pixie = Pixie(10, 4, 6, hidden=5)
-    sgns, _ = batch_loss(pixie, params | {"fusion": {}}, {"text": batch["text"]}, None, 1)
-    sgns_vis, _ = batch_loss(pixie, params | {"fusion": {}}, {"text": vis}, None, 1)
-    margins = vsgns.margin_terms(params["e"][vis["words"]], targets[vis["rows"]], targets[vis["margin_rows"]], 0.5)
-    np.testing.assert_allclose(loss, sgns + sgns_vis + jnp.sum(vis["token_weight"] * margins), rtol=1e-5)
-    np.testing.assert_allclose(metrics["loss_text"], sgns + sgns_vis, rtol=1e-5)
+    loss, metrics = vsgns.batch_loss(model, params, batch, targets)
+    # an independent float64 loop over the batch: SGNS terms of both strata, then the margins
+    e, v, x = (np.asarray(a, np.float64) for a in (params["e"], params["v"], targets))
+    log_sig = lambda t: -np.logaddexp(0.0, -t)  # noqa: E731
+    cos = lambda a, b: a @ b / (np.linalg.norm(a) * np.linalg.norm(b))  # noqa: E731
+    text = 0.0
+    for stratum in (batch["text"], vis):
+        words, ctx, valid, neg, weight = (np.asarray(stratum[k]) for k in
+                                          ("words", "contexts", "valid", "negatives", "weight"))
+        for b, w in enumerate(words):
+            for c in range(ctx.shape[1]):
+                pair = -log_sig(e[w] @ v[ctx[b, c]]) - sum(log_sig(-e[w] @ v[n]) for n in neg[b, c])
+                text += weight[b] * valid[b, c] * pair
+    margin = 0.0
+    for b, w in enumerate(np.asarray(vis["words"])):
+        target = x[int(vis["rows"][b])]
+        margin += float(vis["token_weight"][b]) * sum(max(0.0, 0.5 - cos(e[w], target) + cos(e[w], x[int(r)]))
+                                                      for r in np.asarray(vis["margin_rows"][b]))
+    np.testing.assert_allclose(metrics["loss_text"], text, rtol=1e-5)
+    np.testing.assert_allclose(metrics["loss_visual"], margin, rtol=1e-5)
+    np.testing.assert_allclose(loss, text + margin, rtol=1e-5)
 
 
 def probe_accuracy(arrays, words):
@@ -195,7 +207,7 @@ def test_bad_config_is_refused_before_training(corpus_file, tmp_path):
         experiment.run(cfg, tmp_path, log=quiet)
     cfg = tiny_config(corpus_file, **{"model.name": "glove"})
     with pytest.raises(ValueError, match="unknown model.name 'glove'"):
-        train.model_name(cfg)
+        registry.get(cfg)
     cfg = tiny_config(corpus_file, config="ivsgns", **{"ivsgns.map": "cubic"})
     with pytest.raises(ValueError, match="ivsgns.map must be"):
-        ivsgns.imagined_features(cfg, np.zeros((3, 2)), np.ones(3), np.zeros((3, 2)))
+        ivsgns.imagined_features(cfg, np.zeros((3, 2)), np.ones(3), np.zeros((3, 2)), jax.random.key(0))

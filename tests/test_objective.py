@@ -25,7 +25,7 @@ def _setup(visual=True, seed=0, lam=0.3):
         vis_index[VISUAL] = np.arange(len(VISUAL))
     feats = jnp.asarray(rng.uniform(size=(max(len(VISUAL), 1), D)), jnp.float32)
     tables = sampling.Tables(jnp.ones(V), jnp.asarray(table.prob), jnp.asarray(table.alias),
-                             jnp.asarray(vis_index), len(VISUAL) if visual else 0)
+                             jnp.asarray(vis_index))
     epoch = sampling.subsample(jax.random.key(9), jnp.asarray(IDS), tables.keep_prob, tables.vis_index)
     return pix, params, table, feats, tables, epoch, vis_index, lam
 
@@ -69,11 +69,12 @@ def test_minibatch_loss_is_unbiased_by_exact_enumeration(group):
     # make q(z|x) a point mass so that the expectation over z is exact too
     params["encoder"]["logvar"]["bias"] = jnp.full((K,), -40.0)
     cfg = sampling.SamplerConfig(window=L, contexts_per_centre=2, negatives=3, negative_group=group,
-                                 text_centres=8, visual_centres=4, visual_words=4, samples=1, latent=K)
+                                 text_centres=8, visual_centres=4, visual_words=4, samples=1, latent=K,
+                                 visual_rows=len(VISUAL))
 
     def one(key):
         batch = sampling.sample_batch(key, epoch, tables, cfg, lam)
-        return batch_loss(pix, params, batch, feats, group, cfg.visual_words)[0]
+        return batch_loss(pix, params, batch, feats, cfg.visual_words)[0]
 
     losses = np.asarray(jax.jit(jax.vmap(one))(jax.random.split(jax.random.key(3), 20000)), np.float64)
     exact = exact_objective(pix, params, table, np.asarray(feats), vis_index, lam, cfg.negatives)
@@ -88,7 +89,7 @@ def test_without_visual_features_the_loss_and_gradients_are_sgns():
                                  visual_words=0, latent=K)
     batch = sampling.sample_batch(jax.random.key(5), epoch, tables, cfg, 0.0)
     assert set(batch) == {"text"}
-    loss, grads = jax.value_and_grad(lambda p: batch_loss(pix, p, batch, feats, 1)[0])(params)
+    loss, grads = jax.value_and_grad(lambda p: batch_loss(pix, p, batch, feats)[0])(params)
 
     # eq. (2) and its gradient, written out in numpy (float64)
     e, v = np.asarray(params["e"], np.float64), np.asarray(params["v"], np.float64)
@@ -119,10 +120,11 @@ def test_gradients_match_finite_differences_in_float64():
         params = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), params)
         feats = jnp.asarray(feats, jnp.float64)
         cfg = sampling.SamplerConfig(window=L, contexts_per_centre=2, negatives=3, negative_group=2,
-                                     text_centres=4, visual_centres=2, visual_words=2, samples=2, latent=K)
+                                     text_centres=4, visual_centres=2, visual_words=2, samples=2, latent=K,
+                                     visual_rows=len(VISUAL))
         batch = sampling.sample_batch(jax.random.key(1), epoch, tables, cfg, lam)
         batch = jax.tree.map(lambda a: a.astype(jnp.float64) if a.dtype == jnp.float32 else a, batch)
-        f = jax.jit(lambda p: batch_loss(pix, p, batch, feats, 2, cfg.visual_words)[0])
+        f = jax.jit(lambda p: batch_loss(pix, p, batch, feats, cfg.visual_words)[0])
         grads = jax.grad(f)(params)
         rng = np.random.default_rng(0)
         for _ in range(5):
@@ -159,3 +161,46 @@ def test_gated_fusion_reduces_to_sgns_when_closed_and_embeddings_s_t():
     s, t = M.embedding_s(e, mu, mask), M.embedding_t(e, mu, mask)
     np.testing.assert_allclose(s, [[2, 3], [1, 1], [2, 3]])
     np.testing.assert_allclose(t, [[1, 1, 1, 2], [1, 1, 0, 0], [1, 1, 1, 2]])
+
+
+def test_lambda_per_word_is_visual_words_over_pairs_of_a_pass():
+    """lambda = |V_x| / P makes P (J_text + lambda J_visual) the paper's eq. (7) summed over words: the
+    text terms summed over a pass's P pairs plus each visual word's -ELBO once. P is counted here by
+    enumerating word2vec's reduced windows on a corpus, against the trainer's (L + 1) per kept token."""
+    import ml_collections
+    from pixie_jax import data as data_lib, train
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, V, 4000).astype(np.int32)
+    keep = rng.uniform(0.3, 1.0, V).astype(np.float32)
+    vis_index = np.array([-1, 0, -1, -1, 1, -1], np.int32)
+    data = data_lib.TrainingData(vocab.Vocab(tuple("abcdef"), np.bincount(ids, minlength=V)), ids, keep,
+                                 vocab.alias_table(np.full(V, 1 / V)), vis_index, np.zeros((2, D), np.float32),
+                                 None, np.zeros((2, D), np.float32))
+    cfg = ml_collections.ConfigDict({"visual_weight_mode": "per_word", "visual_weight": 1.0})
+    lam = train.visual_weight(cfg, data, sampling.SamplerConfig(window=L, text_centres=8, visual_centres=0,
+                                                                visual_words=0))
+    # expected pairs of one pass: token t kept with keep[w_t]; window b ~ U{1..L}; context t+-d kept too
+    # (subsampling happens before windows, so a window of b counts b kept neighbours each side)
+    k = keep[ids].astype(np.float64)
+    pairs = 0.0
+    for b in range(1, L + 1):  # away from the ends, b kept neighbours on each side
+        pairs += (2 * b / L) * k.sum()
+    np.testing.assert_allclose(lam, 2 / pairs, rtol=1e-6)
+    np.testing.assert_allclose(pairs, k.sum() * (L + 1))
+
+
+def test_decoder_variance_floor():
+    """logvar = m + softplus(r - m), m = log 1e-4: never below the floor, the raw output where far above it."""
+    dec = M.Decoder(hidden=3, features=4)
+    params = dec.init(jax.random.key(0), jnp.zeros((1, 2)))["params"]
+    for bias, expected in ((-1e3, M.MIN_DECODER_LOGVAR), (5.0, 5.0)):
+        p = jax.tree.map(lambda a: a, params)
+        p["logvar"] = {"kernel": jnp.zeros_like(params["logvar"]["kernel"]),
+                       "bias": jnp.full_like(params["logvar"]["bias"], bias)}
+        _, logvar = dec.apply({"params": p}, jnp.ones((3, 2)))
+        np.testing.assert_allclose(logvar, expected, atol=1e-4)
+    _, logvar = dec.apply({"params": params}, 100 * jax.random.normal(jax.random.key(1), (50, 2)))
+    assert float(logvar.min()) >= M.MIN_DECODER_LOGVAR - 1e-6
+    # with the floor the log-likelihood of a point at the mean is bounded by that of sigma = 0.01
+    bound = -0.5 * 4 * (M.LOG_2PI + M.MIN_DECODER_LOGVAR)
+    assert float(M.gaussian_log_likelihood(jnp.zeros(4), jnp.zeros(4), logvar[0])) <= bound + 1e-4

@@ -94,3 +94,60 @@ def test_bin_retrieval_on_the_precomputed_format(tmp_path):
     report = json.loads((tmp_path / "run" / "retrieval.json").read_text())
     assert set(report["toy:e"]["mean"]) == {f"{d}_R@{k}" for d in ("i2t", "t2i") for k in (1, 5, 10)}
     assert (tmp_path / "run" / "toy" / "model_fold0.msgpack").stat().st_size > 0
+
+
+def test_learning_rate_drops_tenfold_every_decay_period():
+    cfg = R.RetrievalConfig(learning_rate=2e-4, decay_every=10, epochs=30)
+    rate = R.learning_rate(cfg, batches_per_epoch=7)
+    expected = {0: 2e-4, 69: 2e-4, 70: 2e-5, 139: 2e-5, 140: 2e-6, 209: 2e-6}
+    for step, value in expected.items():
+        np.testing.assert_allclose(float(rate(step)), value, rtol=1e-6)
+    # no drop at the last epoch boundary (range(decay_every, epochs, decay_every) excludes epochs)
+    cfg = R.RetrievalConfig(learning_rate=1.0, decay_every=15, epochs=30)
+    np.testing.assert_allclose(float(R.learning_rate(cfg, 2)(10 ** 6)), 0.1, rtol=1e-6)
+
+
+def test_padding_row_and_shifted_caption_ids():
+    table = np.arange(6, dtype=np.float32).reshape(3, 2) + 1
+    padded = np.asarray(R.with_padding_row(table))
+    np.testing.assert_array_equal(padded[0], [0, 0])
+    np.testing.assert_array_equal(padded[1:], table)
+    split = R.Split(np.zeros((1, 4)), [["b", "zzz", "c", "a"]], np.zeros(1, int))
+    ids, lengths, kept = R.encode_captions(split, ["a", "b", "c"], max_len=5)
+    np.testing.assert_array_equal(ids, [[2, 3, 1, 0, 0]])  # unknown words dropped, the rest shifted by one
+    assert lengths.tolist() == [3] and kept.tolist() == [0]
+    np.testing.assert_array_equal(padded[ids[0, :3]], table[[1, 2, 0]])
+
+
+def _letters(i: int) -> str:
+    return "".join(chr(ord("a") + int(d)) for d in str(i))
+
+
+class _Synset:
+    def __init__(self, offset):
+        self.offset = offset
+
+    def definition(self):
+        return f"Gloss of class {_letters(self.offset)}."
+
+
+class _WordNet:
+    def synset_from_pos_and_offset(self, pos, offset):
+        assert pos == "n"
+        return _Synset(offset)
+
+
+def test_imagenet_gloss_split_is_by_class_and_folds_are_disjoint(tmp_path):
+    n = 350
+    wnids = np.array([f"n{i:08d}" for i in range(n)])
+    np.savez(tmp_path / "f.npz", features=np.arange(n, dtype=np.float32)[:, None] * np.ones((1, 3)), wnids=wnids)
+    splits = [R.imagenet_gloss_splits(tmp_path / "f.npz", _WordNet(), fold=k) for k in range(3)]
+    for s in splits:
+        rows = {name: s[name].images[:, 0].astype(int) for name in ("train", "val", "test")}
+        assert [len(rows[k]) for k in ("train", "val", "test")] == [150, 100, 100]
+        assert sorted(np.concatenate(list(rows.values())).tolist()) == list(range(n))  # a partition of the classes
+        for name, idx in rows.items():
+            assert [" ".join(c) for c in s[name].captions] == [f"gloss of class {_letters(i)}" for i in idx]
+    tests = [set(s["test"].images[:, 0].astype(int).tolist()) for s in splits]
+    assert not (tests[0] & tests[1]) and not (tests[1] & tests[2]) and not (tests[0] & tests[2])
+    assert splits[1]["val"].images[:, 0].tolist() != splits[0]["val"].images[:, 0].tolist()

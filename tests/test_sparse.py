@@ -7,7 +7,7 @@ import pytest
 from conftest import features_file, tiny_config, topic_corpus
 from test_objective import _setup
 
-from pixie_jax import objective, sampling, sparse, train, vocab
+from pixie_jax import data as data_lib, objective, sampling, sparse, train, vocab
 
 
 def _rows_and_grads(rng, vocab, n, k=3):
@@ -83,12 +83,12 @@ def test_lazy_adam_equals_dense_adam_when_every_row_is_touched():
 def test_row_gradients_scattered_are_the_dense_gradient(group):
     pix, params, _, feats, tables, epoch, _, lam = _setup()
     cfg = sampling.SamplerConfig(window=3, contexts_per_centre=2, negatives=3, negative_group=group,
-                                 text_centres=4, visual_centres=2, visual_words=2, latent=4)
+                                 text_centres=4, visual_centres=2, visual_words=2, latent=4, visual_rows=2)
     batch = sampling.sample_batch(jax.random.key(4), epoch, tables, cfg, lam)
-    dense = jax.grad(lambda p: objective.batch_loss(pix, p, batch, feats, group, 2)[0])(params)
+    dense = jax.grad(lambda p: objective.batch_loss(pix, p, batch, feats, 2)[0])(params)
     tables_, networks = train.split_params(params)
     rows = objective.gather_rows(tables_, batch)
-    g_net, g_rows = jax.grad(lambda n, r: objective.rows_loss(pix, n, r, batch, feats, group, 2)[0],
+    g_net, g_rows = jax.grad(lambda n, r: objective.rows_loss(pix, n, r, batch, feats, 2)[0],
                              argnums=(0, 1))(networks, rows)
     idx, flat = objective.row_indices(batch), objective.flatten_row_grads(g_rows)
     for name in ("e", "v"):
@@ -125,5 +125,5 @@ def test_sparse_four_devices_match_one(corpus_file, tmp_path, name):
     four, _ = train.train(cfg, tmp_path / "four", log=lambda *a: None, devices=jax.devices()[:4])
     for a, b in zip(jax.tree.leaves(one), jax.tree.leaves(four)):
         np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-6)
-    e0 = train.setup(cfg, train.prepare_data(cfg, log=lambda *a: None)).state.params["e"]
+    e0 = train.setup(cfg, data_lib.prepare_data(cfg, log=lambda *a: None)).state.params["e"]
     assert not np.allclose(one["e"], e0) and np.abs(np.asarray(one["encoder"]["mu"]["kernel"])).sum() > 0

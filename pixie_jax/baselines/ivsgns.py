@@ -59,9 +59,9 @@ def fit_mlp(key, e: np.ndarray, x: np.ndarray, hidden: int = 300, steps: int = 2
     return jax.device_get(params)
 
 
-def imagined_features(config, e: np.ndarray, mask: np.ndarray, x: np.ndarray) -> np.ndarray:
+def imagined_features(config, e: np.ndarray, mask: np.ndarray, x: np.ndarray, key) -> np.ndarray:
     """f(e_w) for every row of ``e``, f fitted on the rows where ``mask`` is set (``x`` their features)
-    with ``config.ivsgns`` (``map``: 'linear' or 'nonlinear')."""
+    with ``config.ivsgns`` (``map``: 'linear' or 'nonlinear', whose initialisation draws from ``key``)."""
     c = config.ivsgns
     rows = np.flatnonzero(np.asarray(mask) > 0)
     if len(rows) < 2:
@@ -69,7 +69,7 @@ def imagined_features(config, e: np.ndarray, mask: np.ndarray, x: np.ndarray) ->
     if c.map == "linear":
         return predict_linear(fit_linear(e[rows], x[rows], c.ridge), e)
     if c.map == "nonlinear":
-        params = fit_mlp(jax.random.fold_in(jax.random.key(config.seed), 4), e[rows], x[rows], c.hidden, c.steps,
+        params = fit_mlp(key, e[rows], x[rows], c.hidden, c.steps,
                          c.learning_rate)
         return np.asarray(mlp(params, jnp.asarray(e, jnp.float32)))
     raise ValueError(f"ivsgns.map must be 'linear' or 'nonlinear', got {c.map!r}")

@@ -25,6 +25,7 @@ import numpy as np
 
 from pixie_jax.model import init_tables
 from pixie_jax.objective import gather_rows, stratum_text_loss
+from pixie_jax.vectors import principal_directions
 
 
 class VSgns(NamedTuple):
@@ -59,12 +60,8 @@ class VSgns(NamedTuple):
 def principal_projection(features: np.ndarray, dim: int) -> np.ndarray:
     """(x - mean) W: the centred features on their top-``dim`` principal directions (SVD), signs fixed
     so that each direction's largest loading is positive. Fewer rows than ``dim`` leave zero columns."""
-    x = np.asarray(features, np.float64)
-    centred = x - x.mean(axis=0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    w = vt[:dim].T
-    w = w * np.sign(w[np.abs(w).argmax(axis=0), np.arange(w.shape[1])])
-    out = np.zeros((x.shape[0], dim), np.float32)
+    centred, w = principal_directions(features, dim)
+    out = np.zeros((centred.shape[0], dim), np.float32)
     out[:, :w.shape[1]] = centred @ w
     return out
 
@@ -81,10 +78,11 @@ def margin_terms(u, target, negatives, gamma):
     return jnp.maximum(0.0, gamma - pos[:, None] + neg).sum(-1)
 
 
-def rows_loss(model: VSgns, params, rows: dict, batch: dict, features, negative_group: int, n_vae_total: int = 0):
+def rows_loss(model: VSgns, params, rows: dict, batch: dict, features, vae_words: int = 1):
     """The minibatch estimate of J above and its metrics from the gathered rows of e and v
-    (:func:`pixie_jax.objective.gather_rows`); ``features`` holds x~ for each visual word."""
-    del n_vae_total
+    (:func:`pixie_jax.objective.gather_rows`); ``features`` holds x~ for each visual word (no VAE
+    draws: ``vae_words`` is unused)."""
+    del vae_words
     text = stratum_text_loss(model, params, rows["text"], batch["text"], None)
     metrics = {}
     loss = text
@@ -101,6 +99,6 @@ def rows_loss(model: VSgns, params, rows: dict, batch: dict, features, negative_
     return loss, metrics
 
 
-def batch_loss(model: VSgns, params, batch: dict, features, negative_group: int, n_vae_total: int = 0):
+def batch_loss(model: VSgns, params, batch: dict, features):
     """:func:`rows_loss` on the rows ``batch`` gathers from ``params``."""
-    return rows_loss(model, params, gather_rows(params, batch), batch, features, negative_group, n_vae_total)
+    return rows_loss(model, params, gather_rows(params, batch), batch, features)

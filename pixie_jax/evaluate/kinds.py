@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pixie_jax.vectors import l2_normalise
+
 VISUAL_ONLY = {"x", "mu"}  # no text embedding: scored in the visual setting only
 
 
@@ -21,12 +23,6 @@ def available(arrays: dict) -> list[str]:
     n = len(arrays["words"])
     return sorted(k for k, a in arrays.items()
                   if k not in ("words", "mask") and getattr(a, "ndim", 0) == 2 and a.shape[0] == n)
-
-
-def l2_normalise(x: np.ndarray) -> np.ndarray:
-    """x / ||x|| per row (rows of zeros stay zero)."""
-    norm = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.where(norm > 0, norm, 1.0)
 
 
 def vectors(arrays: dict, kind: str) -> np.ndarray:

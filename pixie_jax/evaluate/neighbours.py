@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from pixie_jax.evaluate.kinds import l2_normalise
+from pixie_jax.vectors import l2_normalise
 
 
 class QueryError(KeyError):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pixie_jax.evaluate.kinds import l2_normalise
+from pixie_jax.vectors import l2_normalise, principal_directions
 from pixie_jax.evaluate.similarity import Score, format_table
 from pixie_jax.files import atomic_write
 
@@ -46,10 +46,8 @@ def projection(words, vectors: np.ndarray, mask: np.ndarray, path: Path, labels:
     """The most frequent ``max_words`` words (the first rows) projected on their first two principal
     components, visual words in colour, the first ``labels`` of each group named."""
     n = min(max_words, len(words))
-    x = l2_normalise(np.asarray(vectors[:n], np.float64))
-    x = x - x.mean(0)
-    _, _, vt = np.linalg.svd(x, full_matrices=False)
-    xy = x @ vt[:2].T
+    x, w = principal_directions(l2_normalise(np.asarray(vectors[:n], np.float64)), 2)
+    xy = x @ w
     vis = np.asarray(mask[:n]) > 0
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 6))

@@ -154,9 +154,22 @@ class RetrievalConfig:
     max_len: int = 50
 
 
+def with_padding_row(table) -> jax.Array:
+    """The word table with a zero row 0 for padding (caption ids are shifted by one, see
+    :func:`encode_captions`)."""
+    return jnp.asarray(np.concatenate([np.zeros((1, table.shape[1])), table]), jnp.float32)
+
+
+def learning_rate(cfg: RetrievalConfig, batches_per_epoch: int):
+    """``cfg.learning_rate``, divided by 10 after every ``cfg.decay_every`` epochs (a schedule over steps)."""
+    return optax.piecewise_constant_schedule(
+        cfg.learning_rate,
+        {e * batches_per_epoch: 0.1 for e in range(cfg.decay_every, cfg.epochs, cfg.decay_every)})
+
+
 def train_and_evaluate(words, table, splits: dict[str, Split], cfg: RetrievalConfig, log=print):
     """Train on ``splits['train']``, report recalls on every other split; return (params, results, losses)."""
-    table = jnp.asarray(np.concatenate([np.zeros((1, table.shape[1])), table]), jnp.float32)  # row 0: padding
+    table = with_padding_row(table)
     train = splits["train"]
     ids, lengths, kept = encode_captions(train, words, cfg.max_len)
     images = train.images[train.caption_image[kept]]
@@ -166,9 +179,7 @@ def train_and_evaluate(words, table, splits: dict[str, Split], cfg: RetrievalCon
     params = {"sentence": sent.init(k_s, table[ids[:2]], lengths[:2])["params"],
               "image": img.init(k_i, images[:2])["params"]}
     batches = max(1, len(ids) // cfg.batch_size)
-    schedule = optax.piecewise_constant_schedule(
-        cfg.learning_rate, {e * batches: 0.1 for e in range(cfg.decay_every, cfg.epochs, cfg.decay_every)})
-    opt = optax.chain(optax.clip_by_global_norm(cfg.clip), optax.adam(schedule))
+    opt = optax.chain(optax.clip_by_global_norm(cfg.clip), optax.adam(learning_rate(cfg, batches)))
     state = opt.init(params)
 
     def loss_fn(p, b_ids, b_len, b_img):
@@ -201,3 +212,28 @@ def train_and_evaluate(words, table, splits: dict[str, Split], cfg: RetrievalCon
 
     results = {name: evaluate(split) for name, split in splits.items() if name != "train"}
     return params, results, losses
+
+
+def cross_validate(words, table, fold_splits: list[dict], cfg: RetrievalConfig, save=None, log=print) -> dict:
+    """:func:`train_and_evaluate` on each fold's splits: {'mean', 'std' (over folds), 'folds'} of the test
+    recalls; ``save(fold, params)``, if given, keeps each fold's model."""
+    runs = []
+    for fold, splits in enumerate(fold_splits):
+        params, results, _ = train_and_evaluate(words, table, splits, cfg, log)
+        runs.append(results["test"])
+        if save is not None:
+            save(fold, params)
+    metrics = list(runs[0])
+    return {"mean": {m: float(np.mean([r[m] for r in runs])) for m in metrics},
+            "std": {m: float(np.std([r[m] for r in runs])) for m in metrics}, "folds": runs}
+
+
+def format_table(report: dict) -> str:
+    """One line per model: the mean test recalls (with +- the spread over folds when there are several)."""
+    metrics = list(next(iter(report.values()))["mean"])
+    lines = ["model".ljust(24) + "".join(m.ljust(14) for m in metrics)]
+    for name, r in report.items():
+        spread = len(r["folds"]) > 1
+        cells = [f"{r['mean'][m]:.1f}" + (f"+-{r['std'][m]:.1f}" if spread else "") for m in metrics]
+        lines.append(name.ljust(24) + "".join(c.ljust(14) for c in cells))
+    return "\n".join(lines)

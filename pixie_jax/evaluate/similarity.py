@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from pixie_jax.vectors import row_cosines
+
 
 class BenchmarkError(ValueError):
     """A benchmark file that cannot be read; the message names the file and line."""
@@ -92,9 +94,7 @@ class Score:
 
 
 def cosine_similarities(vectors: np.ndarray, rows1: np.ndarray, rows2: np.ndarray) -> np.ndarray:
-    a, b = vectors[rows1].astype(np.float64), vectors[rows2].astype(np.float64)
-    na, nb = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
-    return np.einsum("ij,ij->i", a, b) / np.maximum(na * nb, 1e-12)
+    return row_cosines(vectors[rows1], vectors[rows2])
 
 
 def score(bench: Benchmark, words, vectors: np.ndarray, usable: np.ndarray | None = None,

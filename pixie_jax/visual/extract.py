@@ -12,6 +12,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from pixie_jax.files import save_npz
+from pixie_jax.vectors import row_cosines
 from pixie_jax.visual import efficientnet
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -99,8 +100,7 @@ def compare_with_reference(ours: str | os.PathLike, reference: str | os.PathLike
     rows = [(i, index[w]) for i, w in enumerate(wa) if w in index]
     if not rows:
         raise ValueError(f"{ours} and {reference} share no wnid")
-    x, y = fa[[i for i, _ in rows]].astype(np.float64), fb[[j for _, j in rows]].astype(np.float64)
-    cos = (x * y).sum(1) / (np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1))
+    cos = row_cosines(fa[[i for i, _ in rows]], fb[[j for _, j in rows]])
     correct, total = top1_accuracy(fa, wa, wb)
     return (f"{len(rows)} images matched: cosine min {cos.min():.6f}, mean {cos.mean():.6f}; "
             f"classifier top-1 {correct}/{total}")

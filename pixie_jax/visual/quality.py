@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from pixie_jax.evaluate.kinds import l2_normalise
+from pixie_jax.vectors import l2_normalise, row_cosines
 from pixie_jax.visual.word_features import ClassFeatures
 
 
@@ -39,6 +39,5 @@ def source_agreement(sources: list[ClassFeatures]) -> list[tuple[float, str, str
         index = {w: i for i, w in enumerate(b.wnids) if w}
         for i, w in enumerate(a.wnids):
             if w and w in index:
-                u, v = a.means[i].astype(np.float64), b.means[index[w]].astype(np.float64)
-                out.append((float(u @ v / (np.linalg.norm(u) * np.linalg.norm(v))), w, a.name, b.name))
+                out.append((float(row_cosines(a.means[i], b.means[index[w]])), w, a.name, b.name))
     return sorted(out)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pixie_jax import experiment, train
+from pixie_jax import experiment
+from pixie_jax.data import TrainingData, prepare_data, visual_fields
 from pixie_jax.evaluate import kinds as kinds_lib, similarity
 from pixie_jax.files import atomic_write
 
@@ -36,10 +37,10 @@ class HeldOut:
     words: list[str]             # sorted
     visual_words: int            # visual words before holding out
     in_subset: np.ndarray        # float32 [V]: 1 for the held-out words
-    data_without: train.TrainingData
+    data_without: TrainingData
 
 
-def hold_out(config, data: train.TrainingData, fraction: float = PAPER_FRACTION, seed: int = 0,
+def hold_out(config, data: TrainingData, fraction: float = PAPER_FRACTION, seed: int = 0,
              log=print) -> HeldOut:
     """Choose the subset (:func:`choose_held_out`) and rebuild ``data``'s visual fields without it."""
     visual = [w for w, i in zip(data.vocab.words, data.vis_index) if i >= 0]
@@ -52,7 +53,30 @@ def hold_out(config, data: train.TrainingData, fraction: float = PAPER_FRACTION,
     held_set = set(held)
     in_subset = np.array([w in held_set for w in data.vocab.words], np.float32)
     return HeldOut(held, len(visual), in_subset,
-                   dataclasses.replace(data, **train.visual_fields(cfg, data.vocab, log)))
+                   dataclasses.replace(data, **visual_fields(cfg, data.vocab, log)))
+
+
+def train_both(config, workdir, data: TrainingData, held: HeldOut, log=print) -> dict:
+    """{'with': all features, 'without': the held-out words' features left out}: the two runs'
+    :class:`~pixie_jax.experiment.Result`, trained in ``workdir``/with and ``workdir``/without."""
+    results = {}
+    for name, exclude, run_data in (("with", (), data), ("without", tuple(held.words), held.data_without)):
+        cfg = config.copy_and_resolve_references()
+        cfg.exclude_visual_words = exclude
+        results[name] = experiment.run(cfg, Path(workdir) / name, data=run_data, log=log)
+    return results
+
+
+def held_out_scores(runs: dict, held: HeldOut, benches, kinds=None) -> dict:
+    """Spearman rho of each run's kinds on the benchmark pairs made of two held-out words."""
+    results = {}
+    for name, result in runs.items():
+        words = result.data.vocab.words
+        arrays = result.arrays | {"words": list(words)}
+        for kind in kinds or result.kinds:
+            scores = similarity.evaluate(words, kinds_lib.vectors(arrays, kind), held.in_subset, benches, ("visual",))
+            results[f"{name}:{kind}"] = [dataclasses.replace(sc, setting="held-out") for sc in scores]
+    return results
 
 
 def run(config, workdir, fraction: float = PAPER_FRACTION, seed: int = 0, kinds=None, log=print) -> dict:
@@ -60,19 +84,10 @@ def run(config, workdir, fraction: float = PAPER_FRACTION, seed: int = 0, kinds=
 
     ``kinds``: the kinds to score (default: those the model writes worth scoring, e.g. e, s, t for PIXIE)."""
     workdir = Path(workdir)
-    data = train.prepare_data(config, log)
+    data = prepare_data(config, log)
     held = hold_out(config, data, fraction, seed, log)
     benches = similarity.load_benchmarks(config.benchmarks or "bundled")
-    results = {}
-    for name, exclude, run_data in (("with", (), data), ("without", tuple(held.words), held.data_without)):
-        cfg = config.copy_and_resolve_references()
-        cfg.exclude_visual_words = exclude
-        result = experiment.run(cfg, workdir / name, data=run_data, log=log)
-        arrays = result.arrays | {"words": list(run_data.vocab.words)}
-        for kind in kinds or result.kinds:
-            scores = similarity.evaluate(run_data.vocab.words, kinds_lib.vectors(arrays, kind), held.in_subset, benches,
-                                         ("visual",))
-            results[f"{name}:{kind}"] = [dataclasses.replace(sc, setting="held-out") for sc in scores]
+    results = held_out_scores(train_both(config, workdir, data, held, log), held, benches, kinds)
     table = similarity.format_table(results)
     log(table)
     with atomic_write(workdir / "propagation.json", "w") as f:

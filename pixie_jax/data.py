@@ -1,0 +1,90 @@
+"""The data a run reads, prepared on the host from a config: vocabulary, token ids, subsampling and
+noise tables, and the visual features (scaled into [0, 1]) of the words that have them."""
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+
+from pixie_jax import corpus as corpus_lib, vocab as vocab_lib
+from pixie_jax.visual import features as features_lib
+
+
+class DataError(ValueError):
+    """The corpus or the features do not fit the config; the message says how to fix it."""
+
+
+@dataclasses.dataclass
+class TrainingData:
+    """Everything the step reads, prepared on the host from a config."""
+
+    vocab: vocab_lib.Vocab
+    ids: np.ndarray            # int32 [T]
+    keep_prob: np.ndarray      # float32 [V]
+    noise: vocab_lib.AliasTable
+    vis_index: np.ndarray      # int32 [V], -1 for words without features
+    features: np.ndarray       # float32 [V_x, D] scaled into [0, 1]
+    scaling: features_lib.MinMaxScaling | None
+    raw_features: np.ndarray   # float32 [V_x, D] as read
+    visual_only_words: tuple[str, ...] = ()      # words with features but not in the vocabulary
+    visual_only_features: np.ndarray | None = None  # their raw features
+
+    @property
+    def n_visual(self) -> int:
+        return int(self.features.shape[0])
+
+    def expected_kept(self) -> float:
+        return float(self.keep_prob[self.ids].sum()) if len(self.ids) else 0.0
+
+
+def prepare_data(config, log=print) -> TrainingData:
+    """Read the corpus and features named by ``config`` and build the vocabulary and tables."""
+    t0 = time.time()
+    text = corpus_lib.load_corpus(config.corpus, cache_dir=config.get("cache_dir") or None)
+    vocab = vocab_lib.build_vocab(text, config.min_count, config.max_vocab or None)
+    ids = vocab_lib.encode(text, vocab)
+    del text
+    log(f"corpus {config.corpus}: {len(ids):,} tokens in the vocabulary of {len(vocab):,} words "
+        f"({time.time() - t0:.1f} s)")
+    keep = vocab_lib.keep_probabilities(vocab.counts, config.subsample)
+    noise = vocab_lib.alias_table(vocab_lib.noise_distribution(vocab.counts, config.noise_power))
+    return TrainingData(vocab, ids, keep, noise, **visual_fields(config, vocab, log))
+
+
+def visual_fields(config, vocab: vocab_lib.Vocab, log=print) -> dict:
+    """The visual fields of :class:`TrainingData` for ``config.features`` (less
+    ``config.exclude_visual_words``) over ``vocab``: swap them with ``dataclasses.replace``."""
+    vis_index = np.full(len(vocab), -1, np.int32)
+    raw = np.zeros((0, config.model.features), np.float32)
+    scaling, visual_only, visual_only_raw = None, (), None
+    if config.features:
+        wf = features_lib.load_word_features(config.features)
+        rows = vocab.lookup(wf.words)
+        exclude = set(config.get("exclude_visual_words") or ())
+        chosen = [i for i, r in enumerate(rows) if r >= 0 and wf.words[i] not in exclude]
+        raw = wf.features[chosen].astype(np.float32)
+        vis_index[rows[chosen]] = np.arange(len(chosen), dtype=np.int32)
+        if raw.shape[1] != config.model.features:
+            raise DataError(f"{config.features}: features are {raw.shape[1]}-d but config.model.features is "
+                                f"{config.model.features}; set --config.model.features={raw.shape[1]}")
+        unseen = [i for i, r in enumerate(rows) if r < 0]
+        visual_only, visual_only_raw = tuple(wf.words[i] for i in unseen), wf.features[unseen].astype(np.float32)
+        log(f"visual features {config.features}: {len(chosen):,} of {len(vocab):,} vocabulary words "
+            f"({len(wf.words):,} words in the file, {len(exclude & set(wf.words))} excluded)")
+    if len(raw):
+        scaling = features_lib.MinMaxScaling.fit(raw)
+        scaled = scaling.apply(raw)
+    else:
+        scaled = raw
+    return dict(vis_index=vis_index, features=scaled, scaling=scaling, raw_features=raw,
+                visual_only_words=visual_only, visual_only_features=visual_only_raw)
+
+
+
+
+def text_only(config, data: TrainingData) -> TrainingData:
+    """``data`` without its visual features (same vocabulary and corpus)."""
+    cfg = config.copy_and_resolve_references()
+    cfg.features = ""
+    return dataclasses.replace(data, **visual_fields(cfg, data.vocab, log=lambda *_: None))

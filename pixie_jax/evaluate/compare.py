@@ -1,0 +1,87 @@
+"""Several embedding files side by side: similarity scores per model and kind, nearest neighbours
+(the paper's Table 5) and pair cosines (Table 4). What ``bin/evaluate`` prints and writes."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from pixie_jax import io
+from pixie_jax.evaluate import kinds as kinds_lib, neighbours, similarity
+
+
+@dataclasses.dataclass
+class Embedding:
+    """One model's vectors of one kind, with its words and visual mask."""
+
+    label: str        # MODEL:KIND
+    words: list
+    vectors: np.ndarray
+    mask: np.ndarray
+    settings: tuple[str, ...]
+
+
+def load(specs, kinds=None, visual_words: set | None = None) -> tuple[list[Embedding], dict]:
+    """The embeddings of each ``[NAME=]FILE`` in ``specs`` for ``kinds`` (default e, s, t where present);
+    ``visual_words`` replaces each file's own mask. Returns (embeddings, {NAME: arrays})."""
+    out, loaded = [], {}
+    for name, path in io.named_paths(specs):
+        arrays = io.load_embeddings(path)
+        if visual_words is not None:
+            arrays["mask"] = np.array([w in visual_words for w in arrays["words"]], np.float32)
+        loaded[name] = arrays
+        for kind in kinds or [k for k in ("e", "s", "t") if k in kinds_lib.available(arrays)]:
+            out.append(Embedding(f"{name}:{kind}", list(arrays["words"]), kinds_lib.vectors(arrays, kind),
+                                 np.asarray(arrays["mask"]), kinds_lib.settings_for(kind)))
+    return out, loaded
+
+
+def combined(loaded: dict, items) -> list[Embedding]:
+    """'LABEL=NAME:KIND+NAME:KIND' concatenations across the loaded files (:func:`kinds.combine`)."""
+    out = []
+    for item in items:
+        label, sep, spec = item.partition("=")
+        if not sep:
+            raise ValueError(f"--combine {item!r}: expected LABEL=NAME:KIND+NAME:KIND")
+        words, vectors, mask = kinds_lib.combine(loaded, spec)
+        settings = kinds_lib.settings_for("+".join(p.partition(":")[2] for p in spec.split("+")))
+        out.append(Embedding(f"{label}:{spec}", list(words), vectors, mask, settings))
+    return out
+
+
+def score(embeddings: list[Embedding], benches) -> tuple[dict, list[dict]]:
+    """({label: [Score]}, one JSON row per model, kind, benchmark and setting)."""
+    results, rows = {}, []
+    for emb in embeddings:
+        scores = similarity.evaluate(emb.words, emb.vectors, emb.mask, benches, emb.settings)
+        results[emb.label] = scores
+        model, _, kind = emb.label.partition(":")
+        rows.extend(dict(model=model, kind=kind, **s.__dict__, coverage=s.coverage) for s in scores)
+    return results, rows
+
+
+def neighbour_lines(embeddings: list[Embedding], query: str, ratings: dict, k: int = 10) -> list[str]:
+    """The ``k`` nearest neighbours of ``query`` in each embedding, one line each, after a header."""
+    lines = [f"{query} (concreteness {ratings.get(query, 'n/a')})"]
+    for emb in embeddings:
+        if query not in emb.words:
+            lines.append(f"  {emb.label}: not in the vocabulary")
+            continue
+        visual = "visual" if emb.mask[emb.words.index(query)] > 0 else "not visual"
+        lines.append(f"  {emb.label} ({visual}): " + ", ".join(w for w, _ in neighbours.nearest(
+            emb.words, emb.vectors, query, k)))
+    return lines
+
+
+def pair_lines(embeddings: list[Embedding], pairs) -> list[str]:
+    """The cosine of each (a, b) pair in each embedding ('-' where a word is missing)."""
+    lines = ["pair cosines: " + ", ".join(e.label for e in embeddings)]
+    for pair in pairs:
+        cells = []
+        for emb in embeddings:
+            try:
+                cells.append(f"{neighbours.pair_cosines(emb.words, emb.vectors, [pair])[0]:.2f}")
+            except neighbours.QueryError:
+                cells.append("-")
+        lines.append(f"  {pair[0]},{pair[1]}: " + "  ".join(cells))
+    return lines
