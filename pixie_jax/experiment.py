@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from pixie_jax import outputs, registry, train
+from pixie_jax import outputs, registry, train, validation
 from pixie_jax.data import TrainingData, prepare_data, text_only
 from pixie_jax.streams import stream_keys
 
@@ -28,6 +28,7 @@ def check_embedding(config) -> None:
 
 def run(config, workdir, data: TrainingData | None = None, log=print, devices=None) -> Result:
     """Train the model ``config`` names in ``workdir`` (reading the data unless given)."""
+    validation.validate(config)
     spec = registry.get(config)
     check_embedding(config)
     data = data or prepare_data(config, log)

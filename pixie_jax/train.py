@@ -27,7 +27,7 @@ import optax
 from jax.sharding import AxisType, NamedSharding, PartitionSpec as P
 from tqdm.auto import tqdm
 
-from pixie_jax import checkpoints, objective, registry, sampling, sparse
+from pixie_jax import checkpoints, objective, registry, sampling, sparse, validation, workdir as workdir_lib
 from pixie_jax.data import TrainingData, prepare_data
 from pixie_jax.streams import StreamKeys, stream_keys
 
@@ -316,17 +316,31 @@ def train(config, workdir: str | os.PathLike, data: TrainingData | None = None, 
     ``on_pass(passes, params)``, if given, is called after each chunk that completes ``report_every``
     passes over the corpus (and after the last), with the number of passes done (a float) and the
     parameters on the host.
+
+    The config's values are checked first (:func:`pixie_jax.validation.validate`); the workdir is
+    locked for the run, and a resume must have the settings and data recorded in its run.json
+    (:mod:`pixie_jax.workdir`).
     """
-    workdir = Path(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
+    validation.validate(config)
+    with workdir_lib.locked(workdir):
+        return _train(config, Path(workdir), data, log, devices, on_pass, report_every)
+
+
+def _train(config, workdir: Path, data, log, devices, on_pass, report_every):
     data = data or prepare_data(config, log)
     run = setup(config, data, devices)
     sampler_cfg, per_epoch, total, spc = run.sampler, run.per_epoch, run.total, config.steps_per_call
     manager = checkpoints.manager(workdir / "checkpoints", config.keep_checkpoints)
+    latest = manager.latest_step()
+    workdir_lib.check_and_record(workdir, workdir_lib.run_record(config, data), resuming=latest is not None)
+    for path in workdir_lib.remove_stale_temporaries(workdir):
+        log(f"removed {path}, left by an interrupted write")
     start = 0
-    if manager.latest_step() is not None:
+    if latest is not None:
         run.state, start = checkpoints.restore(manager, run.state)
         log(f"resumed from {workdir / 'checkpoints'} at step {start}")
+    if workdir_lib.truncate_metrics(workdir / "metrics.jsonl", start):
+        log(f"metrics.jsonl cut back to step {start}")
     run.state = run.put(run.state)
     n_dev, lam = run.mesh.devices.size, run.lam
 

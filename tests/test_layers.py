@@ -1,6 +1,6 @@
 """The package's layers: data flows one way, and no module imports one of a higher layer.
 
-    0 helpers      files, download, resources, vectors, overrides, streams, checkpoints
+    0 helpers      files, download, resources, vectors, overrides, streams, checkpoints, validation, workdir
     1 data         corpus, vocab, visual/*, io (embedding files), data
     2 models       model, sampling, objective, sparse, baselines/*, embeddings, registry
     3 evaluation   evaluate/* (reads arrays; knows no trainer)
@@ -14,7 +14,8 @@ from pathlib import Path
 from conftest import ROOT
 
 LAYERS = {
-    0: ("files", "download", "resources", "vectors", "overrides", "streams", "checkpoints"),
+    0: ("files", "download", "resources", "vectors", "overrides", "streams", "checkpoints", "validation",
+        "workdir"),
     1: ("corpus", "vocab", "visual", "io", "data"),
     2: ("model", "sampling", "objective", "sparse", "baselines", "embeddings", "registry"),
     3: ("evaluate",),

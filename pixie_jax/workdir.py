@@ -1,0 +1,119 @@
+"""A training workdir that knows its run: one run at a time (a lock), the resolved config and a
+fingerprint of the data recorded in run.json and checked on resume, metrics cut back to the
+restored step, and no stale temporary files of this project's interrupted writes."""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from pixie_jax.files import atomic_write
+
+# settings that may change between a run and its resume: they do not change what is trained
+FREE = ("progress", "keep_checkpoints", "checkpoint_every", "benchmarks", "embedding", "cache_dir", "corpus",
+        "features")
+
+
+class WorkdirError(RuntimeError):
+    """The workdir is in use, or holds a different run; the message says what to do."""
+
+
+@contextlib.contextmanager
+def locked(workdir: str | os.PathLike):
+    """Hold an exclusive lock on ``workdir`` for the block; another holder makes this fail at once."""
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    with open(workdir / ".lock", "a+", encoding="utf-8") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "unknown"
+            raise WorkdirError(f"{workdir} is in use by another run (process {holder}); wait for it to finish or "
+                               f"choose another --workdir") from None
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        try:
+            yield
+        finally:
+            f.truncate(0)
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def remove_stale_temporaries(workdir: str | os.PathLike) -> list[Path]:
+    """Delete the '.NAME.*.tmp' files that interrupted atomic writes left in ``workdir`` (call with the lock)."""
+    stale = [p for p in Path(workdir).glob(".*.tmp") if p.is_file()]
+    for p in stale:
+        p.unlink()
+    return stale
+
+
+def _flat(tree: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out |= _flat(value, f"{prefix}{key}.")
+        else:
+            out[prefix + key] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def _digest(*arrays) -> str:
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()[:16]
+
+
+def run_record(config, data) -> dict:
+    """The resolved config (flat) and a fingerprint of the data: vocabulary, token ids, visual features."""
+    return {"config": _flat(config.to_dict()),
+            "data": {"vocabulary": _digest(np.array(data.vocab.words), data.vocab.counts),
+                     "tokens": f"{len(data.ids)} ids, {_digest(data.ids)}",
+                     "features": _digest(data.vis_index, data.raw_features)}}
+
+
+def check_and_record(workdir: str | os.PathLike, record: dict, resuming: bool) -> None:
+    """On resume, refuse a ``record`` that differs from the workdir's run.json (beyond :data:`FREE`);
+    then write ``record`` as run.json."""
+    path = Path(workdir) / "run.json"
+    if resuming and path.exists():
+        old = json.loads(path.read_text(encoding="utf-8"))
+        diffs = [f"config {k}: {old['config'].get(k)!r} -> {v!r}" for k, v in record["config"].items()
+                 if k not in FREE and old["config"].get(k) != v]
+        diffs += [f"data {k}: {old['data'].get(k)} -> {v}" for k, v in record["data"].items()
+                  if old["data"].get(k) != v]
+        if diffs:
+            raise WorkdirError(f"{workdir} holds a run with other settings ({'; '.join(diffs)}); resuming would mix "
+                               f"them. Use another --workdir, or delete {Path(workdir) / 'checkpoints'} to start "
+                               f"afresh here")
+    with atomic_write(path, "w") as f:
+        json.dump(record, f, indent=1)
+
+
+def _step(line: str) -> int | None:
+    """The step of one metrics line; None for a line cut short by a crash."""
+    try:
+        return json.loads(line).get("step", 0)
+    except json.JSONDecodeError:
+        return None
+
+
+def truncate_metrics(path: str | os.PathLike, step: int) -> int:
+    """Drop the lines of metrics.jsonl logged after ``step`` (the restored checkpoint); return how many."""
+    path = Path(path)
+    if not path.exists():
+        return 0
+    lines = path.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if _step(line) is not None and _step(line) <= step]
+    if len(kept) != len(lines):
+        with atomic_write(path, "w") as f:
+            f.write("".join(line + "\n" for line in kept))
+    return len(lines) - len(kept)
