@@ -7,8 +7,10 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
+from pixie_jax.errors import ProjectError
 
-class CheckpointError(RuntimeError):
+
+class CheckpointError(ProjectError):
     """A checkpoint that is missing or cannot be read."""
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-EXPECTED = (ValueError, OSError, KeyError, RuntimeError)  # the library's own errors derive from these
+from pixie_jax.errors import ProjectError
+
+EXPECTED = (ValueError, OSError, KeyError, ProjectError)  # the library's own errors derive from these
 
 
 def _quiet():
@@ -55,7 +57,7 @@ def parse_config(parser: argparse.ArgumentParser, argv=None):
         sys.exit(f"error: cannot load the config file {args.config}: {err}")
     for key, value in items:
         try:
-            overrides.apply_overrides(config, [f"{key}={value}"])
+            overrides.set_value(config, key, overrides.typed(config, key, value))
         except KeyError:
             sys.exit(f"error: {args.config} has no key {key!r}. Valid keys:\n  "
                      + "\n  ".join(overrides.flat_keys(config)))

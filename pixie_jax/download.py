@@ -9,10 +9,12 @@ from typing import Callable
 
 from tqdm.auto import tqdm
 
+from pixie_jax.errors import ProjectError
+
 CACHE_ENV = "PIXIE_JAX_CACHE"
 
 
-class DownloadError(RuntimeError):
+class DownloadError(ProjectError):
     """A download that failed or did not verify; nothing is left in the cache."""
 
 

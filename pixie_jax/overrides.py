@@ -32,6 +32,12 @@ def _parent(config, key: str):
     return parent, last
 
 
+def get_value(config, key: str):
+    """``config.a.b`` for ``key = 'a.b'``; a key the config lacks raises KeyError naming it."""
+    parent, last = _parent(config, key)
+    return parent[last]
+
+
 def set_value(config, key: str, value) -> None:
     """``config.a.b = value`` for ``key = 'a.b'``; a key the config lacks raises KeyError naming it."""
     parent, last = _parent(config, key)
@@ -48,8 +54,7 @@ def flat_keys(config, prefix: str = "") -> list[str]:
 
 def typed(config, key: str, text: str):
     """``text`` cast to the type of the current value of ``key``."""
-    parent, last = _parent(config, key)
-    old = parent[last]
+    old = get_value(config, key)
     if isinstance(old, (tuple, list)):
         return type(old)(item for item in text.split(",") if item)
     if isinstance(old, bool):

@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 
 from pixie_jax import checkpoints, objective, registry, sampling, sparse, validation, workdir as workdir_lib
 from pixie_jax.data import TrainingData, prepare_data
+from pixie_jax.errors import ProjectError
 from pixie_jax.streams import StreamKeys, stream_keys
 
 
@@ -43,7 +44,7 @@ class TrainState(NamedTuple):
     opt_state: optax.OptState | dict
 
 
-class TrainingError(RuntimeError):
+class TrainingError(ProjectError):
     """Training stopped (non-finite loss, bad data); the message says what was kept."""
 
 

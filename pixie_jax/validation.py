@@ -6,6 +6,8 @@ with its valid range.
 """
 from __future__ import annotations
 
+from pixie_jax.overrides import get_value
+
 RULES = (
     ("epochs", 0, False), ("steps_per_call", 1, True), ("checkpoint_every", 1, True),
     ("keep_checkpoints", 1, True), ("min_count", 1, True), ("max_vocab", 0, True), ("subsample", 0, True),
@@ -23,20 +25,14 @@ class ConfigError(ValueError):
     """A config value outside its valid range."""
 
 
-def _get(config, key: str):
-    node = config
-    for part in key.split("."):
-        if not hasattr(node, "keys") or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
 def validate(config) -> None:
     """Raise :class:`ConfigError` listing every value of ``config`` outside its range (see :data:`RULES`)."""
     bad = []
     for key, low, inclusive in RULES:
-        value = _get(config, key)
+        try:
+            value = get_value(config, key)
+        except KeyError:
+            continue
         if value is None or isinstance(value, bool):
             continue
         if inclusive and value < low:

@@ -12,14 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
+from pixie_jax.errors import ProjectError
 from pixie_jax.files import atomic_write
+from pixie_jax.overrides import flat_keys, get_value
 
 # settings that may change between a run and its resume: they do not change what is trained
 FREE = ("progress", "keep_checkpoints", "checkpoint_every", "benchmarks", "embedding", "cache_dir", "corpus",
         "features")
 
 
-class WorkdirError(RuntimeError):
+class WorkdirError(ProjectError):
     """The workdir is in use, or holds a different run; the message says what to do."""
 
 
@@ -55,16 +57,6 @@ def remove_stale_temporaries(workdir: str | os.PathLike) -> list[Path]:
     return stale
 
 
-def _flat(tree: dict, prefix: str = "") -> dict:
-    out = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            out |= _flat(value, f"{prefix}{key}.")
-        else:
-            out[prefix + key] = list(value) if isinstance(value, tuple) else value
-    return out
-
-
 def _digest(*arrays) -> str:
     h = hashlib.sha256()
     for a in arrays:
@@ -74,7 +66,8 @@ def _digest(*arrays) -> str:
 
 def run_record(config, data) -> dict:
     """The resolved config (flat) and a fingerprint of the data: vocabulary, token ids, visual features."""
-    return {"config": _flat(config.to_dict()),
+    values = {key: get_value(config, key) for key in flat_keys(config)}
+    return {"config": {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()},
             "data": {"vocabulary": _digest(np.array(data.vocab.words), data.vocab.counts),
                      "tokens": f"{len(data.ids)} ids, {_digest(data.ids)}",
                      "features": _digest(data.vis_index, data.raw_features)}}
@@ -112,7 +105,7 @@ def truncate_metrics(path: str | os.PathLike, step: int) -> int:
     if not path.exists():
         return 0
     lines = path.read_text(encoding="utf-8").splitlines()
-    kept = [line for line in lines if _step(line) is not None and _step(line) <= step]
+    kept = [line for line, s in zip(lines, map(_step, lines)) if s is not None and s <= step]
     if len(kept) != len(lines):
         with atomic_write(path, "w") as f:
             f.write("".join(line + "\n" for line in kept))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 
-
 from pixie_jax.model import Pixie, visual_elbo
 
 

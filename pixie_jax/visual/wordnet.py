@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 
 from pixie_jax import download
+from pixie_jax.errors import ProjectError
 
 WORDNET_ENV = "PIXIE_JAX_WORDNET"
 DEBIAN_DIR = Path("/usr/share/wordnet")
@@ -25,7 +26,7 @@ HOW_TO_GET = (
     f"/usr/share/wordnet) and pass it with --wordnet DIR or ${WORDNET_ENV}.")
 
 
-class WordNetError(RuntimeError):
+class WordNetError(ProjectError):
     pass
 
 
