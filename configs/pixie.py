@@ -16,6 +16,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.corpus = "bundled"          # a file, a folder, 'text8' (downloaded once) or 'bundled'
     c.features = "bundled"        # word-level feature file (npz or word2vec text); '' for none
     c.exclude_visual_words = ()   # words whose features are ignored (visual propagation experiments)
+    c.corpus_errors = "strict"    # bytes that are not UTF-8: 'strict' (an error naming the line), 'replace', 'ignore'
     c.cache_dir = ""              # where 'text8' is downloaded ($PIXIE_JAX_CACHE or ~/.cache/pixie-jax)
     c.min_count = 5
     c.max_vocab = 50_000
@@ -55,6 +56,8 @@ def get_config() -> ml_collections.ConfigDict:
     c.checkpoint_every = 200      # steps; also at the end
     c.keep_checkpoints = 3
     c.seed = 0
+    c.resume_with_new_schedule = False  # resuming a workdir may change epochs (the linear decay restarts
+                                        # from the new length at the restored step)
     c.progress = True
     c.embedding = "t"             # written as embeddings.txt (word2vec text): e, s or t
     c.benchmarks = "bundled"      # similarity table at the end; '' to skip

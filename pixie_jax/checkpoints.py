@@ -1,6 +1,10 @@
 """Orbax checkpoints of the training state: save every N steps, keep the last k, resume exactly."""
 from __future__ import annotations
 
+import contextlib
+import logging
+import re
+import shutil
 from pathlib import Path
 
 import jax
@@ -15,13 +19,59 @@ class CheckpointError(ProjectError):
 
 
 def manager(directory: str | Path, keep: int = 3) -> ocp.CheckpointManager:
-    options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True, enable_async_checkpointing=False)
+    options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True, enable_async_checkpointing=False,
+                                           cleanup_tmp_directories=True)
     return ocp.CheckpointManager(Path(directory).absolute(), options=options)
 
 
+@contextlib.contextmanager
+def _orbax_quiet():
+    """Silence the tracebacks orbax's writer threads log before the failure reaches the caller."""
+    logger = logging.getLogger("absl")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def check_space(directory: str | Path, state) -> None:
+    """Raise :class:`CheckpointError` unless the disk of ``directory`` has room for a checkpoint of
+    ``state``: its array bytes, plus a fifth and 1 MB for orbax's own files."""
+    need = 1.2 * state_bytes(state) + 2**20
+    free = shutil.disk_usage(Path(directory)).free
+    if free < need:
+        raise CheckpointError(f"{directory}: {free / 2**20:,.1f} MB free on its disk, a checkpoint needs about "
+                              f"{need / 2**20:,.1f} MB; free space or choose another --workdir, then run the same "
+                              f"command (training resumes from the last checkpoint kept)")
+
+
 def save(mgr: ocp.CheckpointManager, step: int, state) -> None:
-    mgr.save(step, args=ocp.args.StandardSave(jax.device_get(state)))
-    mgr.wait_until_finished()
+    """Write the checkpoint of ``step`` if the disk has room for it (:func:`check_space`); a write that
+    fails all the same raises :class:`CheckpointError` and leaves no partial checkpoint (the earlier
+    ones are kept; orbax's writer threads may still print their own errors)."""
+    check_space(mgr.directory, state)
+    try:
+        with _orbax_quiet():
+            mgr.save(step, args=ocp.args.StandardSave(jax.device_get(state)))
+            mgr.wait_until_finished()
+    except Exception as err:  # orbax and tensorstore raise many kinds (ValueError, OSError, ...) for one failure
+        for partial in Path(mgr.directory).glob(f"{step}.orbax-checkpoint-tmp*"):
+            shutil.rmtree(partial, ignore_errors=True)
+        os_error = re.search(r"([^:]+) \[os_error_code='(\d+)'\]", str(err))
+        reason = (f"{os_error[1].strip()}, errno {os_error[2]}" if os_error
+                  else (str(err).splitlines() or [type(err).__name__])[0][-300:])
+        kept = list(mgr.all_steps())
+        raise CheckpointError(
+            f"{mgr.directory}: cannot write the checkpoint of step {step} ({reason}); "
+            f"{f'the checkpoint of step {max(kept)} is kept' if kept else 'no earlier checkpoint exists'}. Free "
+            f"space on that disk (or choose another --workdir) and run the same command to resume") from err
+
+
+def state_bytes(state) -> int:
+    """Bytes of the arrays of ``state``: about the size of one checkpoint."""
+    return sum(getattr(x, "nbytes", 0) for x in jax.tree.leaves(state))
 
 
 def restore(mgr: ocp.CheckpointManager, like, step: int | None = None):

@@ -78,8 +78,9 @@ def train_main(argv=None):
     from pixie_jax import experiment
     try:
         experiment.run_and_write(config, args.workdir)
-    except KeyboardInterrupt:
-        sys.exit(f"interrupted; the last checkpoint in {args.workdir} is kept: run the same command to resume")
+    except KeyboardInterrupt as err:
+        sys.exit(err.args[0] if err.args else f"interrupted; the last checkpoint in {args.workdir} is kept: run the "
+                                             f"same command to resume")
     except EXPECTED as err:
         _fail(err)
 

@@ -1,12 +1,13 @@
 """Reading corpora: plain, compressed, folders, text8; and text8-style normalisation.
 
-A corpus is a sequence of tokens. Every reader here returns the corpus as one
-``str`` of space-separated tokens in text8 form (lower-case a-z words, single
-spaces), the form that :func:`pixie_jax.vocab.encode` turns into an id array.
+A corpus is a sequence of tokens in text8 form (lower-case a-z words, single spaces).
+:func:`iter_corpus` streams it in pieces (a corpus larger than memory passes through);
+:func:`load_corpus` joins them into one ``str``, the form :func:`pixie_jax.vocab.encode` reads.
 """
 from __future__ import annotations
 
 import bz2
+import codecs
 import functools
 import gzip
 import lzma
@@ -14,8 +15,9 @@ import os
 import re
 import unicodedata
 import zipfile
+import zlib
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from pixie_jax import download
 
@@ -71,28 +73,46 @@ def _open_text(path: Path):
 
 
 def read_file(path: str | os.PathLike, errors: str = "strict") -> str:
-    """Decode one file (plain, .gz, .xz, .bz2, or a .zip of text files) as UTF-8.
+    """Decode one file (plain, .gz, .xz, .bz2, or a .zip of text files) as UTF-8, whole.
 
-    ``errors='strict'`` raises :class:`CorpusError` naming the file and byte offset of
-    undecodable bytes; ``'replace'`` substitutes U+FFFD (later normalised away).
+    ``errors='strict'`` raises :class:`CorpusError` naming the file and line of undecodable bytes;
+    ``'replace'`` substitutes U+FFFD (later normalised away).
     """
-    path = Path(path)
+    return "".join(_decoded_blocks(Path(path), errors))[:-1]  # a .zip's members joined by one space
+
+
+def _raw_streams(path: Path) -> Iterator:
+    """Binary streams of a file's text: its members for a .zip (sorted), else the (decompressed) file."""
+    if path.suffix.lower() == ".zip":
+        with zipfile.ZipFile(path) as zf:
+            for name in sorted(n for n in zf.namelist() if not n.endswith("/")):
+                with zf.open(name) as f:
+                    yield f
+    else:
+        with _open_text(path) as f:
+            yield f
+
+
+def _decoded_blocks(path: Path, errors: str, block_bytes: int = 1 << 24) -> Iterator[str]:
+    """The UTF-8 text of ``path`` in blocks of about ``block_bytes`` (a .zip's members each end a block
+    with a space, as separate files do)."""
     try:
-        if path.suffix.lower() == ".zip":
-            with zipfile.ZipFile(path) as zf:
-                data = b" ".join(zf.read(name) for name in sorted(zf.namelist()) if not name.endswith("/"))
-        else:
-            with _open_text(path) as f:
-                data = f.read()
-    except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile) as err:
+        for stream in _raw_streams(path):
+            decoder = codecs.getincrementaldecoder("utf-8")(errors)
+            lines = 1
+            for block in iter(lambda: stream.read(block_bytes), b""):
+                pending = len(decoder.getstate()[0])
+                try:
+                    yield decoder.decode(block)
+                except UnicodeDecodeError as err:
+                    line = lines + block[:max(err.start - pending, 0)].count(b"\n")
+                    raise CorpusError(
+                        f"{path}: line {line} is not valid UTF-8 ({err.reason}); re-encode the file as UTF-8, or "
+                        f"replace such bytes with --config.corpus_errors=replace") from err
+                lines += block.count(b"\n")
+            yield decoder.decode(b"", final=True) + " "
+    except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile, zlib.error) as err:
         raise CorpusError(f"{path}: cannot read ({err})") from err
-    try:
-        return data.decode("utf-8", errors=errors)
-    except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        raise CorpusError(
-            f"{path}: line {line} (byte {err.start}) is not valid UTF-8 ({err.reason}); "
-            "re-encode the file or read it with errors='replace'") from err
 
 
 def iter_files(path: Path) -> Iterator[Path]:
@@ -104,36 +124,51 @@ def iter_files(path: Path) -> Iterator[Path]:
                 yield Path(root) / name
 
 
-def load_corpus(source: str | os.PathLike, *, normalise_text: bool = True, errors: str = "strict",
-                cache_dir: str | os.PathLike | None = None) -> str:
-    """The corpus named by ``source`` as one text8-form string.
-
-    ``source`` is ``"text8"`` (downloaded once into the cache, see :func:`text8_path`),
-    ``"bundled"`` (the sample shipped with the package), a file, or a folder of files.
-    Already-normalised text (text8, gutenberg8) passes through :func:`normalise`
-    unchanged, so normalising is safe; turn it off only to keep exotic tokens.
-    """
+def corpus_files(source: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> list[Path]:
+    """The files of the corpus ``source`` names: ``"text8"`` (downloaded once into the cache, see
+    :func:`text8_path`), ``"bundled"`` (the sample shipped with the package), a file, or a folder."""
     if str(source) == "text8":
-        return _check_nonempty(read_file(text8_path(cache_dir)), "text8")
+        return [text8_path(cache_dir)]
     if str(source) == "bundled":
         from pixie_jax import resources
         source = resources.corpus_path()
     path = Path(source)
     if not path.exists():
         raise CorpusError(f"{path}: no such file or folder (give a text file, a folder, 'text8' or 'bundled')")
-    files: Iterable[Path] = iter_files(path) if path.is_dir() else [path]
-    parts = []
-    for file in files:
-        text = read_file(file, errors=errors)
-        parts.append(normalise(text) if normalise_text else " ".join(text.split()))
-    corpus = " ".join(p for p in parts if p)
-    return _check_nonempty(corpus, str(path))
+    files = list(iter_files(path)) if path.is_dir() else [path]
+    if not files:
+        raise CorpusError(f"{path}: the folder has no files")
+    return files
 
 
-def _check_nonempty(corpus: str, name: str) -> str:
-    if not corpus.strip():
-        raise CorpusError(f"{name}: the corpus is empty (no word made of letters a-z)")
-    return corpus
+def iter_corpus(source: str | os.PathLike, *, normalise_text: bool = True, errors: str = "strict",
+                cache_dir: str | os.PathLike | None = None, block_bytes: int = 1 << 24) -> Iterator[str]:
+    """The corpus ``source`` names (see :func:`corpus_files`) in text8 form, as pieces of about
+    ``block_bytes`` that each end on a token boundary: a corpus larger than memory streams through.
+
+    Already-normalised text (text8, gutenberg8) passes through :func:`normalise` unchanged, so
+    normalising is safe; turn it off only to keep exotic tokens.
+    """
+    clean = normalise if normalise_text else (lambda text: " ".join(text.split()))
+    any_token = False
+    for file in corpus_files(source, cache_dir):
+        carry = ""  # each file's text ends with a space, so nothing is left over at its end
+        for text in _decoded_blocks(file, errors, block_bytes):
+            text = carry + text
+            cut = max(text.rfind(" "), text.rfind("\n"))  # whitespace always separates tokens
+            carry = text[cut + 1:]
+            piece = clean(text[:cut + 1])
+            if piece:
+                any_token = True
+                yield piece
+    if not any_token:
+        raise CorpusError(f"{source}: the corpus is empty (no word made of letters a-z)")
+
+
+def load_corpus(source: str | os.PathLike, *, normalise_text: bool = True, errors: str = "strict",
+                cache_dir: str | os.PathLike | None = None) -> str:
+    """The corpus named by ``source`` as one text8-form string (:func:`iter_corpus`, joined)."""
+    return " ".join(iter_corpus(source, normalise_text=normalise_text, errors=errors, cache_dir=cache_dir))
 
 
 def text8_path(cache_dir: str | os.PathLike | None = None, url: str = TEXT8_URL,

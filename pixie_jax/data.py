@@ -41,10 +41,14 @@ class TrainingData:
 def prepare_data(config, log=print) -> TrainingData:
     """Read the corpus and features named by ``config`` and build the vocabulary and tables."""
     t0 = time.time()
-    text = corpus_lib.load_corpus(config.corpus, cache_dir=config.get("cache_dir") or None)
+    text = corpus_lib.load_corpus(config.corpus, errors=config.corpus_errors, cache_dir=config.cache_dir or None)
     vocab = vocab_lib.build_vocab(text, config.min_count, config.max_vocab or None)
     ids = vocab_lib.encode(text, vocab)
     del text
+    if len(vocab) < 2:
+        raise DataError(f"corpus {config.corpus}: the vocabulary has {len(vocab)} word(s) "
+                        f"({', '.join(vocab.words)}) at min_count={config.min_count}; skip-gram needs at least two "
+                        f"distinct words: use a larger corpus or lower --config.min_count")
     log(f"corpus {config.corpus}: {len(ids):,} tokens in the vocabulary of {len(vocab):,} words "
         f"({time.time() - t0:.1f} s)")
     keep = vocab_lib.keep_probabilities(vocab.counts, config.subsample)
@@ -68,6 +72,12 @@ def visual_fields(config, vocab: vocab_lib.Vocab, log=print) -> dict:
         if raw.shape[1] != config.model.features:
             raise DataError(f"{config.features}: features are {raw.shape[1]}-d but config.model.features is "
                                 f"{config.model.features}; set --config.model.features={raw.shape[1]}")
+        if not chosen:
+            raise DataError(f"{config.features}: none of its {len(wf.words):,} words (e.g. "
+                            f"{', '.join(wf.words[:3])}) is a word of the vocabulary"
+                            f"{' left after exclude_visual_words' if exclude else ''}; use features built for this "
+                            f"corpus (bin/build-visual-features --corpus ...), or --config.features= to train text "
+                            f"only")
         unseen = [i for i, r in enumerate(rows) if r < 0]
         visual_only, visual_only_raw = tuple(wf.words[i] for i in unseen), wf.features[unseen].astype(np.float32)
         log(f"visual features {config.features}: {len(chosen):,} of {len(vocab):,} vocabulary words "

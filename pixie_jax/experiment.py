@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from pixie_jax import outputs, registry, train, validation
+from pixie_jax import outputs, registry, train, validation, workdir as workdir_lib
 from pixie_jax.data import TrainingData, prepare_data, text_only
 from pixie_jax.streams import stream_keys
 
@@ -27,10 +27,16 @@ def check_embedding(config) -> None:
 
 
 def run(config, workdir, data: TrainingData | None = None, log=print, devices=None) -> Result:
-    """Train the model ``config`` names in ``workdir`` (reading the data unless given)."""
+    """Train the model ``config`` names in ``workdir`` (reading the data unless given), holding the
+    workdir's lock (:func:`pixie_jax.workdir.locked`) from before the data is read."""
     validation.validate(config)
     spec = registry.get(config)
     check_embedding(config)
+    with workdir_lib.locked(workdir):
+        return _run(config, spec, workdir, data, log, devices)
+
+
+def _run(config, spec, workdir, data, log, devices) -> Result:
     data = data or prepare_data(config, log)
     arrays = spec.pretrained(config, data, log) if spec.pretrained else None
     visual_only = None
@@ -48,7 +54,9 @@ def run(config, workdir, data: TrainingData | None = None, log=print, devices=No
 
 
 def run_and_write(config, workdir, log=print, devices=None) -> Result:
-    """:func:`run`, then :func:`pixie_jax.outputs.write_outputs`."""
-    result = run(config, workdir, log=log, devices=devices)
-    outputs.write_outputs(config, workdir, result.arrays, result.data, result.kinds, result.visual_only, log=log)
+    """:func:`run`, then :func:`pixie_jax.outputs.write_outputs`, under one hold of the workdir's lock."""
+    validation.validate(config)
+    with workdir_lib.locked(workdir):
+        result = run(config, workdir, log=log, devices=devices)
+        outputs.write_outputs(config, workdir, result.arrays, result.data, result.kinds, result.visual_only, log=log)
     return result

@@ -4,6 +4,8 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -32,3 +34,28 @@ def save_npz(path: str | os.PathLike, compressed: bool = True, **arrays) -> None
     """np.savez(_compressed) through :func:`atomic_write`."""
     with atomic_write(path, "wb") as f:
         (np.savez_compressed if compressed else np.savez)(f, **arrays)
+
+
+class ArrayFileError(ValueError):
+    """An .npz or .npy file that cannot be read; the message names it."""
+
+
+def load_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Every array of an .npz (or the one array of an .npy, as ``{'array': ...}``), read now.
+
+    A truncated file, or one that is not a NumPy file (or holds pickled objects), raises
+    :class:`ArrayFileError` naming the file, instead of numpy's or zipfile's own exception.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ArrayFileError(f"{path}: no such file")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        if isinstance(loaded, np.ndarray):
+            return {"array": loaded}
+        with loaded:
+            return {k: loaded[k] for k in loaded.files}
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as err:
+        reason = "not a NumPy .npz or .npy file" if "pickle" in str(err) else str(err)
+        raise ArrayFileError(f"{path}: cannot be read ({reason}); it may be cut short by an interrupted copy or "
+                             f"download, or be another kind of file: copy or build it again") from err

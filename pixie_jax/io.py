@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pixie_jax.files import atomic_write, save_npz
+from pixie_jax.files import atomic_write, load_arrays, save_npz
 
 KINDS_DOC = {
     "e": "word embeddings e_w (text)",
@@ -36,10 +36,9 @@ def load_embeddings(path: str | os.PathLike) -> dict:
     if not path.exists():
         raise EmbeddingFileError(f"{path}: no such embeddings file")
     if path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as z:
-            if "words" not in z.files:
-                raise EmbeddingFileError(f"{path}: no 'words' array (has {sorted(z.files)})")
-            out = {k: z[k] for k in z.files}
+        out = load_arrays(path)
+        if "words" not in out:
+            raise EmbeddingFileError(f"{path}: no 'words' array (has {sorted(out)})")
         out["words"] = [str(w) for w in out["words"]]
         if "features" in out and "x" not in out:  # a word-level feature file: the CNN baseline, kind x
             out["x"] = out.pop("features").astype(np.float32)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pixie_jax import experiment
+from pixie_jax import experiment, validation
 from pixie_jax.data import TrainingData, prepare_data, visual_fields
 from pixie_jax.evaluate import kinds as kinds_lib, similarity
 from pixie_jax.files import atomic_write
@@ -22,8 +22,15 @@ from pixie_jax.files import atomic_write
 PAPER_FRACTION = 2000 / 9713
 
 
+def check_fraction(fraction: float) -> None:
+    if not 0 < fraction < 1:
+        raise ValueError(f"the held-out fraction must be between 0 and 1 (exclusive), got {fraction}; the paper's "
+                         f"is {PAPER_FRACTION:.3f}")
+
+
 def choose_held_out(visual_words, fraction: float = PAPER_FRACTION, seed: int = 0) -> list[str]:
-    """A random subset (sorted) of ``fraction`` of the visual words."""
+    """A random subset (sorted) of ``fraction`` (0 < fraction < 1) of the visual words."""
+    check_fraction(fraction)
     words = sorted(visual_words)
     n = max(1, round(fraction * len(words)))
     rng = np.random.default_rng(seed)
@@ -83,6 +90,8 @@ def run(config, workdir, fraction: float = PAPER_FRACTION, seed: int = 0, kinds=
     """Train both models in ``workdir``/{with,without}, write propagation.json and .md, return the scores.
 
     ``kinds``: the kinds to score (default: those the model writes worth scoring, e.g. e, s, t for PIXIE)."""
+    check_fraction(fraction)
+    validation.validate(config)
     workdir = Path(workdir)
     data = prepare_data(config, log)
     held = hold_out(config, data, fraction, seed, log)

@@ -48,6 +48,10 @@ class TrainingError(ProjectError):
     """Training stopped (non-finite loss, bad data); the message says what was kept."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during training; the message says at which step and what was kept."""
+
+
 # ---------------------------------------------------------------- model pieces from a config
 def build_sampler(config, n_visual: int, spec: registry.ModelSpec | None = None) -> sampling.SamplerConfig:
     """The config's sampler settings with the model's own batch fields (:attr:`ModelSpec.sampler`)."""
@@ -332,8 +336,11 @@ def _train(config, workdir: Path, data, log, devices, on_pass, report_every):
     run = setup(config, data, devices)
     sampler_cfg, per_epoch, total, spc = run.sampler, run.per_epoch, run.total, config.steps_per_call
     manager = checkpoints.manager(workdir / "checkpoints", config.keep_checkpoints)
+    checkpoints.check_space(manager.directory, run.state)
     latest = manager.latest_step()
-    workdir_lib.check_and_record(workdir, workdir_lib.run_record(config, data), resuming=latest is not None)
+    for change in workdir_lib.check_and_record(workdir, workdir_lib.run_record(config, data), latest is not None,
+                                               config.resume_with_new_schedule):
+        log(f"continuing with a new schedule: {change}")
     for path in workdir_lib.remove_stale_temporaries(workdir):
         log(f"removed {path}, left by an interrupted write")
     start = 0
@@ -352,7 +359,7 @@ def _train(config, workdir: Path, data, log, devices, on_pass, report_every):
     metrics_file = open(workdir / "metrics.jsonl", "a", encoding="utf-8")
     epoch_index, epoch = None, None
     bar = tqdm(total=total, initial=start, unit="step", disable=not config.progress, dynamic_ncols=True)
-    last_good = start
+    last_good = done = start
     every = max(1, round(per_epoch * report_every))
     try:
         for first in range(start, total, spc):
@@ -370,7 +377,7 @@ def _train(config, workdir: Path, data, log, devices, on_pass, report_every):
                     f"the loss became non-finite between steps {first} and {first + spc}; stopped: {kept}. "
                     f"Lower the learning rate or check the features for extreme values")
             run.state = new_state
-            step = first + spc
+            step = done = first + spc
             record = {k: float(np.mean(v)) for k, v in metrics.items()}
             record.update(step=step, epoch=step / per_epoch, seconds=seconds,
                           pairs_per_s=spc * sampler_cfg.pairs_per_step / seconds)
@@ -383,6 +390,11 @@ def _train(config, workdir: Path, data, log, devices, on_pass, report_every):
                 last_good = step
             if on_pass is not None and (step // every > first // every or step == total):
                 on_pass(step / per_epoch, jax.device_get(run.state.params))
+    except KeyboardInterrupt:
+        kept = (f"the checkpoint of step {last_good} in {workdir / 'checkpoints'} is kept" if last_good
+                else "no checkpoint had been written yet")
+        raise Interrupted(f"interrupted at step {done:,} of {total:,}; {kept}: run the same command to resume") \
+            from None
     finally:
         bar.close()
         metrics_file.close()

@@ -1,7 +1,8 @@
-"""Every numeric config value checked before any data is read or anything compiles.
+"""Every numeric config value (and every setting with fixed choices) checked before any data is read
+or anything compiles.
 
-A rule is (key, lowest allowed value, whether the lowest is allowed); keys a config lacks (another
-model's sections) are skipped. :func:`validate` raises one :class:`ConfigError` naming every bad value
+A rule is (key, lowest allowed value, whether the lowest is allowed); a choice is (key, allowed values);
+keys a config lacks (another model's sections) are skipped. :func:`validate` raises one :class:`ConfigError` naming every bad value
 with its valid range.
 """
 from __future__ import annotations
@@ -21,23 +22,37 @@ RULES = (
 )
 
 
+CHOICES = (
+    ("corpus_errors", ("strict", "replace", "ignore")), ("optimizer.schedule", ("constant", "linear")),
+    ("visual_weight_mode", ("per_word", "fixed")),
+)
+
+
 class ConfigError(ValueError):
     """A config value outside its valid range."""
 
 
-def validate(config) -> None:
-    """Raise :class:`ConfigError` listing every value of ``config`` outside its range (see :data:`RULES`)."""
-    bad = []
-    for key, low, inclusive in RULES:
+def _present(config, keys):
+    """(key, value) of the ``keys`` that ``config`` has."""
+    for key, *rule in keys:
         try:
-            value = get_value(config, key)
+            yield (key, get_value(config, key), *rule)
         except KeyError:
             continue
+
+
+def validate(config) -> None:
+    """Raise :class:`ConfigError` listing every value of ``config`` outside its range (:data:`RULES`) or
+    choices (:data:`CHOICES`)."""
+    bad = []
+    for key, value, low, inclusive in _present(config, RULES):
         if value is None or isinstance(value, bool):
             continue
         if inclusive and value < low:
             bad.append(f"{key} = {value!r} (must be >= {low})")
         elif not inclusive and value <= low:
             bad.append(f"{key} = {value!r} (must be > {low})")
+    bad += [f"{key} = {value!r} (must be one of {', '.join(map(repr, allowed))})"
+            for key, value, allowed in _present(config, CHOICES) if value not in allowed]
     if bad:
         raise ConfigError("invalid config: " + "; ".join(bad) + ". Set them with --config.KEY=VALUE")

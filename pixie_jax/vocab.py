@@ -84,7 +84,11 @@ def count_words(corpus: str) -> collections.Counter:
 
 def build_vocab(corpus: str, min_count: int = 5, max_size: int | None = 50_000) -> Vocab:
     """Words occurring at least ``min_count`` times, the ``max_size`` most frequent of them."""
-    counter = count_words(corpus)
+    return vocab_from_counts(count_words(corpus), min_count, max_size)
+
+
+def vocab_from_counts(counter: collections.Counter, min_count: int = 5, max_size: int | None = 50_000) -> Vocab:
+    """:func:`build_vocab` from word counts (of a corpus streamed in pieces, say)."""
     items = sorted(((w, c) for w, c in counter.items() if c >= min_count), key=lambda wc: (-wc[1], wc[0]))
     if max_size is not None:
         items = items[:max_size]
@@ -96,12 +100,16 @@ def build_vocab(corpus: str, min_count: int = 5, max_size: int | None = 50_000) 
 
 def encode(corpus: str, vocab: Vocab) -> np.ndarray:
     """The corpus as int32 ids, words outside the vocabulary dropped (as word2vec does)."""
-    index = vocab._index
-    pieces = []
-    for piece in _chunks(corpus):
-        ids = np.fromiter((index.get(w, -1) for w in piece.split()), dtype=np.int32)
-        pieces.append(ids[ids >= 0])
+    pieces = list(encode_pieces(_chunks(corpus), vocab))
     return np.concatenate(pieces) if pieces else np.zeros(0, np.int32)
+
+
+def encode_pieces(pieces, vocab: Vocab):
+    """:func:`encode` of each text8-form piece of a corpus, one int32 array per piece."""
+    index = vocab._index
+    for piece in pieces:
+        ids = np.fromiter((index.get(w, -1) for w in piece.split()), dtype=np.int32)
+        yield ids[ids >= 0]
 
 
 def keep_probabilities(counts: np.ndarray, threshold: float = 1e-3) -> np.ndarray:

@@ -18,7 +18,10 @@ from pixie_jax.overrides import flat_keys, get_value
 
 # settings that may change between a run and its resume: they do not change what is trained
 FREE = ("progress", "keep_checkpoints", "checkpoint_every", "benchmarks", "embedding", "cache_dir", "corpus",
-        "features")
+        "features", "resume_with_new_schedule")
+# the length of the run: may change on resume when config.resume_with_new_schedule is set
+SCHEDULE = ("epochs", "vae.steps")
+_HELD: set[Path] = set()  # workdirs this process has locked (the lock is re-entrant within a process)
 
 
 class WorkdirError(ProjectError):
@@ -30,6 +33,9 @@ def locked(workdir: str | os.PathLike):
     """Hold an exclusive lock on ``workdir`` for the block; another holder makes this fail at once."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
+    if workdir.resolve() in _HELD:
+        yield
+        return
     with open(workdir / ".lock", "a+", encoding="utf-8") as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -42,9 +48,11 @@ def locked(workdir: str | os.PathLike):
         f.truncate()
         f.write(str(os.getpid()))
         f.flush()
+        _HELD.add(workdir.resolve())
         try:
             yield
         finally:
+            _HELD.discard(workdir.resolve())
             f.truncate(0)
             fcntl.flock(f, fcntl.LOCK_UN)
 
@@ -73,22 +81,30 @@ def run_record(config, data) -> dict:
                      "features": _digest(data.vis_index, data.raw_features)}}
 
 
-def check_and_record(workdir: str | os.PathLike, record: dict, resuming: bool) -> None:
-    """On resume, refuse a ``record`` that differs from the workdir's run.json (beyond :data:`FREE`);
-    then write ``record`` as run.json."""
+def check_and_record(workdir: str | os.PathLike, record: dict, resuming: bool,
+                     new_schedule: bool = False) -> list[str]:
+    """On resume, refuse a ``record`` that differs from the workdir's run.json (beyond :data:`FREE`, and
+    beyond :data:`SCHEDULE` if ``new_schedule``); then write ``record`` as run.json. Return the schedule
+    changes let through, as 'key: old -> new'."""
     path = Path(workdir) / "run.json"
+    changed = []
     if resuming and path.exists():
         old = json.loads(path.read_text(encoding="utf-8"))
-        diffs = [f"config {k}: {old['config'].get(k)!r} -> {v!r}" for k, v in record["config"].items()
-                 if k not in FREE and old["config"].get(k) != v]
-        diffs += [f"data {k}: {old['data'].get(k)} -> {v}" for k, v in record["data"].items()
-                  if old["data"].get(k) != v]
+        diffs = {k: f"config {k}: {old['config'].get(k)!r} -> {v!r}" for k, v in record["config"].items()
+                 if k not in FREE and old["config"].get(k) != v}
+        changed = [diffs.pop(k) for k in SCHEDULE if k in diffs and new_schedule]
+        scheduled = [k for k in SCHEDULE if k in diffs]
+        diffs |= {k: f"data {k}: {old['data'].get(k)} -> {v}" for k, v in record["data"].items()
+                  if old["data"].get(k) != v}
         if diffs:
-            raise WorkdirError(f"{workdir} holds a run with other settings ({'; '.join(diffs)}); resuming would mix "
-                               f"them. Use another --workdir, or delete {Path(workdir) / 'checkpoints'} to start "
-                               f"afresh here")
+            hint = (" To continue this run with a new length, add --config.resume_with_new_schedule=True"
+                    if scheduled and len(scheduled) == len(diffs) else "")
+            raise WorkdirError(f"{workdir} holds a run with other settings ({'; '.join(diffs.values())}); resuming "
+                               f"would mix them. Use another --workdir, or delete {Path(workdir) / 'checkpoints'} to "
+                               f"start afresh here.{hint}")
     with atomic_write(path, "w") as f:
         json.dump(record, f, indent=1)
+    return changed
 
 
 def _step(line: str) -> int | None:

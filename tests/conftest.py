@@ -66,6 +66,16 @@ def tiny_config(corpus, features="", config="pixie", **overrides):
     return c
 
 
+def train_command(corpus, workdir, *extra):
+    """bin/train on ``corpus`` with a tiny text-only model: the argument list for subprocess."""
+    args = [sys.executable, str(ROOT / "bin" / "train"), "--config", str(ROOT / "configs" / "pixie.py"),
+            f"--workdir={workdir}", f"--config.corpus={corpus}", "--config.features=", "--config.min_count=1",
+            "--config.model.dim=8", "--config.sampler.text_centres=64", "--config.sampler.window=3",
+            "--config.sampler.negatives=4", "--config.steps_per_call=5", "--config.checkpoint_every=10",
+            "--config.epochs=12", "--config.progress=False", "--config.benchmarks=", "--config.embedding=e", *extra]
+    return args
+
+
 def features_file(tmp_path, words, dim=6, seed=0):
     """Features with 2 visual clusters: words of topic a and b get distinct means."""
     from pixie_jax.visual.features import WordFeatures, save_word_features

@@ -59,6 +59,29 @@ def test_reads_compressed_files_and_folders(tmp_path):
     assert corpus.load_corpus(tmp_path / "d") == " ".join([one] * 4)
 
 
+@pytest.mark.parametrize("block_bytes", [7, 64, 1 << 20])
+def test_streamed_pieces_end_on_token_boundaries(tmp_path, block_bytes):
+    """Pieces read in blocks of any size join to the whole normalised text: no token is cut, none merged,
+    multi-byte characters and a .zip's members included."""
+    raw = "Über café déjà-vu, 42 naïve\nlines\tand  tabs " * 20
+    (tmp_path / "a.txt").write_text(raw, encoding="utf-8")
+    with zipfile.ZipFile(tmp_path / "b.zip", "w") as zf:
+        zf.writestr("one", "alpha beta")
+        zf.writestr("two", "gamma")
+    whole = corpus.normalise(raw)
+    pieces = list(corpus.iter_corpus(tmp_path / "a.txt", block_bytes=block_bytes))
+    assert " ".join(pieces) == whole and all(p == p.strip() and p for p in pieces)
+    assert " ".join(corpus.iter_corpus(tmp_path / "b.zip", block_bytes=block_bytes)) == "alpha beta gamma"
+    assert corpus.read_file(tmp_path / "b.zip") == "alpha beta gamma"
+
+
+def test_a_bad_byte_in_a_later_block_names_its_line(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"good words here\n" * 40 + b"bad \xff byte\n")
+    with pytest.raises(corpus.CorpusError, match=r"bad.txt: line 41 is not valid UTF-8"):
+        list(corpus.iter_corpus(bad, block_bytes=100))
+
+
 def test_bad_input_errors_name_the_file(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"fine line\nbad \xff\xfe bytes\n")

@@ -36,7 +36,8 @@ def test_settings_duplicates_and_self_pairs(tmp_path):
 
 
 @pytest.mark.parametrize("text,message", [
-    ("a\tb\n", r"bad.txt: line 1: expected 'word1<TAB>word2<TAB>score', got 2 field"),
+    ("a\tb\n", r"bad.txt: line 1: expected 3 fields 'word1<TAB>word2<TAB>score', got 2"),
+    ("a\tb\t1\nc\td\tn\t2\n", r"bad.txt: line 2: expected 3 fields .*got 4.*keep only those columns"),
     ("a b 1\nc d high\n", r"bad.txt: line 2: score 'high' is not a number"),
 ])
 def test_bad_benchmark_lines_name_file_and_line(tmp_path, text, message):

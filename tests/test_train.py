@@ -8,7 +8,7 @@ import time
 import jax
 import numpy as np
 import pytest
-from conftest import ROOT, features_file, tiny_config, topic_corpus
+from conftest import ROOT, features_file, tiny_config, topic_corpus, train_command
 
 from pixie_jax import registry, train, vocab
 from pixie_jax.streams import stream_keys
@@ -54,15 +54,6 @@ def test_four_devices_match_one(corpus_file, tmp_path):
             assert np.abs(np.asarray(p["kernel"]) - np.asarray(start[net][layer]["kernel"])).max() > 1e-3, (net, layer)
 
 
-def _cli(corpus, workdir, *extra):
-    args = [sys.executable, str(ROOT / "bin" / "train"), "--config", str(ROOT / "configs" / "pixie.py"),
-            f"--workdir={workdir}", f"--config.corpus={corpus}", "--config.features=", "--config.min_count=1",
-            "--config.model.dim=8", "--config.sampler.text_centres=64", "--config.sampler.window=3",
-            "--config.sampler.negatives=4", "--config.steps_per_call=5", "--config.checkpoint_every=10",
-            "--config.epochs=12", "--config.progress=False", "--config.benchmarks=", "--config.embedding=e", *extra]
-    return args
-
-
 def kill_and_resume(command, tmp_path, kinds):
     """Run ``command(workdir)`` straight, then SIGKILL a second run after its first checkpoint and run it
     again: the resumed run's embeddings of ``kinds`` must equal the straight run's bit for bit."""
@@ -87,7 +78,7 @@ def kill_and_resume(command, tmp_path, kinds):
 
 
 def test_resume_after_sigkill_gives_identical_parameters(corpus_file, tmp_path):
-    kill_and_resume(lambda workdir: _cli(corpus_file, workdir), tmp_path, ("e", "v"))
+    kill_and_resume(lambda workdir: train_command(corpus_file, workdir), tmp_path, ("e", "v"))
 
 
 def test_vae_baseline_resumes_after_sigkill(corpus_file, tmp_path):

@@ -1,11 +1,17 @@
 """Reliability: the workdir knows its run, one run at a time, metrics and temporaries cleaned on resume,
 config values checked before anything is read, unique model names."""
 import json
+import os
+import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
-from conftest import tiny_config
+from conftest import tiny_config, train_command
 
 from pixie_jax import experiment, train, validation, workdir as workdir_lib
 from pixie_jax.evaluate import compare
@@ -32,10 +38,18 @@ def test_resume_with_another_config_or_corpus_is_refused(corpus_file, tmp_path):
 
 
 def test_a_second_run_in_a_busy_workdir_fails_at_once(corpus_file, tmp_path):
-    with workdir_lib.locked(tmp_path / "run"):
-        with pytest.raises(workdir_lib.WorkdirError, match="is in use by another run"):
-            train.train(tiny_config(corpus_file, epochs=0.3), tmp_path / "run", log=quiet)
-    train.train(tiny_config(corpus_file, epochs=0.3), tmp_path / "run", log=quiet)  # free again
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom pixie_jax import workdir\n"
+                               "with workdir.locked(sys.argv[1]):\n    print('locked', flush=True)\n    time.sleep(60)",
+                               str(tmp_path / "run")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(workdir_lib.WorkdirError, match=rf"is in use by another run \(process {holder.pid}\)"):
+            experiment.run(tiny_config(corpus_file, epochs=0.3), tmp_path / "run", log=quiet)
+    finally:
+        holder.kill()
+        holder.wait()
+    experiment.run(tiny_config(corpus_file, epochs=0.3), tmp_path / "run", log=quiet)  # free again; the
+    # lock is re-entrant within a process (experiment.run holds it, train.train takes it again)
 
 
 def test_resume_cuts_metrics_back_and_removes_stale_temporaries(corpus_file, tmp_path):
@@ -79,3 +93,96 @@ def test_two_embeddings_with_one_name_are_refused(tmp_path):
         compare.load([str(tmp_path / "run" / "a.npz"), str(tmp_path / "run" / "b.npz")])
     embeddings, _ = compare.load([f"a={tmp_path / 'run' / 'a.npz'}", f"b={tmp_path / 'run' / 'b.npz'}"])
     assert [e.label for e in embeddings] == ["a:e", "b:e"]
+
+
+def test_more_epochs_on_resume_need_the_explicit_option(corpus_file, tmp_path):
+    run = tmp_path / "run"
+    train.train(tiny_config(corpus_file, epochs=0.3), run, log=quiet)
+    first = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+    longer = tiny_config(corpus_file, epochs=0.6)
+    with pytest.raises(workdir_lib.WorkdirError, match=r"epochs: 0.3 -> 0.6.*resume_with_new_schedule=True"):
+        train.train(longer, run, log=quiet)
+    longer.resume_with_new_schedule = True
+    lines = []
+    train.train(longer, run, log=lines.append)
+    assert "continuing with a new schedule: config epochs: 0.3 -> 0.6" in lines
+    assert any(f"resumed from {run / 'checkpoints'} at step {first[-1]}" in line for line in lines)
+    steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert steps[:len(first)] == first and len(steps) > len(first) and steps == sorted(set(steps))
+    # the option lets the schedule through, nothing else
+    other_seed = tiny_config(corpus_file, epochs=0.9, seed=3, resume_with_new_schedule=True)
+    with pytest.raises(workdir_lib.WorkdirError, match=r"config seed: 0 -> 3"):
+        train.train(other_seed, run, log=quiet)
+
+
+def test_two_processes_started_at_once_in_one_workdir(corpus_file, tmp_path):
+    """One run gets the workdir, the other stops at once with one line; the winner's records are whole."""
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
+    command = train_command(corpus_file, tmp_path / "run", "--config.epochs=1")
+    procs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    codes = sorted(p.returncode for p in procs)
+    assert codes == [0, 1], outs
+    loser = outs[[p.returncode for p in procs].index(1)]
+    assert loser[1].strip().splitlines() == [loser[1].strip()] and "is in use by another run" in loser[1]
+    steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == sorted(set(steps)) and steps[0] == 5
+    assert (tmp_path / "run" / "embeddings.npz").exists()
+
+
+def test_ctrl_c_says_at_which_step_it_stopped(corpus_file, tmp_path):
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
+    run = tmp_path / "run"
+    victim = subprocess.Popen(train_command(corpus_file, run), env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not ((run / "checkpoints").exists()
+                                          and any(p.name.isdigit() for p in (run / "checkpoints").iterdir())):
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGINT)
+    _, err = victim.communicate(timeout=60)
+    assert victim.returncode == 1, err
+    match = re.fullmatch(r"interrupted at step (\d+) of ([\d,]+); the checkpoint of step (\d+) in (.+) is kept: "
+                         r"run the same command to resume", err.strip())
+    assert match, err
+    stopped, kept = int(match[1]), int(match[3])
+    assert kept >= 10 and stopped >= kept and (run / "checkpoints" / str(kept)).exists()
+
+
+def test_no_room_for_a_checkpoint_is_one_clear_error(corpus_file, tmp_path, monkeypatch):
+    from pixie_jax import checkpoints
+    free = {"bytes": 10**12}
+    monkeypatch.setattr(checkpoints.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(0, 0, free["bytes"]))
+    cfg = tiny_config(corpus_file, epochs=1.0, checkpoint_every=10)
+    real = train.Run.run_chunk
+
+    def filling(self, first, epoch):  # the disk fills up after the first checkpoint
+        free["bytes"] = 1000 if first >= 10 else free["bytes"]
+        return real(self, first, epoch)
+    monkeypatch.setattr(train.Run, "run_chunk", filling)
+    with pytest.raises(checkpoints.CheckpointError, match=r"0.0 MB free on its disk, a checkpoint needs about"):
+        train.train(cfg, tmp_path / "run", log=quiet)
+    assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == ["10"]
+    monkeypatch.setattr(train.Run, "run_chunk", real)
+    with pytest.raises(checkpoints.CheckpointError, match="MB free"):  # checked before anything compiles
+        train.train(cfg, tmp_path / "other", log=quiet)
+
+
+def test_a_failed_checkpoint_write_is_one_line_and_leaves_nothing_half_written(corpus_file, tmp_path):
+    """Writes cut off by the file-size limit (as by a full disk): the message names the step and the
+    reason, the partial checkpoint is gone, and the run resumes once the disk has room."""
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
+    run = tmp_path / "run"
+    limited = [sys.executable, "-c", "import resource, runpy, signal, sys; "
+               "signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+               "resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000)); "
+               "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')",
+               *train_command(corpus_file, run, "--config.epochs=0.5")[1:]]
+    out = subprocess.run(limited, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 1
+    assert re.search(r"^error: .*cannot write the checkpoint of step 10 \(File too large, errno 27\); no earlier "
+                     r"checkpoint exists", out.stderr, re.MULTILINE), out.stderr
+    assert not list((run / "checkpoints").glob("*tmp*")) and not (run / "embeddings.npz").exists()
+    subprocess.run(train_command(corpus_file, run, "--config.epochs=0.5"), env=env, check=True, capture_output=True)
+    assert (run / "embeddings.npz").exists()

@@ -25,6 +25,7 @@ import numpy as np
 import optax
 
 from pixie_jax.corpus import normalise
+from pixie_jax.files import load_arrays
 
 
 class RetrievalDataError(ValueError):
@@ -48,7 +49,7 @@ def load_precomputed(folder: str | os.PathLike, split: str, per_image: int = 5) 
     for p in (ims_path, caps_path):
         if not p.exists():
             raise RetrievalDataError(f"{p}: missing (expected {split}_ims.npy and {split}_caps.txt)")
-    images = np.load(ims_path).astype(np.float32)
+    images = load_arrays(ims_path)["array"].astype(np.float32)
     captions = [normalise(line).split() for line in caps_path.read_text(encoding="utf-8").splitlines()]
     if len(captions) != per_image * len(images):
         raise RetrievalDataError(f"{caps_path}: {len(captions)} captions for {len(images)} images in {ims_path}; "
@@ -60,8 +61,11 @@ def imagenet_gloss_splits(features_npz, wn, fold: int = 0, folds: int = 10, test
                           val_classes: int = 100, seed: int = 0) -> dict[str, Split]:
     """One photo per ImageNet class, captioned by its class's WordNet gloss, split by class:
     fold k of a seeded permutation is the test set, the next ``val_classes`` the validation set."""
-    with np.load(features_npz) as z:
-        feats, wnids = z["features"].astype(np.float32), [str(w) for w in z["wnids"]]
+    z = load_arrays(features_npz)
+    if not {"features", "wnids"} <= set(z):
+        raise RetrievalDataError(f"{features_npz}: expected arrays 'features' and 'wnids' (one photo per row); "
+                                 f"it has {sorted(z)}")
+    feats, wnids = z["features"].astype(np.float32), [str(w) for w in z["wnids"]]
     glosses = [normalise(wn.synset_from_pos_and_offset("n", int(w[1:])).definition()).split() for w in wnids]
     order = np.random.default_rng(seed).permutation(len(wnids))
     start = (fold % folds) * test_classes

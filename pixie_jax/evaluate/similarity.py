@@ -41,9 +41,10 @@ def read_benchmark(path: str | os.PathLike) -> Benchmark:
             fields = line.split()
             if not fields:
                 continue
-            if len(fields) < 3:
-                raise BenchmarkError(f"{path}: line {lineno}: expected 'word1<TAB>word2<TAB>score', "
-                                     f"got {len(fields)} field(s): {line.rstrip()!r}")
+            if len(fields) != 3:
+                raise BenchmarkError(f"{path}: line {lineno}: expected 3 fields 'word1<TAB>word2<TAB>score', "
+                                     f"got {len(fields)}: {line.rstrip()!r}; keep only those columns (e.g. with "
+                                     f"cut -f)")
             try:
                 score = float(fields[2])
             except ValueError:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pixie_jax.files import save_npz
+from pixie_jax.files import load_arrays, save_npz
 
 
 class FeatureFileError(ValueError):
@@ -50,13 +50,13 @@ def load_word_features(path: str | os.PathLike) -> WordFeatures:
     if not path.exists():
         raise FeatureFileError(f"{path}: no such feature file")
     if path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as z:
-            missing = {"words", "features"} - set(z.files)
-            if missing:
-                raise FeatureFileError(f"{path}: missing array(s) {sorted(missing)}; it has {sorted(z.files)}")
-            words = tuple(str(w) for w in z["words"])
-            features = z["features"].astype(np.float32)
-            provenance = json.loads(str(z["provenance"])) if "provenance" in z.files else {}
+        z = load_arrays(path)
+        missing = {"words", "features"} - set(z)
+        if missing:
+            raise FeatureFileError(f"{path}: missing array(s) {sorted(missing)}; it has {sorted(z)}")
+        words = tuple(str(w) for w in z["words"])
+        features = z["features"].astype(np.float32)
+        provenance = json.loads(str(z["provenance"])) if "provenance" in z else {}
     else:
         words, features, provenance = *_read_text(path), {}
     _check(words, features, path)
@@ -64,14 +64,15 @@ def load_word_features(path: str | os.PathLike) -> WordFeatures:
 
 
 def _read_text(path: Path):
-    words, rows, width = [], [], None
+    words, rows, width, header = [], [], None, None
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             fields = line.split()
             if not fields:
                 continue
             if lineno == 1 and len(fields) == 2 and all(x.isdigit() for x in fields):
-                continue  # word2vec header "count dim"
+                header = int(fields[0]), int(fields[1])  # word2vec's "count dim"
+                continue
             try:
                 values = [float(x) for x in fields[1:]]
             except ValueError as err:
@@ -84,6 +85,9 @@ def _read_text(path: Path):
             rows.append(values)
     if not words:
         raise FeatureFileError(f"{path}: no feature rows")
+    if header is not None and header != (len(words), width):
+        raise FeatureFileError(f"{path}: its header promises {header[0]} rows of {header[1]} values, the file has "
+                               f"{len(words)} rows of {width}; it may be cut short: write or copy it again")
     return tuple(words), np.asarray(rows, np.float32)
 
 

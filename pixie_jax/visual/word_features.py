@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pixie_jax.files import load_arrays
 from pixie_jax.visual import wordnet as wordnet_lib
 from pixie_jax.visual.features import FeatureFileError, WordFeatures
 
@@ -63,24 +64,20 @@ def load_class_features(path: str | os.PathLike, name: str | None = None) -> Cla
     path = Path(path)
     if name is None:
         name = path.parent.name if path.stem == "features" else path.stem
-    try:
-        z = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
-        raise FeatureFileError(f"{path}: cannot read ({err})") from err
-    with z:
-        keys = set(z.files)
-        if {"mean", "counts"} <= keys and ({"wnids", "labels"} & keys):
-            n = len(z["counts"])
-            labels = tuple(str(x) for x in z["labels"]) if "labels" in keys else ()
-            wnids = tuple(str(w) for w in z["wnids"]) if "wnids" in keys else ("",) * n
-            cf = ClassFeatures(name, wnids, z["mean"].astype(np.float32), z["counts"].astype(np.int64), labels,
-                               z["image_features"] if "image_features" in keys else None,
-                               z["image_class"] if "image_class" in keys else None)
-        elif {"features", "wnids"} <= keys:
-            cf = ClassFeatures.from_images(name, z["wnids"], z["features"])
-        else:
-            raise FeatureFileError(f"{path}: expected arrays (features, wnids) or (mean, counts, wnids or labels); "
-                                   f"it has {sorted(keys)}")
+    z = load_arrays(path)
+    keys = set(z)
+    if {"mean", "counts"} <= keys and ({"wnids", "labels"} & keys):
+        n = len(z["counts"])
+        labels = tuple(str(x) for x in z["labels"]) if "labels" in keys else ()
+        wnids = tuple(str(w) for w in z["wnids"]) if "wnids" in keys else ("",) * n
+        cf = ClassFeatures(name, wnids, z["mean"].astype(np.float32), z["counts"].astype(np.int64), labels,
+                           z["image_features"] if "image_features" in keys else None,
+                           z["image_class"] if "image_class" in keys else None)
+    elif {"features", "wnids"} <= keys:
+        cf = ClassFeatures.from_images(name, z["wnids"], z["features"])
+    else:
+        raise FeatureFileError(f"{path}: expected arrays (features, wnids) or (mean, counts, wnids or labels); "
+                               f"it has {sorted(keys)}")
     if cf.means.ndim != 2 or len(cf.wnids) != cf.means.shape[0] or len(cf.counts) != len(cf.wnids):
         raise FeatureFileError(f"{path}: {len(cf.wnids)} wnids, {len(cf.counts)} counts, means {cf.means.shape}")
     bad = np.flatnonzero(~np.isfinite(cf.means).all(axis=1))
