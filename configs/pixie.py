@@ -17,7 +17,9 @@ def get_config() -> ml_collections.ConfigDict:
     c.features = "bundled"        # word-level feature file (npz or word2vec text); '' for none
     c.exclude_visual_words = ()   # words whose features are ignored (visual propagation experiments)
     c.corpus_errors = "strict"    # bytes that are not UTF-8: 'strict' (an error naming the line), 'replace', 'ignore'
-    c.cache_dir = ""              # where 'text8' is downloaded ($PIXIE_JAX_CACHE or ~/.cache/pixie-jax)
+    c.cache_dir = ""              # where 'text8' is downloaded and token ids are cached
+                                  # ($PIXIE_JAX_CACHE or ~/.cache/pixie-jax)
+    c.corpus_cache = True         # keep the corpus's token ids in the cache (the next run maps them)
     c.min_count = 5
     c.max_vocab = 50_000
     c.subsample = 1e-3            # word2vec's threshold t; 0 keeps every token
@@ -52,6 +54,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.optimizer.schedule = "linear"           # word2vec's decay to 1e-4 of the start; or 'constant'
 
     c.epochs = 3.0
+    c.segment_tokens = 20_000_000 # a larger corpus trains one segment at a time (text8 and gutenberg8 are one)
     c.steps_per_call = 20
     c.checkpoint_every = 200      # steps; also at the end
     c.keep_checkpoints = 3

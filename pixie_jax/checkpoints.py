@@ -5,6 +5,8 @@ import contextlib
 import logging
 import re
 import shutil
+import sys
+import threading
 from pathlib import Path
 
 import jax
@@ -36,6 +38,20 @@ def _orbax_quiet():
         logger.setLevel(level)
 
 
+class _MainThreadOnly:
+    """A stream that drops what other threads write. After a failed write, tensorstore's writer threads
+    print a traceback per cancelled write ('Event loop is closed'); the failure itself is raised, once."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text):
+        return self.stream.write(text) if threading.current_thread() is threading.main_thread() else len(text)
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
 def check_space(directory: str | Path, state) -> None:
     """Raise :class:`CheckpointError` unless the disk of ``directory`` has room for a checkpoint of
     ``state``: its array bytes, plus a fifth and 1 MB for orbax's own files."""
@@ -50,12 +66,15 @@ def check_space(directory: str | Path, state) -> None:
 def save(mgr: ocp.CheckpointManager, step: int, state) -> None:
     """Write the checkpoint of ``step`` if the disk has room for it (:func:`check_space`); a write that
     fails all the same raises :class:`CheckpointError` and leaves no partial checkpoint (the earlier
-    ones are kept; orbax's writer threads may still print their own errors)."""
+    ones are kept). During a save, and after a failed one, only the main thread writes to stderr."""
     check_space(mgr.directory, state)
+    stderr = sys.stderr
     try:
+        sys.stderr = _MainThreadOnly(stderr)
         with _orbax_quiet():
             mgr.save(step, args=ocp.args.StandardSave(jax.device_get(state)))
             mgr.wait_until_finished()
+        sys.stderr = stderr
     except Exception as err:  # orbax and tensorstore raise many kinds (ValueError, OSError, ...) for one failure
         for partial in Path(mgr.directory).glob(f"{step}.orbax-checkpoint-tmp*"):
             shutil.rmtree(partial, ignore_errors=True)

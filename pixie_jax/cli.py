@@ -66,15 +66,37 @@ def parse_config(parser: argparse.ArgumentParser, argv=None):
     return args, config
 
 
+def _distributed_args(parser):
+    group = parser.add_argument_group(
+        "several processes (jax.distributed; README, 'Several processes and hosts')",
+        "start the same command in every process with its --process-id; under SLURM (or another cluster JAX "
+        "detects) set PIXIE_JAX_DISTRIBUTED=1 instead")
+    group.add_argument("--coordinator", metavar="HOST:PORT", help="address of process 0")
+    group.add_argument("--num-processes", type=int)
+    group.add_argument("--process-id", type=int)
+    group.add_argument("--heartbeat-timeout", type=int, default=100, metavar="SECONDS",
+                       help="a process silent this long is taken as dead and the others stop (default: %(default)s)")
+
+
+def _start_distributed(args) -> None:
+    """jax.distributed.initialize from the command line (or from the cluster's environment when
+    $PIXIE_JAX_DISTRIBUTED is set); CPU devices of several processes talk through gloo."""
+    import os
+    if not (args.coordinator or os.environ.get("PIXIE_JAX_DISTRIBUTED")):
+        return
+    import jax
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(coordinator_address=args.coordinator, num_processes=args.num_processes,
+                               process_id=args.process_id, heartbeat_timeout_seconds=args.heartbeat_timeout)
+
+
 def train_main(argv=None):
     parser = config_parser("Train PIXIE or a baseline (config.model.name) and write its embeddings.",
                            "a config file, e.g. configs/pixie.py", "runs/default")
+    _distributed_args(parser)
     args, config = parse_config(parser, argv)
     _quiet()
-    import os
-    if os.environ.get("PIXIE_JAX_DISTRIBUTED"):
-        import jax
-        jax.distributed.initialize()
+    _start_distributed(args)
     from pixie_jax import experiment
     try:
         experiment.run_and_write(config, args.workdir)

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from pixie_jax import corpus as corpus_lib, vocab as vocab_lib
+from pixie_jax import tokens as tokens_lib, vocab as vocab_lib
 from pixie_jax.visual import features as features_lib
 
 
@@ -20,7 +20,7 @@ class TrainingData:
     """Everything the step reads, prepared on the host from a config."""
 
     vocab: vocab_lib.Vocab
-    ids: np.ndarray            # int32 [T]
+    ids: np.ndarray            # int32 [T], memory-mapped from the token cache (:mod:`pixie_jax.tokens`)
     keep_prob: np.ndarray      # float32 [V]
     noise: vocab_lib.AliasTable
     vis_index: np.ndarray      # int32 [V], -1 for words without features
@@ -29,22 +29,24 @@ class TrainingData:
     raw_features: np.ndarray   # float32 [V_x, D] as read
     visual_only_words: tuple[str, ...] = ()      # words with features but not in the vocabulary
     visual_only_features: np.ndarray | None = None  # their raw features
+    ids_digest: str = ""       # sha256 of ids (16 hex digits), recorded in a workdir's run.json
 
     @property
     def n_visual(self) -> int:
         return int(self.features.shape[0])
 
     def expected_kept(self) -> float:
-        return float(self.keep_prob[self.ids].sum()) if len(self.ids) else 0.0
+        """Tokens a subsampled pass keeps on average: sum over words of count x keep probability."""
+        return float(np.dot(self.vocab.counts, self.keep_prob.astype(np.float64)))
 
 
 def prepare_data(config, log=print) -> TrainingData:
     """Read the corpus and features named by ``config`` and build the vocabulary and tables."""
     t0 = time.time()
-    text = corpus_lib.load_corpus(config.corpus, errors=config.corpus_errors, cache_dir=config.cache_dir or None)
-    vocab = vocab_lib.build_vocab(text, config.min_count, config.max_vocab or None)
-    ids = vocab_lib.encode(text, vocab)
-    del text
+    tokens = tokens_lib.tokenise(config.corpus, config.min_count, config.max_vocab or None, config.corpus_errors,
+                                 config.cache_dir or None, cache=config.corpus_cache, progress=config.progress,
+                                 log=log)
+    vocab, ids = tokens.vocab, tokens.ids
     if len(vocab) < 2:
         raise DataError(f"corpus {config.corpus}: the vocabulary has {len(vocab)} word(s) "
                         f"({', '.join(vocab.words)}) at min_count={config.min_count}; skip-gram needs at least two "
@@ -53,7 +55,7 @@ def prepare_data(config, log=print) -> TrainingData:
         f"({time.time() - t0:.1f} s)")
     keep = vocab_lib.keep_probabilities(vocab.counts, config.subsample)
     noise = vocab_lib.alias_table(vocab_lib.noise_distribution(vocab.counts, config.noise_power))
-    return TrainingData(vocab, ids, keep, noise, **visual_fields(config, vocab, log))
+    return TrainingData(vocab, ids, keep, noise, **visual_fields(config, vocab, log), ids_digest=tokens.digest)
 
 
 def visual_fields(config, vocab: vocab_lib.Vocab, log=print) -> dict:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import jax
+
 from pixie_jax import outputs, registry, train, validation, workdir as workdir_lib
 from pixie_jax.data import TrainingData, prepare_data, text_only
 from pixie_jax.streams import stream_keys
@@ -58,5 +60,7 @@ def run_and_write(config, workdir, log=print, devices=None) -> Result:
     validation.validate(config)
     with workdir_lib.locked(workdir):
         result = run(config, workdir, log=log, devices=devices)
-        outputs.write_outputs(config, workdir, result.arrays, result.data, result.kinds, result.visual_only, log=log)
+        if jax.process_index() == 0:  # one writer in a multi-process run
+            outputs.write_outputs(config, workdir, result.arrays, result.data, result.kinds, result.visual_only,
+                                  log=log)
     return result

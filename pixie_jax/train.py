@@ -255,7 +255,9 @@ class Run:
     per_epoch: int
     total: int
     keys: StreamKeys
-    ids: jax.Array
+    corpus: np.ndarray            # int32 [T] token ids on the host (memory-mapped from the token cache)
+    bounds: np.ndarray            # int64 [S + 1]: the corpus's segments (:func:`segment_bounds`)
+    ids: jax.Array | None         # the whole corpus on the devices when it is one segment
     tables: sampling.Tables
     features: jax.Array
     state: TrainState
@@ -264,12 +266,59 @@ class Run:
     def put(self, tree):
         return replicate(self.mesh, tree)
 
-    def epoch_data(self, index: int) -> sampling.EpochData:
-        return subsample_epoch(jax.random.fold_in(self.keys.subsample, index), self.ids, self.tables.keep_prob,
-                               self.tables.vis_index)
+    def segment_of(self, step: int) -> tuple[int, int]:
+        """(pass, segment) of ``step``: a pass gives each segment steps in proportion to its tokens."""
+        pass_index, offset = divmod(step, self.per_epoch)
+        first_steps = self.per_epoch * self.bounds[:-1] // self.bounds[-1]
+        return pass_index, int(np.searchsorted(first_steps, offset, side="right")) - 1
+
+    def epoch_data(self, index: int, segment: int = 0) -> sampling.EpochData:
+        """Pass ``index`` over ``segment`` subsampled (:func:`pixie_jax.sampling.subsample`), on the devices."""
+        key = jax.random.fold_in(self.keys.subsample, index)
+        if len(self.bounds) == 2:  # the whole corpus is one segment, already on the devices
+            return subsample_epoch(key, self.ids, self.tables.keep_prob, self.tables.vis_index)
+        start, end = self.bounds[segment], self.bounds[segment + 1]
+        ids = self.put(np.asarray(self.corpus[start:end], np.int32))
+        return subsample_epoch(jax.random.fold_in(key, segment), ids, self.tables.keep_prob, self.tables.vis_index)
 
     def run_chunk(self, first: int, epoch: sampling.EpochData):
         return self.chunk(self.state, self.keys.sample, jnp.int32(first), epoch, self.tables, self.features)
+
+
+def segment_bounds(tokens: int, segment_tokens: int) -> np.ndarray:
+    """Starts of equal segments of at most ``segment_tokens`` tokens, and ``tokens``: a corpus larger
+    than a segment is trained one segment at a time (only that segment on the devices), each pass
+    visiting the segments in order, as word2vec reads its corpus in order."""
+    count = max(1, -(-tokens // segment_tokens))
+    return np.linspace(0, tokens, count + 1).round().astype(np.int64)
+
+
+# the device bytes per token of a segment: its ids, the subsampled pass (kept ids and the positions of
+# the two strata) and as much again for the temporaries of subsampling
+BYTES_PER_TOKEN = 32
+
+
+def device_bytes_free(device) -> int | None:
+    """Free memory of ``device`` (bytes), or None where the platform does not say (CPU)."""
+    stats = device.memory_stats() if hasattr(device, "memory_stats") else None
+    if not stats or "bytes_limit" not in stats:
+        return None
+    return int(stats["bytes_limit"]) - int(stats.get("bytes_in_use", 0))
+
+
+def check_segment_fits(bounds: np.ndarray, devices) -> None:
+    """Raise :class:`TrainingError` if the largest segment will not fit in a device's free memory."""
+    tokens = int(np.diff(bounds).max())
+    need = tokens * BYTES_PER_TOKEN
+    for device in devices:
+        if device.process_index != jax.process_index():
+            continue  # another process checks its own
+        free = device_bytes_free(device)
+        if free is not None and need > free:
+            raise TrainingError(
+                f"a corpus segment of {tokens:,} tokens needs about {need / 2**30:.2f} GiB on {device}, which has "
+                f"{free / 2**30:.2f} GiB free: lower --config.segment_tokens (to at most {free // BYTES_PER_TOKEN:,}; "
+                f"each pass then visits more, smaller segments), or train on more processes")
 
 
 def total_steps(config, spec: registry.ModelSpec, per_epoch: int | None) -> int:
@@ -291,10 +340,15 @@ def setup(config, data: TrainingData, devices=None) -> Run:
         if getattr(sampler_cfg, name) % n_dev:
             raise ValueError(f"sampler.{name} ({getattr(sampler_cfg, name)}) must be a multiple of "
                              f"the number of devices ({n_dev})")
+    bounds = segment_bounds(len(data.ids), config.segment_tokens)
+    check_segment_fits(bounds, mesh.devices.flat)
     lam = visual_weight(config, data, sampler_cfg)
     per_pass = steps_per_epoch(data, sampler_cfg) if sampler_cfg.pairs_per_step else None
     total = total_steps(config, spec, per_pass)
     per_epoch = per_pass or total  # a model without pairs (the VAE) makes one pass of its steps
+    if len(bounds) > 2 and per_epoch < (len(bounds) - 1) * config.steps_per_call:
+        raise ValueError(f"a pass of {per_epoch:,} steps cannot visit {len(bounds) - 1} corpus segments in calls of "
+                         f"{config.steps_per_call} steps: raise segment_tokens or lower steps_per_call")
     keys = stream_keys(config.seed)
     params = model.init(keys.init)
     if is_sparse(config) and all(t in params for t in TABLES):
@@ -308,8 +362,9 @@ def setup(config, data: TrainingData, devices=None) -> Run:
     if spec.device_features is not None:
         features = spec.device_features(model, features)
     loss = functools.partial(spec.loss, model)
-    return Run(spec, model, sampler_cfg, mesh, lam, per_epoch, total, keys, put(jnp.asarray(data.ids)),
-               tables, put(jnp.asarray(features)), put(TrainState(params, init_optimizer(optimizer, params))),
+    whole = put(jnp.asarray(data.ids)) if len(bounds) == 2 else None
+    return Run(spec, model, sampler_cfg, mesh, lam, per_epoch, total, keys, data.ids, bounds, whole, tables,
+               put(jnp.asarray(features)), put(TrainState(params, init_optimizer(optimizer, params))),
                make_train_chunk(loss, optimizer, sampler_cfg, mesh, config.steps_per_call, lam))
 
 
@@ -338,34 +393,37 @@ def _train(config, workdir: Path, data, log, devices, on_pass, report_every):
     manager = checkpoints.manager(workdir / "checkpoints", config.keep_checkpoints)
     checkpoints.check_space(manager.directory, run.state)
     latest = manager.latest_step()
-    for change in workdir_lib.check_and_record(workdir, workdir_lib.run_record(config, data), latest is not None,
-                                               config.resume_with_new_schedule):
-        log(f"continuing with a new schedule: {change}")
-    for path in workdir_lib.remove_stale_temporaries(workdir):
-        log(f"removed {path}, left by an interrupted write")
+    primary = jax.process_index() == 0  # in a multi-process run, process 0 keeps the workdir's records
+    if primary:
+        for change in workdir_lib.check_and_record(workdir, workdir_lib.run_record(config, data),
+                                                   latest is not None, config.resume_with_new_schedule):
+            log(f"continuing with a new schedule: {change}")
+        for path in workdir_lib.remove_stale_temporaries(workdir):
+            log(f"removed {path}, left by an interrupted write")
     start = 0
     if latest is not None:
         run.state, start = checkpoints.restore(manager, run.state)
         log(f"resumed from {workdir / 'checkpoints'} at step {start}")
-    if workdir_lib.truncate_metrics(workdir / "metrics.jsonl", start):
+    if primary and workdir_lib.truncate_metrics(workdir / "metrics.jsonl", start):
         log(f"metrics.jsonl cut back to step {start}")
     run.state = run.put(run.state)
     n_dev, lam = run.mesh.devices.size, run.lam
 
     what = (f"({total / per_epoch:.2f} passes) of {sampler_cfg.pairs_per_step:,} pairs" if sampler_cfg.pairs_per_step
             else f"of {sampler_cfg.visual_words:,} visual words")
-    log(f"training {run.spec.name}: {total:,} steps {what} on {n_dev} {jax.devices()[0].platform} device(s); "
-        f"lambda = {lam:.3g}")
-    metrics_file = open(workdir / "metrics.jsonl", "a", encoding="utf-8")
-    epoch_index, epoch = None, None
+    processes = f" in {jax.process_count()} processes" if jax.process_count() > 1 else ""
+    log(f"training {run.spec.name}: {total:,} steps {what} on {n_dev} {jax.devices()[0].platform} device(s)"
+        f"{processes}; lambda = {lam:.3g}")
+    metrics_file = open(workdir / "metrics.jsonl" if primary else os.devnull, "a", encoding="utf-8")
+    where, epoch = None, None
     bar = tqdm(total=total, initial=start, unit="step", disable=not config.progress, dynamic_ncols=True)
     last_good = done = start
     every = max(1, round(per_epoch * report_every))
     try:
         for first in range(start, total, spc):
-            if first // per_epoch != epoch_index:
-                epoch_index = first // per_epoch
-                epoch = run.epoch_data(epoch_index)
+            if run.segment_of(first) != where:
+                where, epoch = run.segment_of(first), None  # free the last segment before the next one
+                epoch = run.epoch_data(*where)
             t0 = time.perf_counter()
             new_state, metrics = run.run_chunk(first, epoch)
             metrics = jax.device_get(metrics)

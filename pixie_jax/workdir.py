@@ -10,6 +10,7 @@ import json
 import os
 from pathlib import Path
 
+import jax
 import numpy as np
 
 from pixie_jax.errors import ProjectError
@@ -18,7 +19,7 @@ from pixie_jax.overrides import flat_keys, get_value
 
 # settings that may change between a run and its resume: they do not change what is trained
 FREE = ("progress", "keep_checkpoints", "checkpoint_every", "benchmarks", "embedding", "cache_dir", "corpus",
-        "features", "resume_with_new_schedule")
+        "features", "resume_with_new_schedule", "corpus_cache")
 # the length of the run: may change on resume when config.resume_with_new_schedule is set
 SCHEDULE = ("epochs", "vae.steps")
 _HELD: set[Path] = set()  # workdirs this process has locked (the lock is re-entrant within a process)
@@ -30,10 +31,11 @@ class WorkdirError(ProjectError):
 
 @contextlib.contextmanager
 def locked(workdir: str | os.PathLike):
-    """Hold an exclusive lock on ``workdir`` for the block; another holder makes this fail at once."""
+    """Hold an exclusive lock on ``workdir`` for the block; another holder makes this fail at once. In a
+    multi-process run (jax.distributed) process 0 holds it for all."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    if workdir.resolve() in _HELD:
+    if workdir.resolve() in _HELD or jax.process_index() != 0:
         yield
         return
     with open(workdir / ".lock", "a+", encoding="utf-8") as f:
@@ -77,7 +79,7 @@ def run_record(config, data) -> dict:
     values = {key: get_value(config, key) for key in flat_keys(config)}
     return {"config": {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()},
             "data": {"vocabulary": _digest(np.array(data.vocab.words), data.vocab.counts),
-                     "tokens": f"{len(data.ids)} ids, {_digest(data.ids)}",
+                     "tokens": f"{len(data.ids)} ids, {data.ids_digest or _digest(data.ids)}",
                      "features": _digest(data.vis_index, data.raw_features)}}
 
 

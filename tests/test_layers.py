@@ -1,7 +1,7 @@
 """The package's layers: data flows one way, and no module imports one of a higher layer.
 
     0 helpers      files, download, resources, vectors, overrides, streams, checkpoints, validation, workdir, errors
-    1 data         corpus, vocab, visual/*, io (embedding files), data
+    1 data         corpus, vocab, tokens, visual/*, io (embedding files), data
     2 models       model, sampling, objective, sparse, baselines/*, embeddings, registry
     3 evaluation   evaluate/* (reads arrays; knows no trainer)
     4 trainer      train
@@ -16,7 +16,7 @@ from conftest import ROOT
 LAYERS = {
     0: ("files", "download", "resources", "vectors", "overrides", "streams", "checkpoints", "validation",
         "workdir", "errors"),
-    1: ("corpus", "vocab", "visual", "io", "data"),
+    1: ("corpus", "vocab", "tokens", "visual", "io", "data"),
     2: ("model", "sampling", "objective", "sparse", "baselines", "embeddings", "registry"),
     3: ("evaluate",),
     4: ("train",),

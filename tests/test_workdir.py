@@ -172,7 +172,8 @@ def test_no_room_for_a_checkpoint_is_one_clear_error(corpus_file, tmp_path, monk
 def test_a_failed_checkpoint_write_is_one_line_and_leaves_nothing_half_written(corpus_file, tmp_path):
     """Writes cut off by the file-size limit (as by a full disk): the message names the step and the
     reason, the partial checkpoint is gone, and the run resumes once the disk has room."""
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1",
+               PIXIE_JAX_CACHE=str(tmp_path / "cache"))
     run = tmp_path / "run"
     limited = [sys.executable, "-c", "import resource, runpy, signal, sys; "
                "signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
@@ -180,9 +181,15 @@ def test_a_failed_checkpoint_write_is_one_line_and_leaves_nothing_half_written(c
                "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')",
                *train_command(corpus_file, run, "--config.epochs=0.5")[1:]]
     out = subprocess.run(limited, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 1  # first the token cache cannot be written
+    assert re.fullmatch(r"error: .*/corpora: cannot write the corpus's token ids \(File too large\); free space "
+                        r"there, .*--config.corpus_cache=False to keep them in memory\n", out.stderr), out.stderr
+    assert not list((tmp_path / "cache" / "corpora").iterdir())
+    out = subprocess.run([*limited, "--config.corpus_cache=False"], env=env, capture_output=True, text=True,
+                         timeout=300)
     assert out.returncode == 1
-    assert re.search(r"^error: .*cannot write the checkpoint of step 10 \(File too large, errno 27\); no earlier "
-                     r"checkpoint exists", out.stderr, re.MULTILINE), out.stderr
+    assert re.fullmatch(r"error: .*cannot write the checkpoint of step 10 \(File too large, errno 27\); no earlier "
+                        r"checkpoint exists\. .*\n", out.stderr), out.stderr  # one line: no writer-thread tracebacks
     assert not list((run / "checkpoints").glob("*tmp*")) and not (run / "embeddings.npz").exists()
     subprocess.run(train_command(corpus_file, run, "--config.epochs=0.5"), env=env, check=True, capture_output=True)
     assert (run / "embeddings.npz").exists()

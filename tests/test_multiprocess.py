@@ -1,0 +1,100 @@
+"""Training in several processes (jax.distributed, CPU devices talking through gloo): two processes of
+two devices each give the parameters of one process of four devices, resume from their checkpoints,
+and stop when one of them dies."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from conftest import ROOT, features_file, topic_corpus
+
+from pixie_jax import vocab
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def setup(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(topic_corpus())
+    words = vocab.build_vocab(topic_corpus(), 1).words
+    feats = features_file(tmp_path, [w for w in words if w.endswith(("wa", "wb", "wc"))])
+    return corpus, feats
+
+
+def command(corpus, feats, workdir, epochs, *extra):
+    """bin/train of a small PIXIE (the encoder and decoder train too), constant learning rate."""
+    return [sys.executable, str(ROOT / "bin" / "train"), "--config", str(ROOT / "configs" / "pixie.py"),
+            f"--workdir={workdir}", f"--config.corpus={corpus}", f"--config.features={feats}",
+            "--config.min_count=1", "--config.subsample=0", "--config.model.dim=8", "--config.model.hidden=16",
+            "--config.model.features=6", "--config.sampler.window=3", "--config.sampler.contexts_per_centre=2",
+            "--config.sampler.negatives=4", "--config.sampler.text_centres=64", "--config.sampler.visual_centres=16",
+            "--config.sampler.visual_words=8", "--config.steps_per_call=5", "--config.checkpoint_every=10",
+            f"--config.epochs={epochs}", "--config.optimizer.schedule=constant", "--config.progress=False",
+            "--config.benchmarks=", "--config.embedding=e", *extra]
+
+
+def start(cmd, devices, **kw):
+    env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def two_processes(cmd):
+    """``cmd`` as processes 0 and 1 of a 2-process run with 2 CPU devices each."""
+    port = free_port()
+    return [start([*cmd, f"--coordinator=127.0.0.1:{port}", "--num-processes=2", f"--process-id={i}",
+                   "--heartbeat-timeout=10"], 2) for i in range(2)]
+
+
+def finish(procs, timeout=300):
+    outs = [p.communicate(timeout=timeout) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, err[-3000:]
+    return outs
+
+
+def arrays(workdir):
+    with np.load(workdir / "embeddings.npz") as z:
+        return {k: z[k] for k in ("e", "v", "mu")}
+
+
+def test_two_processes_of_two_devices_equal_one_of_four_and_resume(setup, tmp_path):
+    """Half the run in two processes, then resumed in two processes from their checkpoints to the full
+    length: the parameters of one process of four devices trained straight through."""
+    corpus, feats = setup
+    finish([start(command(corpus, feats, tmp_path / "one", 0.4), 4)])
+    outs = finish(two_processes(command(corpus, feats, tmp_path / "two", 0.2)))
+    assert "on 4 cpu device(s) in 2 processes" in outs[0][0]
+    outs = finish(two_processes(command(corpus, feats, tmp_path / "two", 0.4,
+                                        "--config.resume_with_new_schedule=True")))
+    assert "resumed from" in outs[0][0] + outs[0][1] and "resumed from" in outs[1][0] + outs[1][1]
+    one, two = arrays(tmp_path / "one"), arrays(tmp_path / "two")
+    for kind in one:
+        np.testing.assert_allclose(two[kind], one[kind], rtol=1e-4, atol=1e-5)
+        assert np.abs(one[kind]).max() > 0.1
+    # one writer: a line per chunk, as in the single process
+    lines = (tmp_path / "two" / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == len(set(lines)) == len((tmp_path / "one" / "metrics.jsonl").read_text().splitlines())
+
+
+def test_when_one_process_dies_the_other_stops(setup, tmp_path):
+    corpus, feats = setup
+    procs = two_processes(command(corpus, feats, tmp_path / "run", 50))
+    ckpt = tmp_path / "run" / "checkpoints"
+    deadline = time.time() + 180
+    while time.time() < deadline and not (ckpt.exists() and any(p.name.isdigit() for p in ckpt.iterdir())):
+        time.sleep(0.1)
+    procs[1].send_signal(signal.SIGKILL)
+    t0 = time.time()
+    _, err = procs[0].communicate(timeout=120)
+    assert procs[0].returncode != 0 and time.time() - t0 < 90
+    assert "stopped sending heartbeats" in err or "another task died" in err, err[-2000:]
+    procs[1].communicate()
