@@ -171,9 +171,21 @@ def build_visual_features_main(argv=None):
     vocab_group.add_argument("--corpus", help="build the vocabulary from this corpus ('bundled', 'text8', a path)")
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--max-vocab", type=int, default=50_000)
+    parser.add_argument("--rule", choices=("paper", "closure"), default="paper",
+                        help="paper: a noun synset in ImageNet's list, its photos and those below it to --depth, "
+                             "topped up from hypernyms to --max-images; closure: every class at or below the "
+                             "word's synsets (the project's earlier rule). Default: %(default)s")
+    parser.add_argument("--imagenet-synsets", help="file of ImageNet synset ids (default: the full ImageNet's "
+                                                   "21,843, shipped)")
+    parser.add_argument("--depth", type=int,
+                        help="paper rule: hyponym levels whose photos count as a synset's; -1 = all (default: "
+                             "word_features.PaperRule's, chosen by measurement, benchmarks/RESULTS.md)")
+    parser.add_argument("--max-images", type=int, default=1000, help="paper rule: photos per word (the paper's 1000)")
+    parser.add_argument("--topup-levels", type=int, default=1, help="paper rule: hypernym levels to top up from")
+    parser.add_argument("--seed", type=int, default=0, help="paper rule: seed of the photo sampling")
     parser.add_argument("--backoff-min-images", type=int, default=0,
-                        help="hypernym back-off for visual words with fewer photos (the paper: 1000); 0 = off")
-    parser.add_argument("--backoff-levels", type=int, default=3)
+                        help="closure rule: hypernym back-off for visual words with fewer photos; 0 = off")
+    parser.add_argument("--backoff-levels", type=int, default=3, help="closure rule: levels of the back-off")
     parser.add_argument("--float16", action="store_true", help="store features as float16 (half the size)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
@@ -188,8 +200,14 @@ def build_visual_features_main(argv=None):
             words = vocab.build_vocab(corpus.load_corpus(args.corpus), args.min_count, args.max_vocab).words
         wn = wordnet.load_wordnet(args.wordnet)
         sources, mapping = _load_sources(args, wn)
-        wf, coverage = word_features.build_word_features(words, sources, wn, args.backoff_min_images,
-                                                         args.backoff_levels, weights)
+        if args.rule == "paper":
+            depth = {} if args.depth is None else {"depth": None if args.depth < 0 else args.depth}
+            rule = word_features.PaperRule(word_features.load_synset_list(args.imagenet_synsets),
+                                           max_images=args.max_images, topup_levels=args.topup_levels,
+                                           seed=args.seed, **depth)
+        else:
+            rule = word_features.ClosureRule(args.backoff_min_images, args.backoff_levels)
+        wf, coverage = word_features.build_word_features(words, sources, wn, rule, weights)
         wf.provenance["label_mapping"] = mapping
         features.save_word_features(args.out, wf, np.float16 if args.float16 else np.float32)
     except EXPECTED as err:

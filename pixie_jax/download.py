@@ -25,6 +25,21 @@ def cache_dir(path: str | os.PathLike | None = None) -> Path:
     return folder
 
 
+def remove_stale_parts(dest: Path) -> list[Path]:
+    """Delete the '.NAME.part-PID' files of downloads of ``dest`` whose process is gone (killed mid-way)."""
+    stale = []
+    for part in dest.parent.glob(f".{dest.name}.part-*"):
+        pid = part.name.rsplit("-", 1)[-1]
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            part.unlink(missing_ok=True)
+            stale.append(part)
+        except (ValueError, PermissionError):
+            continue  # not ours, or a live process of another user
+    return stale
+
+
 def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -56,6 +71,7 @@ def fetch(url: str, dest: Path, *, expected_bytes: int | None = None, sha256: st
         except DownloadError as err:
             raise DownloadError(f"{dest} is not a good copy of {url}: {err}; delete it and run again") from err
         return dest
+    remove_stale_parts(dest)
     part = dest.with_name(f".{dest.name}.part-{os.getpid()}")
     try:
         _stream(url, part, progress, timeout)

@@ -19,3 +19,8 @@ def features_path() -> Path:
 def benchmarks_dir() -> Path:
     """Word-similarity benchmarks (word1<TAB>word2<TAB>score), each with its SOURCE."""
     return DATA / "benchmarks"
+
+
+def imagenet_synsets_path() -> Path:
+    """The 21,843 WordNet 3.0 noun synset ids of the full ImageNet (fall 2011), one a line."""
+    return DATA / "wordnet" / "imagenet21k_synsets.txt"

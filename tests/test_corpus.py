@@ -3,6 +3,7 @@ import gzip
 import http.server
 import io
 import lzma
+import os
 import tarfile
 import threading
 import zipfile
@@ -172,6 +173,19 @@ def test_failed_text8_download_leaves_nothing(tmp_path, server, case):
     with pytest.raises(download.DownloadError, match="Nothing was kept"):
         corpus.text8_path(tmp_path, url=srv.url, expected_bytes=expected, member_bytes=n, progress=False)
     assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_the_parts_of_killed_downloads_are_removed_by_the_next(tmp_path, server):
+    import subprocess
+    import sys
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".text8.zip.part-{dead.stdout.strip()}"  # a process that has exited
+    stale.write_bytes(b"half a download")
+    live = tmp_path / f".text8.zip.part-{os.getppid()}"  # a live process: its download is left alone
+    live.write_bytes(b"in progress")
+    payload, n = _zip()
+    corpus.text8_path(tmp_path, url=server(payload).url, expected_bytes=len(payload), member_bytes=n, progress=False)
+    assert not stale.exists() and live.exists()
 
 
 def test_unreachable_server_says_what_to_do(tmp_path):

@@ -70,8 +70,8 @@ def test_two_processes_of_two_devices_equal_one_of_four_and_resume(setup, tmp_pa
     """Half the run in two processes, then resumed in two processes from their checkpoints to the full
     length: the parameters of one process of four devices trained straight through."""
     corpus, feats = setup
-    finish([start(command(corpus, feats, tmp_path / "one", 0.4), 4)])
-    outs = finish(two_processes(command(corpus, feats, tmp_path / "two", 0.2)))
+    one = start(command(corpus, feats, tmp_path / "one", 0.4), 4)  # alongside the first half
+    outs = finish(two_processes(command(corpus, feats, tmp_path / "two", 0.2)) + [one])
     assert "on 4 cpu device(s) in 2 processes" in outs[0][0]
     outs = finish(two_processes(command(corpus, feats, tmp_path / "two", 0.4,
                                         "--config.resume_with_new_schedule=True")))

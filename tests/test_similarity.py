@@ -47,8 +47,10 @@ def test_bad_benchmark_lines_name_file_and_line(tmp_path, text, message):
 
 def test_bundled_benchmarks_and_shared_copies_agree():
     bundled = {b.name: b for b in S.load_benchmarks("bundled")}
-    assert set(bundled) == {"EN-MC-30", "EN-MEN-TR-3k", "EN-RG-65", "EN-SIMLEX-999", "EN-WS-353-ALL",
+    assert set(bundled) == {"EN-MC-30", "EN-MEN-TR-3k", "EN-MTurk-287", "EN-RG-65", "EN-SIMLEX-999", "EN-WS-353-ALL",
                             "EN-WS-353-REL", "EN-WS-353-SIM"}
+    assert bundled["EN-MTurk-287"].rows_in_file == 287
+    assert bundled["EN-MTurk-287"].pairs == S.load_benchmarks(shared("mturk287"))[0].pairs
     assert bundled["EN-MEN-TR-3k"].rows_in_file == 3000 and len(bundled["EN-MEN-TR-3k"].pairs) == 3000
     # 353 rows: tiger-tiger is a self-pair; bank-money and money-cash are each listed twice (in either order)
     assert bundled["EN-WS-353-ALL"].rows_in_file == 353 and len(bundled["EN-WS-353-ALL"].pairs) == 350

@@ -34,23 +34,23 @@ def test_labels_map_through_overrides_then_first_sense(wn, tmp_path):
 def test_sources_pool_by_photo_count_with_weights_and_report_per_source(wn):
     a = _src("a", [CHIHUAHUA, GOOSE], [[1.0, 0], [0, 1.0]], [1, 2])
     b = _src("b", [RETRIEVER, GOOSE], [[3.0, 0], [0, 3.0]], [3, 2])
-    wf, cov = WF.build_word_features(["dog", "goose", "chihuahua"], [a, b], wn)
+    wf, cov = WF.build_word_features(["dog", "goose", "chihuahua"], [a, b], wn, WF.ClosureRule())
     got = dict(zip(wf.words, wf.features))
     np.testing.assert_allclose(got["dog"], [(1 + 9) / 4, 0])
     np.testing.assert_allclose(got["goose"], [0, (2 + 6) / 4])
     by = {s.name: s for s in cov.sources}
     assert (by["a"].visual_words, by["a"].words_gained) == (3, 1)  # chihuahua only through a
     assert (by["b"].visual_words, by["b"].words_gained) == (2, 0)
-    wf2, _ = WF.build_word_features(["dog", "goose"], [a, b], wn, weights={"b": 3.0})
+    wf2, _ = WF.build_word_features(["dog", "goose"], [a, b], wn, WF.ClosureRule(), weights={"b": 3.0})
     np.testing.assert_allclose(dict(zip(wf2.words, wf2.features))["dog"], [(1 + 27) / 10, 0])
-    wf3, cov3 = WF.build_word_features(["dog", "goose"], [a, b], wn, weights={"b": 0})
+    wf3, cov3 = WF.build_word_features(["dog", "goose"], [a, b], wn, WF.ClosureRule(), weights={"b": 0})
     np.testing.assert_allclose(dict(zip(wf3.words, wf3.features))["dog"], [1, 0])
     assert [s.name for s in cov3.sources] == ["a"]
     with pytest.raises(ValueError, match="unknown sources"):
-        WF.build_word_features(["dog"], [a], wn, weights={"c": 1})
+        WF.build_word_features(["dog"], [a], wn, WF.ClosureRule(), weights={"c": 1})
     c = _src("c", [GOOSE], [[1.0, 2, 3]], [1])
     with pytest.raises(F.FeatureFileError, match="different feature sizes"):
-        WF.build_word_features(["goose"], [a, c], wn)
+        WF.build_word_features(["goose"], [a, c], wn, WF.ClosureRule())
 
 
 def test_zero_counts_are_dropped_with_a_warning(tmp_path):
@@ -94,6 +94,7 @@ def test_command_line_tools_on_real_sources(tmp_path, wn):
                           "--out", str(tmp_path / "w.npz")], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "caltech101 (weight 1): 100 classes (4 without a WordNet id), 8,242 photos" in out.stdout
+    assert "rule: paper: a noun synset among ImageNet's 21,843" in out.stdout
     assert "tux (weight 0.5): 439 classes (193 without a WordNet id)" in out.stdout
     wf = F.load_word_features(tmp_path / "w.npz")
     assert "motorcycle" in wf.words and "idea" not in wf.words

@@ -115,3 +115,19 @@ def hypernym_wnids(wn, synset_ids) -> list[str]:
         s = wn.synset_from_pos_and_offset("n", int(w[1:]))
         out += [wnid(h) for h in s.hypernyms() + s.instance_hypernyms()]
     return list(dict.fromkeys(out))
+
+
+def synset_of(wn, wnid_: str):
+    return wn.synset_from_pos_and_offset("n", int(wnid_[1:]))
+
+
+def wnids_within(wn, wnid_: str, depth: int | None) -> dict[str, int]:
+    """``wnid_`` and its hyponyms (and instance hyponyms) down to ``depth`` levels (None: all), each
+    with its level below ``wnid_`` (0 for itself)."""
+    levels, frontier, level = {wnid_: 0}, [synset_of(wn, wnid_)], 0
+    while frontier and (depth is None or level < depth):
+        level += 1
+        frontier = list({wnid(h): h for s in frontier for h in s.hyponyms() + s.instance_hyponyms()
+                         if wnid(h) not in levels}.values())
+        levels.update((wnid(h), level) for h in frontier)
+    return levels
