@@ -131,6 +131,13 @@ def _paper(value):
     return "-" if value is None else f"{value:.2f}"
 
 
+PAIR_COUNTS_NOTE = (
+    "Pair counts differ from the paper's for three sets: the paper scored 5,494 of SemSim's and VisSim's "
+    "7,576 pairs (its subset is not published; all pairs are scored here), and counts 150 pairs for WS-353 REL, "
+    "whose published file has 252. SemSim and VisSim are not shipped (no licence stated): pass their folder "
+    "to --benchmarks.\n")
+
+
 def markdown(per_seed: list[dict], benches, setup: dict) -> str:
     names = [(b.name, paper_numbers.paper_benchmark(b.name)) for b in benches]
     first = per_seed[0]
@@ -160,6 +167,7 @@ def markdown(per_seed: list[dict], benches, setup: dict) -> str:
         f"Each cell: our Spearman rho ({seeds}) "
         "and, in brackets, the paper's number for the same model and benchmark (n/a: the paper has no such "
         "benchmark file here, or no such row). `pairs used`: benchmark pairs scored, of the pairs in the file.\n",
+        PAIR_COUNTS_NOTE,
         f"Command: `{setup['command']}`  \n"
         f"Corpus {setup['corpus']} ({setup['tokens']:,} tokens, vocabulary {setup['vocab']:,}), features "
         f"{setup['features']} ({setup['visual']:,} visual words); held out for Table 3: {setup['held_out']:,} "

@@ -13,13 +13,13 @@ def test_default_config_on_bundled_data_writes_everything(tmp_path):
                                   "--config.epochs=0.01", "--config.progress=False"],
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "1,157 of 21,900 vocabulary words" in out.stdout
+    assert "1,046 of 21,900 vocabulary words" in out.stdout
     table = out.stdout[out.stdout.index("benchmark"):]
     assert "EN-MEN-TR-3k" in table and "t [visual]" in table
     for name in ("embeddings.npz", "embeddings.txt", "metrics.jsonl", "similarity.json", "vocab.tsv"):
         assert (tmp_path / name).exists(), name
     z = np.load(tmp_path / "embeddings.npz")
-    assert z["t"].shape == (21900, 200) and z["s"].shape == (21900, 100) and int(z["mask"].sum()) == 1157
+    assert z["t"].shape == (21900, 200) and z["s"].shape == (21900, 100) and int(z["mask"].sum()) == 1046
     np.testing.assert_allclose(z["s"], z["e"] + z["mask"][:, None] * z["mu"], rtol=1e-6)
     from gensim.models import KeyedVectors
     kv = KeyedVectors.load_word2vec_format(str(tmp_path / "embeddings.txt"))

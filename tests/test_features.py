@@ -57,3 +57,5 @@ def test_bundled_features_cover_the_bundled_vocabulary():
     assert wf.features.shape == (len(wf.words), 1280) and len(wf.words) > 1000
     assert {"dog", "goose", "church", "piano"} <= set(wf.words)
     assert wf.provenance["coverage"]["visual_words"] == len(wf.words)
+    # the paper's rule: roots such as entity and object, visual under the closure rule, are not
+    assert wf.provenance["rule"].startswith("paper") and not {"entity", "object", "abstraction"} & set(wf.words)
