@@ -1,5 +1,7 @@
-"""PIXIE-concat, eq. (11), beside its labelled extensions (a weighted visual block; mu filled in from e
-for words without photos), and PIXIE+ and SGNS for reference, on one trained PIXIE's embeddings.
+"""PIXIE-concat, eq. (11), beside its labelled extensions, on one trained PIXIE's embeddings.
+
+The extensions: a weighted visual block, s in place of e, mu filled in from e for words without
+photos; PIXIE+ and SGNS for reference.
 
     python benchmarks/concat_variants.py --pixie runs/pixie/embeddings.npz --sgns runs/sgns/embeddings.npz \
         --benchmarks bundled SEMSIM_VISSIM_DIR

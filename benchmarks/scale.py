@@ -1,9 +1,10 @@
-"""A corpus larger than memory: token ids built by streaming into the cache (first run), read from the
-cache (second run), then a few chunks of PIXIE training on it; time and peak resident memory of each,
-each phase in its own process.
+"""A corpus larger than memory: time and peak memory of building its token cache, loading it, training.
 
-    for i in $(seq 10); do xz -dc gutenberg8.xz; echo; done > /tmp/g10.txt   # 10^9 bytes
-    python benchmarks/scale.py --corpus /tmp/g10.txt --cache /tmp/g10-cache
+Token ids built by streaming into the cache (first run), read from the cache (second run), then a few
+chunks of PIXIE training on it; time and peak resident memory of each, each phase in its own process.
+
+    for i in $(seq 10); do xz -dc gutenberg8.xz; echo; done > g10.txt   # 10^9 bytes
+    python benchmarks/scale.py --corpus g10.txt --cache g10-cache
 
 Targets (issue: beyond one machine and one small corpus): peak resident memory under 2 GB, the second
 run ready to train in under 10 s. Prints a Markdown table and, as its last line, one JSON object.
@@ -48,18 +49,18 @@ def phase(args) -> dict:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", required=True)
-    parser.add_argument("--cache", required=True, help="an empty folder for the token cache and the run")
+    parser.add_argument("--cache", required=True, help="a folder for the token cache (corpora/) and the run (run/)")
     parser.add_argument("--chunks", type=int, default=3, help="chunks of steps_per_call steps to train")
     parser.add_argument("--phases", default="build,load,train",
-                        help="which phases to run (build empties --cache first)")
+                        help="which phases to run (build empties the token cache in --cache first)")
     parser.add_argument("--phase", choices=("build", "load", "train"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.phase:
         print(json.dumps(phase(args)))
         return
     phases = args.phases.split(",")
-    if "build" in phases:
-        shutil.rmtree(args.cache, ignore_errors=True)
+    if "build" in phases:  # an empty token cache (only the folders this script writes are removed)
+        shutil.rmtree(Path(args.cache) / "corpora", ignore_errors=True)
     rows = []
     for name in phases:
         done = subprocess.run([sys.executable, __file__, "--corpus", args.corpus, "--cache", args.cache,

@@ -1,5 +1,6 @@
-"""Which words are visual, by rule: the closure rule against the paper's at several hyponym depths, on
-a corpus's vocabulary and the given photo sources. One coverage report per rule, and a table.
+"""Which words are visual, by rule: the closure rule against the paper's at several hyponym depths.
+
+On a corpus's vocabulary and the given photo sources: one coverage report per rule, and a table.
 
     python benchmarks/visual_rule.py --corpus gutenberg8.xz --source imagenet_sample_images.npz
 
