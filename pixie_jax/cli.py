@@ -190,14 +190,14 @@ def build_visual_features_main(argv=None):
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     import numpy as np
-    from pixie_jax import corpus, io, vocab
+    from pixie_jax import io, tokens, vocab
     from pixie_jax.visual import features, word_features, wordnet
     try:
         weights = {k: float(v) for k, v in io.named_values(args.weight, "--weight").items()}
         if args.vocab:
             words = vocab.Vocab.load(args.vocab).words
         else:
-            words = vocab.build_vocab(corpus.load_corpus(args.corpus), args.min_count, args.max_vocab).words
+            words = tokens.tokenise(args.corpus, args.min_count, args.max_vocab, log=lambda *_: None).vocab.words
         wn = wordnet.load_wordnet(args.wordnet)
         sources, mapping = _load_sources(args, wn)
         if args.rule == "paper":
