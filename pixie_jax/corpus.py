@@ -10,6 +10,7 @@ import bz2
 import codecs
 import functools
 import gzip
+import itertools
 import lzma
 import os
 import re
@@ -100,17 +101,16 @@ def _decoded_blocks(path: Path, errors: str, block_bytes: int = 1 << 24) -> Iter
         for stream in _raw_streams(path):
             decoder = codecs.getincrementaldecoder("utf-8")(errors)
             lines = 1
-            for block in iter(lambda: stream.read(block_bytes), b""):
+            for block in itertools.chain(iter(lambda: stream.read(block_bytes), b""), [None]):
                 pending = len(decoder.getstate()[0])
-                try:
-                    yield decoder.decode(block)
+                try:  # None: the end of the stream, where a cut multi-byte character is an error too
+                    yield decoder.decode(block, final=False) if block is not None else decoder.decode(b"", True) + " "
                 except UnicodeDecodeError as err:
-                    line = lines + block[:max(err.start - pending, 0)].count(b"\n")
+                    line = lines + (block or b"")[:max(err.start - pending, 0)].count(b"\n")
                     raise CorpusError(
                         f"{path}: line {line} is not valid UTF-8 ({err.reason}); re-encode the file as UTF-8, or "
                         f"replace such bytes with --config.corpus_errors=replace") from err
-                lines += block.count(b"\n")
-            yield decoder.decode(b"", final=True) + " "
+                lines += (block or b"").count(b"\n")
     except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile, zlib.error) as err:
         raise CorpusError(f"{path}: cannot read ({err})") from err
 

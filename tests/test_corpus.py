@@ -81,6 +81,10 @@ def test_a_bad_byte_in_a_later_block_names_its_line(tmp_path):
     bad.write_bytes(b"good words here\n" * 40 + b"bad \xff byte\n")
     with pytest.raises(corpus.CorpusError, match=r"bad.txt: line 41 is not valid UTF-8"):
         list(corpus.iter_corpus(bad, block_bytes=100))
+    cut = tmp_path / "cut.txt"
+    cut.write_bytes(b"good words\ncut \xc3")  # the file ends inside a two-byte character
+    with pytest.raises(corpus.CorpusError, match=r"cut.txt: line 2 is not valid UTF-8 \(unexpected end of data\)"):
+        corpus.load_corpus(cut)
 
 
 def test_bad_input_errors_name_the_file(tmp_path):

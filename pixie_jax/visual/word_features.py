@@ -228,10 +228,11 @@ class PaperRule:
     seed: int = 0
 
     def describe(self) -> str:
-        return (f"paper: a noun synset among ImageNet's {len(self.synsets):,}; photos at or up to {self.depth} "
+        depth = "all" if self.depth is None else self.depth
+        return (f"paper: a noun synset among ImageNet's {len(self.synsets):,}; photos at or up to {depth} "
                 f"levels below it, topped up from {self.topup_levels} hypernym level(s) to {self.max_images}")
 
-    def photos(self, word: str, synsets: list[str], wn, photos_of: dict[str, int], below) -> tuple[dict, str]:
+    def photos(self, word: str, synsets: list[str], wn, photos_of: dict[str, int], below) -> tuple[dict, str, bool]:
         """({class: photos used}, how the word has its photos: 'own' (its synset's), 'hyponym' (only those
         below it), whether hypernyms topped it up); ({}, '', False) when it is not visual or has no photos
         here (and so is not topped up)."""
@@ -274,7 +275,7 @@ class ClosureRule:
     def describe(self) -> str:
         return "closure: mean over the photos of the classes at or below the word's noun synsets"
 
-    def photos(self, word: str, synsets: list[str], wn, photos_of: dict[str, int], below) -> tuple[dict, str]:
+    def photos(self, word: str, synsets: list[str], wn, photos_of: dict[str, int], below) -> tuple[dict, str, bool]:
         base = set().union(*(below.get(s, set()) for s in synsets))
         if not base:
             return {}, "", False
