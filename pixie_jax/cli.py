@@ -244,7 +244,7 @@ def check_visual_sources_main(argv=None):
         print(f"{len(agreement)} synsets shared by two sources: cosine of their means median {np.median(cos):.3f}, "
               f"min {cos.min():.3f}; the least agreeing:")
         for c, w, a, b in agreement[:args.show]:
-            name = wn.synset_from_pos_and_offset("n", int(w[1:])).name() if wn else w
+            name = wordnet.synset_of(wn, w).name() if wn else w
             print(f"  {c:.3f}  {w} {name}  {a} vs {b}")
 
 

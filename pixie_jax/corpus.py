@@ -141,17 +141,19 @@ def corpus_files(source: str | os.PathLike, cache_dir: str | os.PathLike | None 
     return files
 
 
-def iter_corpus(source: str | os.PathLike, *, normalise_text: bool = True, errors: str = "strict",
+def iter_corpus(source: str | os.PathLike | list[Path], *, normalise_text: bool = True, errors: str = "strict",
                 cache_dir: str | os.PathLike | None = None, block_bytes: int = 1 << 24) -> Iterator[str]:
-    """The corpus ``source`` names (see :func:`corpus_files`) in text8 form, as pieces of about
-    ``block_bytes`` that each end on a token boundary: a corpus larger than memory streams through.
+    """The corpus ``source`` names (see :func:`corpus_files`; or the list of files it gave) in text8 form,
+    as pieces of about ``block_bytes`` that each end on a token boundary: a corpus larger than memory
+    streams through.
 
     Already-normalised text (text8, gutenberg8) passes through :func:`normalise` unchanged, so
     normalising is safe; turn it off only to keep exotic tokens.
     """
     clean = normalise if normalise_text else (lambda text: " ".join(text.split()))
     any_token = False
-    for file in corpus_files(source, cache_dir):
+    files = source if isinstance(source, list) else corpus_files(source, cache_dir)
+    for file in files:
         carry = ""  # each file's text ends with a space, so nothing is left over at its end
         for text in _decoded_blocks(file, errors, block_bytes):
             text = carry + text
@@ -162,7 +164,7 @@ def iter_corpus(source: str | os.PathLike, *, normalise_text: bool = True, error
                 any_token = True
                 yield piece
     if not any_token:
-        raise CorpusError(f"{source}: the corpus is empty (no word made of letters a-z)")
+        raise CorpusError(f"{', '.join(map(str, files))}: the corpus is empty (no word made of letters a-z)")
 
 
 def load_corpus(source: str | os.PathLike, *, normalise_text: bool = True, errors: str = "strict",

@@ -31,11 +31,16 @@ def check_embedding(config) -> None:
 def run(config, workdir, data: TrainingData | None = None, log=print, devices=None) -> Result:
     """Train the model ``config`` names in ``workdir`` (reading the data unless given), holding the
     workdir's lock (:func:`pixie_jax.workdir.locked`) from before the data is read."""
-    validation.validate(config)
-    spec = registry.get(config)
-    check_embedding(config)
+    spec = _checked(config)
     with workdir_lib.locked(workdir):
         return _run(config, spec, workdir, data, log, devices)
+
+
+def _checked(config) -> registry.ModelSpec:
+    """The config's values and embedding kinds checked before anything is read; its model's spec."""
+    validation.validate(config)
+    check_embedding(config)
+    return registry.get(config)
 
 
 def _run(config, spec, workdir, data, log, devices) -> Result:
@@ -57,9 +62,9 @@ def _run(config, spec, workdir, data, log, devices) -> Result:
 
 def run_and_write(config, workdir, log=print, devices=None) -> Result:
     """:func:`run`, then :func:`pixie_jax.outputs.write_outputs`, under one hold of the workdir's lock."""
-    validation.validate(config)
+    spec = _checked(config)
     with workdir_lib.locked(workdir):
-        result = run(config, workdir, log=log, devices=devices)
+        result = _run(config, spec, workdir, None, log, devices)
         if jax.process_index() == 0:  # one writer in a multi-process run
             outputs.write_outputs(config, workdir, result.arrays, result.data, result.kinds, result.visual_only,
                                   log=log)

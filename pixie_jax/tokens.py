@@ -35,23 +35,23 @@ class Tokens:
 
 def cache_key(files, min_count: int, max_vocab: int | None, errors: str) -> str:
     """A hash of the files' identities (resolved path, size, modification time) and the settings."""
-    stats = [(str(Path(f).resolve()), os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in files]
+    stats = [(str(Path(f).resolve()), st.st_size, st.st_mtime_ns) for f in files for st in [os.stat(f)]]
     text = json.dumps({"format": FORMAT, "files": stats, "min_count": min_count, "max_vocab": max_vocab,
                        "errors": errors})
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def _pieces(source, errors, cache_dir, progress: bool, what: str):
-    """The corpus's text8-form pieces, with a progress bar in MB of text."""
+def _pieces(files, errors, progress: bool, what: str):
+    """The text8-form pieces of the corpus ``files``, with a progress bar in MB of text."""
     with tqdm(desc=what, unit="MB", unit_scale=True, disable=not progress, dynamic_ncols=True) as bar:
-        for piece in corpus_lib.iter_corpus(source, errors=errors, cache_dir=cache_dir):
+        for piece in corpus_lib.iter_corpus(files, errors=errors):
             yield piece
             bar.update(len(piece) / 1e6)
 
 
-def _count(source, min_count, max_vocab, errors, cache_dir, progress) -> vocab_lib.Vocab:
+def _count(files, min_count, max_vocab, errors, progress) -> vocab_lib.Vocab:
     counter: collections.Counter = collections.Counter()
-    for piece in _pieces(source, errors, cache_dir, progress, "counting words"):
+    for piece in _pieces(files, errors, progress, "counting words"):
         counter.update(piece.split())
     return vocab_lib.vocab_from_counts(counter, min_count, max_vocab)
 
@@ -98,10 +98,10 @@ def tokenise(source, min_count: int = 5, max_vocab: int | None = 50_000, errors:
         log(f"corpus {source}: token ids from the cache {folder}")
         return hit
     t0 = time.time()
-    vocab = _count(source, min_count, max_vocab, errors, cache_dir, progress)
-    pieces = _pieces(source, errors, cache_dir, progress, "writing token ids")
+    vocab = _count(files, min_count, max_vocab, errors, progress)
+    pieces = _pieces(files, errors, progress, "writing token ids")
     if not cache:
-        ids = np.concatenate([np.zeros(0, np.int32), *vocab_lib.encode_pieces(pieces, vocab)])
+        ids = vocab_lib.encode_stream(pieces, vocab)
         return Tokens(vocab, ids, hashlib.sha256(ids.astype("<i4").tobytes()).hexdigest()[:16])
     tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)

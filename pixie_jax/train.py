@@ -421,8 +421,8 @@ def _train(config, workdir: Path, data, log, devices, on_pass, report_every):
     every = max(1, round(per_epoch * report_every))
     try:
         for first in range(start, total, spc):
-            if run.segment_of(first) != where:
-                where, epoch = run.segment_of(first), None  # free the last segment before the next one
+            if (now := run.segment_of(first)) != where:
+                where, epoch = now, None  # free the last segment before the next one
                 epoch = run.epoch_data(*where)
             t0 = time.perf_counter()
             new_state, metrics = run.run_chunk(first, epoch)

@@ -100,8 +100,12 @@ def vocab_from_counts(counter: collections.Counter, min_count: int = 5, max_size
 
 def encode(corpus: str, vocab: Vocab) -> np.ndarray:
     """The corpus as int32 ids, words outside the vocabulary dropped (as word2vec does)."""
-    pieces = list(encode_pieces(_chunks(corpus), vocab))
-    return np.concatenate(pieces) if pieces else np.zeros(0, np.int32)
+    return encode_stream(_chunks(corpus), vocab)
+
+
+def encode_stream(pieces, vocab: Vocab) -> np.ndarray:
+    """:func:`encode` of a corpus given as text8-form pieces (never joined into one string)."""
+    return np.concatenate([np.zeros(0, np.int32), *encode_pieces(pieces, vocab)])
 
 
 def encode_pieces(pieces, vocab: Vocab):

@@ -26,6 +26,7 @@ import optax
 
 from pixie_jax.corpus import normalise
 from pixie_jax.files import load_arrays
+from pixie_jax.visual.wordnet import synset_of
 
 
 class RetrievalDataError(ValueError):
@@ -66,7 +67,7 @@ def imagenet_gloss_splits(features_npz, wn, fold: int = 0, folds: int = 10, test
         raise RetrievalDataError(f"{features_npz}: expected arrays 'features' and 'wnids' (one photo per row); "
                                  f"it has {sorted(z)}")
     feats, wnids = z["features"].astype(np.float32), [str(w) for w in z["wnids"]]
-    glosses = [normalise(wn.synset_from_pos_and_offset("n", int(w[1:])).definition()).split() for w in wnids]
+    glosses = [normalise(synset_of(wn, w).definition()).split() for w in wnids]
     order = np.random.default_rng(seed).permutation(len(wnids))
     start = (fold % folds) * test_classes
     test = order[np.arange(start, start + test_classes) % len(order)]

@@ -86,6 +86,11 @@ def _reader_for(folder: Path):
     return reader
 
 
+def synset_of(wn, wnid_: str):
+    """The noun synset of a WordNet id ``nXXXXXXXX``."""
+    return wn.synset_from_pos_and_offset("n", int(wnid_[1:]))
+
+
 def noun_synsets(wn, word: str):
     """The noun synsets of ``word`` (NLTK applies its morphological rules: 'geese' -> goose)."""
     return wn.synsets(word, pos="n")
@@ -102,7 +107,7 @@ def wnids_below(wn, wnids) -> dict[str, set[str]]:
     """
     below: dict[str, set[str]] = {}
     for w in wnids:
-        synset = wn.synset_from_pos_and_offset("n", int(w[1:]))
+        synset = synset_of(wn, w)
         for s in [synset, *_ancestors(synset)]:
             below.setdefault(wnid(s), set()).add(w)
     return below
@@ -112,22 +117,17 @@ def hypernym_wnids(wn, synset_ids) -> list[str]:
     """The direct hypernyms (and instance hypernyms) of the given synsets, as wnids."""
     out = []
     for w in synset_ids:
-        s = wn.synset_from_pos_and_offset("n", int(w[1:]))
+        s = synset_of(wn, w)
         out += [wnid(h) for h in s.hypernyms() + s.instance_hypernyms()]
     return list(dict.fromkeys(out))
 
 
-def synset_of(wn, wnid_: str):
-    return wn.synset_from_pos_and_offset("n", int(wnid_[1:]))
-
-
-def wnids_within(wn, wnid_: str, depth: int | None) -> dict[str, int]:
-    """``wnid_`` and its hyponyms (and instance hyponyms) down to ``depth`` levels (None: all), each
-    with its level below ``wnid_`` (0 for itself)."""
-    levels, frontier, level = {wnid_: 0}, [synset_of(wn, wnid_)], 0
+def wnids_within(wn, wnid_: str, depth: int | None) -> set[str]:
+    """``wnid_`` and its hyponyms (and instance hyponyms) down to ``depth`` levels (None: all)."""
+    found, frontier, level = {wnid_}, [synset_of(wn, wnid_)], 0
     while frontier and (depth is None or level < depth):
         level += 1
         frontier = list({wnid(h): h for s in frontier for h in s.hyponyms() + s.instance_hyponyms()
-                         if wnid(h) not in levels}.values())
-        levels.update((wnid(h), level) for h in frontier)
-    return levels
+                         if wnid(h) not in found}.values())
+        found.update(wnid(h) for h in frontier)
+    return found
