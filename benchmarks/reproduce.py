@@ -10,7 +10,8 @@ IV-SGNS (linear, nonlinear) are built from those. For Table 3 a subset of the vi
 trained again without those words' features: (*) rows. Every benchmark is scored in the
 paper's two settings (all pairs in the vocabulary; pairs of two visual words) and, for Table
 3, on pairs of two held-out words. With several --seeds the tables give mean +- standard
-deviation over seeds (the held-out subset stays the same). Writes OUT/results.json and OUT/TABLES.md.
+deviation over seeds (the held-out subset stays the same). `--tables 2` skips Table 3's runs (two of the
+six trainings per seed). Writes OUT/results.json and OUT/TABLES.md.
 """
 from __future__ import annotations
 
@@ -70,7 +71,8 @@ def check_overrides(args) -> None:
 
 
 def train_seed(args, seed: int, data, data_star, out: Path, log) -> tuple[dict, dict]:
-    """Every model of one seed: the merged arrays {'sgns.e': ..., 'x': ...} and each run's seconds."""
+    """Every model of one seed: the merged arrays {'sgns.e': ..., 'x': ...} and each run's seconds
+    (without Table 3's (*) models when ``data_star`` is None)."""
     merged, seconds = {}, {}
 
     def run(name, config_name, run_data):
@@ -88,12 +90,15 @@ def train_seed(args, seed: int, data, data_star, out: Path, log) -> tuple[dict, 
     run("pixie", "pixie", data)
     run("vsgns", "vsgns", data)
     run("vae", "vae", data)
-    run("pixie_star", "pixie", data_star)
-    run("vsgns_star", "vsgns", data_star)
+    if data_star is not None:
+        run("pixie_star", "pixie", data_star)
+        run("vsgns_star", "vsgns", data_star)
     merged["x"], merged["mask"] = merged["pixie.x"], merged["pixie.mask"]
     t0 = time.time()
-    for name, map_kind, mask in (("iv_linear", "linear", merged["mask"]), ("iv_nonlinear", "nonlinear", merged["mask"]),
-                                 ("iv_star", "linear", merged["pixie_star.mask"])):
+    maps = [("iv_linear", "linear", merged["mask"]), ("iv_nonlinear", "nonlinear", merged["mask"])]
+    if data_star is not None:
+        maps.append(("iv_star", "linear", merged["pixie_star.mask"]))
+    for name, map_kind, mask in maps:
         c = load_config("ivsgns", args)
         c.seed, c.ivsgns.map = seed, map_kind
         merged[f"{name}.fx"] = ivsgns.imagined_features(c, merged["sgns.e"], mask, merged["x"], stream_keys(seed).fit)
@@ -102,7 +107,7 @@ def train_seed(args, seed: int, data, data_star, out: Path, log) -> tuple[dict, 
 
 
 def score_seed(merged: dict, words, held_mask, benches) -> dict:
-    """{table: {row: {benchmark: {setting: Score}}}}."""
+    """{table: {row: {benchmark: {setting: Score}}}}; no Table 3 rows when ``held_mask`` is None."""
     named = merged | {"words": words}
     out = {"table2": {}, "table3": {}}
     for row, spec in TABLE2_ROWS.items():
@@ -112,7 +117,7 @@ def score_seed(merged: dict, words, held_mask, benches) -> dict:
         out["table2"][row] = {s.benchmark: {} for s in scores}
         for s in scores:
             out["table2"][row][s.benchmark][s.setting] = s
-    for row, spec in TABLE3_ROWS.items():
+    for row, spec in (TABLE3_ROWS if held_mask is not None else {}).items():
         scores = similarity.evaluate(words, kinds_lib.vectors(named, spec), held_mask, benches, ("visual",))
         out["table3"][row] = {s.benchmark: {"held-out": s} for s in scores}
     return out
@@ -170,8 +175,9 @@ def markdown(per_seed: list[dict], benches, setup: dict) -> str:
         PAIR_COUNTS_NOTE,
         f"Command: `{setup['command']}`  \n"
         f"Corpus {setup['corpus']} ({setup['tokens']:,} tokens, vocabulary {setup['vocab']:,}), features "
-        f"{setup['features']} ({setup['visual']:,} visual words); held out for Table 3: {setup['held_out']:,} "
-        f"visual words (subset seed {setup['subset_seed']}). Machine: {setup['machine']}. "
+        f"{setup['features']} ({setup['visual']:,} visual words)"
+        + (f"; held out for Table 3: {setup['held_out']:,} visual words (subset seed {setup['subset_seed']})"
+           if setup["held_out"] else "") + f". Machine: {setup['machine']}. "
         f"Wall time {setup['minutes']:.1f} min.\n",
         "## Table 2, all pairs in the vocabulary (the paper's 100% columns)\n",
         table("table2", "all", paper_numbers.TABLE2, t2_paper("all")),
@@ -179,11 +185,12 @@ def markdown(per_seed: list[dict], benches, setup: dict) -> str:
         "The paper's visual coverage: "
         + ", ".join(f"{b} {c}%" for b, c in paper_numbers.VISUAL_COVERAGE.items()) + ".\n",
         table("table2", "visual", paper_numbers.TABLE2, t2_paper("visual")),
-        "\n## Table 3, pairs of two held-out visual words (visual propagation)\n",
-        "(*): trained (or, for IV-SGNS, its map fitted) without the held-out words' features.\n",
-        table("table3", "held-out", paper_numbers.TABLE3, _paper),
-        "",
     ]
+    if first["table3"]:
+        parts += ["\n## Table 3, pairs of two held-out visual words (visual propagation)\n",
+                  "(*): trained (or, for IV-SGNS, its map fitted) without the held-out words' features.\n",
+                  table("table3", "held-out", paper_numbers.TABLE3, _paper)]
+    parts.append("")
     return "\n".join(parts)
 
 
@@ -206,6 +213,8 @@ def main(argv=None):
     parser.add_argument("--fraction", type=float, default=propagation.PAPER_FRACTION,
                         help="fraction of the visual words held out for Table 3 (the paper: 2000/9713)")
     parser.add_argument("--subset-seed", type=int, default=0)
+    parser.add_argument("--tables", type=int, nargs="+", choices=(2, 3), default=[2, 3],
+                        help="'2' trains only Table 2's models (Table 3 needs two more trainings per seed)")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                         help="config overrides for every model, e.g. sampler.negatives=64")
     parser.add_argument("--out", default="runs/reproduce")
@@ -221,16 +230,17 @@ def main(argv=None):
     t0 = time.time()
     base = load_config("pixie", args)
     data = data_lib.prepare_data(base, log)
-    held = propagation.hold_out(base, data, args.fraction, args.subset_seed, log)
+    held = propagation.hold_out(base, data, args.fraction, args.subset_seed, log) if 3 in args.tables else None
     words = list(data.vocab.words)
     benches = [b for source in args.benchmarks for b in similarity.load_benchmarks(source)]
     per_seed, seconds = [], {}
     for seed in args.seeds:  # the tables are rewritten after every seed, so a long run keeps what it finished
-        merged, seconds[seed] = train_seed(args, seed, data, held.data_without, out, log)
-        per_seed.append(score_seed(merged, words, held.in_subset, benches))
+        merged, seconds[seed] = train_seed(args, seed, data, held and held.data_without, out, log)
+        per_seed.append(score_seed(merged, words, held and held.in_subset, benches))
         setup = {"command": " ".join(["python", "benchmarks/reproduce.py"] + (argv if argv is not None else sys.argv[1:])),
                  "corpus": args.corpus, "features": args.features, "tokens": len(data.ids), "vocab": len(words),
-                 "visual": held.visual_words, "held_out": len(held.words), "subset_seed": args.subset_seed,
+                 "visual": int((data.vis_index >= 0).sum()), "held_out": len(held.words) if held else 0,
+                 "subset_seed": args.subset_seed,
                  "seeds": args.seeds[:len(per_seed)], "machine": machine(), "minutes": (time.time() - t0) / 60,
                  "seconds_per_run": seconds}
         text = markdown(per_seed, benches, setup)
@@ -239,7 +249,7 @@ def main(argv=None):
         plain = [{t: {r: {b: {s: sc.__dict__ for s, sc in v.items()} for b, v in rows.items()} for r, rows in tab.items()}
                   for t, tab in one.items()} for one in per_seed]
         with atomic_write(out / "results.json", "w") as f:
-            json.dump({"setup": setup, "held_out": held.words, "scores": plain}, f, indent=1)
+            json.dump({"setup": setup, "held_out": held.words if held else [], "scores": plain}, f, indent=1)
     log(text)
     log(f"wrote {out / 'TABLES.md'} and {out / 'results.json'}")
 

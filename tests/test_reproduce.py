@@ -66,3 +66,14 @@ def test_tiny_reproduction_writes_both_tables(tmp_path):
     t2 = results["scores"][0]["table2"]
     sgns = t2["SGNS"]["EN-MEN-TR-3k"]["all"]
     assert set(t2) == set(reproduce.TABLE2_ROWS) and sgns["used"] == sgns["total"] > 60
+    # --tables 2 into the same folder: Table 2's finished runs are resumed, not trained again, and give
+    # the same scores; Table 3's runs, rows and section are left out
+    metrics = {m: (tmp_path / "out" / "seed0" / m / "metrics.jsonl").read_text() for m in ("sgns", "pixie", "vsgns")}
+    reproduce.main(["--corpus", str(tmp_path / "corpus.txt"), "--features", str(features), "--benchmarks", str(bench),
+                    "--epochs", "0.1", "--seeds", "0", "--tables", "2", "--out", str(tmp_path / "out"), "--set", *tiny])
+    again = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert again["held_out"] == [] and again["scores"][0]["table3"] == {}
+    assert again["scores"][0]["table2"] == t2
+    assert set(again["setup"]["seconds_per_run"]["0"]) == {"sgns", "pixie", "vsgns", "vae", "ivsgns"}
+    assert all((tmp_path / "out" / "seed0" / m / "metrics.jsonl").read_text() == text for m, text in metrics.items())
+    assert "Table 3" not in (tmp_path / "out" / "TABLES.md").read_text()
