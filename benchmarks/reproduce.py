@@ -138,7 +138,8 @@ def _paper(value):
 
 PAIR_COUNTS_NOTE = (
     "Pair counts differ from the paper's for three sets: the paper scored 5,494 of SemSim's and VisSim's "
-    "7,576 pairs (its subset is not published; all pairs are scored here), and counts 150 pairs for WS-353 REL, "
+    "7,576 lines (its subset is not published; here every distinct pair is scored, 7,534: a repeated pair's "
+    "ratings are averaged and a word paired with itself is dropped), and counts 150 pairs for WS-353 REL, "
     "whose published file has 252. SemSim and VisSim are not shipped (no licence stated): pass their folder "
     "to --benchmarks.\n")
 
