@@ -169,7 +169,7 @@ def markdown(per_seed: list[dict], benches, setup: dict) -> str:
              else f"seed {setup['seeds'][0]}")
     t2_paper = lambda setting: (lambda cell: _paper(cell[setting]) if cell else "n/a")  # noqa: E731
     parts = [
-        "# The paper's Tables 2 and 3, reproduced\n",
+        f"# The paper's {'Tables 2 and 3' if first['table3'] else 'Table 2'}, reproduced\n",
         f"Each cell: our Spearman rho ({seeds}) "
         "and, in brackets, the paper's number for the same model and benchmark (n/a: the paper has no such "
         "benchmark file here, or no such row). `pairs used`: benchmark pairs scored, of the pairs in the file.\n",
