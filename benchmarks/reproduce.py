@@ -240,7 +240,7 @@ def main(argv=None):
         per_seed.append(score_seed(merged, words, held and held.in_subset, benches))
         setup = {"command": " ".join(["python", "benchmarks/reproduce.py"] + (argv if argv is not None else sys.argv[1:])),
                  "corpus": args.corpus, "features": args.features, "tokens": len(data.ids), "vocab": len(words),
-                 "visual": int((data.vis_index >= 0).sum()), "held_out": len(held.words) if held else 0,
+                 "visual": data.n_visual, "held_out": len(held.words) if held else 0,
                  "subset_seed": args.subset_seed,
                  "seeds": args.seeds[:len(per_seed)], "machine": machine(), "minutes": (time.time() - t0) / 60,
                  "seconds_per_run": seconds}

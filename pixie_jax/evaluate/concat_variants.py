@@ -17,18 +17,23 @@ from __future__ import annotations
 import numpy as np
 
 from pixie_jax.baselines.ivsgns import fit_linear, predict_linear
+from pixie_jax.model import embedding_t
+
+
+def _concat(first, arrays: dict, a: float = 1.0) -> np.ndarray:
+    """Eq. (11)'s [first_w, m_w (a mu_w)] as float32 numpy."""
+    mask = np.asarray(arrays["mask"], np.float32)
+    return np.asarray(embedding_t(first, a * np.asarray(arrays["mu"], np.float32), mask), np.float32)
 
 
 def weighted(arrays: dict, a: float) -> np.ndarray:
     """[e_w, a m_w mu_w] of an embeddings file's arrays (``e``, ``mu``, ``mask``)."""
-    mask = np.asarray(arrays["mask"], np.float32)[:, None]
-    return np.concatenate([arrays["e"], a * mask * arrays["mu"]], axis=1).astype(np.float32)
+    return _concat(arrays["e"], arrays, a)
 
 
 def whole(arrays: dict) -> np.ndarray:
     """[s_w, m_w mu_w]: PIXIE+'s s (eq. (10)) in place of e."""
-    mask = np.asarray(arrays["mask"], np.float32)[:, None]
-    return np.concatenate([arrays["s"], mask * arrays["mu"]], axis=1).astype(np.float32)
+    return _concat(arrays["s"], arrays)
 
 
 def filled(arrays: dict, alpha: float = 1.0) -> np.ndarray:
