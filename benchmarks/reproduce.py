@@ -11,7 +11,9 @@ trained again without those words' features: (*) rows. Every benchmark is scored
 paper's two settings (all pairs in the vocabulary; pairs of two visual words) and, for Table
 3, on pairs of two held-out words. With several --seeds the tables give mean +- standard
 deviation over seeds (the held-out subset stays the same). `--tables 2` skips Table 3's runs (two of the
-six trainings per seed). Writes OUT/results.json and OUT/TABLES.md.
+six trainings per seed). Table 2's all-pairs table has one more column, not in the paper: the analogy
+accuracy (3CosAdd, % correct on word2vec's questions-words.txt or --analogies FILE, answers among the
+30,000 most frequent words) of each row with a text part. Writes OUT/results.json and OUT/TABLES.md.
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ import paper_numbers  # noqa: E402
 
 from pixie_jax import data as data_lib, experiment, overrides, propagation  # noqa: E402
 from pixie_jax.baselines import ivsgns  # noqa: E402
-from pixie_jax.evaluate import kinds as kinds_lib, similarity  # noqa: E402
+from pixie_jax.evaluate import analogy, kinds as kinds_lib, similarity  # noqa: E402
 from pixie_jax.files import atomic_write  # noqa: E402
 from pixie_jax.streams import stream_keys  # noqa: E402
 
@@ -106,13 +108,24 @@ def train_seed(args, seed: int, data, data_star, out: Path, log) -> tuple[dict, 
     return merged, seconds
 
 
-def score_seed(merged: dict, words, held_mask, benches) -> dict:
-    """{table: {row: {benchmark: {setting: Score}}}}; no Table 3 rows when ``held_mask`` is None."""
+def analogy_total(words, vectors, questions) -> analogy.SectionScore | None:
+    """3CosAdd over every question (None when no question's four words are in the vocabulary)."""
+    try:
+        return next(s for s in analogy.evaluate(words, vectors, questions, methods=("add",)) if s.section == "total")
+    except analogy.AnalogyError:
+        return None
+
+
+def score_seed(merged: dict, words, held_mask, benches, questions=None) -> dict:
+    """{table: {row: {benchmark: {setting: Score}}}}, and {'analogy': {row: SectionScore}} for Table 2's rows
+    scored on all pairs; no Table 3 rows when ``held_mask`` is None."""
     named = merged | {"words": words}
-    out = {"table2": {}, "table3": {}}
+    out = {"table2": {}, "table3": {}, "analogy": {}}
     for row, spec in TABLE2_ROWS.items():
         vecs = kinds_lib.vectors(named, spec)
         settings = ("visual",) if row in ("CNN", "VAE", "CNN+SGNS", "VAE+SGNS") else ("all", "visual")
+        if questions is not None and "all" in settings:
+            out["analogy"][row] = analogy_total(words, vecs, questions)
         scores = similarity.evaluate(words, vecs, merged["mask"], benches, settings)
         out["table2"][row] = {s.benchmark: {} for s in scores}
         for s in scores:
@@ -123,13 +136,13 @@ def score_seed(merged: dict, words, held_mask, benches) -> dict:
     return out
 
 
-def _stat(values):
+def _stat(values, digits=2):
     values = [v for v in values if v is not None and np.isfinite(v)]
     if not values:
         return "-"
     if len(values) == 1:
-        return f"{values[0]:.2f}"
-    return f"{np.mean(values):.2f}±{np.std(values, ddof=1):.2f}"
+        return f"{values[0]:.{digits}f}"
+    return f"{np.mean(values):.{digits}f}±{np.std(values, ddof=1):.{digits}f}"
 
 
 def _paper(value):
@@ -148,13 +161,18 @@ def markdown(per_seed: list[dict], benches, setup: dict) -> str:
     names = [(b.name, paper_numbers.paper_benchmark(b.name)) for b in benches]
     first = per_seed[0]
 
-    def table(key, setting, paper_rows, paper_cell):
-        head = "| model | " + " | ".join(f"{n}" + (f" ({p})" if p and p != n else "") for n, p in names) + " |"
-        lines = [head, "|" + "---|" * (len(names) + 1)]
+    def table(key, setting, paper_rows, paper_cell, analogies=False):
+        analogies = analogies and any(first["analogy"].values())
+        head = ("| model | " + " | ".join(f"{n}" + (f" ({p})" if p and p != n else "") for n, p in names)
+                + (" | analogy, 3CosAdd % (not in the paper)" if analogies else "") + " |")
+        lines = [head, "|" + "---|" * (len(names) + 1 + analogies)]
         used = ["pairs used"]
         for b, _ in names:
             sc = next((r[b][setting] for r in first[key].values() if setting in r[b]), None)
             used.append(f"{sc.used}/{sc.total}" if sc else "-")
+        if analogies:
+            sc = next(s for s in first["analogy"].values() if s)
+            used.append(f"{sc.answered}/{sc.questions} questions")
         lines.append("| " + " | ".join(used) + " |")
         for row in first[key]:
             cells = [row]
@@ -162,6 +180,9 @@ def markdown(per_seed: list[dict], benches, setup: dict) -> str:
                 ours = _stat([s[key][row][b][setting].rho if setting in s[key][row][b] else None for s in per_seed])
                 paper = paper_cell(paper_rows[row].get(p)) if p and row in paper_rows else "n/a"
                 cells.append(f"{ours} ({paper})")
+            if analogies:
+                found = [s["analogy"].get(row) for s in per_seed]
+                cells.append(_stat([sc.accuracy if sc else None for sc in found], digits=1))
             lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines)
 
@@ -181,7 +202,7 @@ def markdown(per_seed: list[dict], benches, setup: dict) -> str:
            if setup["held_out"] else "") + f". Machine: {setup['machine']}. "
         f"Wall time {setup['minutes']:.1f} min.\n",
         "## Table 2, all pairs in the vocabulary (the paper's 100% columns)\n",
-        table("table2", "all", paper_numbers.TABLE2, t2_paper("all")),
+        table("table2", "all", paper_numbers.TABLE2, t2_paper("all"), analogies=True),
         "\n## Table 2, pairs of two visual words\n",
         "The paper's visual coverage: "
         + ", ".join(f"{b} {c}%" for b, c in paper_numbers.VISUAL_COVERAGE.items()) + ".\n",
@@ -209,6 +230,9 @@ def main(argv=None):
     parser.add_argument("--features", default="bundled", help="a word-feature file ('bundled': the 1000 ImageNet "
                                                                 "sample photos' features)")
     parser.add_argument("--benchmarks", nargs="+", default=["bundled"], help="benchmark files or folders")
+    parser.add_argument("--analogies", default="bundled",
+                        help="analogy questions for the extra column ('bundled': word2vec's questions-words.txt; "
+                             "'none' leaves the column out)")
     parser.add_argument("--epochs", type=float, default=1.0, help="passes over the corpus for every trained model")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--fraction", type=float, default=propagation.PAPER_FRACTION,
@@ -234,10 +258,11 @@ def main(argv=None):
     held = propagation.hold_out(base, data, args.fraction, args.subset_seed, log) if 3 in args.tables else None
     words = list(data.vocab.words)
     benches = [b for source in args.benchmarks for b in similarity.load_benchmarks(source)]
+    questions = None if args.analogies == "none" else analogy.load_analogies(args.analogies)
     per_seed, seconds = [], {}
     for seed in args.seeds:  # the tables are rewritten after every seed, so a long run keeps what it finished
         merged, seconds[seed] = train_seed(args, seed, data, held and held.data_without, out, log)
-        per_seed.append(score_seed(merged, words, held and held.in_subset, benches))
+        per_seed.append(score_seed(merged, words, held and held.in_subset, benches, questions))
         setup = {"command": " ".join(["python", "benchmarks/reproduce.py"] + (argv if argv is not None else sys.argv[1:])),
                  "corpus": args.corpus, "features": args.features, "tokens": len(data.ids), "vocab": len(words),
                  "visual": data.n_visual, "held_out": len(held.words) if held else 0,
@@ -248,7 +273,9 @@ def main(argv=None):
         with atomic_write(out / "TABLES.md", "w") as f:
             f.write(text)
         plain = [{t: {r: {b: {s: sc.__dict__ for s, sc in v.items()} for b, v in rows.items()} for r, rows in tab.items()}
-                  for t, tab in one.items()} for one in per_seed]
+                  for t, tab in one.items() if t != "analogy"}
+                 | {"analogy": {r: sc and sc.__dict__ | {"accuracy": sc.accuracy} for r, sc in one["analogy"].items()}}
+                 for one in per_seed]
         with atomic_write(out / "results.json", "w") as f:
             json.dump({"setup": setup, "held_out": held.words if held else [], "scores": plain}, f, indent=1)
     log(text)

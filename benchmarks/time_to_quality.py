@@ -5,7 +5,9 @@
 
 Every system reads the same token ids (our vocabulary: configs/pixie.py's min_count and max_vocab) and
 is trained for E epochs with its learning rate decaying over all E (ours: --our-epochs, scored
---evals-per-epoch times a pass); after each epoch its vectors are scored (Spearman rho, all pairs in the vocabulary) on MEN, SimLex-999, WS-353, RG-65 and MC-30.
+--evals-per-epoch times a pass); after each epoch its vectors are scored (Spearman rho, all pairs in the
+vocabulary) on MEN, SimLex-999, WS-353, RG-65 and MC-30, and on word2vec's analogy questions (3CosAdd, %
+correct, answers among the 30,000 most frequent words; not in the paper, not in the five sets' mean).
 Seconds are training seconds only (scoring and, for ours, the first compilation are excluded; the
 one-off data preparation is shared). Our systems use configs/pixie.py with any --config overrides;
 SGNS is the same config without features and is scored on e, PIXIE on s (eq. 10). gensim:
@@ -16,6 +18,7 @@ run would. Writes DIR/time_to_quality.{md,json,png}.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -31,17 +34,27 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import common  # noqa: E402
 from pixie_jax import data as data_lib, overrides, registry, train  # noqa: E402
-from pixie_jax.evaluate import similarity  # noqa: E402
+from pixie_jax.evaluate import analogy, similarity  # noqa: E402
 
 BENCHMARKS = ("EN-MEN-TR-3k", "EN-SIMLEX-999", "EN-WS-353-ALL", "EN-RG-65", "EN-MC-30")
+ANALOGY = "analogy %"  # 3CosAdd accuracy on questions-words.txt
+COLUMNS = BENCHMARKS + (ANALOGY,)
 DEFAULT_CORPUS = os.path.relpath(ROOT.parent / "shared" / "data" / "gutenberg8" / "gutenberg8.xz")  # shown as given
 
 
 def scores(words, vectors, benchmarks) -> dict:
-    return {b.name: similarity.score(b, words, vectors).rho for b in benchmarks}
+    """Spearman rho on each similarity set, and the analogy accuracy (3CosAdd, total, %)."""
+    total = next(s for s in analogy.evaluate(words, vectors, questions(), methods=("add",)) if s.section == "total")
+    return {b.name: similarity.score(b, words, vectors).rho for b in benchmarks} | {ANALOGY: total.accuracy}
 
 
-def run_gensim(data, config, epochs: int, benchmarks, log) -> list[dict]:
+@functools.cache
+def questions() -> analogy.AnalogySet:
+    return analogy.load_analogies("bundled")
+
+
+def run_gensim(data, config, epochs: int, benchmarks, log, final: dict | None = None) -> list[dict]:
+    """gensim's skip-gram epoch by epoch: a row of scores per epoch; its last vectors into ``final['vectors']``."""
     words = data.vocab.words
     sentences = common.gensim_sentences(data)
     model = common.gensim_skipgram(config)
@@ -56,10 +69,15 @@ def run_gensim(data, config, epochs: int, benchmarks, log) -> list[dict]:
         vectors = np.stack([model.wv[w] for w in words])
         rows.append({"epoch": e + 1, "seconds": seconds} | scores(words, vectors, benchmarks))
         log(f"gensim epoch {e + 1}: {rows[-1]}")
+    if final is not None:
+        final["vectors"] = vectors
     return rows
 
 
-def run_ours(name, config, data, epochs: float, benchmarks, log, evals_per_epoch: int = 1) -> list[dict]:
+def run_ours(name, config, data, epochs: float, benchmarks, log, evals_per_epoch: int = 1,
+             final: dict | None = None) -> list[dict]:
+    """Our SGNS (``name`` 'sgns', kind e) or PIXIE ('pixie', kind s) pass by pass: a row of scores per
+    evaluation; the last vectors into ``final['vectors']``."""
     cfg = config.copy_and_resolve_references()
     cfg.epochs, cfg.progress, cfg.checkpoint_every = float(epochs), False, 10 ** 9
     if name == "sgns":
@@ -74,6 +92,8 @@ def run_ours(name, config, data, epochs: float, benchmarks, log, evals_per_epoch
         now = time.perf_counter()
         clock["seconds"] += now - clock["since"]
         vectors = spec.arrays(model, params, data)[kind]
+        if final is not None:
+            final["vectors"] = vectors
         rows.append({"epoch": round(passes, 3), "seconds": clock["seconds"]} | scores(data.vocab.words, vectors,
                                                                                      benchmarks))
         log(f"{name} epoch {passes:.2f}: {rows[-1]}")
@@ -97,26 +117,28 @@ def plot(results: dict, path: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, len(BENCHMARKS), figsize=(4 * len(BENCHMARKS), 3.4), sharex=True)
-    for ax, bench in zip(axes, BENCHMARKS):
+    fig, axes = plt.subplots(1, len(COLUMNS), figsize=(4 * len(COLUMNS), 3.4), sharex=True)
+    for ax, bench in zip(axes, COLUMNS):
         for system, rows in results.items():
-            ax.plot([r["seconds"] for r in rows], [r[bench] for r in rows], marker="o", label=system)
+            ax.plot([r["seconds"] for r in rows], [r.get(bench, np.nan) for r in rows], marker="o", label=system)
         ax.set_title(bench)
         ax.set_xlabel("training seconds")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("Spearman rho")
+    axes[-1].set_ylabel("% correct")
     axes[0].legend()
     fig.tight_layout()
     fig.savefig(path, dpi=90)
 
 
 def table(results: dict) -> str:
-    head = "| system | epoch | seconds | " + " | ".join(BENCHMARKS) + " |"
-    lines = [head, "|" + "---|" * (3 + len(BENCHMARKS))]
+    head = "| system | epoch | seconds | " + " | ".join(COLUMNS) + " |"
+    lines = [head, "|" + "---|" * (3 + len(COLUMNS))]
     for system, rows in results.items():
         for r in rows:
             lines.append(f"| {system} | {r['epoch']:g} | {r['seconds']:.0f} | "
-                         + " | ".join(f"{r[b]:.3f}" for b in BENCHMARKS) + " |")
+                         + " | ".join(f"{r[b]:.3f}" for b in BENCHMARKS)
+                         + (f" | {r[ANALOGY]:.1f} |" if ANALOGY in r else " | - |"))
     return "\n".join(lines)
 
 

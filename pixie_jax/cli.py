@@ -251,7 +251,8 @@ def check_visual_sources_main(argv=None):
 def evaluate_main(argv=None):
     parser = argparse.ArgumentParser(
         description="Word similarity (Spearman's rho of cosines) in the paper's two settings: all pairs in the "
-                    "vocabulary, and pairs whose two words have visual features.")
+                    "vocabulary, and pairs whose two words have visual features; word analogies and vector "
+                    "arithmetic (--analogies, --query).")
     parser.add_argument("--embeddings", nargs="+", required=True,
                         help="embeddings.npz files (or word2vec text files); NAME=FILE names a model")
     parser.add_argument("--benchmarks", nargs="+", default=["bundled"],
@@ -268,17 +269,40 @@ def evaluate_main(argv=None):
                                                                          "words in each model and kind (Table 5)")
     parser.add_argument("--pairs", nargs="+", metavar="A,B", help="print the cosine of these word pairs (Table 4)")
     parser.add_argument("--concreteness", help="Brysbaert et al. (2014) ratings file, to show each query's rating")
+    parser.add_argument("--analogies", nargs="+", metavar="FILE", default=[],
+                        help="score word analogies (3CosAdd and 3CosMul) in these question files: 'bundled' is "
+                             "word2vec's questions-words.txt; the format is ': section' lines, then 'a b c d' lines")
+    parser.add_argument("--analogy-vocab", type=int, default=30_000, metavar="N",
+                        help="answers among the N most frequent words, and questions only with all four words "
+                             "there (word2vec's and gensim's convention; 0 = every word; default %(default)s)")
+    parser.add_argument("--query", nargs="+", metavar="EXPR", default=[],
+                        help="vector arithmetic, e.g. 'king - man + woman': print the 10 best answers by 3CosAdd "
+                             "and 3CosMul in each model and kind (the query's words excluded; all words searched)")
     parser.add_argument("--report", metavar="DIR", help="write DIR/report.md with bar charts and word maps")
     args = parser.parse_args(argv)
-    from pixie_jax.evaluate import compare, neighbours, similarity
+    if args.analogy_vocab < 0:
+        parser.error(f"--analogy-vocab must be >= 0 (0 = every word), got {args.analogy_vocab}")
+    from pixie_jax.evaluate import analogy, compare, neighbours, similarity
     from pixie_jax.visual.features import load_word_features
     try:
         benches = [b for source in args.benchmarks for b in similarity.load_benchmarks(source)]
+        question_sets = [analogy.load_analogies(source) for source in args.analogies]
+        for expression in args.query:
+            analogy.parse_query(expression)
         visual = set(load_word_features(args.features).words) if args.features else None
         embeddings, loaded = compare.load(args.embeddings, args.kind, visual)
         embeddings += compare.combined(loaded, args.combine)
         results, rows = compare.score(embeddings, benches)
         print(similarity.format_table(results))
+        answers = {}
+        if question_sets:
+            restrict = args.analogy_vocab or None
+            answers, analogy_rows = compare.score_analogies(embeddings, question_sets, restrict)
+            rows += analogy_rows
+            print("\n" + analogy.format_table(answers, restrict) if answers else
+                  "\nno analogies scored: every kind chosen is visual only (x, mu)")
+        for expression in args.query:
+            print("\n" + "\n".join(compare.query_lines(embeddings, expression)))
         ratings = neighbours.load_concreteness(args.concreteness) if args.concreteness else {}
         for query in args.neighbours or []:
             print("\n" + "\n".join(compare.neighbour_lines(embeddings, query, ratings)))
@@ -287,7 +311,8 @@ def evaluate_main(argv=None):
         if args.report:
             from pixie_jax.evaluate import report
             qualitative = [(e.label, e.words, e.vectors, e.mask) for e in embeddings]
-            print(f"wrote {report.write_report(args.report, results, qualitative)}")
+            written = report.write_report(args.report, results, qualitative, answers, args.analogy_vocab or None)
+            print(f"wrote {written}")
         if args.json:
             import json
             from pixie_jax.files import atomic_write

@@ -24,3 +24,8 @@ def benchmarks_dir() -> Path:
 def imagenet_synsets_path() -> Path:
     """The 21,843 WordNet 3.0 noun synset ids of the full ImageNet (fall 2011), one a line."""
     return DATA / "wordnet" / "imagenet21k_synsets.txt"
+
+
+def analogies_path() -> Path:
+    """word2vec's analogy questions (Mikolov et al. 2013): ': section' headers, then 'a b c d' lines."""
+    return DATA / "analogies" / "questions-words.txt"

@@ -51,21 +51,29 @@ def test_tiny_reproduction_writes_both_tables(tmp_path):
             "sampler.contexts_per_centre=2", "sampler.negatives=4", "sampler.text_centres=64",
             "sampler.visual_centres=16", "sampler.visual_words=8", "steps_per_call=5", "checkpoint_every=1000",
             "vae.steps=20", "ivsgns.steps=20", "vsgns.negatives=4"]
+    questions = tmp_path / "questions.txt"
+    questions.write_text(": topics\ntawa tbwa tawb tbwb\ntawc tcwc tawd tcwd\nnone none none none\n")
     reproduce.main(["--corpus", str(tmp_path / "corpus.txt"), "--features", str(features), "--benchmarks", str(bench),
                     "--epochs", "0.1", "--seeds", "0", "1", "--fraction", "0.5", "--out", str(tmp_path / "out"),
-                    "--set", *tiny])
+                    "--analogies", str(questions), "--set", *tiny])
     tables = (tmp_path / "out" / "TABLES.md").read_text()
     assert "mean±sd over seeds 0, 1" in tables and "EN-MEN-TR-3k (MEN)" in tables
     row = next(line for line in tables.splitlines() if line.startswith("| PIXIE-concat(*)"))
     assert re.search(r"\| -?\d\.\d\d±\d\.\d\d \(0\.70\) \|", row), row  # ours, then the paper's 0.70
     cnn = next(line for line in tables.splitlines() if line.startswith("| CNN |"))
     assert "- (-)" in cnn  # no all-pairs score for the features alone, as in the paper
+    assert "| analogy, 3CosAdd % (not in the paper) |" in tables and "| 2/3 questions |" in tables
+    sgns_row = next(line for line in tables.splitlines() if line.startswith("| SGNS |"))
+    assert re.search(r"\| \d+\.\d±\d+\.\d \|$", sgns_row), sgns_row  # mean±sd of two seeds' accuracy
     import json
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     assert len(results["scores"]) == 2 and len(results["held_out"]) == 15
     t2 = results["scores"][0]["table2"]
     sgns = t2["SGNS"]["EN-MEN-TR-3k"]["all"]
     assert set(t2) == set(reproduce.TABLE2_ROWS) and sgns["used"] == sgns["total"] > 60
+    analogies = results["scores"][0]["analogy"]
+    assert "CNN" not in analogies and analogies["SGNS"]["answered"] == 2
+    assert analogies["SGNS"]["accuracy"] in (0.0, 50.0, 100.0)
     # --tables 2 into the same folder: Table 2's finished runs are resumed, not trained again, and give
     # the same scores; Table 3's runs, rows and section are left out
     metrics = {m: (tmp_path / "out" / "seed0" / m / "metrics.jsonl").read_text() for m in ("sgns", "pixie", "vsgns")}

@@ -1,5 +1,6 @@
-"""Several embedding files side by side: similarity scores per model and kind, nearest neighbours
-(the paper's Table 5) and pair cosines (Table 4). What ``bin/evaluate`` prints and writes."""
+"""Several embedding files side by side: similarity scores per model and kind, analogies and vector
+arithmetic, nearest neighbours (the paper's Table 5) and pair cosines (Table 4). What ``bin/evaluate``
+prints and writes."""
 from __future__ import annotations
 
 import dataclasses
@@ -7,7 +8,7 @@ import dataclasses
 import numpy as np
 
 from pixie_jax import io
-from pixie_jax.evaluate import kinds as kinds_lib, neighbours, similarity
+from pixie_jax.evaluate import analogy, kinds as kinds_lib, neighbours, similarity
 
 
 @dataclasses.dataclass
@@ -56,8 +57,42 @@ def score(embeddings: list[Embedding], benches) -> tuple[dict, list[dict]]:
         scores = similarity.evaluate(emb.words, emb.vectors, emb.mask, benches, emb.settings)
         results[emb.label] = scores
         model, _, kind = emb.label.partition(":")
-        rows.extend(dict(model=model, kind=kind, **s.__dict__, coverage=s.coverage) for s in scores)
+        rows.extend(dict(task="similarity", model=model, kind=kind, **s.__dict__, coverage=s.coverage)
+                    for s in scores)
     return results, rows
+
+
+def with_text(embeddings: list[Embedding]) -> list[Embedding]:
+    """The embeddings scored on all words (kinds with a text part): analogies need them."""
+    return [e for e in embeddings if "all" in e.settings]
+
+
+def score_analogies(embeddings: list[Embedding], sets, restrict=analogy.RESTRICT) -> tuple[dict, list[dict]]:
+    """({label: [SectionScore]}, one JSON row per model, kind, question set, section and method) for the
+    embeddings with a text part."""
+    results, rows = {}, []
+    for emb in with_text(embeddings):
+        scores = [s for qs in sets for s in analogy.evaluate(emb.words, emb.vectors, qs, restrict, label=emb.label)]
+        results[emb.label] = scores
+        model, _, kind = emb.label.partition(":")
+        rows.extend(dict(task="analogy", model=model, kind=kind, **s.__dict__, accuracy=s.accuracy,
+                         coverage=s.coverage, restrict=restrict) for s in scores)
+    return results, rows
+
+
+def query_lines(embeddings: list[Embedding], expression: str, k: int = 10) -> list[str]:
+    """The ``k`` best answers to ``expression`` ('king - man + woman') by 3CosAdd and 3CosMul in each
+    embedding with a text part, one line each, after a header."""
+    lines = [expression]
+    for emb in with_text(embeddings):
+        for method, name in analogy.METHODS.items():
+            try:
+                best = analogy.arithmetic(emb.words, emb.vectors, expression, k, method)
+            except neighbours.QueryError as err:
+                lines.append(f"  {emb.label}: {err}")
+                break
+            lines.append(f"  {emb.label} {name}: " + ", ".join(f"{w} {s:.2f}" for w, s in best))
+    return lines
 
 
 def neighbour_lines(embeddings: list[Embedding], query: str, ratings: dict, k: int = 10) -> list[str]:
