@@ -35,6 +35,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.sampler = ml_collections.ConfigDict()
     c.sampler.window = 10                # L
     c.sampler.contexts_per_centre = 8    # C contexts drawn per centre token
+    c.sampler.enumerate_window = False   # True: word2vec's contexts, every one of a reduced window (C unused)
     c.sampler.negatives = 5              # N (the paper: 64)
     c.sampler.negative_group = 1         # G pairs share negatives; 1 = the paper
     c.sampler.text_centres = 2048        # centres without features per step
@@ -46,9 +47,12 @@ def get_config() -> ml_collections.ConfigDict:
     c.visual_weight = 1.0
 
     c.optimizer = ml_collections.ConfigDict()
-    c.optimizer.name = "adam"                 # for the tables e and v (dense); or 'sparse_sgd', 'lazy_adam'
+    c.optimizer.name = "adam"                 # for the tables e and v (dense); or 'sparse_sgd', 'capped_sgd',
+                                              # 'lazy_adam'
                                               # (row-sparse updates, docs/objective.md)
     c.optimizer.learning_rate = 1e-2
+    c.optimizer.row_cap = 16.0                # capped_sgd: a row gathered n > row_cap times in a step moves by
+                                              # row_cap / n of its summed gradient
     c.optimizer.network_name = "adam"         # for encoder, decoder and fusion
     c.optimizer.network_learning_rate = 1e-3
     c.optimizer.schedule = "linear"           # word2vec's decay to 1e-4 of the start; or 'constant'

@@ -5,7 +5,9 @@ uniformly, a distance d in 1..L with probability (L - d + 1) / (L (L + 1) / 2) (
 reduced window: P(b >= d) for b ~ U{1..L}), and a side +-1; the pair is (w_t, w_{t+-d}),
 dropped when t+-d falls outside the corpus. Each centre gets C such contexts drawn
 independently, and each pair N negatives from the noise table (shared by groups of G pairs
-when G > 1).
+when G > 1). With ``enumerate_window`` a centre instead gets word2vec's own contexts: a reduced
+window b ~ U{1..L} and every position within it, t-b .. t+b but t (2L slots, the 2b inside valid),
+each context once; the same pair distribution, L + 1 pairs per centre on average.
 
 Centres are drawn from two strata: tokens whose word has visual features and the rest, so
 that the encoder runs on a fixed number of visual centres per step. Each stratum's terms
@@ -55,9 +57,20 @@ class SamplerConfig:
     latent: int = 100            # K
     margin_negatives: int = 0    # visual words drawn per visual centre for V-SGNS's max-margin term
     visual_rows: int = 0         # rows of the feature table (words with features)
+    enumerate_window: bool = False  # every context of a reduced window (word2vec) instead of C draws
+
+    @property
+    def slots(self) -> int:
+        """Context slots per centre: the C draws, or the window's 2L positions when enumerating."""
+        return 2 * self.window if self.enumerate_window else self.contexts_per_centre
+
+    @property
+    def pairs_per_centre(self) -> int:
+        """Pairs per centre: C, or in expectation L + 1 (2 E[b]) when enumerating."""
+        return self.window + 1 if self.enumerate_window else self.contexts_per_centre
 
     def __post_init__(self):
-        g, c = self.negative_group, self.contexts_per_centre
+        g, c = self.negative_group, self.slots
         if g != 1 and g % c:
             raise ValueError(f"negative_group must be 1 or a multiple of contexts_per_centre ({c}), got {g}")
         for name in ("text_centres", "visual_centres"):
@@ -72,7 +85,7 @@ class SamplerConfig:
 
     @property
     def pairs_per_step(self) -> int:
-        return (self.text_centres + self.visual_centres) * self.contexts_per_centre
+        return (self.text_centres + self.visual_centres) * self.pairs_per_centre
 
 
 def subsample(key, ids, keep_prob, vis_index) -> EpochData:
@@ -113,15 +126,22 @@ def _stratum(key, epoch: EpochData, positions, count, tables: Tables, cfg: Sampl
     k_c, k_w, k_n = jax.random.split(key, 3)
     i = jax.random.randint(k_c, (centres,), 0, jnp.maximum(count, 1))
     pos = positions[i]
-    ctx_pos = pos[:, None] + window_offsets(k_w, (centres, cfg.contexts_per_centre), cfg.window)
-    valid = (ctx_pos >= 0) & (ctx_pos < epoch.n_kept) & (count > 0)
+    if cfg.enumerate_window:
+        offsets = jnp.concatenate([jnp.arange(-cfg.window, 0), jnp.arange(1, cfg.window + 1)])
+        reduced = jax.random.randint(k_w, (centres, 1), 1, cfg.window + 1)
+        ctx_pos = pos[:, None] + offsets
+        inside = jnp.abs(offsets) <= reduced
+    else:
+        ctx_pos = pos[:, None] + window_offsets(k_w, (centres, cfg.contexts_per_centre), cfg.window)
+        inside = True
+    valid = inside & (ctx_pos >= 0) & (ctx_pos < epoch.n_kept) & (count > 0)
     ctx = epoch.kept[jnp.clip(ctx_pos, 0, epoch.kept.shape[0] - 1)]
     if cfg.negative_group == 1:
-        neg_shape = (centres, cfg.contexts_per_centre, cfg.negatives)
+        neg_shape = (centres, cfg.slots, cfg.negatives)
     else:
-        neg_shape = (centres // (cfg.negative_group // cfg.contexts_per_centre), cfg.negatives)
+        neg_shape = (centres // (cfg.negative_group // cfg.slots), cfg.negatives)
     neg = alias_sample(k_n, tables.noise_prob, tables.noise_alias, neg_shape)
-    weight = count.astype(jnp.float32) / epoch.n_kept / (centres * cfg.contexts_per_centre)
+    weight = count.astype(jnp.float32) / epoch.n_kept / (centres * cfg.pairs_per_centre)
     return {"words": epoch.kept[pos], "contexts": ctx, "valid": valid.astype(jnp.float32),
             "negatives": neg, "weight": jnp.full((centres,), weight, jnp.float32)}
 
@@ -145,7 +165,7 @@ def sample_batch(key, epoch: EpochData, tables: Tables, cfg: SamplerConfig, visu
             # per-token weight (stratum size / tokens) / centres / (L + 1): per pair, as the text terms
             shape = (cfg.visual_centres, cfg.margin_negatives)
             vis["margin_rows"] = jax.random.randint(jax.random.fold_in(k_x, 1), shape, 0, cfg.visual_rows)
-            vis["token_weight"] = vis["weight"] * cfg.contexts_per_centre / (cfg.window + 1)
+            vis["token_weight"] = vis["weight"] * cfg.pairs_per_centre / (cfg.window + 1)
         batch["visual"] = vis
     if cfg.visual_words and cfg.visual_rows:
         batch["vae"] = {

@@ -61,7 +61,8 @@ def build_sampler(config, n_visual: int, spec: registry.ModelSpec | None = None)
     return sampling.SamplerConfig(
         window=s.window, contexts_per_centre=s.contexts_per_centre, negatives=s.negatives,
         negative_group=s.negative_group, text_centres=fields.pop("text_centres", s.text_centres),
-        samples=s.samples, latent=config.model.dim, visual_rows=n_visual, **fields)
+        samples=s.samples, latent=config.model.dim, visual_rows=n_visual,
+        enumerate_window=s.enumerate_window, **fields)
 
 
 _OPTIMIZERS = {"adam": optax.adam, "adamw": optax.adamw, "sgd": optax.sgd, "adagrad": optax.adagrad,
@@ -104,6 +105,8 @@ def table_optimizer(config, total_steps: int, pairs_per_step: int) -> sparse.Tab
     rate = _schedule(o.learning_rate, o.schedule, total_steps)
     if o.name == "sparse_sgd":
         return sparse.sgd(rate, scale=float(pairs_per_step))
+    if o.name == "capped_sgd":
+        return sparse.sgd(rate, scale=float(pairs_per_step), cap=float(o.row_cap))
     return sparse.lazy_adam(rate)
 
 

@@ -86,14 +86,16 @@ def run_record(config, data) -> dict:
 def check_and_record(workdir: str | os.PathLike, record: dict, resuming: bool,
                      new_schedule: bool = False) -> list[str]:
     """On resume, refuse a ``record`` that differs from the workdir's run.json (beyond :data:`FREE`, and
-    beyond :data:`SCHEDULE` if ``new_schedule``); then write ``record`` as run.json. Return the schedule
+    beyond :data:`SCHEDULE` if ``new_schedule``; keys added to the configs since the run was recorded are not
+    compared); then write ``record`` as run.json. Return the schedule
     changes let through, as 'key: old -> new'."""
     path = Path(workdir) / "run.json"
     changed = []
     if resuming and path.exists():
         old = json.loads(path.read_text(encoding="utf-8"))
-        diffs = {k: f"config {k}: {old['config'].get(k)!r} -> {v!r}" for k, v in record["config"].items()
-                 if k not in FREE and old["config"].get(k) != v}
+        # a key the recorded run lacks is a setting added since: its default keeps the earlier behaviour
+        diffs = {k: f"config {k}: {old['config'][k]!r} -> {v!r}" for k, v in record["config"].items()
+                 if k not in FREE and k in old["config"] and old["config"][k] != v}
         changed = [diffs.pop(k) for k in SCHEDULE if k in diffs and new_schedule]
         scheduled = [k for k in SCHEDULE if k in diffs]
         diffs |= {k: f"data {k}: {old['data'].get(k)} -> {v}" for k, v in record["data"].items()

@@ -63,14 +63,14 @@ def exact_objective(pix, params, table, feats, vis_index, lam, negatives):
     return j_text + j_vis
 
 
-@pytest.mark.parametrize("group", [1, 4])
-def test_minibatch_loss_is_unbiased_by_exact_enumeration(group):
+@pytest.mark.parametrize("group,enumerate_window", [(1, False), (4, False), (1, True), (2 * L, True)])
+def test_minibatch_loss_is_unbiased_by_exact_enumeration(group, enumerate_window):
     pix, params, table, feats, tables, epoch, vis_index, lam = _setup()
     # make q(z|x) a point mass so that the expectation over z is exact too
     params["encoder"]["logvar"]["bias"] = jnp.full((K,), -40.0)
     cfg = sampling.SamplerConfig(window=L, contexts_per_centre=2, negatives=3, negative_group=group,
                                  text_centres=8, visual_centres=4, visual_words=4, samples=1, latent=K,
-                                 visual_rows=len(VISUAL))
+                                 visual_rows=len(VISUAL), enumerate_window=enumerate_window)
 
     def one(key):
         batch = sampling.sample_batch(key, epoch, tables, cfg, lam)

@@ -43,3 +43,30 @@ def test_sampler_config_rejects_bad_groups():
     with pytest.raises(ValueError, match="text_centres"):
         sampling.SamplerConfig(contexts_per_centre=2, negative_group=8, text_centres=6)
     assert sampling.SamplerConfig(contexts_per_centre=4, text_centres=3, visual_centres=1).pairs_per_step == 16
+
+
+def test_window_enumeration_gives_every_context_of_a_reduced_window_once():
+    L, T, centres = 5, 4000, 20_000
+    ids = jnp.arange(T, dtype=jnp.int32)  # token t is word t: a context's id is its position
+    epoch = sampling.EpochData(ids, jnp.int32(T), jnp.zeros(T, jnp.int32), jnp.int32(0), ids, jnp.int32(T))
+    tables = sampling.Tables(jnp.ones(T), jnp.ones(T), jnp.arange(T, dtype=jnp.int32), -jnp.ones(T, jnp.int32))
+    cfg = sampling.SamplerConfig(window=L, negatives=2, text_centres=centres, visual_centres=0, visual_words=0,
+                                 enumerate_window=True)
+    assert cfg.slots == 2 * L and cfg.pairs_per_step == centres * (L + 1)
+    text = sampling.sample_batch(jax.random.key(3), epoch, tables, cfg, 0.0)["text"]
+    words, ctx, valid = np.asarray(text["words"]), np.asarray(text["contexts"]), np.asarray(text["valid"]) > 0
+    assert ctx.shape == (centres, 2 * L) and text["negatives"].shape == (centres, 2 * L, 2)
+    interior = (words >= L) & (words < T - L)
+    offsets = ctx - words[:, None]
+    for row, ok in zip(offsets[interior][:500], valid[interior][:500]):
+        b = np.abs(row[ok]).max()  # the valid contexts are exactly t-b..t+b but t, each once
+        assert sorted(row[ok]) == [d for d in range(-b, b + 1) if d]
+    reduced = np.abs(np.where(valid, offsets, 0)).max(1)[interior]
+    np.testing.assert_allclose(np.bincount(reduced, minlength=L + 1)[1:] / interior.sum(), 1 / L, atol=0.01)
+    # word2vec's pair distribution: distance d with probability (L - d + 1) / (L (L + 1) / 2), either side
+    d = np.abs(offsets[interior][valid[interior]])
+    p = (L - np.arange(1, L + 1) + 1) / (L * (L + 1) / 2)
+    np.testing.assert_allclose(np.bincount(d, minlength=L + 1)[1:] / len(d), p, atol=0.005)
+    # the weights make the per-pair average unbiased: L + 1 pairs per centre in expectation
+    total = (np.asarray(text["weight"])[:, None] * valid)[interior].sum() / interior.mean()
+    assert abs(total - 1.0) < 0.02

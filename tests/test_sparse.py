@@ -32,6 +32,27 @@ def test_sparse_sgd_equals_a_numpy_update_with_duplicates_summed():
     assert int(state.count) == 3
 
 
+def test_capped_sgd_bounds_a_frequent_rows_step_and_keeps_rare_rows_steps():
+    rng = np.random.default_rng(3)
+    table = rng.normal(size=(9, 3)).astype(np.float32)
+    opt = sparse.sgd(0.5, scale=2.0, cap=3.0)
+    idx = np.array([4, 4, 4, 4, 4, 4, 1, 1, 7, 4, 2, 1], np.int32)  # row 4: 7 times, row 1: 3, rows 7, 2: once
+    g = rng.normal(size=(12, 3)).astype(np.float32)
+    parts = lambda a: [jnp.asarray(a[:5]), jnp.asarray(a[5:])]  # noqa: E731  (duplicates across gathers)
+    tables, state = jax.jit(opt.update)({"v": jnp.asarray(table)}, opt.init({"v": table}), {"v": parts(idx)},
+                                        {"v": parts(g)})
+    expected = table.astype(np.float64)
+    for r in np.unique(idx):
+        n = (idx == r).sum()
+        expected[r] -= 0.5 * 2.0 * min(1.0, 3.0 / n) * g[idx == r].sum(0)
+    np.testing.assert_allclose(tables["v"], expected, rtol=1e-5, atol=1e-6)
+    plain, _ = sparse.sgd(0.5, scale=2.0).update({"v": jnp.asarray(table)}, opt.init({"v": table}), {"v": parts(idx)},
+                                                 {"v": parts(g)})
+    rare = [1, 2, 7]  # at most cap occurrences: word2vec's step exactly
+    np.testing.assert_allclose(np.asarray(tables["v"])[rare], np.asarray(plain["v"])[rare], rtol=1e-6)
+    assert not np.allclose(np.asarray(tables["v"])[4], np.asarray(plain["v"])[4])
+
+
 def _numpy_lazy_adam(table, steps, rate, b1=0.9, b2=0.999, eps=1e-8):
     table = table.astype(np.float64)
     m, u = np.zeros_like(table), np.zeros_like(table)

@@ -1,0 +1,117 @@
+"""What each recipe learns per pass, against gensim in the same run: every similarity set, the analogy
+questions, similarity by word-frequency band, and the nearest-neighbour overlap with gensim per band.
+
+    python benchmarks/per_pass.py [--corpus bundled] [--epochs 3] [--benchmarks bundled DIR ...]
+        --recipe NAME KEY=VALUE ... [--recipe NAME2 ...] [--no-gensim] [--out per_pass]
+
+Each recipe is our SGNS (configs/pixie.py without features, kind e) with its config overrides, trained
+for E passes with its rate decaying over the E; gensim is Word2Vec(sg=1) with the config's settings for
+E epochs on the same token ids (benchmarks/time_to_quality.py). Seconds are training seconds (our
+compilation and all scoring excluded). Bands: the rarer word of a pair among the 1k most frequent words,
+1k-10k, beyond 10k (pixie_jax.evaluate.bands). Writes DIR/per_pass.{md,json}.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import common, time_to_quality as ttq  # noqa: E402
+from pixie_jax import data as data_lib, overrides  # noqa: E402
+from pixie_jax.evaluate import analogy, bands, similarity  # noqa: E402
+
+BAND_SETS = ("EN-SIMLEX-999", "EN-MEN-TR-3k", "EN-WS-353-ALL")
+
+
+def short(name: str) -> str:
+    return name.removeprefix("EN-").removesuffix("-TR-3k").removesuffix("-999")
+
+
+def score(words, vectors, benches, gensim_vectors=None) -> dict:
+    """Every set's rho, the analogy totals, rho by band on BAND_SETS, and the overlap with gensim."""
+    out = {b.name: similarity.score(b, words, vectors).rho for b in benches}
+    for s in analogy.evaluate(words, vectors, ttq.questions(), methods=("add",)):
+        if s.section in ("semantic", "syntactic", "total"):
+            out[f"analogy {s.section} %"] = s.accuracy
+    for b in benches:
+        if b.name in BAND_SETS:
+            for band, sc in bands.similarity_by_band(words, vectors, b).items():
+                out[f"{short(b.name)} {band}"] = sc.rho
+                out[f"{short(b.name)} {band} pairs"] = sc.used
+    if gensim_vectors is not None:
+        for band, value in bands.neighbour_overlap(words, vectors, gensim_vectors).items():
+            out[f"NN overlap {band}"] = value
+    return out
+
+
+def table(results: dict, columns) -> str:
+    lines = ["| recipe | seconds | " + " | ".join(map(short, columns)) + " |", "|" + "---|" * (2 + len(columns))]
+    for name, r in results.items():
+        cells = [f"{r[c]:.1f}" if c.endswith("%") else f"{r[c]:.3f}" for c in columns]
+        lines.append(f"| {name} | {r['seconds']:.0f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default="bundled")
+    parser.add_argument("--epochs", type=float, default=3.0)
+    parser.add_argument("--benchmarks", nargs="+", default=["bundled"])
+    parser.add_argument("--recipe", nargs="+", action="append", default=[], metavar="NAME KEY=VALUE",
+                        help="a name, then config overrides of configs/pixie.py (repeat for each recipe)")
+    parser.add_argument("--no-gensim", action="store_true")
+    parser.add_argument("--out", default="per_pass")
+    args = parser.parse_args(argv)
+    log = lambda *a: print(*a, flush=True)  # noqa: E731
+    base = overrides.load_config("pixie")
+    base.corpus, base.features, base.progress = args.corpus, "", False
+    data = data_lib.prepare_data(base, log)
+    words = list(data.vocab.words)
+    benches = [b for source in args.benchmarks for b in similarity.load_benchmarks(source)]
+    results, reference = {}, None
+    if not args.no_gensim:
+        final = {}
+        rows = ttq.run_gensim(data, base, int(args.epochs), [], log, final)
+        reference = final["vectors"]
+        results[f"gensim, {int(args.epochs)} epochs"] = {"seconds": rows[-1]["seconds"]} | score(
+            words, reference, benches, reference)
+    for name, *items in args.recipe:
+        config = overrides.apply_overrides(base.copy_and_resolve_references(), items)
+        final = {}
+        rows = ttq.run_ours("sgns", config, data, args.epochs, [], log, final=final)
+        results[name] = {"seconds": rows[-1]["seconds"], "overrides": " ".join(items)} | score(
+            words, final["vectors"], benches, reference)
+        log(f"{name}: {results[name]}")
+    columns = [b.name for b in benches] + ["analogy total %"]
+    band_columns = [k for k in next(iter(results.values())) if any(k.startswith(short(b) + " ") for b in BAND_SETS)
+                    and not k.endswith("pairs")]
+    overlap = [k for k in next(iter(results.values())) if k.startswith("NN overlap")]
+    first = next(iter(results.values()))
+    pairs = ", ".join(f"{k[:-len(' pairs')]} {first[k]}" for k in first if k.endswith(" pairs"))
+    command = "python benchmarks/per_pass.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    text = "\n\n".join([
+        f"Command: `{command}`  \nCorpus {args.corpus} ({len(data.ids):,} tokens, {len(words):,} words), "
+        f"{args.epochs:g} passes; machine: {common.machine()}.",
+        "Every set, all pairs in the vocabulary (Spearman rho), and analogies (3CosAdd, % correct):",
+        table(results, columns),
+        f"By frequency band of the pair's rarer word (pairs per band: {pairs}) and nearest-neighbour overlap with "
+        "gensim (k = 10, 500 words a band):",
+        table(results, band_columns + overlap),
+        "Recipes: " + "; ".join(f"{n}: `{r.get('overrides', '')}`" for n, r in results.items() if "overrides" in r),
+    ])
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "per_pass.md").write_text(text + "\n")
+    (out / "per_pass.json").write_text(json.dumps({"command": command, "machine": common.machine(),
+                                                   "results": results}, indent=1, default=float))
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Where learning is lost: similarity by word-frequency band, and nearest-neighbour overlap with
+reference vectors (gensim's, say) per band.
+
+Rows of an embedding file are in frequency order, so a word's rank is its row. A benchmark pair
+belongs to the band of its rarer word: ranks [0, 1k), [1k, 10k), [10k, ...) by default. Within a
+band, rho is Spearman's over that band's pairs alone. The neighbour overlap of word w between two
+embeddings of the same words is |N_k(w) ∩ N'_k(w)| / k, N_k the k nearest words by cosine (w itself
+excluded), averaged over the band's words (a seeded sample of at most ``per_band`` of them).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from pixie_jax.evaluate import similarity
+from pixie_jax.vectors import l2_normalise
+
+EDGES = (1_000, 10_000)
+
+
+def band_names(edges=EDGES) -> list[str]:
+    """'<1k', '1k-10k', '>=10k' for the default edges."""
+    short = lambda n: f"{n // 1000}k" if n % 1000 == 0 else str(n)  # noqa: E731
+    bounds = [0, *edges]
+    return [f"<{short(edges[0])}"] + [f"{short(a)}-{short(b)}" for a, b in zip(bounds[1:], bounds[2:])] + \
+        [f">={short(edges[-1])}"]
+
+
+def band_of(ranks: np.ndarray, edges=EDGES) -> np.ndarray:
+    """The band index of each rank (0 for the most frequent band)."""
+    return np.searchsorted(np.asarray(edges), np.asarray(ranks), side="right")
+
+
+def similarity_by_band(words, vectors: np.ndarray, bench: similarity.Benchmark, edges=EDGES) -> dict:
+    """{band: Score} over the pairs whose rarer word falls in the band (pairs with a word outside the
+    vocabulary are left out, as in the 'all' setting)."""
+    index = {w: i for i, w in enumerate(words)}
+    rarer = np.array([max(index[a], index[b]) if a in index and b in index else -1 for a, b in bench.pairs])
+    bands = band_of(np.maximum(rarer, 0), edges)
+    out = {}
+    for i, name in enumerate(band_names(edges)):
+        keep = (bands == i) & (rarer >= 0)
+        sub = similarity.Benchmark(bench.name, tuple(p for p, k in zip(bench.pairs, keep) if k),
+                                   bench.scores[keep], int(keep.sum()))
+        out[name] = (similarity.score(sub, words, vectors, setting=name) if sub.pairs
+                     else similarity.Score(bench.name, name, float("nan"), 0, 0))
+    return out
+
+
+def nearest_rows(unit: np.ndarray, rows: np.ndarray, k: int, chunk: int = 512) -> np.ndarray:
+    """[len(rows), k] the k nearest rows of each of ``rows`` by cosine (unit rows), itself excluded."""
+    out = np.empty((len(rows), k), np.int64)
+    for start in range(0, len(rows), chunk):
+        part = rows[start:start + chunk]
+        sims = unit[part] @ unit.T
+        sims[np.arange(len(part)), part] = -np.inf
+        top = np.argpartition(-sims, k, axis=1)[:, :k]
+        out[start:start + chunk] = top
+    return out
+
+
+def neighbour_overlap(words, vectors: np.ndarray, ref_vectors: np.ndarray, k: int = 10, per_band: int = 500,
+                      edges=EDGES, seed: int = 0) -> dict:
+    """{band: mean |N_k(w) ∩ N'_k(w)| / k} between ``vectors`` and ``ref_vectors`` (rows are the same
+    ``words``), over a seeded sample of at most ``per_band`` words of each band."""
+    if len(vectors) != len(ref_vectors):
+        raise ValueError(f"the two embeddings must have the same rows: {len(vectors)} and {len(ref_vectors)}")
+    a, b = (l2_normalise(np.asarray(v, np.float32)) for v in (vectors, ref_vectors))
+    rng = np.random.default_rng(seed)
+    bands = band_of(np.arange(len(words)), edges)
+    out = {}
+    for i, name in enumerate(band_names(edges)):
+        members = np.flatnonzero(bands == i)
+        if not len(members):
+            out[name] = float("nan")
+            continue
+        rows = np.sort(rng.choice(members, min(per_band, len(members)), replace=False))
+        na, nb = nearest_rows(a, rows, k), nearest_rows(b, rows, k)
+        out[name] = float(np.mean([len(np.intersect1d(x, y)) / k for x, y in zip(na, nb)]))
+    return out

@@ -1,0 +1,36 @@
+import numpy as np
+import pytest
+
+from pixie_jax.evaluate import bands, similarity
+
+
+def test_pairs_fall_in_the_band_of_their_rarer_word():
+    words = [f"w{i}" for i in range(30)]
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(30, 4))
+    pairs = (("w0", "w1"), ("w2", "w3"), ("w1", "w4"), ("w0", "w12"), ("w5", "w15"), ("w3", "w11"),
+             ("w25", "w2"), ("w21", "w22"), ("w20", "w29"), ("w27", "w1"), ("w0", "oov"))
+    scores = np.arange(len(pairs), dtype=float)
+    bench = similarity.Benchmark("toy", pairs, scores, len(pairs))
+    by = bands.similarity_by_band(words, vectors, bench, edges=(10, 20))
+    assert bands.band_names((10, 20)) == ["<10", "10-20", ">=20"]
+    assert [by[b].used for b in ("<10", "10-20", ">=20")] == [3, 3, 4]  # the pair with 'oov' is left out
+    sub = similarity.Benchmark("toy", pairs[6:10], scores[6:10], 4)  # the >=20 band alone, scored directly
+    assert by[">=20"].rho == pytest.approx(similarity.score(sub, words, vectors).rho)
+    assert bands.band_names() == ["<1k", "1k-10k", ">=10k"]
+
+
+def test_neighbour_overlap_is_one_for_the_same_vectors_and_counts_shared_neighbours():
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(60, 5))
+    words = [f"w{i}" for i in range(60)]
+    same = bands.neighbour_overlap(words, vectors, 3 * vectors, k=5, edges=(20, 40))
+    assert same == {"<20": 1.0, "20-40": 1.0, ">=40": 1.0}
+    other = bands.neighbour_overlap(words, vectors, rng.normal(size=(60, 5)), k=5, edges=(20, 40), per_band=7)
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    near = bands.nearest_rows(unit, np.array([0, 1]), 5)
+    for row, found in zip((0, 1), near):  # against a full sort
+        sims = unit @ unit[row]
+        sims[row] = -np.inf
+        assert set(found) == set(np.argsort(-sims)[:5])
+    assert all(0 <= v < 0.5 for v in other.values())  # unrelated vectors share few neighbours
