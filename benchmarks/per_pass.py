@@ -6,7 +6,7 @@ questions, similarity by word-frequency band, and the nearest-neighbour overlap 
 
 Each recipe is our SGNS (configs/pixie.py without features, kind e) with its config overrides, trained
 for E passes with its rate decaying over the E; gensim is Word2Vec(sg=1) with the config's settings for
-E epochs on the same token ids (benchmarks/time_to_quality.py). Seconds are training seconds (our
+E epochs on the same token ids (benchmarks/time_to_quality.py), once per --gensim-seeds. Seconds are training seconds (our
 compilation and all scoring excluded). Bands: the rarer word of a pair among the 1k most frequent words,
 1k-10k, beyond 10k (pixie_jax.evaluate.bands). Writes DIR/per_pass.{md,json}.
 """
@@ -66,6 +66,9 @@ def main(argv=None):
     parser.add_argument("--recipe", nargs="+", action="append", default=[], metavar="NAME KEY=VALUE",
                         help="a name, then config overrides of configs/pixie.py (repeat for each recipe)")
     parser.add_argument("--no-gensim", action="store_true")
+    parser.add_argument("--gensim-seeds", type=int, nargs="+", default=[0],
+                        help="gensim runs; the first is the reference of the overlap, the others show how much two "
+                             "gensim runs of other seeds share")
     parser.add_argument("--out", default="per_pass")
     args = parser.parse_args(argv)
     log = lambda *a: print(*a, flush=True)  # noqa: E731
@@ -75,12 +78,13 @@ def main(argv=None):
     words = list(data.vocab.words)
     benches = [b for source in args.benchmarks for b in similarity.load_benchmarks(source)]
     results, reference = {}, None
-    if not args.no_gensim:
-        final = {}
-        rows = ttq.run_gensim(data, base, int(args.epochs), [], log, final)
-        reference = final["vectors"]
-        results[f"gensim, {int(args.epochs)} epochs"] = {"seconds": rows[-1]["seconds"]} | score(
-            words, reference, benches, reference)
+    for seed in [] if args.no_gensim else args.gensim_seeds:
+        final, config = {}, base.copy_and_resolve_references()
+        config.seed = seed
+        rows = ttq.run_gensim(data, config, int(args.epochs), [], log, final)
+        reference = final["vectors"] if reference is None else reference
+        results[f"gensim, {int(args.epochs)} epochs, seed {seed}"] = {"seconds": rows[-1]["seconds"]} | score(
+            words, final["vectors"], benches, reference)
     for name, *items in args.recipe:
         config = overrides.apply_overrides(base.copy_and_resolve_references(), items)
         final = {}

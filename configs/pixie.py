@@ -36,6 +36,8 @@ def get_config() -> ml_collections.ConfigDict:
     c.sampler.window = 10                # L
     c.sampler.contexts_per_centre = 8    # C contexts drawn per centre token
     c.sampler.enumerate_window = False   # True: word2vec's contexts, every one of a reduced window (C unused)
+    c.sampler.corpus_order = False       # True: each step's centres are the next stretch of the corpus (word2vec's
+                                         # order) instead of random tokens
     c.sampler.negatives = 5              # N (the paper: 64)
     c.sampler.negative_group = 1         # G pairs share negatives; 1 = the paper
     c.sampler.text_centres = 2048        # centres without features per step

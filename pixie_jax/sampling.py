@@ -9,6 +9,11 @@ when G > 1). With ``enumerate_window`` a centre instead gets word2vec's own cont
 window b ~ U{1..L} and every position within it, t-b .. t+b but t (2L slots, the 2b inside valid),
 each context once; the same pair distribution, L + 1 pairs per centre on average.
 
+With ``corpus_order`` the centres are not drawn at random: step s takes the B consecutive tokens of
+its stratum from position (s mod S) B on, S = ceil(n_s / B) steps a sweep (the last wraps to the
+start), so the steps sweep the corpus in order, as word2vec reads it. Each token is then a centre equally often over a sweep, but a single
+step's estimate is of its stretch of text, not of the whole objective.
+
 Centres are drawn from two strata: tokens whose word has visual features and the rest, so
 that the encoder runs on a fixed number of visual centres per step. Each stratum's terms
 are weighted by (stratum size / tokens) / (centres drawn x C), which keeps the estimate
@@ -58,6 +63,7 @@ class SamplerConfig:
     margin_negatives: int = 0    # visual words drawn per visual centre for V-SGNS's max-margin term
     visual_rows: int = 0         # rows of the feature table (words with features)
     enumerate_window: bool = False  # every context of a reduced window (word2vec) instead of C draws
+    corpus_order: bool = False      # centres of step s: the stratum's tokens s B .. s B + B - 1 (word2vec's order)
 
     @property
     def slots(self) -> int:
@@ -121,10 +127,15 @@ def alias_sample(key, prob, alias, shape):
     return jnp.where(jax.random.uniform(k_u, shape) < prob[i], i, alias[i]).astype(jnp.int32)
 
 
-def _stratum(key, epoch: EpochData, positions, count, tables: Tables, cfg: SamplerConfig, centres: int):
+def _stratum(key, epoch: EpochData, positions, count, tables: Tables, cfg: SamplerConfig, centres: int, step=0):
     """Centres from one stratum with their contexts, validity masks and negatives."""
     k_c, k_w, k_n = jax.random.split(key, 3)
-    i = jax.random.randint(k_c, (centres,), 0, jnp.maximum(count, 1))
+    if cfg.corpus_order:
+        size = jnp.maximum(count, 1)
+        sweep = (size + centres - 1) // centres  # steps per sweep of the stratum; keeps the offset below 2^31
+        i = ((jnp.asarray(step, jnp.int32) % sweep) * centres + jnp.arange(centres, dtype=jnp.int32)) % size
+    else:
+        i = jax.random.randint(k_c, (centres,), 0, jnp.maximum(count, 1))
     pos = positions[i]
     if cfg.enumerate_window:
         offsets = jnp.concatenate([jnp.arange(-cfg.window, 0), jnp.arange(1, cfg.window + 1)])
@@ -146,9 +157,9 @@ def _stratum(key, epoch: EpochData, positions, count, tables: Tables, cfg: Sampl
             "negatives": neg, "weight": jnp.full((centres,), weight, jnp.float32)}
 
 
-def sample_batch(key, epoch: EpochData, tables: Tables, cfg: SamplerConfig, visual_weight) -> dict:
+def sample_batch(key, epoch: EpochData, tables: Tables, cfg: SamplerConfig, visual_weight, step=0) -> dict:
     """One training batch: ``text`` and ``visual`` centre strata and the ``vae`` word draws (each
-    present when the config draws any).
+    present when the config draws any). ``step`` places the centres when ``cfg.corpus_order``.
 
     Every array's leading axis can be split across devices. ``visual_weight`` is lambda in
     J = J_text + lambda J_visual (see docs/objective.md).
@@ -156,9 +167,9 @@ def sample_batch(key, epoch: EpochData, tables: Tables, cfg: SamplerConfig, visu
     k_t, k_v, k_ve, k_x, k_xe = jax.random.split(key, 5)
     batch = {}
     if cfg.text_centres:
-        batch["text"] = _stratum(k_t, epoch, epoch.txt_pos, epoch.n_txt, tables, cfg, cfg.text_centres)
+        batch["text"] = _stratum(k_t, epoch, epoch.txt_pos, epoch.n_txt, tables, cfg, cfg.text_centres, step)
     if cfg.visual_centres:
-        vis = _stratum(k_v, epoch, epoch.vis_pos, epoch.n_vis, tables, cfg, cfg.visual_centres)
+        vis = _stratum(k_v, epoch, epoch.vis_pos, epoch.n_vis, tables, cfg, cfg.visual_centres, step)
         vis["rows"] = jnp.maximum(tables.vis_index[vis["words"]], 0)
         vis["eps"] = jax.random.normal(k_ve, (cfg.visual_centres, cfg.samples, cfg.latent))
         if cfg.margin_negatives:

@@ -62,7 +62,7 @@ def build_sampler(config, n_visual: int, spec: registry.ModelSpec | None = None)
         window=s.window, contexts_per_centre=s.contexts_per_centre, negatives=s.negatives,
         negative_group=s.negative_group, text_centres=fields.pop("text_centres", s.text_centres),
         samples=s.samples, latent=config.model.dim, visual_rows=n_visual,
-        enumerate_window=s.enumerate_window, **fields)
+        enumerate_window=s.enumerate_window, corpus_order=s.corpus_order, **fields)
 
 
 _OPTIMIZERS = {"adam": optax.adam, "adamw": optax.adamw, "sgd": optax.sgd, "adagrad": optax.adagrad,
@@ -222,7 +222,7 @@ def make_train_chunk(loss, optimizer, sampler_cfg: sampling.SamplerConfig, mesh,
     batch_sharding = NamedSharding(mesh, P("data"))
 
     def body(state, step, root_key, epoch, tables, features):
-        batch = sampling.sample_batch(jax.random.fold_in(root_key, step), epoch, tables, sampler_cfg, lam)
+        batch = sampling.sample_batch(jax.random.fold_in(root_key, step), epoch, tables, sampler_cfg, lam, step)
         batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
         return update(state, batch, features)
 

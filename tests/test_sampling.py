@@ -70,3 +70,18 @@ def test_window_enumeration_gives_every_context_of_a_reduced_window_once():
     # the weights make the per-pair average unbiased: L + 1 pairs per centre in expectation
     total = (np.asarray(text["weight"])[:, None] * valid)[interior].sum() / interior.mean()
     assert abs(total - 1.0) < 0.02
+
+
+def test_corpus_order_sweeps_the_stratum_in_order():
+    T, centres = 1000, 64
+    ids = jnp.arange(T, dtype=jnp.int32)
+    epoch = sampling.EpochData(ids, jnp.int32(T), jnp.zeros(T, jnp.int32), jnp.int32(0), ids, jnp.int32(T))
+    tables = sampling.Tables(jnp.ones(T), jnp.ones(T), jnp.arange(T, dtype=jnp.int32), -jnp.ones(T, jnp.int32))
+    cfg = sampling.SamplerConfig(window=3, contexts_per_centre=2, negatives=1, text_centres=centres, visual_centres=0,
+                                 visual_words=0, corpus_order=True)
+    sweep = -(-T // centres)  # 16 steps, the last one wrapping to the start
+    seen = np.concatenate([np.asarray(sampling.sample_batch(jax.random.key(s), epoch, tables, cfg, 0.0, s)["text"]
+                                      ["words"]) for s in range(sweep)])
+    assert (seen[:T] == np.arange(T)).all() and (seen[T:] == np.arange(sweep * centres - T)).all()
+    again = sampling.sample_batch(jax.random.key(0), epoch, tables, cfg, 0.0, 3 * sweep + 2)["text"]["words"]
+    assert (np.asarray(again) == np.arange(2 * centres, 3 * centres)).all()  # each sweep starts afresh
