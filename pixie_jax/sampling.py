@@ -11,8 +11,9 @@ each context once; the same pair distribution, L + 1 pairs per centre on average
 
 With ``corpus_order`` the centres are not drawn at random: step s takes the B consecutive tokens of
 its stratum from position (s mod S) B on, S = ceil(n_s / B) steps a sweep (the last wraps to the
-start), so the steps sweep the corpus in order, as word2vec reads it. Each token is then a centre equally often over a sweep, but a single
-step's estimate is of its stretch of text, not of the whole objective.
+start), so the steps sweep the corpus in order, as word2vec reads it. Each token is then a centre
+equally often over a sweep, but a single step's estimate is of its stretch of text, not of the whole
+objective (measured: a batched trainer collapses this way, benchmarks/RESULTS.md).
 
 Centres are drawn from two strata: tokens whose word has visual features and the rest, so
 that the encoder runs on a fixed number of visual centres per step. Each stratum's terms
@@ -63,7 +64,7 @@ class SamplerConfig:
     margin_negatives: int = 0    # visual words drawn per visual centre for V-SGNS's max-margin term
     visual_rows: int = 0         # rows of the feature table (words with features)
     enumerate_window: bool = False  # every context of a reduced window (word2vec) instead of C draws
-    corpus_order: bool = False      # centres of step s: the stratum's tokens s B .. s B + B - 1 (word2vec's order)
+    corpus_order: bool = False      # centres of step s: the stratum's next B tokens (word2vec's order)
 
     @property
     def slots(self) -> int:
