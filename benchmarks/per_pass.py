@@ -17,7 +17,6 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -50,6 +49,15 @@ def score(words, vectors, benches, gensim_vectors=None) -> dict:
     return out
 
 
+def text_setup(args, log=print):
+    """(configs/pixie.py without features for ``args.corpus``, its prepared data, the words, the benchmarks
+    of ``args.benchmarks``)."""
+    base = overrides.load_config("pixie")
+    base.corpus, base.features, base.progress = args.corpus, "", False
+    data = data_lib.prepare_data(base, log)
+    return base, data, list(data.vocab.words), [b for src in args.benchmarks for b in similarity.load_benchmarks(src)]
+
+
 def table(results: dict, columns) -> str:
     lines = ["| recipe | seconds | " + " | ".join(map(short, columns)) + " |", "|" + "---|" * (2 + len(columns))]
     for name, r in results.items():
@@ -72,11 +80,7 @@ def main(argv=None):
     parser.add_argument("--out", default="per_pass")
     args = parser.parse_args(argv)
     log = lambda *a: print(*a, flush=True)  # noqa: E731
-    base = overrides.load_config("pixie")
-    base.corpus, base.features, base.progress = args.corpus, "", False
-    data = data_lib.prepare_data(base, log)
-    words = list(data.vocab.words)
-    benches = [b for source in args.benchmarks for b in similarity.load_benchmarks(source)]
+    base, data, words, benches = text_setup(args, log)
     results, reference = {}, None
     for seed in [] if args.no_gensim else args.gensim_seeds:
         final, config = {}, base.copy_and_resolve_references()

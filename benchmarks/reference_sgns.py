@@ -32,8 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import common, per_pass  # noqa: E402
-from pixie_jax import data as data_lib, overrides, vocab as vocab_lib  # noqa: E402
-from pixie_jax.evaluate import similarity  # noqa: E402
+from pixie_jax import vocab as vocab_lib  # noqa: E402
 
 DEFAULTS = {"order": "corpus", "input": "context", "init": 0.5, "skip": 1, "contexts": 8}
 
@@ -136,11 +135,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="reference_sgns")
     args = parser.parse_args(argv)
-    base = overrides.load_config("pixie")
-    base.corpus, base.features, base.progress = args.corpus, "", False
-    data = data_lib.prepare_data(base, print)
-    words = list(data.vocab.words)
-    benches = [b for source in args.benchmarks for b in similarity.load_benchmarks(source)]
+    base, data, words, benches = per_pass.text_setup(args)
     results, reference = {}, None
     for name, *items in args.variant or [["word2vec"]]:
         settings = DEFAULTS | {k: (v if k in ("order", "input") else float(v))
