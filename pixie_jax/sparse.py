@@ -3,7 +3,7 @@
 A step's loss reads a table T [V, K] only through gathered rows T[i_1], ..., T[i_n] (a word may
 appear several times). Its gradient is g_j = dL/dT[i_j] for each gathered row; the gradient
 with respect to row r of the table is the sum of the g_j with i_j = r, and zero for the rows
-no i_j names. Two optimizers use it without ever forming a dense [V, K] gradient:
+no i_j names. Three optimizers use it without ever forming a dense [V, K] gradient:
 
 ``sgd``        word2vec's rule: T[r] <- T[r] - eta_t * s * sum_{j: i_j = r} g_j, with eta_t on a
                schedule (word2vec: linear decay from 0.025) and s a constant scale (the trainer
