@@ -63,7 +63,7 @@ def exact_objective(pix, params, table, feats, vis_index, lam, negatives):
     return j_text + j_vis
 
 
-@pytest.mark.parametrize("group,enumerate_window", [(1, False), (4, False), (1, True), (2 * L, True)])
+@pytest.mark.parametrize("group,enumerate_window", [(1, False), (4, False), (2 * L, True)])
 def test_minibatch_loss_is_unbiased_by_exact_enumeration(group, enumerate_window):
     pix, params, table, feats, tables, epoch, vis_index, lam = _setup()
     # make q(z|x) a point mass so that the expectation over z is exact too
