@@ -20,6 +20,9 @@ from pixie_jax.overrides import flat_keys, get_value
 # settings that may change between a run and its resume: they do not change what is trained
 FREE = ("progress", "keep_checkpoints", "checkpoint_every", "benchmarks", "embedding", "cache_dir", "corpus",
         "features", "resume_with_new_schedule", "corpus_cache")
+# settings added to the configs after runs were first recorded, with the value that trains as runs did
+# before them: a run.json without such a key holds a run trained with that value
+ADDED = {"optimizer.row_cap": 16.0, "sampler.enumerate_window": False, "sampler.corpus_order": False}
 # the length of the run: may change on resume when config.resume_with_new_schedule is set
 SCHEDULE = ("epochs", "vae.steps")
 _HELD: set[Path] = set()  # workdirs this process has locked (the lock is re-entrant within a process)
@@ -86,16 +89,16 @@ def run_record(config, data) -> dict:
 def check_and_record(workdir: str | os.PathLike, record: dict, resuming: bool,
                      new_schedule: bool = False) -> list[str]:
     """On resume, refuse a ``record`` that differs from the workdir's run.json (beyond :data:`FREE`, and
-    beyond :data:`SCHEDULE` if ``new_schedule``; keys added to the configs since the run was recorded are not
-    compared); then write ``record`` as run.json. Return the schedule
-    changes let through, as 'key: old -> new'."""
+    beyond :data:`SCHEDULE` if ``new_schedule``; a key of :data:`ADDED` that run.json lacks counts as its
+    value there); then write ``record`` as run.json. Return the schedule changes let through, as
+    'key: old -> new'."""
     path = Path(workdir) / "run.json"
     changed = []
     if resuming and path.exists():
         old = json.loads(path.read_text(encoding="utf-8"))
-        # a key the recorded run lacks is a setting added since: its default keeps the earlier behaviour
-        diffs = {k: f"config {k}: {old['config'][k]!r} -> {v!r}" for k, v in record["config"].items()
-                 if k not in FREE and k in old["config"] and old["config"][k] != v}
+        recorded = ADDED | old["config"]
+        diffs = {k: f"config {k}: {recorded.get(k)!r} -> {v!r}" for k, v in record["config"].items()
+                 if k not in FREE and recorded.get(k) != v}
         changed = [diffs.pop(k) for k in SCHEDULE if k in diffs and new_schedule]
         scheduled = [k for k in SCHEDULE if k in diffs]
         diffs |= {k: f"data {k}: {old['data'].get(k)} -> {v}" for k, v in record["data"].items()

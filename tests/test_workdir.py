@@ -197,3 +197,18 @@ def test_a_failed_checkpoint_write_is_one_line_and_leaves_nothing_half_written(c
     assert not list((run / "checkpoints").glob("*tmp*")) and not (run / "embeddings.npz").exists()
     subprocess.run(train_command(corpus_file, run, "--config.epochs=0.5"), env=env, check=True, capture_output=True)
     assert (run / "embeddings.npz").exists()
+
+
+def test_a_run_recorded_before_a_setting_was_added_resumes_only_with_its_earlier_value(tmp_path):
+    data = {"vocabulary": "v", "tokens": "t", "features": "f"}
+    old = {"config": {"seed": 0}, "data": data}  # recorded before sampler.corpus_order existed
+    (tmp_path / "run.json").write_text(json.dumps(old))
+    now = {"config": {"seed": 0, "sampler.corpus_order": False}, "data": data}
+    assert workdir_lib.check_and_record(tmp_path, now, resuming=True) == []
+    (tmp_path / "run.json").write_text(json.dumps(old))
+    changed = {"config": {"seed": 0, "sampler.corpus_order": True}, "data": data}
+    with pytest.raises(workdir_lib.WorkdirError, match="config sampler.corpus_order: False -> True"):
+        workdir_lib.check_and_record(tmp_path, changed, resuming=True)
+    unknown = {"config": {"seed": 0, "sampler.unheard_of": 1}, "data": data}  # not a known addition: compared
+    with pytest.raises(workdir_lib.WorkdirError, match="config sampler.unheard_of: None -> 1"):
+        workdir_lib.check_and_record(tmp_path, unknown, resuming=True)
