@@ -111,7 +111,7 @@ def train_seed(args, seed: int, data, data_star, out: Path, log) -> tuple[dict, 
 def analogy_total(words, vectors, questions) -> analogy.SectionScore | None:
     """3CosAdd over every question (None when no question's four words are in the vocabulary)."""
     try:
-        return next(s for s in analogy.evaluate(words, vectors, questions, methods=("add",)) if s.section == "total")
+        return analogy.total(words, vectors, questions)
     except analogy.AnalogyError:
         return None
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pixie_jax.evaluate.neighbours import QueryError
 from pixie_jax.vectors import l2_normalise
 
 RESTRICT = 30_000  # word2vec's and gensim's customary answer vocabulary: the 30,000 most frequent words
@@ -169,6 +170,12 @@ def evaluate(words, vectors: np.ndarray, analogies: AnalogySet, restrict: int | 
     return out
 
 
+def total(words, vectors: np.ndarray, analogies: AnalogySet, restrict: int | None = RESTRICT,
+          method: str = "add") -> SectionScore:
+    """The 'total' score of :func:`evaluate` for one method."""
+    return next(s for s in evaluate(words, vectors, analogies, restrict, (method,)) if s.section == "total")
+
+
 def format_table(results: dict[str, list[SectionScore]], restrict: int | None = RESTRICT) -> str:
     """One row per section, one column per model: '3CosAdd / 3CosMul % correct (coverage %)'."""
     labels = list(results)
@@ -220,7 +227,6 @@ def arithmetic(words, vectors: np.ndarray, expression: str, k: int = 10, method:
     """The ``k`` best answers to ``expression`` ('king - man + woman') with their scores: 3CosAdd ranks by
     sum_p cos(w, p) - sum_n cos(w, n), 3CosMul by prod_p cos'(w, p) / (prod_n cos'(w, n) + eps); the query's
     words are not answers. ``restrict``: the first rows only (default: all, as gensim's most_similar)."""
-    from pixie_jax.evaluate.neighbours import QueryError
     positive, negative = parse_query(expression)
     n, index = first_rows(words, restrict)
     missing = [w for w in positive + negative if w not in index]
