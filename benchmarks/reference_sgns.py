@@ -15,6 +15,10 @@ alpha decaying linearly from 0.025 to 0.0001 over all epochs. Switches (KEY=VALU
     init=1         e ~ U(-init/K, init/K) (gensim 4: 1; word2vec's C code and our trainer: 0.5)
     skip=1         skip pairs with |f| >= 6 as word2vec does (0: never)
     contexts=8     C of order=random
+    batch=0        B > 0: order=random, centre as input, the updates of B centres computed from the
+                   step's starting tables and applied together (a batched trainer, as ours)
+    rule=sum       with batch: each row moves by its summed pair steps; rule=damped: divided by
+                   1 + alpha * sum over the row's pairs of sigmoid'(f) |u|^2 (u the pair's other row)
 Settings from configs/pixie.py (window, negatives, subsampling, dimension). Writes DIR/reference.{md,json}.
 """
 from __future__ import annotations
@@ -34,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import common, per_pass  # noqa: E402
 from pixie_jax import vocab as vocab_lib  # noqa: E402
 
-DEFAULTS = {"order": "corpus", "input": "context", "init": 0.5, "skip": 1, "contexts": 8}
+DEFAULTS = {"order": "corpus", "input": "context", "init": 0.5, "skip": 1, "contexts": 8, "batch": 0, "rule": "sum"}
 
 
 @numba.njit(cache=True)
@@ -106,6 +110,90 @@ def train_epoch(ids, keep, cum, syn0, syn1, window, negative, alpha_start, alpha
     return pairs
 
 
+@numba.njit(cache=True)
+def _apply(table, delta, curv, touched, n_touched, damped):
+    """table[r] += delta[r] (sum) or delta[r] / (1 + curv[r]) (damped), then clears the step's rows."""
+    for i in range(n_touched):
+        r = touched[i]
+        s = 1.0 / (1.0 + curv[r]) if damped else 1.0
+        for k in range(table.shape[1]):
+            table[r, k] += s * delta[r, k]
+            delta[r, k] = 0.0
+        curv[r] = -1.0
+
+
+@numba.njit(cache=True)
+def _touch(r, curv, touched, n):
+    if curv[r] < 0.0:
+        curv[r] = 0.0
+        touched[n] = r
+        return n + 1
+    return n
+
+
+@numba.njit(cache=True)
+def train_epoch_batched(ids, keep, cum, syn0, syn1, window, negative, alpha_start, alpha_end, seed, contexts,
+                        batch, damped):
+    """order=random with the updates of ``batch`` centres taken at the step's start and applied together:
+    each row moves by alpha * sum of its pair gradients (sum), or that divided by 1 + alpha * sum of
+    sigmoid'(f) |u|^2 over its pairs, u the other row of each pair (damped). Centre is the input."""
+    np.random.seed(seed)
+    kept = np.empty(ids.shape[0], np.int32)
+    m = 0
+    for t in range(ids.shape[0]):
+        if np.random.random() < keep[ids[t]]:
+            kept[m] = ids[t]
+            m += 1
+    V, K = syn0.shape
+    d0, d1 = np.zeros((V, K), np.float32), np.zeros((V, K), np.float32)
+    c0, c1 = -np.ones(V, np.float64), -np.ones(V, np.float64)
+    t0, t1 = np.empty(V, np.int64), np.empty(V, np.int64)
+    p = np.empty(window, np.float64)
+    for d in range(window):
+        p[d] = (window - d) / (window * (window + 1) / 2)
+    cdf = np.cumsum(p)
+    pairs = 0
+    centres = int(m * (window + 1) / contexts)
+    n0, n1 = 0, 0
+    for n in range(centres):
+        alpha = alpha_start + (alpha_end - alpha_start) * n / centres
+        t = np.random.randint(0, m)
+        for _ in range(contexts):
+            d = min(1 + np.searchsorted(cdf, np.random.random()), window)
+            j = t + d if np.random.random() < 0.5 else t - d
+            if j < 0 or j >= m:
+                continue
+            a, b = kept[t], kept[j]
+            n0 = _touch(a, c0, t0, n0)
+            for q in range(negative + 1):
+                if q == 0:
+                    target, label = b, 1.0
+                else:
+                    target = np.searchsorted(cum, np.random.random() * cum[-1])
+                    if target == b:
+                        continue
+                    label = 0.0
+                n1 = _touch(target, c1, t1, n1)
+                f, na, nb = 0.0, 0.0, 0.0
+                for k in range(K):
+                    f += syn0[a, k] * syn1[target, k]
+                    na += syn0[a, k] * syn0[a, k]
+                    nb += syn1[target, k] * syn1[target, k]
+                sg = 1.0 / (1.0 + np.exp(-f))
+                g = (label - sg) * alpha
+                for k in range(K):
+                    d0[a, k] += g * syn1[target, k]
+                    d1[target, k] += g * syn0[a, k]
+                c0[a] += alpha * sg * (1.0 - sg) * nb
+                c1[target] += alpha * sg * (1.0 - sg) * na
+            pairs += 1
+        if (n + 1) % batch == 0 or n == centres - 1:
+            _apply(syn0, d0, c0, t0, n0, damped)
+            _apply(syn1, d1, c1, t1, n1, damped)
+            n0, n1 = 0, 0
+    return pairs
+
+
 def train(data, config, epochs: int, settings: dict, seed: int = 0) -> tuple[np.ndarray, float]:
     """(input vectors [V, K], seconds) of a sequential run with ``settings`` (see the module docstring)."""
     V, K = len(data.vocab), config.model.dim
@@ -120,9 +208,14 @@ def train(data, config, epochs: int, settings: dict, seed: int = 0) -> tuple[np.
     for e in range(epochs):
         a0 = start - (start - end) * e / epochs
         a1 = start - (start - end) * (e + 1) / epochs
-        train_epoch(ids, keep, cum, syn0, syn1, config.sampler.window, config.sampler.negatives, a0, a1, seed * 1000 + e,
-                    settings["order"] == "random", settings["input"] == "centre", int(settings["contexts"]),
-                    int(settings["skip"]))
+        common_args = (ids, keep, cum, syn0, syn1, config.sampler.window, config.sampler.negatives, a0, a1,
+                       seed * 1000 + e)
+        if settings["batch"]:
+            train_epoch_batched(*common_args, int(settings["contexts"]), int(settings["batch"]),
+                                settings["rule"] == "damped")
+        else:
+            train_epoch(*common_args, settings["order"] == "random", settings["input"] == "centre",
+                        int(settings["contexts"]), int(settings["skip"]))
     return syn0, time.perf_counter() - t0
 
 
@@ -138,7 +231,7 @@ def main(argv=None):
     base, data, words, benches = per_pass.text_setup(args)
     results, reference = {}, None
     for name, *items in args.variant or [["word2vec"]]:
-        settings = DEFAULTS | {k: (v if k in ("order", "input") else float(v))
+        settings = DEFAULTS | {k: (v if k in ("order", "input", "rule") else float(v))
                                for k, _, v in (item.partition("=") for item in items)}
         vectors, seconds = train(data, base, args.epochs, settings, args.seed)
         reference = vectors if reference is None else reference

@@ -35,6 +35,9 @@ def load_embeddings(path: str | os.PathLike) -> dict:
     path = Path(path)
     if not path.exists():
         raise EmbeddingFileError(f"{path}: no such embeddings file")
+    if path.is_dir():
+        hint = f" ({path / 'embeddings.npz'}?)" if (path / "embeddings.npz").exists() else ""
+        raise EmbeddingFileError(f"{path}: a folder, not an embeddings file (an .npz or word2vec text){hint}")
     if path.suffix == ".npz":
         out = load_arrays(path)
         if "words" not in out:

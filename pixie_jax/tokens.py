@@ -3,9 +3,14 @@
 Pass 1 counts the words of the streamed corpus (:func:`pixie_jax.corpus.iter_corpus`); pass 2 writes
 the ids of the vocabulary's words to ``ids.npy``: the corpus is never held in memory, only its word
 counts and one piece of text at a time. The result (``vocab.tsv``, ``ids.npy``, ``meta.json``) is kept
-in ``<cache>/corpora/<key>``, the key a hash of the corpus files' paths, sizes and modification times
-and of the vocabulary settings, so the next run with the same corpus and settings memory-maps the ids
-instead of reading the text again.
+in ``<cache>/corpora/<key>``, the key a hash of the corpus files' paths, sizes, modification times and
+inode change times (as git's index: an edit that keeps the size and puts the modification time back
+still changes the last) and of the vocabulary settings, so the next run with the same corpus and
+settings memory-maps the ids instead of reading the text again.
+
+An entry is served only once it checks out: meta.json (written last) holds the sha256 of the ids and of
+vocab.tsv, both hashed again when loaded (about 1 s per 10^9 bytes of ids), and every id must be a row
+of the vocabulary. A damaged entry is rebuilt from the corpus, with a line saying so.
 """
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ from tqdm.auto import tqdm
 
 from pixie_jax import corpus as corpus_lib, download, vocab as vocab_lib
 
-FORMAT = 1  # bump when the normalisation or the layout of a cache entry changes
+FORMAT = 2  # bump when the normalisation or the layout of a cache entry changes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,9 +38,15 @@ class Tokens:
     digest: str       # sha256 of the ids (16 hex digits)
 
 
+class CacheError(ValueError):
+    """A cache entry that does not check out (the message says what is wrong)."""
+
+
 def cache_key(files, min_count: int, max_vocab: int | None, errors: str) -> str:
-    """A hash of the files' identities (resolved path, size, modification time) and the settings."""
-    stats = [(str(Path(f).resolve()), st.st_size, st.st_mtime_ns) for f in files for st in [os.stat(f)]]
+    """A hash of the files' identities (resolved path, size, modification and inode change times) and the
+    settings."""
+    stats = [(str(Path(f).resolve()), st.st_size, st.st_mtime_ns, st.st_ctime_ns) for f in files
+             for st in [os.stat(f)]]
     text = json.dumps({"format": FORMAT, "files": stats, "min_count": min_count, "max_vocab": max_vocab,
                        "errors": errors})
     return hashlib.sha256(text.encode()).hexdigest()[:20]
@@ -74,17 +85,57 @@ def _write_ids(path: Path, pieces, vocab: vocab_lib.Vocab) -> str:
     return digest.hexdigest()[:16]
 
 
-def _load_entry(folder: Path) -> Tokens | None:
-    """A complete cache entry (meta.json is written last), else None."""
+def file_digest(path: Path) -> str:
+    """sha256 of a file's bytes (16 hex digits)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 24):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def ids_digest(ids: np.ndarray) -> str:
+    """sha256 of the ids as little-endian int32 (16 hex digits), read in pieces of 64 MB."""
+    digest, step = hashlib.sha256(), 1 << 24
+    for start in range(0, len(ids), step):
+        digest.update(np.ascontiguousarray(ids[start:start + step], dtype="<i4").data)
+    return digest.hexdigest()[:16]
+
+
+def verify_entry(folder: Path) -> Tokens:
+    """The cache entry in ``folder``, checked: format, token count, the digests of ids.npy and vocab.tsv
+    recorded in meta.json, and every id a row of the vocabulary. Raises :class:`CacheError` (or
+    OSError) saying what does not check out."""
     try:
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        vocab = vocab_lib.Vocab.load(folder / "vocab.tsv")
-        ids = np.load(folder / "ids.npy", mmap_mode="r")
-    except (OSError, ValueError):
-        return None
-    if meta.get("format") != FORMAT or len(ids) != meta.get("tokens") or len(ids) != int(vocab.counts.sum()):
-        return None
+    except ValueError as err:
+        raise CacheError(f"meta.json is not valid JSON ({err})") from err
+    if meta.get("format") != FORMAT:
+        raise CacheError(f"format {meta.get('format')}, this version writes {FORMAT}")
+    if file_digest(folder / "vocab.tsv") != meta.get("vocab_digest"):
+        raise CacheError("vocab.tsv differs from the one written")
+    vocab = vocab_lib.Vocab.load(folder / "vocab.tsv")
+    ids = np.load(folder / "ids.npy", mmap_mode="r")
+    if ids.dtype != np.int32 or ids.ndim != 1 or len(ids) != meta.get("tokens") or len(ids) != int(vocab.counts.sum()):
+        raise CacheError(f"ids.npy holds {ids.shape} {ids.dtype}, not the {meta.get('tokens')} int32 ids written")
+    if ids_digest(ids) != meta.get("digest"):
+        raise CacheError("ids.npy differs from the ids written")
+    if len(ids) and (int(ids.min()) < 0 or int(ids.max()) >= len(vocab)):
+        raise CacheError(f"ids.npy holds ids outside the {len(vocab):,}-word vocabulary")
     return Tokens(vocab, ids, meta["digest"])
+
+
+def _load_entry(folder: Path, log=None) -> Tokens | None:
+    """The entry in ``folder`` if it is complete (meta.json is written last) and checks out, else None
+    (with a line to ``log`` when an entry exists but is damaged)."""
+    if not (folder / "meta.json").exists():
+        return None
+    try:
+        return verify_entry(folder)
+    except (OSError, ValueError) as err:
+        if log is not None:
+            log(f"token cache {folder} is damaged ({err}); building it again from the corpus")
+        return None
 
 
 def tokenise(source, min_count: int = 5, max_vocab: int | None = 50_000, errors: str = "strict",
@@ -94,7 +145,7 @@ def tokenise(source, min_count: int = 5, max_vocab: int | None = 50_000, errors:
     (written to the cache when ``cache``)."""
     files = corpus_lib.corpus_files(source, cache_dir)
     folder = download.cache_dir(cache_dir) / "corpora" / cache_key(files, min_count, max_vocab, errors)
-    if cache and (hit := _load_entry(folder)) is not None:
+    if cache and (hit := _load_entry(folder, log)) is not None:
         log(f"corpus {source}: token ids from the cache {folder}")
         return hit
     t0 = time.time()
@@ -102,7 +153,7 @@ def tokenise(source, min_count: int = 5, max_vocab: int | None = 50_000, errors:
     pieces = _pieces(files, errors, progress, "writing token ids")
     if not cache:
         ids = vocab_lib.encode_stream(pieces, vocab)
-        return Tokens(vocab, ids, hashlib.sha256(ids.astype("<i4").tobytes()).hexdigest()[:16])
+        return Tokens(vocab, ids, ids_digest(ids))
     tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -110,7 +161,8 @@ def tokenise(source, min_count: int = 5, max_vocab: int | None = 50_000, errors:
         vocab.save(tmp / "vocab.tsv")
         digest = _write_ids(tmp / "ids.npy", pieces, vocab)
         (tmp / "meta.json").write_text(json.dumps({"format": FORMAT, "tokens": int(vocab.counts.sum()),
-                                                   "digest": digest, "source": str(source),
+                                                   "digest": digest, "vocab_digest": file_digest(tmp / "vocab.tsv"),
+                                                   "source": str(source),
                                                    "files": [str(f) for f in files]}), encoding="utf-8")
         if _load_entry(folder) is None:
             shutil.rmtree(folder, ignore_errors=True)  # an incomplete entry
@@ -127,6 +179,8 @@ def tokenise(source, min_count: int = 5, max_vocab: int | None = 50_000, errors:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     log(f"corpus {source}: token ids written to the cache {folder} ({time.time() - t0:.1f} s)")
-    if (entry := _load_entry(folder)) is None:
-        raise corpus_lib.CorpusError(f"{folder}: the token cache entry cannot be read back; delete it and run again")
-    return entry
+    try:
+        return verify_entry(folder)
+    except (OSError, ValueError) as err:
+        raise corpus_lib.CorpusError(f"{folder}: the token cache entry just written does not check out ({err}); "
+                                     f"delete it and run again") from err

@@ -396,6 +396,11 @@ def _train(config, workdir: Path, data, log, devices, on_pass, report_every):
     manager = checkpoints.manager(workdir / "checkpoints", config.keep_checkpoints)
     checkpoints.check_space(manager.directory, run.state)
     latest = manager.latest_step()
+    if latest is not None and latest > total and config.resume_with_new_schedule:
+        raise workdir_lib.WorkdirError(
+            f"{workdir / 'checkpoints'} holds step {latest:,}, beyond the {total:,} steps of the new schedule: the "
+            f"run has already trained longer than asked. Ask for a schedule at least as long as the one trained, or "
+            f"use another --workdir for the shorter run")
     primary = jax.process_index() == 0  # in a multi-process run, process 0 keeps the workdir's records
     if primary:
         for change in workdir_lib.check_and_record(workdir, workdir_lib.run_record(config, data),

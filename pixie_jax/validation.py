@@ -1,5 +1,5 @@
 """Every numeric config value (and every setting with fixed choices) checked before any data is read
-or anything compiles.
+or anything compiles: every float finite, and each value of :data:`RULES` in its range.
 
 A rule is (key, lowest allowed value, whether the lowest is allowed); a choice is (key, allowed values);
 keys a config lacks (another model's sections) are skipped. :func:`validate` raises one :class:`ConfigError` naming every bad value
@@ -7,7 +7,9 @@ with its valid range.
 """
 from __future__ import annotations
 
-from pixie_jax.overrides import get_value
+import math
+
+from pixie_jax.overrides import flat_keys, get_value
 
 RULES = (
     ("epochs", 0, False), ("steps_per_call", 1, True), ("checkpoint_every", 1, True),
@@ -45,9 +47,10 @@ def _present(config, keys):
 def validate(config) -> None:
     """Raise :class:`ConfigError` listing every value of ``config`` outside its range (:data:`RULES`) or
     choices (:data:`CHOICES`)."""
-    bad = []
+    bad = [f"{key} = {value!r} (must be a finite number)" for key in flat_keys(config)
+           for value in [get_value(config, key)] if isinstance(value, float) and not math.isfinite(value)]
     for key, value, low, inclusive in _present(config, RULES):
-        if value is None or isinstance(value, bool):
+        if value is None or isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value)):
             continue
         if inclusive and value < low:
             bad.append(f"{key} = {value!r} (must be >= {low})")

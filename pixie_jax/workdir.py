@@ -86,6 +86,18 @@ def run_record(config, data) -> dict:
                      "features": _digest(data.vis_index, data.raw_features)}}
 
 
+def read_record(path: Path) -> dict:
+    """A run.json, or :class:`WorkdirError` naming it when it cannot be read."""
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(old, dict) or not isinstance(old.get("config"), dict) or "data" not in old:
+            raise ValueError("no 'config' and 'data' records")
+        return old
+    except (ValueError, UnicodeDecodeError) as err:
+        raise WorkdirError(f"{path}: not a run record of this project ({err}); restore it from a backup, or delete "
+                           f"{path.parent / 'checkpoints'} and {path.name} to start afresh") from None
+
+
 def check_and_record(workdir: str | os.PathLike, record: dict, resuming: bool,
                      new_schedule: bool = False) -> list[str]:
     """On resume, refuse a ``record`` that differs from the workdir's run.json (beyond :data:`FREE`, and
@@ -94,8 +106,12 @@ def check_and_record(workdir: str | os.PathLike, record: dict, resuming: bool,
     'key: old -> new'."""
     path = Path(workdir) / "run.json"
     changed = []
-    if resuming and path.exists():
-        old = json.loads(path.read_text(encoding="utf-8"))
+    if resuming and not path.exists():
+        raise WorkdirError(f"{workdir} holds checkpoints but no run.json to say with which settings and data they "
+                           f"were trained, so a resume cannot be checked. Put the run's run.json back, or delete "
+                           f"{Path(workdir) / 'checkpoints'} to start afresh here (or use another --workdir)")
+    if resuming:
+        old = read_record(path)
         recorded = ADDED | old["config"]
         diffs = {k: f"config {k}: {recorded.get(k)!r} -> {v!r}" for k, v in record["config"].items()
                  if k not in FREE and recorded.get(k) != v}

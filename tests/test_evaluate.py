@@ -88,3 +88,10 @@ def test_feature_files_score_as_the_cnn_baseline(tmp_path):
     save_word_features(tmp_path / "f.npz", WordFeatures(("a", "b"), np.ones((2, 3), np.float32)))
     arrays = io.load_embeddings(tmp_path / "f.npz")
     assert kinds.available(arrays) == ["x"] and arrays["mask"].tolist() == [1, 1]
+    from pixie_jax.evaluate import compare
+    with pytest.raises(io.EmbeddingFileError, match=r"f.npz: no word embeddings \(kind e, s or t\) in it, only x; "
+                                                    r"name the kind to score with --kind"):
+        compare.load([str(tmp_path / "f.npz")])
+    assert [e.label for e in compare.load([f"f={tmp_path / 'f.npz'}"], kinds=["x"])[0]] == ["f:x"]
+    with pytest.raises(io.EmbeddingFileError, match=rf"{tmp_path}: a folder, not an embeddings file"):
+        io.load_embeddings(tmp_path)

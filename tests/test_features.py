@@ -18,15 +18,24 @@ def test_npz_and_text_files_load_the_same(tmp_path):
 
 @pytest.mark.parametrize("content,message", [
     ("cat 1 2 3\ndog 4 5\n", r"bad.txt: line 2: 2 values where earlier lines have 3"),
-    ("cat 1 2 3\ndog 4 x 6\n", r"bad.txt: line 2: could not convert"),
+    ("cat 1 2 3\ndog 4 x 6\n", r"bad.txt: line 2: 'x' is not a number; expected an .npz or word2vec text"),
+    ('{"config": {}, "data": {}}\n', r"bad.txt: line 1: '\{\},' is not a number"),
+    ("cat\n", r"bad.txt: line 1: 'cat' and no values"),
+    (b"cat 1 2\n\x98\xff 1 2\n", r"bad.txt: line 2: not UTF-8 text"),
     ("cat 1 2 3\ndog 4 nan 6\n", r"bad.txt: row 1 \(word 'dog'\) has NaN or inf"),
     ("cat 1 2 3\ncat 4 5 6\n", r"bad.txt: word 'cat' appears more than once"),
     ("", r"bad.txt: no feature rows"),
 ])
 def test_bad_feature_files(tmp_path, content, message):
-    (tmp_path / "bad.txt").write_text(content)
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
     with pytest.raises(F.FeatureFileError, match=message):
-        F.load_word_features(tmp_path / "bad.txt")
+        F.load_word_features(path)
+
+
+def test_a_folder_is_named_as_a_folder(tmp_path):
+    with pytest.raises(F.FeatureFileError, match=rf"{tmp_path}: a folder, not a feature file"):
+        F.load_word_features(tmp_path)
 
 
 def test_bad_npz(tmp_path):

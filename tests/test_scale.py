@@ -1,5 +1,6 @@
 """Corpora larger than memory: token ids built by streaming and cached, and training one segment of
 the corpus at a time."""
+import json
 import os
 
 import jax
@@ -47,6 +48,43 @@ def test_an_incomplete_cache_entry_is_rebuilt(tmp_path):
     again = tokens.tokenise(path, 1, None, cache_dir=tmp_path, log=lines.append)
     assert "written to the cache" in lines[-1] and again.digest == first.digest
     assert [p.name for p in (tmp_path / "corpora").iterdir()] == [folder.name]
+
+
+def test_a_damaged_cache_entry_is_rebuilt_and_a_same_size_same_mtime_edit_is_seen(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_text(topic_corpus(3000))
+    first = tokens.tokenise(path, 1, None, cache_dir=tmp_path, log=quiet)
+    expected = np.array(first.ids)
+    folder = next((tmp_path / "corpora").iterdir())
+    ids = np.load(folder / "ids.npy", mmap_mode="r+")
+    ids[7] = len(first.vocab) + 1000  # same length, one id far beyond the vocabulary
+    ids.flush()
+    del ids
+    with pytest.raises(tokens.CacheError, match="ids.npy differs"):
+        tokens.verify_entry(folder)
+    meta = json.loads((folder / "meta.json").read_text())
+    (folder / "meta.json").write_text(json.dumps(meta | {"digest": tokens.ids_digest(np.load(folder / "ids.npy"))}))
+    with pytest.raises(tokens.CacheError, match=f"outside the {len(first.vocab)}-word vocabulary"):
+        tokens.verify_entry(folder)  # a digest that matches does not make an id beyond the vocabulary valid
+    lines = []
+    again = tokens.tokenise(path, 1, None, cache_dir=tmp_path, log=lines.append)
+    assert "is damaged (ids.npy holds ids outside the" in lines[0] and "written to the cache" in lines[-1]
+    assert again.digest == first.digest and np.array_equal(again.ids, expected)
+    vocab_file = folder / "vocab.tsv"
+    vocab_file.write_text(vocab_file.read_text().replace(first.vocab.words[0], "thx", 1))
+    lines = []
+    again = tokens.tokenise(path, 1, None, cache_dir=tmp_path, log=lines.append)
+    assert "vocab.tsv differs" in lines[0] and again.vocab.words == first.vocab.words
+    # an edit that keeps the size and puts the modification time back (touch -r, rsync -t) is still seen
+    stat = os.stat(path)
+    text = path.read_text()
+    path.write_text(text.replace(first.vocab.words[0], first.vocab.words[1][:len(first.vocab.words[0])].ljust(
+        len(first.vocab.words[0]), "q"), 50))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert os.stat(path).st_size == stat.st_size and os.stat(path).st_mtime_ns == stat.st_mtime_ns
+    lines = []
+    edited = tokens.tokenise(path, 1, None, cache_dir=tmp_path, log=lines.append)
+    assert "written to the cache" in lines[-1] and edited.digest != first.digest
 
 
 def test_segments_split_the_corpus_and_each_pass_visits_them_in_order():

@@ -77,6 +77,10 @@ def test_resume_cuts_metrics_back_and_removes_stale_temporaries(corpus_file, tmp
     ("model.dim", 0, r"model.dim = 0 \(must be >= 1\)"),
     ("steps_per_call", 0, r"steps_per_call = 0 \(must be >= 1\)"),
     ("checkpoint_every", 0, r"checkpoint_every = 0 \(must be >= 1\)"),
+    ("noise_power", float("nan"), r"noise_power = nan \(must be a finite number\)"),
+    ("subsample", float("nan"), r"subsample = nan \(must be a finite number\)"),
+    ("optimizer.learning_rate", float("inf"), r"optimizer.learning_rate = inf \(must be a finite number\)"),
+    ("visual_weight", float("-inf"), r"visual_weight = -inf \(must be a finite number\)"),
 ])
 def test_bad_values_are_refused_before_any_data_is_read(tmp_path, key, value, message):
     cfg = tiny_config(tmp_path / "no such corpus.txt", **{key: value})
@@ -113,6 +117,20 @@ def test_more_epochs_on_resume_need_the_explicit_option(corpus_file, tmp_path):
     other_seed = tiny_config(corpus_file, epochs=0.9, seed=3, resume_with_new_schedule=True)
     with pytest.raises(workdir_lib.WorkdirError, match=r"config seed: 0 -> 3"):
         train.train(other_seed, run, log=quiet)
+    # a schedule shorter than what is trained is refused, with nothing recorded
+    record = (run / "run.json").read_text()
+    shorter = tiny_config(corpus_file, epochs=0.3, resume_with_new_schedule=True)
+    with pytest.raises(workdir_lib.WorkdirError, match=rf"holds step {steps[-1]}, beyond the {first[-1]} steps"):
+        train.train(shorter, run, log=quiet)
+    assert (run / "run.json").read_text() == record
+    # a damaged run.json is named; a missing one beside checkpoints is refused with the fix
+    (run / "run.json").write_text('{"config": {"seed": 0')
+    with pytest.raises(workdir_lib.WorkdirError, match=rf"{run / 'run.json'}: not a run record"):
+        train.train(longer, run, log=quiet)
+    (run / "run.json").unlink()
+    with pytest.raises(workdir_lib.WorkdirError, match=r"holds checkpoints but no run.json.*Put the run's run.json back"):
+        train.train(tiny_config(corpus_file, epochs=0.6, seed=5, resume_with_new_schedule=True), run, log=quiet)
+    assert not (run / "run.json").exists()
 
 
 def test_two_processes_started_at_once_in_one_workdir(corpus_file, tmp_path):

@@ -31,7 +31,12 @@ def load(specs, kinds=None, visual_words: set | None = None) -> tuple[list[Embed
         if visual_words is not None:
             arrays["mask"] = np.array([w in visual_words for w in arrays["words"]], np.float32)
         loaded[name] = arrays
-        for kind in kinds or [k for k in ("e", "s", "t") if k in kinds_lib.available(arrays)]:
+        chosen = kinds or [k for k in ("e", "s", "t") if k in kinds_lib.available(arrays)]
+        if not chosen:
+            raise io.EmbeddingFileError(
+                f"{path}: no word embeddings (kind e, s or t) in it, only {', '.join(kinds_lib.available(arrays)) or 'no 2-d arrays'}; "
+                f"name the kind to score with --kind (--kind x for a word-feature file's raw features)")
+        for kind in chosen:
             out.append(Embedding(f"{name}:{kind}", list(arrays["words"]), kinds_lib.vectors(arrays, kind),
                                  np.asarray(arrays["mask"]), kinds_lib.settings_for(kind)))
     return out, loaded

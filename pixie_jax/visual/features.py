@@ -49,6 +49,8 @@ def load_word_features(path: str | os.PathLike) -> WordFeatures:
     path = Path(path)
     if not path.exists():
         raise FeatureFileError(f"{path}: no such feature file")
+    if path.is_dir():
+        raise FeatureFileError(f"{path}: a folder, not a feature file (an .npz or a word2vec text file)")
     if path.suffix == ".npz":
         z = load_arrays(path)
         missing = {"words", "features"} - set(z)
@@ -65,9 +67,13 @@ def load_word_features(path: str | os.PathLike) -> WordFeatures:
 
 def _read_text(path: Path):
     words, rows, width, header = [], [], None, None
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            fields = line.split()
+    expected = "expected an .npz or word2vec text: 'word v1 ... vd' per line"
+    with open(path, "rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            try:
+                fields = raw.decode("utf-8").split()
+            except UnicodeDecodeError:
+                raise FeatureFileError(f"{path}: line {lineno}: not UTF-8 text; {expected}") from None
             if not fields:
                 continue
             if lineno == 1 and len(fields) == 2 and all(x.isdigit() for x in fields):
@@ -75,11 +81,14 @@ def _read_text(path: Path):
                 continue
             try:
                 values = [float(x) for x in fields[1:]]
-            except ValueError as err:
-                raise FeatureFileError(f"{path}: line {lineno}: {err}") from err
+            except ValueError:
+                bad = next(x for x in fields[1:] if not _is_number(x))
+                raise FeatureFileError(f"{path}: line {lineno}: {bad[:40]!r} is not a number; {expected}") from None
+            if not values:
+                raise FeatureFileError(f"{path}: line {lineno}: {fields[0][:40]!r} and no values; {expected}")
             if width is None:
                 width = len(values)
-            if len(values) != width or not width:
+            if len(values) != width:
                 raise FeatureFileError(f"{path}: line {lineno}: {len(values)} values where earlier lines have {width}")
             words.append(fields[0])
             rows.append(values)
@@ -89,6 +98,14 @@ def _read_text(path: Path):
         raise FeatureFileError(f"{path}: its header promises {header[0]} rows of {header[1]} values, the file has "
                                f"{len(words)} rows of {width}; it may be cut short: write or copy it again")
     return tuple(words), np.asarray(rows, np.float32)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
 
 
 def save_word_features(path: str | os.PathLike, wf: WordFeatures, dtype=np.float32) -> None:
