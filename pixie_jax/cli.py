@@ -2,7 +2,7 @@
 
 Installed, they are the console scripts ``pixie-train``, ``pixie-evaluate``, ``pixie-propagation``,
 ``pixie-retrieval``, ``pixie-extract-features``, ``pixie-build-visual-features`` and
-``pixie-check-visual-sources``; the scripts in bin/ call the same functions from a source checkout.
+``pixie-check-visual-sources`` and ``pixie-cache``; the scripts in bin/ call the same functions from a source checkout.
 Expected failures (bad input, a file that cannot be read) print one line, ``error: ...``, and exit 1.
 """
 from __future__ import annotations
@@ -53,8 +53,10 @@ def parse_config(parser: argparse.ArgumentParser, argv=None):
         items.append((key, value))
     try:
         config = overrides.load_config(args.config)
-    except (OSError, KeyError) as err:
-        sys.exit(f"error: cannot load the config file {args.config}: {err}")
+    except overrides.ConfigFileError as err:
+        sys.exit(f"error: {err}")
+    except OSError as err:
+        sys.exit(f"error: cannot read the config file {args.config}: {err.strerror or err}")
     for key, value in items:
         try:
             overrides.set_value(config, key, overrides.typed(config, key, value))
@@ -90,6 +92,16 @@ def _start_distributed(args) -> None:
                                process_id=args.process_id, heartbeat_timeout_seconds=args.heartbeat_timeout)
 
 
+def _interrupted(workdir) -> str:
+    """What an interruption before the training loop leaves: the newest checkpoint, if any."""
+    from pathlib import Path
+    folder = Path(workdir) / "checkpoints"
+    steps = sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit()) if folder.is_dir() else []
+    if steps:
+        return f"interrupted; the checkpoint of step {steps[-1]:,} in {folder} is kept: run the same command to resume"
+    return "interrupted before any checkpoint was written; run the same command to start again"
+
+
 def train_main(argv=None):
     parser = config_parser("Train PIXIE or a baseline (config.model.name) and write its embeddings.",
                            "a config file, e.g. configs/pixie.py", "runs/default")
@@ -101,8 +113,35 @@ def train_main(argv=None):
     try:
         experiment.run_and_write(config, args.workdir)
     except KeyboardInterrupt as err:
-        sys.exit(err.args[0] if err.args else f"interrupted; the last checkpoint in {args.workdir} is kept: run the "
-                                             f"same command to resume")
+        sys.exit(err.args[0] if err.args else _interrupted(args.workdir))
+    except EXPECTED as err:
+        _fail(err)
+
+
+def cache_main(argv=None):
+    parser = argparse.ArgumentParser(
+        description="List the token cache (a corpus's vocabulary and token ids, one entry per corpus and "
+                    "vocabulary settings, about 4 bytes a token) and remove what no run can use any more.")
+    parser.add_argument("--cache-dir", help="default: $PIXIE_JAX_CACHE, else ~/.cache/pixie-jax")
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--remove-stale", action="store_true",
+                        help="remove the entries whose corpus changed or is gone, of another version, or half built")
+    action.add_argument("--clear", action="store_true", help="remove every entry (the next run rebuilds its own)")
+    args = parser.parse_args(argv)
+    from pixie_jax import download, tokens
+    try:
+        entries = tokens.cache_entries(args.cache_dir)
+        root = download.cache_dir(args.cache_dir) / "corpora"
+        if args.clear or args.remove_stale:
+            gone = [e for e in entries if args.clear or e.stale]
+            print(f"removed {len(gone)} of {len(entries)} entries from {root}, {tokens.remove_entries(gone) / 1e6:,.1f} MB")
+            return
+        print(f"{root}: {len(entries)} entries, {sum(e.bytes for e in entries) / 1e6:,.1f} MB")
+        for e in entries:
+            print(f"  {e.folder.name}  {e.bytes / 1e6:10,.1f} MB  {e.source or '?'}"
+                  + (f"  (stale: {e.stale})" if e.stale else ""))
+        if any(e.stale for e in entries):
+            print("remove the stale ones with --remove-stale")
     except EXPECTED as err:
         _fail(err)
 

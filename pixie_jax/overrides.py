@@ -11,14 +11,29 @@ from pathlib import Path
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
 
+class ConfigFileError(ValueError):
+    """A config file that cannot be found or read; the message names it and says what is wrong."""
+
+
 def load_config(name_or_path: str):
     """``get_config()`` of configs/NAME.py (in a source checkout) or of a config file's path."""
     path = Path(name_or_path)
+    if path.is_dir():
+        raise ConfigFileError(f"{path}: a folder, not a config file (a .py file with get_config(), or the name of "
+                              f"one in {CONFIGS})")
     if not path.suffix:
         path = CONFIGS / f"{name_or_path}.py"
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such config file")
-    return runpy.run_path(str(path))["get_config"]()
+        shipped = ", ".join(sorted(p.stem for p in CONFIGS.glob("*.py"))) or "none"
+        raise ConfigFileError(f"{path}: no such config file (the configs by name: {shipped})")
+    try:
+        namespace = runpy.run_path(str(path))
+    except SyntaxError as err:
+        raise ConfigFileError(f"{path}: line {err.lineno}: {err.msg}; fix the config file") from None
+    if not callable(namespace.get("get_config")):
+        raise ConfigFileError(f"{path}: defines no get_config(); a config file defines get_config() returning an "
+                              f"ml_collections.ConfigDict (see configs/pixie.py)")
+    return namespace["get_config"]()
 
 
 def _parent(config, key: str):

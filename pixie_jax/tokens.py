@@ -138,6 +138,72 @@ def _load_entry(folder: Path, log=None) -> Tokens | None:
         return None
 
 
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One folder of ``<cache>/corpora``: a token cache entry, or a temporary one left by a killed build."""
+
+    folder: Path
+    source: str      # the corpus as named ('bundled', 'text8', a path); '' if unknown
+    bytes: int
+    stale: str       # why no run can use it any more ('' when one can)
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def _why_stale(folder: Path) -> str:
+    if folder.name.endswith(".tmp"):
+        pid = folder.name.rsplit(".", 2)[-2]
+        return "" if pid.isdigit() and _alive(int(pid)) else "a build that was stopped"
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "incomplete"
+    if meta.get("format") != FORMAT:
+        return f"written by another version (format {meta.get('format')})"
+    missing = [f for f in meta.get("files", []) if not Path(f).is_file()]
+    if missing:
+        return f"{missing[0]} is gone"
+    if cache_key(meta["files"], meta.get("min_count"), meta.get("max_vocab"), meta.get("errors")) != folder.name:
+        return "its corpus has changed since"
+    return ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def cache_entries(cache_dir=None) -> list[Entry]:
+    """The token cache's entries, largest first, each with its size and whether it is stale (its corpus
+    files changed or gone, another format, or left half-built by a stopped process)."""
+    root = download.cache_dir(cache_dir) / "corpora"
+    out = []
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        if folder.is_dir():
+            try:
+                source = json.loads((folder / "meta.json").read_text(encoding="utf-8")).get("source", "")
+            except (OSError, ValueError):
+                source = ""
+            out.append(Entry(folder, source, _folder_bytes(folder), _why_stale(folder)))
+    return sorted(out, key=lambda e: -e.bytes)
+
+
+def remove_entries(entries) -> int:
+    """Delete the entries' folders; return the bytes freed."""
+    freed = 0
+    for entry in entries:
+        shutil.rmtree(entry.folder, ignore_errors=True)
+        freed += entry.bytes
+    return freed
+
+
 def tokenise(source, min_count: int = 5, max_vocab: int | None = 50_000, errors: str = "strict",
              cache_dir=None, cache: bool = True, progress: bool = False, log=print) -> Tokens:
     """The vocabulary and token ids of the corpus ``source`` (:func:`pixie_jax.corpus.corpus_files`),
@@ -162,7 +228,8 @@ def tokenise(source, min_count: int = 5, max_vocab: int | None = 50_000, errors:
         digest = _write_ids(tmp / "ids.npy", pieces, vocab)
         (tmp / "meta.json").write_text(json.dumps({"format": FORMAT, "tokens": int(vocab.counts.sum()),
                                                    "digest": digest, "vocab_digest": file_digest(tmp / "vocab.tsv"),
-                                                   "source": str(source),
+                                                   "source": str(source), "min_count": min_count,
+                                                   "max_vocab": max_vocab, "errors": errors,
                                                    "files": [str(f) for f in files]}), encoding="utf-8")
         if _load_entry(folder) is None:
             shutil.rmtree(folder, ignore_errors=True)  # an incomplete entry

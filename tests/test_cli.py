@@ -38,3 +38,12 @@ def test_unknown_keys_and_bad_values_are_rejected(tmp_path):
     out = subprocess.run(TRAIN + ["--config", str(ROOT / "configs" / "sgns.py"), f"--workdir={tmp_path}",
                                   "--config.optimizer.name=adamax"], capture_output=True, text=True)
     assert out.returncode != 0 and "unknown optimizer 'adamax'; choose one of" in out.stderr
+
+
+def test_an_interruption_before_training_names_the_checkpoint_left_or_none(tmp_path):
+    from pixie_jax import cli
+    assert cli._interrupted(tmp_path / "run") == ("interrupted before any checkpoint was written; run the same "
+                                                  "command to start again")
+    for step in ("100", "2500", "tmp"):
+        (tmp_path / "run" / "checkpoints" / step).mkdir(parents=True)
+    assert "the checkpoint of step 2,500 in" in cli._interrupted(tmp_path / "run")

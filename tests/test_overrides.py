@@ -20,11 +20,21 @@ def test_bad_overrides_name_the_key_or_value():
         overrides.apply_overrides(c, ["progress=yes"])
     with pytest.raises(ValueError, match="not KEY=VALUE"):
         overrides.apply_overrides(c, ["epochs"])
-    with pytest.raises(FileNotFoundError, match="no such config"):
-        overrides.load_config("no_such_model")
 
 
 def test_only_present_skips_other_models_sections():
     c = overrides.load_config("pixie")
     overrides.apply_overrides(c, ["vsgns.gamma=0.3", "epochs=2.0"], only_present=True)
     assert c.epochs == 2.0 and "vsgns" not in c
+
+
+def test_bad_config_files_are_named_with_what_is_wrong(tmp_path):
+    (tmp_path / "syntax.py").write_text("def get_config(:\n")
+    (tmp_path / "empty.py").write_text("x = 1\n")
+    cases = [(tmp_path / "syntax.py", rf"{tmp_path / 'syntax.py'}: line 1: .*; fix the config file"),
+             (tmp_path / "empty.py", rf"{tmp_path / 'empty.py'}: defines no get_config\(\)"),
+             (tmp_path, rf"{tmp_path}: a folder, not a config file"),
+             ("no_such_config", r"no_such_config.py: no such config file \(the configs by name: .*pixie")]
+    for path, message in cases:
+        with pytest.raises(overrides.ConfigFileError, match=message):
+            overrides.load_config(str(path))

@@ -146,3 +146,27 @@ def test_the_token_cache_lives_under_the_configured_cache_dir(corpus_file, tmp_p
     prepare_data(cfg, log=lines.append)
     assert any("from the cache" in line and str(tmp_path / "c") in line for line in lines)
     assert os.listdir(tmp_path / "c" / "corpora")
+
+
+def test_the_cache_command_lists_entries_and_removes_only_the_stale_ones(tmp_path, capsys):
+    from pixie_jax import cli
+    path, other = tmp_path / "c.txt", tmp_path / "d.txt"
+    path.write_text(topic_corpus(3000))
+    other.write_text(topic_corpus(2000, seed=2))
+    tokens.tokenise(path, 1, None, cache_dir=tmp_path / "cache", log=quiet)
+    kept = tokens.tokenise(other, 1, None, cache_dir=tmp_path / "cache", log=quiet)
+    path.write_text(topic_corpus(3000, seed=1))  # its entry is stale now
+    (tmp_path / "cache" / "corpora" / ".abc.999999999.tmp").mkdir()  # a build whose process is gone
+    cli.cache_main(["--cache-dir", str(tmp_path / "cache")])
+    out = capsys.readouterr().out
+    assert "3 entries" in out and "(stale: its corpus has changed since)" in out
+    assert "(stale: a build that was stopped)" in out and out.count("stale:") == 2
+    cli.cache_main(["--cache-dir", str(tmp_path / "cache"), "--remove-stale"])
+    assert "removed 2 of 3 entries" in capsys.readouterr().out
+    entries = tokens.cache_entries(tmp_path / "cache")
+    assert len(entries) == 1 and entries[0].source == str(other) and not entries[0].stale
+    lines = []
+    assert tokens.tokenise(other, 1, None, cache_dir=tmp_path / "cache", log=lines.append).digest == kept.digest
+    assert "from the cache" in lines[0]
+    cli.cache_main(["--cache-dir", str(tmp_path / "cache"), "--clear"])
+    assert tokens.cache_entries(tmp_path / "cache") == []
