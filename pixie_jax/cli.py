@@ -134,7 +134,8 @@ def cache_main(argv=None):
         root = download.cache_dir(args.cache_dir) / "corpora"
         if args.clear or args.remove_stale:
             gone = [e for e in entries if args.clear or e.stale]
-            print(f"removed {len(gone)} of {len(entries)} entries from {root}, {tokens.remove_entries(gone) / 1e6:,.1f} MB")
+            freed = tokens.remove_entries(gone)
+            print(f"removed {len(gone)} of {len(entries)} entries from {root}, {freed / 1e6:,.1f} MB")
             return
         print(f"{root}: {len(entries)} entries, {sum(e.bytes for e in entries) / 1e6:,.1f} MB")
         for e in entries:

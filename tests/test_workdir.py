@@ -128,7 +128,7 @@ def test_more_epochs_on_resume_need_the_explicit_option(corpus_file, tmp_path):
     with pytest.raises(workdir_lib.WorkdirError, match=rf"{run / 'run.json'}: not a run record"):
         train.train(longer, run, log=quiet)
     (run / "run.json").unlink()
-    with pytest.raises(workdir_lib.WorkdirError, match=r"holds checkpoints but no run.json.*Put the run's run.json back"):
+    with pytest.raises(workdir_lib.WorkdirError, match=r"holds checkpoints but no run.json.*Put the run's run.json"):
         train.train(tiny_config(corpus_file, epochs=0.6, seed=5, resume_with_new_schedule=True), run, log=quiet)
     assert not (run / "run.json").exists()
 

@@ -33,8 +33,9 @@ def load(specs, kinds=None, visual_words: set | None = None) -> tuple[list[Embed
         loaded[name] = arrays
         chosen = kinds or [k for k in ("e", "s", "t") if k in kinds_lib.available(arrays)]
         if not chosen:
+            has = ", ".join(kinds_lib.available(arrays)) or "no 2-d arrays"
             raise io.EmbeddingFileError(
-                f"{path}: no word embeddings (kind e, s or t) in it, only {', '.join(kinds_lib.available(arrays)) or 'no 2-d arrays'}; "
+                f"{path}: no word embeddings (kind e, s or t) in it, only {has}; "
                 f"name the kind to score with --kind (--kind x for a word-feature file's raw features)")
         for kind in chosen:
             out.append(Embedding(f"{name}:{kind}", list(arrays["words"]), kinds_lib.vectors(arrays, kind),
