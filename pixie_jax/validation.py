@@ -2,8 +2,8 @@
 or anything compiles: every float finite, and each value of :data:`RULES` in its range.
 
 A rule is (key, lowest allowed value, whether the lowest is allowed); a choice is (key, allowed values);
-keys a config lacks (another model's sections) are skipped. :func:`validate` raises one :class:`ConfigError` naming every bad value
-with its valid range.
+keys a config lacks (another model's sections) are skipped. :func:`validate` raises one
+:class:`ConfigError` naming every bad value with its valid range.
 """
 from __future__ import annotations
 
