@@ -324,6 +324,45 @@ def check_segment_fits(bounds: np.ndarray, devices) -> None:
                 f"each pass then visits more, smaller segments), or train on more processes")
 
 
+def step_rows(sampler_cfg: sampling.SamplerConfig) -> int:
+    """Table rows one step gathers: per centre its own row and, per context slot, the context's row and
+    (G = 1) its N negatives' rows, or (G > 1) N rows per group of G pairs."""
+    c, n, g = sampler_cfg.slots, sampler_cfg.negatives, sampler_cfg.negative_group
+    centres = sampler_cfg.text_centres + sampler_cfg.visual_centres
+    return centres * (1 + c * (1 + n)) if g == 1 else centres * (1 + c) + centres * c // g * n
+
+
+def host_bytes_available() -> int | None:
+    """MemAvailable of /proc/meminfo (bytes), or None where there is none."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError):
+        return None
+
+
+def check_step_fits(sampler_cfg: sampling.SamplerConfig, dim: int, devices) -> None:
+    """Raise :class:`TrainingError`, before anything compiles, if one step's gathered rows and their
+    gradients (a lower bound of its memory: :func:`step_rows` x K x 4 bytes x 2, shared among the
+    devices) exceed a device's free memory (the host's available memory for CPU devices)."""
+    devices = list(devices)
+    need = step_rows(sampler_cfg) * dim * 4 * 2 // len(devices)
+    local = [d for d in devices if d.process_index == jax.process_index()]
+    for device in local:
+        free = device_bytes_free(device)
+        if free is None:
+            host = host_bytes_available()
+            free = None if host is None else host // len(local)
+        if free is not None and need > free:
+            fit = max(1, int(sampler_cfg.text_centres * free / need))
+            raise TrainingError(
+                f"one step gathers {step_rows(sampler_cfg):,} table rows ({sampler_cfg.text_centres:,} + "
+                f"{sampler_cfg.visual_centres:,} centres): at least {need / 2**30:,.1f} GiB per device with their "
+                f"gradients, and {device} has {free / 2**30:.1f} GiB free. Lower --config.sampler.text_centres "
+                f"(the rows alone fill it at about {fit:,}) or the negatives per pair, or share negatives "
+                f"(--config.sampler.negative_group)")
+
+
 def total_steps(config, spec: registry.ModelSpec, per_epoch: int | None) -> int:
     """``config.epochs`` passes (or the model's own count) in whole calls of ``steps_per_call``."""
     spc = config.steps_per_call
@@ -345,6 +384,7 @@ def setup(config, data: TrainingData, devices=None) -> Run:
                              f"the number of devices ({n_dev})")
     bounds = segment_bounds(len(data.ids), config.segment_tokens)
     check_segment_fits(bounds, mesh.devices.flat)
+    check_step_fits(sampler_cfg, config.model.dim, mesh.devices.flat)
     lam = visual_weight(config, data, sampler_cfg)
     per_pass = steps_per_epoch(data, sampler_cfg) if sampler_cfg.pairs_per_step else None
     total = total_steps(config, spec, per_pass)

@@ -155,3 +155,18 @@ def test_on_pass_is_called_after_each_pass_with_the_parameters(corpus_file, tmp_
     train.train(cfg, tmp_path / "halves", log=quiet, devices=jax.devices()[:1], report_every=0.5,
                 on_pass=lambda passes, p: halves.append(passes))
     assert [round(2 * p) for p in halves] == [1, 2, 3, 4]
+
+
+def test_a_step_that_cannot_fit_is_refused_before_compiling(monkeypatch):
+    from pixie_jax import sampling
+    cfg = sampling.SamplerConfig(window=5, contexts_per_centre=4, negatives=5, text_centres=1000, visual_centres=24)
+    assert train.step_rows(cfg) == 1024 * (1 + 4 * 6)  # each centre, each context and its own negatives
+    shared = sampling.SamplerConfig(window=5, contexts_per_centre=4, negatives=5, negative_group=8, text_centres=1000,
+                                    visual_centres=24)
+    assert train.step_rows(shared) == 1024 * 5 + 1024 * 4 // 8 * 5
+    train.check_step_fits(cfg, 100, jax.devices())  # 20 MB: fits anywhere
+    monkeypatch.setattr(train, "host_bytes_available", lambda: 2**30)
+    huge = sampling.SamplerConfig(window=5, contexts_per_centre=4, negatives=5, text_centres=10**7)
+    with pytest.raises(train.TrainingError, match=r"one step gathers 250,006,400 table rows .* at least 186.3 GiB per "
+                                                  r"device .* has 1.0 GiB free. Lower --config.sampler.text_centres"):
+        train.check_step_fits(huge, 100, jax.devices()[:1])
