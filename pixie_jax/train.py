@@ -11,11 +11,14 @@ Layout of one call of the chunk function (everything stays on the device):
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
 import math
 import os
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
@@ -411,6 +414,41 @@ def setup(config, data: TrainingData, devices=None) -> Run:
                make_train_chunk(loss, optimizer, sampler_cfg, mesh, config.steps_per_call, lam))
 
 
+class DeferredInterrupts:
+    """Ctrl-C inside the block (data being put on the devices, steps being compiled or run, a checkpoint
+    being written) is held until the trainer asks with :meth:`check`, between chunks of steps, and
+    raised there as a KeyboardInterrupt (or when the block ends); a second Ctrl-C stops at once. An
+    interrupt raised inside XLA's compilation or a running computation can crash the process instead
+    of stopping it. Only where Ctrl-C is Python's default (main thread, SIGINT not ignored)."""
+
+    def __init__(self, log=print):
+        self.log, self.requested, self._active = log, False, False
+
+    def _defer(self, signum, frame):
+        if self.requested:
+            signal.default_int_handler(signum, frame)
+        self.requested = True
+        self.log("stopping after the current steps (Ctrl-C again to stop at once)")
+
+    def check(self) -> None:
+        if self.requested:
+            self.requested = False
+            raise KeyboardInterrupt
+
+    def __enter__(self):
+        self._active = (threading.current_thread() is threading.main_thread()
+                        and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+        if self._active:
+            signal.signal(signal.SIGINT, self._defer)
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        if self._active:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        if kind is None:
+            self.check()
+
+
 def train(config, workdir: str | os.PathLike, data: TrainingData | None = None, log=print,
           devices=None, on_pass=None, report_every: float = 1.0) -> tuple[dict, TrainingData]:
     """Train the model ``config.model.name`` names (:mod:`pixie_jax.registry`), resuming from the last
@@ -431,6 +469,11 @@ def train(config, workdir: str | os.PathLike, data: TrainingData | None = None, 
 
 def _train(config, workdir: Path, data, log, devices, on_pass, report_every):
     data = data or prepare_data(config, log)
+    with DeferredInterrupts(log) as interrupts:
+        return _train_prepared(config, workdir, data, log, devices, on_pass, report_every, interrupts)
+
+
+def _train_prepared(config, workdir: Path, data, log, devices, on_pass, report_every, interrupts):
     run = setup(config, data, devices)
     sampler_cfg, per_epoch, total, spc = run.sampler, run.per_epoch, run.total, config.steps_per_call
     manager = checkpoints.manager(workdir / "checkpoints", config.keep_checkpoints)
@@ -469,10 +512,12 @@ def _train(config, workdir: Path, data, log, devices, on_pass, report_every):
     every = max(1, round(per_epoch * report_every))
     try:
         for first in range(start, total, spc):
+            interrupts.check()
             if (now := run.segment_of(first)) != where:
                 where, epoch = now, None  # free the last segment before the next one
                 epoch = run.epoch_data(*where)
             t0 = time.perf_counter()
+            interrupts.check()
             new_state, metrics = run.run_chunk(first, epoch)
             metrics = jax.device_get(metrics)
             seconds = time.perf_counter() - t0
@@ -497,10 +542,9 @@ def _train(config, workdir: Path, data, log, devices, on_pass, report_every):
             if on_pass is not None and (step // every > first // every or step == total):
                 on_pass(step / per_epoch, jax.device_get(run.state.params))
     except KeyboardInterrupt:
-        kept = (f"the checkpoint of step {last_good} in {workdir / 'checkpoints'} is kept" if last_good
-                else "no checkpoint had been written yet")
-        raise Interrupted(f"interrupted at step {done:,} of {total:,}; {kept}: run the same command to resume") \
-            from None
+        kept = (f"the checkpoint of step {last_good} in {workdir / 'checkpoints'} is kept: run the same command to "
+                f"resume" if last_good else "no checkpoint had been written yet: run the same command to start again")
+        raise Interrupted(f"interrupted at step {done:,} of {total:,}; {kept}") from None
     finally:
         bar.close()
         metrics_file.close()

@@ -170,3 +170,32 @@ def test_a_step_that_cannot_fit_is_refused_before_compiling(monkeypatch):
     with pytest.raises(train.TrainingError, match=r"one step gathers 250,006,400 table rows .* at least 186.3 GiB per "
                                                   r"device .* has 1.0 GiB free. Lower --config.sampler.text_centres"):
         train.check_step_fits(huge, 100, jax.devices()[:1])
+
+
+def test_ctrl_c_while_xla_works_is_held_until_the_trainer_checks():
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    lines, finished = [], []
+    try:
+        with train.DeferredInterrupts(lines.append) as interrupts:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # the handler runs here; Python's default would raise now
+            finished.append(True)
+            with pytest.raises(KeyboardInterrupt):
+                interrupts.check()
+            interrupts.check()  # asked once, raised once
+        assert finished == [True] and lines == ["stopping after the current steps (Ctrl-C again to stop at once)"]
+        with pytest.raises(KeyboardInterrupt):  # a second Ctrl-C stops at once
+            with train.DeferredInterrupts(lines.append):
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)
+                finished.append(True)
+        assert finished == [True]
+        with pytest.raises(KeyboardInterrupt):  # one left pending is raised when the block ends
+            with train.DeferredInterrupts(lines.append):
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
