@@ -17,6 +17,7 @@ alpha decaying linearly from 0.025 to 0.0001 over all epochs. Switches (KEY=VALU
     contexts=8     C of order=random
     batch=0        B > 0: order=random, centre as input, the updates of B centres computed from the
                    step's starting tables and applied together (a batched trainer, as ours)
+    same=1         with batch: skip a noise word equal to the pair's context, as word2vec (0: keep it, as ours)
     rule=sum       with batch: each row moves by its summed pair steps; rule=damped: divided by
                    1 + alpha * sum over the row's pairs of sigmoid'(f) |u|^2 (u the pair's other row)
 Settings from configs/pixie.py (window, negatives, subsampling, dimension). Writes DIR/reference.{md,json}.
@@ -38,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import common, per_pass  # noqa: E402
 from pixie_jax import vocab as vocab_lib  # noqa: E402
 
-DEFAULTS = {"order": "corpus", "input": "context", "init": 0.5, "skip": 1, "contexts": 8, "batch": 0, "rule": "sum"}
+DEFAULTS = {"order": "corpus", "input": "context", "init": 0.5, "skip": 1, "contexts": 8, "batch": 0, "rule": "sum", "same": 1}
 
 
 @numba.njit(cache=True)
@@ -133,7 +134,7 @@ def _touch(r, curv, touched, n):
 
 @numba.njit(cache=True)
 def train_epoch_batched(ids, keep, cum, syn0, syn1, window, negative, alpha_start, alpha_end, seed, contexts,
-                        batch, damped):
+                        batch, damped, skip_same):
     """order=random with the updates of ``batch`` centres taken at the step's start and applied together:
     each row moves by alpha * sum of its pair gradients (sum), or that divided by 1 + alpha * sum of
     sigmoid'(f) |u|^2 over its pairs, u the other row of each pair (damped). Centre is the input."""
@@ -170,7 +171,7 @@ def train_epoch_batched(ids, keep, cum, syn0, syn1, window, negative, alpha_star
                     target, label = b, 1.0
                 else:
                     target = np.searchsorted(cum, np.random.random() * cum[-1])
-                    if target == b:
+                    if target == b and skip_same:
                         continue
                     label = 0.0
                 n1 = _touch(target, c1, t1, n1)
@@ -212,7 +213,7 @@ def train(data, config, epochs: int, settings: dict, seed: int = 0) -> tuple[np.
                        seed * 1000 + e)
         if settings["batch"]:
             train_epoch_batched(*common_args, int(settings["contexts"]), int(settings["batch"]),
-                                settings["rule"] == "damped")
+                                settings["rule"] == "damped", int(settings["same"]))
         else:
             train_epoch(*common_args, settings["order"] == "random", settings["input"] == "centre",
                         int(settings["contexts"]), int(settings["skip"]))

@@ -403,24 +403,27 @@ def retrieval_main(argv=None):
     kind, _, where = args.data.partition(":")
     workdir = Path(args.workdir)
     try:
+        if kind not in ("imagenet-gloss", "precomputed"):
+            raise ValueError(f"--data must be imagenet-gloss:FEATURES.npz or precomputed:FOLDER, got {args.data!r}")
+        if not Path(where).exists():
+            raise ValueError(f"--data {args.data}: {where} does not exist")
+        vectors = {}  # every embeddings file read and its kind checked before WordNet and the photos
+        for name, path in io.named_paths(args.embeddings):
+            arrays = io.load_embeddings(path)
+            k = args.kind or ("t" if "t" in kinds_lib.available(arrays) else "e")
+            vectors[name] = (k, arrays["words"], kinds_lib.vectors(arrays, k))
         if kind == "imagenet-gloss":
             from pixie_jax.visual import wordnet
             wn = wordnet.load_wordnet(args.wordnet or None)
             fold_splits = [retrieval.imagenet_gloss_splits(where, wn, fold=k) for k in range(config.folds)]
-        elif kind == "precomputed":
-            fold_splits = [{s: retrieval.load_precomputed(where, s) for s in ("train", "dev", "test")}]
         else:
-            raise ValueError(f"--data must be imagenet-gloss:FEATURES.npz or precomputed:FOLDER, got {args.data!r}")
+            fold_splits = [{s: retrieval.load_precomputed(where, s) for s in ("train", "dev", "test")}]
         report = {}
-        for name, path in io.named_paths(args.embeddings):
-            arrays = io.load_embeddings(path)
-            k = args.kind or ("t" if "t" in kinds_lib.available(arrays) else "e")
-
+        for name, (k, words, table) in vectors.items():
             def save(fold, params, name=name):
                 with atomic_write(workdir / name / f"model_fold{fold}.msgpack", "wb") as out:
                     out.write(serialization.to_bytes(params))
-            report[f"{name}:{k}"] = retrieval.cross_validate(arrays["words"], kinds_lib.vectors(arrays, k),
-                                                             fold_splits, cfg, save)
+            report[f"{name}:{k}"] = retrieval.cross_validate(words, table, fold_splits, cfg, save)
         print(retrieval.format_table(report))
         with atomic_write(workdir / "retrieval.json", "w") as out:
             json.dump(report, out, indent=1)

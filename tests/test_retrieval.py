@@ -96,6 +96,23 @@ def test_bin_retrieval_on_the_precomputed_format(tmp_path):
     assert (tmp_path / "run" / "toy" / "model_fold0.msgpack").stat().st_size > 0
 
 
+def test_bin_retrieval_checks_its_arguments_before_wordnet(tmp_path, capsys):
+    from conftest import ROOT
+    from pixie_jax import cli
+    features = tmp_path / "photos.npz"
+    np.savez(features, features=np.zeros((1, 2)))
+    common = ["--config", str(ROOT / "configs" / "retrieval.py"), "--workdir", str(tmp_path / "run")]
+    cases = [(["--embeddings", str(tmp_path / "missing.npz"), "--data", f"imagenet-gloss:{features}",
+               "--wordnet", str(tmp_path / "no wordnet")], "missing.npz: no such embeddings file"),
+             (["--embeddings", str(tmp_path / "missing.npz"), "--data", f"imagenet-gloss:{tmp_path / 'none.npz'}"],
+              "none.npz does not exist"),
+             (["--embeddings", str(features), "--data", "flickr:x"], "--data must be imagenet-gloss:FEATURES.npz")]
+    for args, message in cases:
+        with pytest.raises(SystemExit) as stop:
+            cli.retrieval_main(args + common)
+        assert message in str(stop.value.code)
+
+
 def test_learning_rate_drops_tenfold_every_decay_period():
     cfg = R.RetrievalConfig(learning_rate=2e-4, decay_every=10, epochs=30)
     rate = R.learning_rate(cfg, batches_per_epoch=7)
