@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import shutil
 import sys
@@ -52,10 +53,18 @@ class _MainThreadOnly:
         return getattr(self.stream, name)
 
 
-def check_space(directory: str | Path, state) -> None:
+def checkpoint_bytes(directory: str | Path) -> int:
+    """Bytes of the files under one checkpoint's folder."""
+    return sum(p.stat().st_size for p in Path(directory).rglob("*") if p.is_file())
+
+
+def check_space(directory: str | Path, state, latest: int | None = None) -> None:
     """Raise :class:`CheckpointError` unless the disk of ``directory`` has room for a checkpoint of
-    ``state``: its array bytes, plus a fifth and 1 MB for orbax's own files."""
-    need = 1.2 * state_bytes(state) + 2**20
+    ``state``: a tenth more than the checkpoint of step ``latest`` takes there (orbax compresses), or
+    before any, the state's array bytes plus a fifth; and 1 MB for orbax's own files."""
+    written = Path(directory) / str(latest)
+    need = (1.1 * checkpoint_bytes(written) if latest is not None and written.is_dir()
+            else 1.2 * state_bytes(state)) + 2**20
     free = shutil.disk_usage(Path(directory)).free
     if free < need:
         raise CheckpointError(f"{directory}: {free / 2**20:,.1f} MB free on its disk, a checkpoint needs about "
@@ -63,11 +72,20 @@ def check_space(directory: str | Path, state) -> None:
                               f"command (training resumes from the last checkpoint kept)")
 
 
+def prune(mgr: ocp.CheckpointManager, keep: int) -> list[int]:
+    """Delete all but the newest ``keep`` checkpoints (a run resumed with a lower keep_checkpoints, or
+    one killed between a save and orbax's own clean-up); return the steps deleted."""
+    gone = sorted(mgr.all_steps())[:-keep]
+    for step in gone:
+        mgr.delete(step)
+    return gone
+
+
 def save(mgr: ocp.CheckpointManager, step: int, state) -> None:
     """Write the checkpoint of ``step`` if the disk has room for it (:func:`check_space`); a write that
     fails all the same raises :class:`CheckpointError` and leaves no partial checkpoint (the earlier
     ones are kept). During a save, and after a failed one, only the main thread writes to stderr."""
-    check_space(mgr.directory, state)
+    check_space(mgr.directory, state, mgr.latest_step())
     stderr = sys.stderr
     try:
         sys.stderr = _MainThreadOnly(stderr)
@@ -78,8 +96,8 @@ def save(mgr: ocp.CheckpointManager, step: int, state) -> None:
     except Exception as err:  # orbax and tensorstore raise many kinds (ValueError, OSError, ...) for one failure
         for partial in Path(mgr.directory).glob(f"{step}.orbax-checkpoint-tmp*"):
             shutil.rmtree(partial, ignore_errors=True)
-        os_error = re.search(r"([^:]+) \[os_error_code='(\d+)'\]", str(err))
-        reason = (f"{os_error[1].strip()}, errno {os_error[2]}" if os_error
+        code = getattr(err, "errno", None) or next(iter(re.findall(r"os_error_code='(\d+)'", str(err))), None)
+        reason = (f"{os.strerror(int(code))}, errno {code}" if code
                   else (str(err).splitlines() or [type(err).__name__])[0][-300:])
         kept = list(mgr.all_steps())
         raise CheckpointError(

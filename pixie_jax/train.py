@@ -477,7 +477,6 @@ def _train_prepared(config, workdir: Path, data, log, devices, on_pass, report_e
     run = setup(config, data, devices)
     sampler_cfg, per_epoch, total, spc = run.sampler, run.per_epoch, run.total, config.steps_per_call
     manager = checkpoints.manager(workdir / "checkpoints", config.keep_checkpoints)
-    checkpoints.check_space(manager.directory, run.state)
     latest = manager.latest_step()
     if latest is not None and latest > total and config.resume_with_new_schedule:
         raise workdir_lib.WorkdirError(
@@ -491,6 +490,9 @@ def _train_prepared(config, workdir: Path, data, log, devices, on_pass, report_e
             log(f"continuing with a new schedule: {change}")
         for path in workdir_lib.remove_stale_temporaries(workdir):
             log(f"removed {path}, left by an interrupted write")
+    for step in checkpoints.prune(manager, config.keep_checkpoints):
+        log(f"removed the checkpoint of step {step} (keep_checkpoints={config.keep_checkpoints})")
+    checkpoints.check_space(manager.directory, run.state, latest)
     start = 0
     if latest is not None:
         run.state, start = checkpoints.restore(manager, run.state)

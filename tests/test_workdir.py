@@ -191,6 +191,28 @@ def test_no_room_for_a_checkpoint_is_one_clear_error(corpus_file, tmp_path, monk
         train.train(cfg, tmp_path / "other", log=quiet)
 
 
+def test_the_space_check_uses_the_size_a_checkpoint_takes_and_old_ones_beyond_keep_go_first(corpus_file, tmp_path,
+                                                                                            monkeypatch):
+    from pixie_jax import checkpoints
+    (tmp_path / "ckpt" / "7").mkdir(parents=True)
+    (tmp_path / "ckpt" / "7" / "data").write_bytes(b"x" * 10 * 2**20)  # written compressed: 10 MB on disk
+    state = {"table": np.zeros(10 * 2**20 // 4 * 4, np.float32)}       # 40 MB of arrays
+    monkeypatch.setattr(checkpoints.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(0, 0, 30 * 2**20))
+    checkpoints.check_space(tmp_path / "ckpt", state, latest=7)  # 10 x 1.1 + 1 MB fits in 30 MB
+    with pytest.raises(checkpoints.CheckpointError, match=r"30.0 MB free on its disk, a checkpoint needs about 49.0 MB"):
+        checkpoints.check_space(tmp_path / "ckpt", state)  # before any checkpoint: 1.2 x 40 + 1 MB
+    monkeypatch.undo()
+    run = tmp_path / "run"
+    train.train(tiny_config(corpus_file, epochs=0.5, checkpoint_every=5, keep_checkpoints=4), run, log=quiet)
+    steps = sorted(int(p.name) for p in (run / "checkpoints").iterdir() if p.name.isdigit())
+    assert len(steps) == 4
+    lines = []
+    train.train(tiny_config(corpus_file, epochs=0.5, checkpoint_every=5, keep_checkpoints=1), run, log=lines.append)
+    assert [f"removed the checkpoint of step {s} (keep_checkpoints=1)" for s in steps[:-1]] == [
+        line for line in lines if line.startswith("removed the checkpoint")]
+    assert [p.name for p in (run / "checkpoints").iterdir() if p.name.isdigit()] == [str(steps[-1])]
+
+
 def test_a_failed_checkpoint_write_is_one_line_and_leaves_nothing_half_written(corpus_file, tmp_path):
     """Writes cut off by the file-size limit (as by a full disk): the message names the step and the
     reason, the partial checkpoint is gone, and the run resumes once the disk has room."""
