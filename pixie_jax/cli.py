@@ -78,6 +78,8 @@ def _distributed_args(parser):
     group.add_argument("--process-id", type=int)
     group.add_argument("--heartbeat-timeout", type=int, default=100, metavar="SECONDS",
                        help="a process silent this long is taken as dead and the others stop (default: %(default)s)")
+    group.add_argument("--startup-timeout", type=int, default=300, metavar="SECONDS",
+                       help="how long a process waits for all of them to join before it stops (default: %(default)s)")
 
 
 def _start_distributed(args) -> None:
@@ -86,10 +88,28 @@ def _start_distributed(args) -> None:
     import os
     if not (args.coordinator or os.environ.get("PIXIE_JAX_DISTRIBUTED")):
         return
+    import threading
     import jax
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    where = f" at {args.coordinator}" if args.coordinator else ""
+    print(f"process {args.process_id if args.process_id is not None else '?'}: waiting up to {args.startup_timeout} s "
+          f"for {args.num_processes or 'all'} processes to join{where}", flush=True)
+
+    def give_up():  # jax's own timeout ends in a C++ abort and a stack trace
+        sys.stderr.write(f"error: process {args.process_id if args.process_id is not None else '?'} waited "
+                         f"{args.startup_timeout} s for {args.num_processes or 'all'} processes to join{where}; start "
+                         f"every process (the same command with each --process-id), check that the address is "
+                         f"reachable from each, or raise --startup-timeout\n")
+        sys.stderr.flush()
+        os._exit(1)
+
+    timer = threading.Timer(args.startup_timeout, give_up)
+    timer.daemon = True
+    timer.start()
     jax.distributed.initialize(coordinator_address=args.coordinator, num_processes=args.num_processes,
-                               process_id=args.process_id, heartbeat_timeout_seconds=args.heartbeat_timeout)
+                               process_id=args.process_id, heartbeat_timeout_seconds=args.heartbeat_timeout,
+                               initialization_timeout=args.startup_timeout + 60)
+    timer.cancel()
 
 
 def _interrupted(workdir) -> str:

@@ -98,3 +98,17 @@ def test_when_one_process_dies_the_other_stops(setup, tmp_path):
     assert procs[0].returncode != 0 and time.time() - t0 < 90
     assert "stopped sending heartbeats" in err or "another task died" in err, err[-2000:]
     procs[1].communicate()
+
+
+def test_a_process_left_alone_at_startup_stops_after_its_timeout_with_one_line(setup, tmp_path):
+    corpus, feats = setup
+    port = free_port()
+    t0 = time.time()
+    alone = start([*command(corpus, feats, tmp_path / "run", 1), f"--coordinator=127.0.0.1:{port}",
+                   "--num-processes=2", "--process-id=0", "--startup-timeout=5"], 1)
+    out, err = alone.communicate(timeout=120)
+    assert alone.returncode == 1 and time.time() - t0 < 60
+    assert f"waiting up to 5 s for 2 processes to join at 127.0.0.1:{port}" in out
+    assert err.strip().splitlines() == [f"error: process 0 waited 5 s for 2 processes to join at 127.0.0.1:{port}; "
+                                        f"start every process (the same command with each --process-id), check that "
+                                        f"the address is reachable from each, or raise --startup-timeout"]
