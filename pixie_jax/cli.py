@@ -127,6 +127,11 @@ def train_main(argv=None):
                            "a config file, e.g. configs/pixie.py", "runs/default")
     _distributed_args(parser)
     args, config = parse_config(parser, argv)
+    import os
+    if (args.coordinator or os.environ.get("PIXIE_JAX_DISTRIBUTED")) and not os.environ.get("PIXIE_JAX_SUPERVISED"):
+        from pixie_jax import supervise  # the process runs as a child, so that losing another ends in one line
+        sys.exit(supervise.supervise(sys.argv[1:] if argv is None else list(argv),
+                                     "?" if args.process_id is None else str(args.process_id), args.workdir))
     _quiet()
     _start_distributed(args)
     from pixie_jax import experiment

@@ -11,7 +11,6 @@ Layout of one call of the chunk function (everything stays on the device):
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import json

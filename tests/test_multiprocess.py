@@ -95,8 +95,12 @@ def test_when_one_process_dies_the_other_stops(setup, tmp_path):
     procs[1].send_signal(signal.SIGKILL)
     t0 = time.time()
     _, err = procs[0].communicate(timeout=120)
-    assert procs[0].returncode != 0 and time.time() - t0 < 90
-    assert "stopped sending heartbeats" in err or "another task died" in err, err[-2000:]
+    assert procs[0].returncode == 1 and time.time() - t0 < 90
+    lines = err.strip().splitlines()
+    assert lines[-1].startswith("error: process 0 stopped: the run lost another of its processes"), err[-3000:]
+    assert not any(line.startswith(("Traceback", "*** Check failure")) for line in lines), err[-3000:]
+    log = (tmp_path / "run" / "process0.error.log").read_text()
+    assert "heartbeat" in log or "another task died" in log or "gloo" in log.lower(), log[-2000:]
     procs[1].communicate()
 
 
