@@ -39,7 +39,8 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import common, per_pass  # noqa: E402
 from pixie_jax import vocab as vocab_lib  # noqa: E402
 
-DEFAULTS = {"order": "corpus", "input": "context", "init": 0.5, "skip": 1, "contexts": 8, "batch": 0, "rule": "sum", "same": 1}
+DEFAULTS = {"order": "corpus", "input": "context", "init": 0.5, "skip": 1, "contexts": 8, "batch": 0, "rule": "sum",
+            "same": 1}
 
 
 @numba.njit(cache=True)
@@ -69,21 +70,34 @@ def _pair(syn0, syn1, inp, out, cum, negative, alpha, skip, work):
 
 
 @numba.njit(cache=True)
-def train_epoch(ids, keep, cum, syn0, syn1, window, negative, alpha_start, alpha_end, seed, random_order,
-                centre_input, contexts, skip):
-    """One pass; alpha goes linearly from alpha_start to alpha_end over it. Returns the pairs trained."""
-    np.random.seed(seed)
+def _subsample(ids, keep):
+    """(kept ids, their count): each token kept with its word's probability."""
     kept = np.empty(ids.shape[0], np.int32)
     m = 0
     for t in range(ids.shape[0]):
         if np.random.random() < keep[ids[t]]:
             kept[m] = ids[t]
             m += 1
-    work = np.zeros(syn0.shape[1], np.float32)
+    return kept, m
+
+
+@numba.njit(cache=True)
+def _distance_cdf(window):
+    """The CDF of word2vec's context distance d in 1..L: P(d) = (L - d + 1) / (L (L + 1) / 2)."""
     p = np.empty(window, np.float64)
     for d in range(window):
         p[d] = (window - d) / (window * (window + 1) / 2)
-    cdf = np.cumsum(p)
+    return np.cumsum(p)
+
+
+@numba.njit(cache=True)
+def train_epoch(ids, keep, cum, syn0, syn1, window, negative, alpha_start, alpha_end, seed, random_order,
+                centre_input, contexts, skip):
+    """One pass; alpha goes linearly from alpha_start to alpha_end over it. Returns the pairs trained."""
+    np.random.seed(seed)
+    kept, m = _subsample(ids, keep)
+    work = np.zeros(syn0.shape[1], np.float32)
+    cdf = _distance_cdf(window)
     pairs = 0
     centres = m if not random_order else int(m * (window + 1) / contexts)
     for n in range(centres):
@@ -139,20 +153,12 @@ def train_epoch_batched(ids, keep, cum, syn0, syn1, window, negative, alpha_star
     each row moves by alpha * sum of its pair gradients (sum), or that divided by 1 + alpha * sum of
     sigmoid'(f) |u|^2 over its pairs, u the other row of each pair (damped). Centre is the input."""
     np.random.seed(seed)
-    kept = np.empty(ids.shape[0], np.int32)
-    m = 0
-    for t in range(ids.shape[0]):
-        if np.random.random() < keep[ids[t]]:
-            kept[m] = ids[t]
-            m += 1
+    kept, m = _subsample(ids, keep)
     V, K = syn0.shape
     d0, d1 = np.zeros((V, K), np.float32), np.zeros((V, K), np.float32)
     c0, c1 = -np.ones(V, np.float64), -np.ones(V, np.float64)
     t0, t1 = np.empty(V, np.int64), np.empty(V, np.int64)
-    p = np.empty(window, np.float64)
-    for d in range(window):
-        p[d] = (window - d) / (window * (window + 1) / 2)
-    cdf = np.cumsum(p)
+    cdf = _distance_cdf(window)
     pairs = 0
     centres = int(m * (window + 1) / contexts)
     n0, n1 = 0, 0
