@@ -8,7 +8,7 @@ from __future__ import annotations
 import runpy
 from pathlib import Path
 
-CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+CONFIGS = Path(__file__).resolve().parent / "configs"  # shipped in the package; configs/ of a checkout links here
 
 
 class ConfigFileError(ValueError):
@@ -16,7 +16,8 @@ class ConfigFileError(ValueError):
 
 
 def load_config(name_or_path: str):
-    """``get_config()`` of configs/NAME.py (in a source checkout) or of a config file's path."""
+    """``get_config()`` of the shipped config NAME (pixie_jax/configs/NAME.py, also configs/NAME.py of a
+    source checkout) or of a config file's path."""
     path = Path(name_or_path)
     if path.is_dir():
         raise ConfigFileError(f"{path}: a folder, not a config file (a .py file with get_config(), or the name of "

@@ -47,3 +47,19 @@ def test_an_interruption_before_training_names_the_checkpoint_left_or_none(tmp_p
     for step in ("100", "2500", "tmp"):
         (tmp_path / "run" / "checkpoints" / step).mkdir(parents=True)
     assert "the checkpoint of step 2,500 in" in cli._interrupted(tmp_path / "run")
+
+
+def test_a_built_wheel_ships_the_configs_and_finds_them_by_name_from_any_folder(tmp_path):
+    import os
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "wheel"), str(ROOT)],
+                   check=True, capture_output=True, timeout=600)
+    wheel = next((tmp_path / "wheel").glob("pixie_jax-*.whl"))
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(tmp_path / "site"),
+                    str(wheel)], check=True, capture_output=True, timeout=600)
+    env = dict(os.environ, PYTHONPATH=str(tmp_path / "site"))
+    out = subprocess.run([sys.executable, "-c", "import pixie_jax, sys; from pixie_jax.cli import train_main; "
+                          "print(pixie_jax.__file__, flush=True); train_main(sys.argv[1:])",
+                          "--config", "paper", "--config.epochs=0"], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert out.stdout.startswith(str(tmp_path / "site")), out.stdout + out.stderr
+    assert out.returncode == 1 and "epochs = 0.0 (must be > 0)" in out.stderr, out.stderr
