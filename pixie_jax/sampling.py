@@ -15,6 +15,12 @@ start), so the steps sweep the corpus in order, as word2vec reads it. Each token
 equally often over a sweep, but a single step's estimate is of its stretch of text, not of the whole
 objective (measured: a batched trainer collapses this way, benchmarks/RESULTS.md).
 
+With ``corpus_streams`` the B centres of a step are B streams, each reading its own stretch of the
+stratum in order: centre b of step s is token (b R + s mod R) mod n_s, R = ceil(n_s / B). A step holds
+B tokens from B places far apart (as diverse as random centres), while over the steps each stream
+reads its passage token by token, as word2vec's threads each read their own part of the corpus. Every
+token is a centre once per R steps.
+
 Centres are drawn from two strata: tokens whose word has visual features and the rest, so
 that the encoder runs on a fixed number of visual centres per step. Each stratum's terms
 are weighted by (stratum size / tokens) / (centres drawn x C), which keeps the estimate
@@ -65,6 +71,7 @@ class SamplerConfig:
     visual_rows: int = 0         # rows of the feature table (words with features)
     enumerate_window: bool = False  # every context of a reduced window (word2vec) instead of C draws
     corpus_order: bool = False      # centres of step s: the stratum's next B tokens (word2vec's order)
+    corpus_streams: bool = False    # centre b of step s: the next token of stream b (B streams in corpus order)
 
     @property
     def slots(self) -> int:
@@ -131,7 +138,11 @@ def alias_sample(key, prob, alias, shape):
 def _stratum(key, epoch: EpochData, positions, count, tables: Tables, cfg: SamplerConfig, centres: int, step=0):
     """Centres from one stratum with their contexts, validity masks and negatives."""
     k_c, k_w, k_n = jax.random.split(key, 3)
-    if cfg.corpus_order:
+    if cfg.corpus_streams:
+        size = jnp.maximum(count, 1)
+        stride = (size + centres - 1) // centres  # tokens per stream
+        i = (jnp.arange(centres, dtype=jnp.int32) * stride + jnp.asarray(step, jnp.int32) % stride) % size
+    elif cfg.corpus_order:
         size = jnp.maximum(count, 1)
         sweep = (size + centres - 1) // centres  # steps per sweep of the stratum; keeps the offset below 2^31
         i = ((jnp.asarray(step, jnp.int32) % sweep) * centres + jnp.arange(centres, dtype=jnp.int32)) % size
@@ -160,7 +171,7 @@ def _stratum(key, epoch: EpochData, positions, count, tables: Tables, cfg: Sampl
 
 def sample_batch(key, epoch: EpochData, tables: Tables, cfg: SamplerConfig, visual_weight, step=0) -> dict:
     """One training batch: ``text`` and ``visual`` centre strata and the ``vae`` word draws (each
-    present when the config draws any). ``step`` places the centres when ``cfg.corpus_order``.
+    present when the config draws any). ``step`` places the centres when ``cfg.corpus_order`` or ``cfg.corpus_streams``.
 
     Every array's leading axis can be split across devices. ``visual_weight`` is lambda in
     J = J_text + lambda J_visual (see docs/objective.md).

@@ -64,7 +64,8 @@ def build_sampler(config, n_visual: int, spec: registry.ModelSpec | None = None)
         window=s.window, contexts_per_centre=s.contexts_per_centre, negatives=s.negatives,
         negative_group=s.negative_group, text_centres=fields.pop("text_centres", s.text_centres),
         samples=s.samples, latent=config.model.dim, visual_rows=n_visual,
-        enumerate_window=s.enumerate_window, corpus_order=s.corpus_order, **fields)
+        enumerate_window=s.enumerate_window, corpus_order=s.corpus_order,
+        corpus_streams=s.corpus_streams, **fields)
 
 
 _OPTIMIZERS = {"adam": optax.adam, "adamw": optax.adamw, "sgd": optax.sgd, "adagrad": optax.adagrad,

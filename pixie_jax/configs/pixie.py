@@ -38,6 +38,8 @@ def get_config() -> ml_collections.ConfigDict:
     c.sampler.enumerate_window = False   # True: word2vec's contexts, every one of a reduced window (C unused)
     c.sampler.corpus_order = False       # True: each step's centres are the next stretch of the corpus (word2vec's
                                          # order) instead of random tokens
+    c.sampler.corpus_streams = False     # True: centre b of each step is the next token of stream b, B streams
+                                         # each reading its own stretch of the corpus in order (word2vec's threads)
     c.sampler.negatives = 5              # N (the paper: 64)
     c.sampler.negative_group = 1         # G pairs share negatives; 1 = the paper
     c.sampler.text_centres = 2048        # centres without features per step
