@@ -8,6 +8,8 @@ One update per pair, in order, as word2vec's C code and gensim do:
     out[b] += g in[a] (at once);   in[a] += sum of g out[b] (after the pair's N + 1 terms)
 alpha decaying linearly from 0.025 to 0.0001 over all epochs. Switches (KEY=VALUE):
     order=corpus   every kept token in corpus order with all contexts of its reduced window (word2vec)
+    order=shuffled every kept token once, with all contexts of its reduced window, in a random order (a
+                   permutation of the pass's tokens: word2vec's coverage without its order)
     order=random   centres drawn uniformly with replacement, C contexts each drawn from word2vec's
                    distance distribution (our sampler), (L + 1) / C centres per kept token
     input=context  the context word is the input, the centre the output and the one noise replaces
@@ -92,7 +94,7 @@ def _distance_cdf(window):
 
 @numba.njit(cache=True)
 def train_epoch(ids, keep, cum, syn0, syn1, window, negative, alpha_start, alpha_end, seed, random_order,
-                centre_input, contexts, skip):
+                centre_input, contexts, skip, shuffled):
     """One pass; alpha goes linearly from alpha_start to alpha_end over it. Returns the pairs trained."""
     np.random.seed(seed)
     kept, m = _subsample(ids, keep)
@@ -100,6 +102,7 @@ def train_epoch(ids, keep, cum, syn0, syn1, window, negative, alpha_start, alpha
     cdf = _distance_cdf(window)
     pairs = 0
     centres = m if not random_order else int(m * (window + 1) / contexts)
+    order = np.random.permutation(m) if shuffled else np.arange(m)
     for n in range(centres):
         alpha = alpha_start + (alpha_end - alpha_start) * n / centres
         if random_order:
@@ -114,7 +117,7 @@ def train_epoch(ids, keep, cum, syn0, syn1, window, negative, alpha_start, alpha
                 _pair(syn0, syn1, a, b, cum, negative, alpha, skip, work)
                 pairs += 1
         else:
-            t = n
+            t = order[n]
             b_red = 1 + np.random.randint(0, window)
             for j in range(max(0, t - b_red), min(m, t + b_red + 1)):
                 if j == t:
@@ -222,7 +225,7 @@ def train(data, config, epochs: int, settings: dict, seed: int = 0) -> tuple[np.
                                 settings["rule"] == "damped", int(settings["same"]))
         else:
             train_epoch(*common_args, settings["order"] == "random", settings["input"] == "centre",
-                        int(settings["contexts"]), int(settings["skip"]))
+                        int(settings["contexts"]), int(settings["skip"]), settings["order"] == "shuffled")
     return syn0, time.perf_counter() - t0
 
 

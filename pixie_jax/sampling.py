@@ -15,6 +15,12 @@ start), so the steps sweep the corpus in order, as word2vec reads it. Each token
 equally often over a sweep, but a single step's estimate is of its stretch of text, not of the whole
 objective (measured: a batched trainer collapses this way, benchmarks/RESULTS.md).
 
+With ``shuffle`` the centres are drawn without replacement: each pass's positions of a stratum are put
+in a random order (:func:`subsample`) and step s takes the next B of them, as ``corpus_order`` takes
+the next B in the text's order; each token is a centre once per ceil(n_s / B) steps. With
+``enumerate_window`` this is word2vec's coverage of a pass (every token once, every context of its
+reduced window once) without word2vec's order.
+
 With ``corpus_streams`` the B centres of a step are B streams, each reading its own stretch of the
 stratum in order: centre b of step s is token (b R + s mod R) mod n_s, R = ceil(n_s / B). A step holds
 B tokens from B places far apart (as diverse as random centres), while over the steps each stream
@@ -72,6 +78,7 @@ class SamplerConfig:
     enumerate_window: bool = False  # every context of a reduced window (word2vec) instead of C draws
     corpus_order: bool = False      # centres of step s: the stratum's next B tokens (word2vec's order)
     corpus_streams: bool = False    # centre b of step s: the next token of stream b (B streams in corpus order)
+    shuffle: bool = False           # centres of a pass: its tokens in a random order, each once (no replacement)
 
     @property
     def slots(self) -> int:
@@ -102,8 +109,15 @@ class SamplerConfig:
         return (self.text_centres + self.visual_centres) * self.pairs_per_centre
 
 
-def subsample(key, ids, keep_prob, vis_index) -> EpochData:
-    """Keep token t with probability keep_prob[w_t] (word2vec's subsampling) and compact."""
+def shuffle_positions(key, positions, count):
+    """``positions`` with its first ``count`` entries in a uniformly random order (the rest after them)."""
+    n = positions.shape[0]
+    return positions[jnp.argsort(jnp.where(jnp.arange(n) < count, jax.random.uniform(key, (n,)), 2.0))]
+
+
+def subsample(key, ids, keep_prob, vis_index, shuffle: bool = False) -> EpochData:
+    """Keep token t with probability keep_prob[w_t] (word2vec's subsampling) and compact; with
+    ``shuffle`` each stratum's positions in a random order (a permutation per pass, key fold_in(key, 1))."""
     n = ids.shape[0]
     keep = jax.random.uniform(key, (n,)) < keep_prob[ids]
     (kept_at,) = jnp.nonzero(keep, size=n, fill_value=0)
@@ -113,6 +127,10 @@ def subsample(key, ids, keep_prob, vis_index) -> EpochData:
     visual = (vis_index[kept] >= 0) & in_range
     (vis_pos,) = jnp.nonzero(visual, size=n, fill_value=0)
     (txt_pos,) = jnp.nonzero(~visual & in_range, size=n, fill_value=0)
+    if shuffle:
+        k_v, k_t = jax.random.split(jax.random.fold_in(key, 1))
+        vis_pos = shuffle_positions(k_v, vis_pos, visual.sum(dtype=jnp.int32))
+        txt_pos = shuffle_positions(k_t, txt_pos, n_kept - visual.sum(dtype=jnp.int32))
     return EpochData(kept, n_kept, vis_pos.astype(jnp.int32), visual.sum(dtype=jnp.int32),
                      txt_pos.astype(jnp.int32), n_kept - visual.sum(dtype=jnp.int32))
 
@@ -142,7 +160,7 @@ def _stratum(key, epoch: EpochData, positions, count, tables: Tables, cfg: Sampl
         size = jnp.maximum(count, 1)
         stride = (size + centres - 1) // centres  # tokens per stream
         i = (jnp.arange(centres, dtype=jnp.int32) * stride + jnp.asarray(step, jnp.int32) % stride) % size
-    elif cfg.corpus_order:
+    elif cfg.corpus_order or cfg.shuffle:  # the next B positions (in a random order when shuffled)
         size = jnp.maximum(count, 1)
         sweep = (size + centres - 1) // centres  # steps per sweep of the stratum; keeps the offset below 2^31
         i = ((jnp.asarray(step, jnp.int32) % sweep) * centres + jnp.arange(centres, dtype=jnp.int32)) % size

@@ -65,7 +65,7 @@ def build_sampler(config, n_visual: int, spec: registry.ModelSpec | None = None)
         negative_group=s.negative_group, text_centres=fields.pop("text_centres", s.text_centres),
         samples=s.samples, latent=config.model.dim, visual_rows=n_visual,
         enumerate_window=s.enumerate_window, corpus_order=s.corpus_order,
-        corpus_streams=s.corpus_streams, **fields)
+        corpus_streams=s.corpus_streams, shuffle=s.shuffle, **fields)
 
 
 _OPTIMIZERS = {"adam": optax.adam, "adamw": optax.adamw, "sgd": optax.sgd, "adagrad": optax.adagrad,
@@ -237,7 +237,7 @@ def make_train_chunk(loss, optimizer, sampler_cfg: sampling.SamplerConfig, mesh,
     return chunk
 
 
-subsample_epoch = jax.jit(sampling.subsample)
+subsample_epoch = jax.jit(sampling.subsample, static_argnames="shuffle")
 
 
 # ---------------------------------------------------------------- the host loop
@@ -282,10 +282,12 @@ class Run:
         """Pass ``index`` over ``segment`` subsampled (:func:`pixie_jax.sampling.subsample`), on the devices."""
         key = jax.random.fold_in(self.keys.subsample, index)
         if len(self.bounds) == 2:  # the whole corpus is one segment, already on the devices
-            return subsample_epoch(key, self.ids, self.tables.keep_prob, self.tables.vis_index)
+            return subsample_epoch(key, self.ids, self.tables.keep_prob, self.tables.vis_index,
+                                   shuffle=self.sampler.shuffle)
         start, end = self.bounds[segment], self.bounds[segment + 1]
         ids = self.put(np.asarray(self.corpus[start:end], np.int32))
-        return subsample_epoch(jax.random.fold_in(key, segment), ids, self.tables.keep_prob, self.tables.vis_index)
+        return subsample_epoch(jax.random.fold_in(key, segment), ids, self.tables.keep_prob, self.tables.vis_index,
+                               shuffle=self.sampler.shuffle)
 
     def run_chunk(self, first: int, epoch: sampling.EpochData):
         return self.chunk(self.state, self.keys.sample, jnp.int32(first), epoch, self.tables, self.features)

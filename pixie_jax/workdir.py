@@ -23,7 +23,7 @@ FREE = ("progress", "keep_checkpoints", "checkpoint_every", "benchmarks", "embed
 # settings added to the configs after runs were first recorded, with the value that trains as runs did
 # before them: a run.json without such a key holds a run trained with that value
 ADDED = {"optimizer.row_cap": 16.0, "sampler.enumerate_window": False, "sampler.corpus_order": False,
-         "sampler.corpus_streams": False}
+         "sampler.corpus_streams": False, "sampler.shuffle": False}
 # the length of the run: may change on resume when config.resume_with_new_schedule is set
 SCHEDULE = ("epochs", "vae.steps")
 _HELD: set[Path] = set()  # workdirs this process has locked (the lock is re-entrant within a process)

@@ -100,3 +100,27 @@ def test_corpus_order_sweeps_the_stratum_in_order():
     assert (seen[:T] == np.arange(T)).all() and (seen[T:] == np.arange(sweep * centres - T)).all()
     again = sampling.sample_batch(jax.random.key(0), epoch, tables, cfg, 0.0, 3 * sweep + 2)["text"]["words"]
     assert (np.asarray(again) == np.arange(2 * centres, 3 * centres)).all()  # each sweep starts afresh
+
+
+def test_shuffled_centres_take_every_token_of_a_pass_once_in_a_random_order():
+    T, centres = 1000, 64
+    ids = jnp.arange(T, dtype=jnp.int32) % 50
+    keep = jnp.where(jnp.arange(50) < 5, 0.0, 1.0)  # words 0-4 are never kept
+    vis_index = jnp.where(jnp.arange(50) % 10 == 9, 1, -1).astype(jnp.int32)
+    plain = sampling.subsample(jax.random.key(7), ids, keep, vis_index)
+    epoch = sampling.subsample(jax.random.key(7), ids, keep, vis_index, shuffle=True)
+    assert int(epoch.n_kept) == int(plain.n_kept) == 900 and (epoch.kept == plain.kept).all()  # the same tokens
+    n_txt, n_vis = int(epoch.n_txt), int(epoch.n_vis)
+    txt, vis = np.asarray(epoch.txt_pos[:n_txt]), np.asarray(epoch.vis_pos[:n_vis])
+    assert sorted(txt) == list(np.asarray(plain.txt_pos[:n_txt]))
+    assert sorted(vis) == list(np.asarray(plain.vis_pos[:n_vis]))
+    assert (np.diff(txt) < 0).sum() > n_txt // 3  # not in the text's order
+    tables = sampling.Tables(keep, jnp.ones(50), jnp.arange(50, dtype=jnp.int32), vis_index)
+    cfg = sampling.SamplerConfig(window=3, contexts_per_centre=2, negatives=1, text_centres=centres, visual_centres=0,
+                                 visual_words=0, shuffle=True, enumerate_window=True)
+    sweep = -(-n_txt // centres)
+    words = np.concatenate([np.asarray(sampling.sample_batch(jax.random.key(s), epoch, tables, cfg, 0.0, s)["text"]
+                                       ["words"]) for s in range(sweep)])
+    kept = np.asarray(epoch.kept)
+    assert sorted(words[:n_txt]) == sorted(kept[txt])  # a sweep: every text token once as a centre
+    assert not (words[:n_txt] == kept[np.sort(txt)]).all()

@@ -38,6 +38,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.sampler.enumerate_window = False   # True: word2vec's contexts, every one of a reduced window (C unused)
     c.sampler.corpus_order = False       # True: each step's centres are the next stretch of the corpus (word2vec's
                                          # order) instead of random tokens
+    c.sampler.shuffle = False            # True: each pass's centres are its tokens in a random order, each once
     c.sampler.corpus_streams = False     # True: centre b of each step is the next token of stream b, B streams
                                          # each reading its own stretch of the corpus in order (word2vec's threads)
     c.sampler.negatives = 5              # N (the paper: 64)
