@@ -5,10 +5,15 @@
 #    (1280-d features), batches of CENTRES centres x 8 contexts, each figure beside the bound from
 #    the compiled step's cost analysis (benchmarks/synthetic.py);
 # 2. time to quality on CORPUS against gensim on the same machine's cores (benchmarks/time_to_quality.py):
-#    the default recipe, then larger batches (16,384 and 65,536 text centres per step).
+#    the default recipe (each pass's tokens once, in a random order, every context of the reduced window),
+#    then larger batches (16,384 and 65,536 text centres per step), and 16,384 with the former sampler
+#    (centres drawn with replacement, 8 contexts drawn each) for the comparison;
+# 3. Table 2 at the paper's settings (N = 64, 5 passes, one seed) on CORPUS (benchmarks/reproduce.py).
 # Installs nothing: run it where the project's dependencies (gensim too) and an accelerator build of
 # jax are installed. Each part has its own time limit so one slow part cannot starve the others.
-# Environment: PYTHON (python3), CENTRES (65536), TOKENS (50000000), CHUNKS (5), EPOCHS (3).
+# Environment: PYTHON (python3), CENTRES (65536), TOKENS (50000000), CHUNKS (5), EPOCHS (3),
+# PARTS ("synthetic ttq table2": the parts to run; all three take about 20 minutes with the default limits,
+# so a 10-minute device call runs one or two of them), T_SYNTH, T_TTQ, T_BIG, T_TABLE2 (seconds per run).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 corpus=${1:?usage: benchmarks/gpu.sh CORPUS OUTDIR}
@@ -19,13 +24,15 @@ mkdir -p "$out"
 export PYTHONUNBUFFERED=1
 common=(--vocab 50000 --dim 100 --negatives 64 --groups 1 64 --centres "${CENTRES:-65536}"
         --tokens "${TOKENS:-50000000}" --chunks "${CHUNKS:-5}")
-for opt in "sparse_sgd 0.025" "adam 0.01"; do
+parts=" ${PARTS:-synthetic ttq table2} "
+[[ $parts == *" synthetic "* ]] && for opt in "sparse_sgd 0.025" "adam 0.01"; do
     set -- $opt
     for features in 0 1280; do
         timeout "${T_SYNTH:-85}" "$py" benchmarks/synthetic.py "${common[@]}" --optimizer "$1" --learning-rate "$2" \
             --features "$features" 2>&1 | tee "$out/synthetic_$1_$features.log"
     done
 done
+if [[ $parts == *" ttq "* ]]; then
 timeout "${T_TTQ:-270}" "$py" benchmarks/time_to_quality.py --corpus "$corpus" --epochs "$epochs" \
     --out "$out/ttq_default" 2>&1 | tee "$out/ttq_default.log"
 for batch in "16384 10" "65536 5"; do
@@ -34,3 +41,11 @@ for batch in "16384 10" "65536 5"; do
         --config.sampler.text_centres="$1" --config.sampler.visual_centres=$(($1 / 8)) \
         --config.steps_per_call="$2" --out "$out/ttq_$1" 2>&1 | tee "$out/ttq_$1.log"
 done
+timeout "${T_BIG:-100}" "$py" benchmarks/time_to_quality.py --corpus "$corpus" --epochs "$epochs" --systems sgns pixie \
+    --config.sampler.text_centres=16384 --config.sampler.visual_centres=2048 --config.steps_per_call=10 \
+    --config.sampler.shuffle=False --config.sampler.enumerate_window=False \
+    --out "$out/ttq_16384_replacement" 2>&1 | tee "$out/ttq_16384_replacement.log"
+fi
+[[ $parts == *" table2 "* ]] && timeout "${T_TABLE2:-300}" "$py" benchmarks/reproduce.py --corpus "$corpus" --epochs 5 --seeds 0 --tables 2 \
+    --set sampler.negatives=64 sampler.text_centres=16384 sampler.visual_centres=2048 steps_per_call=20 \
+    --out "$out/table2" 2>&1 | tee "$out/table2.log"
