@@ -122,8 +122,11 @@ def test_vsgns_learns_visual_clusters_that_text_cannot_show(corpus_file, tmp_pat
     features, words = crossing_features(tmp_path)
     gap, probe = {}, {}
     for name, variant in (("sgns", None), ("vsgns", "A"), ("vsgns", "B")):
+        # centres with replacement and C draws: twice the steps a pass of the enumerated window, so the
+        # margin term (one per visual centre and step, under Adam) gets as many updates as before
         cfg = tiny_config(corpus_file, features if variant else "", config=name, epochs=2.0,
-                          **{"optimizer.learning_rate": 0.01})
+                          **{"optimizer.learning_rate": 0.01, "sampler.enumerate_window": False,
+                             "sampler.shuffle": False})
         if variant:
             cfg.vsgns.model = variant
             cfg.vsgns.negatives = 4
