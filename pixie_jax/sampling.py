@@ -93,7 +93,9 @@ class SamplerConfig:
     def __post_init__(self):
         g, c = self.negative_group, self.slots
         if g != 1 and g % c:
-            raise ValueError(f"negative_group must be 1 or a multiple of contexts_per_centre ({c}), got {g}")
+            slots = "2 x window, as enumerate_window is on" if self.enumerate_window else "contexts_per_centre"
+            raise ValueError(f"negative_group must be 1 or a multiple of the context slots per centre ({c}: {slots}), "
+                             f"got {g}")
         for name in ("text_centres", "visual_centres"):
             if g > 1 and getattr(self, name) % (g // c):
                 raise ValueError(f"{name} ({getattr(self, name)}) must be a multiple of "

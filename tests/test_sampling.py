@@ -38,8 +38,10 @@ def test_subsample_keeps_order_and_splits_strata():
 
 
 def test_sampler_config_rejects_bad_groups():
-    with pytest.raises(ValueError, match="multiple of contexts_per_centre"):
+    with pytest.raises(ValueError, match=r"multiple of the context slots per centre \(8: contexts_per_centre\)"):
         sampling.SamplerConfig(contexts_per_centre=8, negative_group=12)
+    with pytest.raises(ValueError, match=r"slots per centre \(6: 2 x window, as enumerate_window is on\), got 4"):
+        sampling.SamplerConfig(window=3, negative_group=4, enumerate_window=True)
     with pytest.raises(ValueError, match="text_centres"):
         sampling.SamplerConfig(contexts_per_centre=2, negative_group=8, text_centres=6)
     assert sampling.SamplerConfig(contexts_per_centre=4, text_centres=3, visual_centres=1).pairs_per_step == 16

@@ -141,7 +141,7 @@ def test_sparse_four_devices_match_one(corpus_file, tmp_path, name):
     words = vocab.build_vocab(topic_corpus(), 1).words
     feats = features_file(tmp_path, [w for w in words if w.endswith(("wa", "wb", "wc"))])
     cfg = tiny_config(corpus_file, features=feats, epochs=0.3,
-                      **{"sampler.negative_group": 4, "optimizer.name": name, "optimizer.learning_rate": 0.02})
+                      **{"sampler.negative_group": 12, "optimizer.name": name, "optimizer.learning_rate": 0.02})
     one, _ = train.train(cfg, tmp_path / "one", log=lambda *a: None, devices=jax.devices()[:1])
     four, _ = train.train(cfg, tmp_path / "four", log=lambda *a: None, devices=jax.devices()[:4])
     for a, b in zip(jax.tree.leaves(one), jax.tree.leaves(four)):
