@@ -1,8 +1,9 @@
 """Command-line entry points: parse the arguments (argparse), call a library function, print.
 
 Installed, they are the console scripts ``pixie-train``, ``pixie-evaluate``, ``pixie-propagation``,
-``pixie-retrieval``, ``pixie-extract-features``, ``pixie-build-visual-features`` and
-``pixie-check-visual-sources`` and ``pixie-cache``; the scripts in bin/ call the same functions from a source checkout.
+``pixie-retrieval``, ``pixie-extract-features``, ``pixie-build-visual-features``,
+``pixie-check-visual-sources`` and ``pixie-cache``; the scripts in bin/ call the same functions from a
+source checkout.
 Expected failures (bad input, a file that cannot be read) print one line, ``error: ...``, and exit 1.
 """
 from __future__ import annotations
