@@ -191,7 +191,8 @@ def _stratum(key, epoch: EpochData, positions, count, tables: Tables, cfg: Sampl
 
 def sample_batch(key, epoch: EpochData, tables: Tables, cfg: SamplerConfig, visual_weight, step=0) -> dict:
     """One training batch: ``text`` and ``visual`` centre strata and the ``vae`` word draws (each
-    present when the config draws any). ``step`` places the centres when ``cfg.corpus_order`` or ``cfg.corpus_streams``.
+    present when the config draws any). ``step`` places the centres when ``cfg.shuffle``,
+    ``cfg.corpus_order`` or ``cfg.corpus_streams``.
 
     Every array's leading axis can be split across devices. ``visual_weight`` is lambda in
     J = J_text + lambda J_visual (see docs/objective.md).
