@@ -74,13 +74,20 @@ def test_window_enumeration_gives_every_context_of_a_reduced_window_once():
     assert abs(total - 1.0) < 0.02
 
 
-def test_corpus_streams_read_their_stretches_in_order():
-    T, centres = 1000, 64
+def ordered_text(T: int, centres: int, **order):
+    """A text of T distinct tokens 0..T-1 (every one kept, none visual), its tables, and a sampler of
+    ``centres`` text centres with the ``order`` option."""
     ids = jnp.arange(T, dtype=jnp.int32)
     epoch = sampling.EpochData(ids, jnp.int32(T), jnp.zeros(T, jnp.int32), jnp.int32(0), ids, jnp.int32(T))
     tables = sampling.Tables(jnp.ones(T), jnp.ones(T), jnp.arange(T, dtype=jnp.int32), -jnp.ones(T, jnp.int32))
     cfg = sampling.SamplerConfig(window=3, contexts_per_centre=2, negatives=1, text_centres=centres, visual_centres=0,
-                                 visual_words=0, corpus_streams=True)
+                                 visual_words=0, **order)
+    return epoch, tables, cfg
+
+
+def test_corpus_streams_read_their_stretches_in_order():
+    T, centres = 1000, 64
+    epoch, tables, cfg = ordered_text(T, centres, corpus_streams=True)
     stride = -(-T // centres)  # 16 tokens a stream
     steps = np.stack([np.asarray(sampling.sample_batch(jax.random.key(s), epoch, tables, cfg, 0.0, s)["text"]["words"])
                       for s in range(stride + 1)])
@@ -91,11 +98,7 @@ def test_corpus_streams_read_their_stretches_in_order():
 
 def test_corpus_order_sweeps_the_stratum_in_order():
     T, centres = 1000, 64
-    ids = jnp.arange(T, dtype=jnp.int32)
-    epoch = sampling.EpochData(ids, jnp.int32(T), jnp.zeros(T, jnp.int32), jnp.int32(0), ids, jnp.int32(T))
-    tables = sampling.Tables(jnp.ones(T), jnp.ones(T), jnp.arange(T, dtype=jnp.int32), -jnp.ones(T, jnp.int32))
-    cfg = sampling.SamplerConfig(window=3, contexts_per_centre=2, negatives=1, text_centres=centres, visual_centres=0,
-                                 visual_words=0, corpus_order=True)
+    epoch, tables, cfg = ordered_text(T, centres, corpus_order=True)
     sweep = -(-T // centres)  # 16 steps, the last one wrapping to the start
     seen = np.concatenate([np.asarray(sampling.sample_batch(jax.random.key(s), epoch, tables, cfg, 0.0, s)["text"]
                                       ["words"]) for s in range(sweep)])
