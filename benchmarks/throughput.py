@@ -60,7 +60,10 @@ def main(argv=None):
     parser.add_argument("--corpus", default="bundled")
     parser.add_argument("--features", default="bundled")
     parser.add_argument("--negatives", type=int, default=5)
-    parser.add_argument("--groups", type=int, nargs="+", default=[1, 8, 64], help="negative_group settings")
+    parser.add_argument("--groups", type=int, nargs="+", default=[1],
+                        help="negative_group settings (G > 1 needs --contexts-drawn)")
+    parser.add_argument("--contexts-drawn", action="store_true",
+                        help="C = 8 contexts drawn a centre (the former sampler) instead of the whole reduced window")
     parser.add_argument("--text-centres", type=int, default=2048)
     parser.add_argument("--visual-centres", type=int, default=256)
     parser.add_argument("--chunks", type=int, default=5)
@@ -70,9 +73,12 @@ def main(argv=None):
     parser.add_argument("--gensim-epochs", type=int, default=1)
     parser.add_argument("--no-gensim", action="store_true")
     args = parser.parse_args(argv)
+    if any(g > 1 for g in args.groups) and not args.contexts_drawn:
+        parser.error("G > 1 shares negatives among a centre's contexts: add --contexts-drawn (C = 8 slots)")
 
     base, data, sgns_data = common.prepare(args)
     base.sampler.negatives, base.steps_per_call = args.negatives, args.steps_per_call
+    base.sampler.enumerate_window = not args.contexts_drawn
     print(f"machine: {common.machine()}")
     print(f"corpus {args.corpus}: {len(data.ids):,} tokens, {len(data.vocab):,} words, {data.n_visual:,} visual; "
           f"N={args.negatives}, L={base.sampler.window}, K={base.model.dim}, C={base.sampler.contexts_per_centre}")
