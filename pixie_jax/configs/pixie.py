@@ -9,7 +9,8 @@ one seed) for 8% less time. Each pass reads every token once as a centre, in a r
 every context of its reduced window (word2vec's coverage of a pass): against centres drawn with
 replacement and 8 contexts drawn each, SGNS at 3 passes gains SimLex-999 0.161 -> 0.194, WS-353 REL
 0.242 -> 0.303 and analogies 7.3 -> 11.3% and is at or above gensim's 3 epochs on every set (RESULTS,
-"Per-pass learning"), for about 25% more time per pass. configs/paper.py keeps the paper's settings.
+"Per-pass learning"), for more time: the default run took 514 s against 283-399 s. configs/paper.py keeps
+the paper's settings.
 Override any key on the command line: --config.sampler.negatives=64
 """
 import ml_collections
