@@ -15,6 +15,7 @@ import numpy as np
 import orbax.checkpoint as ocp
 
 from pixie_jax.errors import ProjectError
+from pixie_jax.files import folder_bytes
 
 
 class CheckpointError(ProjectError):
@@ -53,17 +54,12 @@ class _MainThreadOnly:
         return getattr(self.stream, name)
 
 
-def checkpoint_bytes(directory: str | Path) -> int:
-    """Bytes of the files under one checkpoint's folder."""
-    return sum(p.stat().st_size for p in Path(directory).rglob("*") if p.is_file())
-
-
 def check_space(directory: str | Path, state, latest: int | None = None) -> None:
     """Raise :class:`CheckpointError` unless the disk of ``directory`` has room for a checkpoint of
     ``state``: a tenth more than the checkpoint of step ``latest`` takes there (orbax compresses), or
     before any, the state's array bytes plus a fifth; and 1 MB for orbax's own files."""
     written = Path(directory) / str(latest)
-    need = (1.1 * checkpoint_bytes(written) if latest is not None and written.is_dir()
+    need = (1.1 * folder_bytes(written) if latest is not None and written.is_dir()
             else 1.2 * state_bytes(state)) + 2**20
     free = shutil.disk_usage(Path(directory)).free
     if free < need:

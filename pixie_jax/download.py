@@ -10,6 +10,7 @@ from typing import Callable
 from tqdm.auto import tqdm
 
 from pixie_jax.errors import ProjectError
+from pixie_jax.files import process_alive
 
 CACHE_ENV = "PIXIE_JAX_CACHE"
 
@@ -30,13 +31,9 @@ def remove_stale_parts(dest: Path) -> list[Path]:
     stale = []
     for part in dest.parent.glob(f".{dest.name}.part-*"):
         pid = part.name.rsplit("-", 1)[-1]
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
+        if pid.isdigit() and not process_alive(int(pid)):  # not ours, or a live process: kept
             part.unlink(missing_ok=True)
             stale.append(part)
-        except (ValueError, PermissionError):
-            continue  # not ours, or a live process of another user
     return stale
 
 

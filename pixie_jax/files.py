@@ -1,4 +1,5 @@
-"""Writing files so that a failure never leaves a half-written one behind."""
+"""Writing files so that a failure never leaves a half-written one behind; sizes and owners of what
+interrupted writes leave."""
 from __future__ import annotations
 
 import contextlib
@@ -9,6 +10,22 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+
+
+def folder_bytes(folder: str | os.PathLike) -> int:
+    """Bytes of the files under ``folder``."""
+    return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (one of another user counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @contextlib.contextmanager

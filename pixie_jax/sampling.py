@@ -158,16 +158,15 @@ def alias_sample(key, prob, alias, shape):
 def _stratum(key, epoch: EpochData, positions, count, tables: Tables, cfg: SamplerConfig, centres: int, step=0):
     """Centres from one stratum with their contexts, validity masks and negatives."""
     k_c, k_w, k_n = jax.random.split(key, 3)
+    size = jnp.maximum(count, 1)  # an empty stratum draws position 0; its pairs are invalid (count > 0 below)
     if cfg.corpus_streams:
-        size = jnp.maximum(count, 1)
         stride = (size + centres - 1) // centres  # tokens per stream
         i = (jnp.arange(centres, dtype=jnp.int32) * stride + jnp.asarray(step, jnp.int32) % stride) % size
     elif cfg.corpus_order or cfg.shuffle:  # the next B positions (in a random order when shuffled)
-        size = jnp.maximum(count, 1)
         sweep = (size + centres - 1) // centres  # steps per sweep of the stratum; keeps the offset below 2^31
         i = ((jnp.asarray(step, jnp.int32) % sweep) * centres + jnp.arange(centres, dtype=jnp.int32)) % size
     else:
-        i = jax.random.randint(k_c, (centres,), 0, jnp.maximum(count, 1))
+        i = jax.random.randint(k_c, (centres,), 0, size)
     pos = positions[i]
     if cfg.enumerate_window:
         offsets = jnp.concatenate([jnp.arange(-cfg.window, 0), jnp.arange(1, cfg.window + 1)])

@@ -27,6 +27,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from pixie_jax import corpus as corpus_lib, download, vocab as vocab_lib
+from pixie_jax.files import folder_bytes, process_alive
 
 FORMAT = 2  # bump when the normalisation or the layout of a cache entry changes
 
@@ -167,17 +168,18 @@ class Entry:
     stale: str       # why no run can use it any more ('' when one can)
 
 
-def _folder_bytes(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+def _read_meta(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
-def _why_stale(folder: Path) -> str:
+def _why_stale(folder: Path, meta: dict | None) -> str:
     if folder.name.endswith(".tmp"):
         pid = folder.name.rsplit(".", 2)[-2]
-        return "" if pid.isdigit() and _alive(int(pid)) else "a build that was stopped"
-    try:
-        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return "" if pid.isdigit() and process_alive(int(pid)) else "a build that was stopped"
+    if meta is None:
         return "incomplete"
     if meta.get("format") != FORMAT:
         return f"written by another version (format {meta.get('format')})"
@@ -189,16 +191,6 @@ def _why_stale(folder: Path) -> str:
     return ""
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def cache_entries(cache_dir=None) -> list[Entry]:
     """The token cache's entries, largest first, each with its size and whether it is stale (its corpus
     files changed or gone, another format, or left half-built by a stopped process)."""
@@ -206,11 +198,8 @@ def cache_entries(cache_dir=None) -> list[Entry]:
     out = []
     for folder in sorted(root.iterdir()) if root.is_dir() else []:
         if folder.is_dir():
-            try:
-                source = json.loads((folder / "meta.json").read_text(encoding="utf-8")).get("source", "")
-            except (OSError, ValueError):
-                source = ""
-            out.append(Entry(folder, source, _folder_bytes(folder), _why_stale(folder)))
+            meta = _read_meta(folder)
+            out.append(Entry(folder, (meta or {}).get("source", ""), folder_bytes(folder), _why_stale(folder, meta)))
     return sorted(out, key=lambda e: -e.bytes)
 
 

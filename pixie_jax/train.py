@@ -350,8 +350,8 @@ def check_step_fits(sampler_cfg: sampling.SamplerConfig, dim: int, devices) -> N
     """Raise :class:`TrainingError`, before anything compiles, if one step's gathered rows and their
     gradients (a lower bound of its memory: :func:`step_rows` x K x 4 bytes x 2, shared among the
     devices) exceed a device's free memory (the host's available memory for CPU devices)."""
-    devices = list(devices)
-    need = step_rows(sampler_cfg) * dim * 4 * 2 // len(devices)
+    devices, rows = list(devices), step_rows(sampler_cfg)
+    need = rows * dim * 4 * 2 // len(devices)
     local = [d for d in devices if d.process_index == jax.process_index()]
     for device in local:
         free = device_bytes_free(device)
@@ -361,7 +361,7 @@ def check_step_fits(sampler_cfg: sampling.SamplerConfig, dim: int, devices) -> N
         if free is not None and need > free:
             fit = max(1, int(sampler_cfg.text_centres * free / need))
             raise TrainingError(
-                f"one step gathers {step_rows(sampler_cfg):,} table rows ({sampler_cfg.text_centres:,} + "
+                f"one step gathers {rows:,} table rows ({sampler_cfg.text_centres:,} + "
                 f"{sampler_cfg.visual_centres:,} centres): at least {need / 2**30:,.1f} GiB per device with their "
                 f"gradients, and {device} has {free / 2**30:.1f} GiB free. Lower --config.sampler.text_centres "
                 f"(the rows alone fill it at about {fit:,}) or the negatives per pair, or share negatives "

@@ -79,11 +79,12 @@ def _read_text(path: Path):
             if lineno == 1 and len(fields) == 2 and all(x.isdigit() for x in fields):
                 header = int(fields[0]), int(fields[1])  # word2vec's "count dim"
                 continue
-            try:
-                values = [float(x) for x in fields[1:]]
-            except ValueError:
-                bad = next(x for x in fields[1:] if not _is_number(x))
-                raise FeatureFileError(f"{path}: line {lineno}: {bad[:40]!r} is not a number; {expected}") from None
+            values = []
+            for x in fields[1:]:
+                try:
+                    values.append(float(x))
+                except ValueError:
+                    raise FeatureFileError(f"{path}: line {lineno}: {x[:40]!r} is not a number; {expected}") from None
             if not values:
                 raise FeatureFileError(f"{path}: line {lineno}: {fields[0][:40]!r} and no values; {expected}")
             if width is None:
@@ -98,14 +99,6 @@ def _read_text(path: Path):
         raise FeatureFileError(f"{path}: its header promises {header[0]} rows of {header[1]} values, the file has "
                                f"{len(words)} rows of {width}; it may be cut short: write or copy it again")
     return tuple(words), np.asarray(rows, np.float32)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
 
 
 def save_word_features(path: str | os.PathLike, wf: WordFeatures, dtype=np.float32) -> None:
