@@ -13,7 +13,6 @@ The last line printed is one JSON object.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import sys
 import time
@@ -27,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import common  # noqa: E402
-from pixie_jax import objective, sampling, train  # noqa: E402
+from pixie_jax import experiment, objective, optimizers, sampling, step  # noqa: E402
 
 
 def _timed(fn, make_args, steps: int, repeat: int) -> float:
@@ -46,17 +45,16 @@ def _timed(fn, make_args, steps: int, repeat: int) -> float:
 def stage_functions(run, config, steps: int) -> dict:
     """jitted (state, epoch) -> something, one per cumulative stage of the step."""
     cfg = run.sampler
-    loss_fn = functools.partial(run.spec.loss, run.model)
-    if train.is_sparse(config):
-        row_grads = train.make_row_grad_fn(loss_fn, cfg, run.mesh)
+    loss_fn = run.learner.loss
+    if optimizers.is_sparse(config):
+        row_grads = step.make_row_grad_fn(loss_fn, cfg, run.mesh)
         gradients = lambda params, batch: row_grads(params, batch, run.features)[:2]  # noqa: E731
     else:
-        dense_grads = train.make_grad_fn(loss_fn, cfg, run.mesh)
+        dense_grads = step.make_grad_fn(loss_fn, cfg, run.mesh)
         gradients = lambda params, batch: dense_grads(params, batch, run.features)[0]  # noqa: E731
 
     def batch_at(step, epoch):
-        return sampling.sample_batch(jax.random.fold_in(run.keys.sample, step), epoch,
-                                     run.tables, cfg, run.lam)
+        return sampling.sample_batch(jax.random.fold_in(run.keys.sample, step), epoch, run.tables, cfg, step)
 
     def scan(body):
         def f(state, epoch):
@@ -83,7 +81,7 @@ def stage_functions(run, config, steps: int) -> dict:
 
 def profile(config, data, steps: int, repeat: int) -> dict:
     config.steps_per_call = steps
-    run = train.setup(config, data)
+    run = experiment.setup(config, data)
     epoch = run.epoch_data(0)
     out = {name: _timed(fn, lambda: (jax.tree.map(jnp.copy, run.state), epoch), steps, repeat)
            for name, fn in stage_functions(run, config, steps).items()}

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 def phase(args) -> dict:
     """One phase in this process: 'build' or 'load' the token ids, or 'train' a few chunks."""
-    from pixie_jax import data as data_lib, overrides, train
+    from pixie_jax import data as data_lib, experiment, overrides, registry, train
     config = overrides.load_config("pixie")
     config.corpus, config.cache_dir, config.progress, config.benchmarks = args.corpus, args.cache, False, ""
     t0 = time.perf_counter()
@@ -33,12 +33,12 @@ def phase(args) -> dict:
     out = {"phase": args.phase, "tokens": len(data.ids), "words": len(data.vocab),
            "ready_s": round(time.perf_counter() - t0, 1)}
     if args.phase == "train":
-        sampler = train.build_sampler(config, data.n_visual)
+        sampler = registry.build_sampler(config, data.n_visual)
         per_epoch = train.steps_per_epoch(data, sampler)
         config.epochs = args.chunks * config.steps_per_call / per_epoch
         shutil.rmtree(Path(args.cache) / "run", ignore_errors=True)  # a fresh run, not a resume
         t1 = time.perf_counter()
-        train.train(config, Path(args.cache) / "run", data=data, log=lambda *a: None)
+        experiment.train(config, Path(args.cache) / "run", data=data, log=lambda *a: None)
         out.update(steps=args.chunks * config.steps_per_call, segments=-(-len(data.ids) // config.segment_tokens),
                    segment_tokens=config.segment_tokens,
                    train_s=round(time.perf_counter() - t1, 1))

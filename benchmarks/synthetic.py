@@ -27,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pixie_jax import data as data_lib, overrides, train, vocab as vocab_lib  # noqa: E402
+from pixie_jax import data as data_lib, experiment, overrides, vocab as vocab_lib  # noqa: E402
 from pixie_jax.visual import features as features_lib  # noqa: E402
 
 # (memory bandwidth GB/s, float32 non-tensor-core peak TFLOP/s) from the vendors' data sheets
@@ -109,7 +109,7 @@ def measure(args, data, group: int) -> dict:
     config.sampler.visual_words = 256 if args.features else 0
     config.optimizer.name, config.optimizer.learning_rate = args.optimizer, args.learning_rate
     config.steps_per_call, config.epochs = args.steps_per_call, 1.0
-    run = train.setup(config, data)
+    run = experiment.setup(config, data)
     epoch = run.epoch_data(0)
     pairs = args.steps_per_call * run.sampler.pairs_per_step
     compiled = run.chunk.lower(run.state, run.keys.sample, np.int32(0), epoch, run.tables, run.features).compile()
@@ -126,7 +126,7 @@ def measure(args, data, group: int) -> dict:
     del run, state, compiled
     # the cost of one step, compiled alone (a loop's cost analysis need not count its trips)
     config.steps_per_call = 1
-    one = train.setup(config, data)
+    one = experiment.setup(config, data)
     step = one.chunk.lower(one.state, one.keys.sample, np.int32(0), epoch, one.tables, one.features).compile()
     return out | device_bound(step, one.sampler.pairs_per_step, args.bandwidth, args.peak)
 

@@ -24,11 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import common  # noqa: E402
-from pixie_jax import train  # noqa: E402
+from pixie_jax import experiment  # noqa: E402
 
 
 def measure(config, data, chunks: int) -> dict:
-    run = train.setup(config, data)
+    run = experiment.setup(config, data)
     epoch = run.epoch_data(0)
     state, metrics = run.run_chunk(0, epoch)  # compile + warm up
     jax.block_until_ready(state)
@@ -61,7 +61,8 @@ def main(argv=None):
     parser.add_argument("--features", default="bundled")
     parser.add_argument("--negatives", type=int, default=5)
     parser.add_argument("--groups", type=int, nargs="+", default=[1],
-                        help="negative_group settings (G > 1 needs --contexts-drawn)")
+                        help="negative_group settings (G > 1: a multiple of 2 (L + 1) = 22 slots a row of two "
+                             "centres, or of C = 8 with --contexts-drawn)")
     parser.add_argument("--contexts-drawn", action="store_true",
                         help="C = 8 contexts drawn a centre (the former sampler) instead of the whole reduced window")
     parser.add_argument("--text-centres", type=int, default=2048)
@@ -73,8 +74,6 @@ def main(argv=None):
     parser.add_argument("--gensim-epochs", type=int, default=1)
     parser.add_argument("--no-gensim", action="store_true")
     args = parser.parse_args(argv)
-    if any(g > 1 for g in args.groups) and not args.contexts_drawn:
-        parser.error("G > 1 shares negatives among a centre's contexts: add --contexts-drawn (C = 8 slots)")
 
     base, data, sgns_data = common.prepare(args)
     base.sampler.negatives, base.steps_per_call = args.negatives, args.steps_per_call

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import common  # noqa: E402
-from pixie_jax import data as data_lib, overrides, registry, train  # noqa: E402
+from pixie_jax import data as data_lib, experiment, overrides, registry, train  # noqa: E402
 from pixie_jax.evaluate import analogy, similarity  # noqa: E402
 
 BENCHMARKS = ("EN-MEN-TR-3k", "EN-SIMLEX-999", "EN-WS-353-ALL", "EN-RG-65", "EN-MC-30")
@@ -101,12 +101,12 @@ def run_ours(name, config, data, epochs: float, benchmarks, log, evals_per_epoch
 
     # compile once outside the clock, then time the real run from its first step
     warm = cfg.copy_and_resolve_references()
-    warm.epochs = warm.steps_per_call / train.steps_per_epoch(data, train.build_sampler(warm, data.n_visual))
+    warm.epochs = warm.steps_per_call / train.steps_per_epoch(data, registry.build_sampler(warm, data.n_visual))
     workdir = Path(tempfile.mkdtemp(prefix=f"ttq_{name}_"))
     try:
-        train.train(warm, workdir / "warm", data=data, log=lambda *a: None)
+        experiment.train(warm, workdir / "warm", data=data, log=lambda *a: None)
         clock["since"] = time.perf_counter()
-        train.train(cfg, workdir / "run", data=data, log=lambda *a: None, on_pass=on_pass,
+        experiment.train(cfg, workdir / "run", data=data, log=lambda *a: None, on_pass=on_pass,
                     report_every=1.0 / evals_per_epoch)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

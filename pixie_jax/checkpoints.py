@@ -90,6 +90,10 @@ def save(mgr: ocp.CheckpointManager, step: int, state) -> None:
             mgr.wait_until_finished()
         sys.stderr = stderr
     except Exception as err:  # orbax and tensorstore raise many kinds (ValueError, OSError, ...) for one failure
+        try:  # the writer threads that did not fail may still be writing: let them end before cleaning up
+            mgr.wait_until_finished()
+        except Exception:  # noqa: BLE001 - the same failure again; the first one is reported
+            pass
         for partial in Path(mgr.directory).glob(f"{step}.orbax-checkpoint-tmp*"):
             shutil.rmtree(partial, ignore_errors=True)
         code = getattr(err, "errno", None) or next(iter(re.findall(r"os_error_code='(\d+)'", str(err))), None)

@@ -1,12 +1,19 @@
 """Run the model a config names (``config.model.name``, :mod:`pixie_jax.registry`) and collect its
-embedding arrays; :func:`run_and_write` also writes them (:mod:`pixie_jax.outputs`)."""
+embedding arrays; :func:`run_and_write` also writes them (:mod:`pixie_jax.outputs`).
+
+This is the one place a config becomes a model: the config is validated and the workdir locked once
+here, the model built once (:func:`learner`), and the trainer (:mod:`pixie_jax.train`) handed the
+built model, its bound loss, its sampler and its features.
+"""
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import jax
+import numpy as np
 
-from pixie_jax import outputs, registry, train, validation, workdir as workdir_lib
+from pixie_jax import objective, outputs, registry, train as trainer, validation, workdir as workdir_lib
 from pixie_jax.data import TrainingData, prepare_data, text_only
 from pixie_jax.streams import stream_keys
 
@@ -26,6 +33,37 @@ def check_embedding(config) -> None:
     if missing:
         raise ValueError(f"embedding {config.embedding!r}: model {spec.name!r} writes kinds {', '.join(spec.kinds)} "
                          f"(or concatenations such as 'e+x'), not {missing[0]!r}")
+
+
+def learner(config, data: TrainingData, spec: registry.ModelSpec | None = None) -> trainer.Learner:
+    """The model ``config`` names, built for ``data``'s vocabulary, as the trainer takes it: its loss
+    bound to it and to lambda (:func:`pixie_jax.objective.visual_weight`), its sampler, its features."""
+    spec = spec or registry.get(config)
+    model = spec.build(config, len(data.vocab))
+    sampler = registry.build_sampler(config, data.n_visual, spec)
+    lam = objective.visual_weight(config, data, sampler)
+    features = data.features if data.n_visual else np.zeros((1, model.features), np.float32)
+    if spec.device_features is not None:
+        features = spec.device_features(model, features)
+    total = spec.total_steps(config, config.steps_per_call) if spec.total_steps else None
+    return trainer.Learner(spec.name, model, functools.partial(spec.loss, model, visual_weight=lam), sampler,
+                           features, total, note=f"lambda = {lam:.3g}")
+
+
+def setup(config, data: TrainingData, devices=None) -> trainer.Run:
+    """:func:`pixie_jax.train.setup` for the model ``config`` names (no checks, no workdir)."""
+    return trainer.setup(config, learner(config, data), data, devices)
+
+
+def train(config, workdir, data: TrainingData | None = None, log=print, devices=None, on_pass=None,
+          report_every: float = 1.0) -> tuple[dict, TrainingData]:
+    """Train the model ``config`` names in ``workdir`` (:func:`pixie_jax.train.fit`: resuming from its
+    last checkpoint; ``on_pass`` and ``report_every`` as there), reading the data unless given; return
+    (params, data). The config is checked first and the workdir locked for the run."""
+    validation.validate(config)
+    with workdir_lib.locked(workdir):
+        data = data or prepare_data(config, log)
+        return trainer.fit(config, workdir, learner(config, data), data, log, devices, on_pass, report_every), data
 
 
 def run(config, workdir, data: TrainingData | None = None, log=print, devices=None) -> Result:
@@ -48,12 +86,12 @@ def _run(config, spec, workdir, data, log, devices) -> Result:
     arrays = spec.pretrained(config, data, log) if spec.pretrained else None
     visual_only = None
     if arrays is None:
-        params, _ = train.train(config, workdir, data=text_only(config, data) if spec.text_only else data, log=log,
-                                devices=devices)
-        model = spec.build(config, len(data.vocab))
-        arrays = spec.arrays(model, params, data)
+        trained = text_only(config, data) if spec.text_only else data
+        built = learner(config, trained, spec)
+        params = trainer.fit(config, workdir, built, trained, log, devices)
+        arrays = spec.arrays(built.model, params, data)
         if spec.visual_only and data.visual_only_words and data.scaling is not None:
-            visual_only = spec.visual_only(model, params, data)
+            visual_only = spec.visual_only(built.model, params, data)
     if spec.finish:
         arrays = spec.finish(config, arrays, stream_keys(config.seed), log)
     kinds = spec.scored if data.n_visual else ("e",)

@@ -174,14 +174,3 @@ def visual_elbo(model: Pixie, params, x, eps):
     log_lik = gaussian_log_likelihood(x[..., None, :], mean, dec_logvar).mean(axis=-1)
     kl = gaussian_kl(mu, logvar)
     return log_lik - kl, log_lik, kl
-
-
-# ---------------------------------------------------------------- embeddings at inference
-def embedding_s(e, mu, mask):
-    """Eq. (10), PIXIE+: s_w = e_w + m_w mu_phi(x_w)."""
-    return e + mask[:, None] * mu
-
-
-def embedding_t(e, mu, mask):
-    """Eq. (11), PIXIE-concat: t_w = [e_w, m_w mu_phi(x_w)]."""
-    return jnp.concatenate([e, mask[:, None] * mu], axis=-1)

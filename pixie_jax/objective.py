@@ -22,6 +22,12 @@ import jax.numpy as jnp
 from pixie_jax.model import Pixie, fused_logits, reparameterise, sgns_pair_loss, visual_elbo
 
 STRATA = ("text", "visual")
+TABLES = ("e", "v")  # the tables whose rows a batch gathers (:func:`gather_rows`)
+
+
+def split_params(params: dict) -> tuple[dict, dict]:
+    """(tables e and v, every other parameter)."""
+    return ({k: p for k, p in params.items() if k in TABLES}, {k: p for k, p in params.items() if k not in TABLES})
 
 
 def row_index_tree(batch: dict) -> dict:
@@ -65,25 +71,61 @@ def stratum_text_loss(model, params, rows: dict, stratum: dict, z):
     """Sum over centres b of weight_b * 1/J sum_j sum_c valid_bc * (eq. (2) negated with z^(j)).
 
     ``rows``: the stratum's gathered rows (:func:`gather_rows`); ``z`` [B, J, K] or None (z = 0).
-    Returns a scalar.
+    Returns a scalar. Packed rows (``owner`` in the stratum) go to :func:`packed_text_loss`.
     """
-    valid, neg = stratum["valid"], stratum["negatives"]
+    valid = stratum["valid"]
     z = jnp.zeros_like(rows["e"][:, None, :]) if z is None else z            # [B, 1 or J, K]
+    if "owner" in stratum:
+        return packed_text_loss(model, params, rows, stratum, z)
     if "out" in rows:  # G = 1: logits of the context (m = 0) and of its own negatives (m >= 1), eq. (5)
         logits = fused_logits(model, params, rows["e"], z, rows["out"])      # [B, J, C, 1 + N]
         per_pair = jnp.einsum("bjc,bc->bj", sgns_pair_loss(logits[..., 0], logits[..., 1:]), valid)
     else:  # one set of negatives per group of G pairs (whole centres): its loss counts for each valid pair
         h = model.combine(params, rows["e"][:, None, :], z)                  # [B, J, K]: e_w + z_w
         pos_logits = jnp.einsum("bjk,bck->bjc", h, rows["ctx"])             # [B, J, C]
-        groups = neg.shape[0]
-        hg = h.reshape((groups, -1) + h.shape[1:])                           # [G', m, J, K]
-        neg_logits = jnp.einsum("gmjk,gnk->gmjn", hg, rows["neg"]).reshape(h.shape[:2] + (-1,))
         per_pair = (jnp.einsum("bjc,bc->bj", -jax.nn.log_sigmoid(pos_logits), valid)
-                    - jax.nn.log_sigmoid(-neg_logits).sum(-1) * valid.sum(-1)[:, None])
+                    - _group_negative_logsig(h, rows["neg"]) * valid.sum(-1)[:, None])
     return jnp.sum(stratum["weight"] * per_pair.mean(-1))
 
 
-def rows_loss(model: Pixie, params, rows: dict, batch: dict, features, vae_words: int = 1):
+def _group_negative_logsig(h, neg_rows):
+    """sum_i log sigmoid(-h_b . v_{c'_i}) [B, J] for each centre's h [B, J, K], the negatives [G', N, K]
+    of its group (centres in groups of B / G', in order)."""
+    hg = h.reshape((neg_rows.shape[0], -1) + h.shape[1:])                    # [G', m, J, K]
+    neg_logits = jnp.einsum("gmjk,gnk->gmjn", hg, neg_rows).reshape(h.shape[:2] + (-1,))
+    return jax.nn.log_sigmoid(-neg_logits).sum(-1)
+
+
+def per_slot(x, owner):
+    """Per-centre values ``x`` [B, ...] at each context slot of packed rows (:mod:`pixie_jax.sampling`,
+    ``enumerate_window``): row r holds centres 2r and 2r + 1, ``owner`` [B/2, S] says which; [B/2, S, ...]."""
+    pairs = x.reshape((-1, 2) + x.shape[1:])
+    which = owner.reshape(owner.shape + (1,) * (x.ndim - 1)).astype(bool)
+    return jnp.where(which, pairs[:, None, 1], pairs[:, None, 0])
+
+
+def centre_counts(valid, owner):
+    """Valid pairs of each centre of packed rows: [B] from ``valid`` and ``owner`` [B/2, S]."""
+    return jnp.stack([(valid * (1 - owner)).sum(-1), (valid * owner).sum(-1)], -1).reshape(-1)
+
+
+def packed_text_loss(model, params, rows: dict, stratum: dict, z):
+    """:func:`stratum_text_loss` on packed rows: sum over slots (r, s) of weight * valid_rs * 1/J sum_j
+    (eq. (2) negated), each slot's centre h = e_w + z_w taken by its ``owner``; with G > 1 each centre's
+    shared negatives' term counts once per valid pair of the centre."""
+    valid, owner = stratum["valid"], stratum["owner"]
+    hc = model.combine(params, rows["e"][:, None, :], z)                      # [B, J, K]
+    h = per_slot(hc, owner)                                                    # [R, S, J, K]
+    slot_weight = per_slot(stratum["weight"], owner) * valid                   # [R, S]
+    if "out" in rows:  # G = 1: each slot's context and its own negatives
+        logits = jnp.einsum("rsjk,rsmk->rjsm", h, rows["out"])                # [R, J, S, 1 + N]
+        return jnp.einsum("rjs,rs->", sgns_pair_loss(logits[..., 0], logits[..., 1:]), slot_weight) / h.shape[2]
+    pos = jnp.einsum("rjs,rs->", -jax.nn.log_sigmoid(jnp.einsum("rsjk,rsk->rjs", h, rows["ctx"])), slot_weight)
+    neg = -_group_negative_logsig(hc, rows["neg"]).mean(-1) * centre_counts(valid, owner)
+    return pos / h.shape[2] + jnp.sum(stratum["weight"] * neg)
+
+
+def rows_loss(model: Pixie, params, rows: dict, batch: dict, features, vae_words: int = 1, visual_weight: float = 0.0):
     """:func:`batch_loss` given the gathered rows; ``params["e"]`` and ``params["v"]`` are not read."""
     text = stratum_text_loss(model, params, rows["text"], batch["text"], None)
     if "visual" in batch:
@@ -96,7 +138,8 @@ def rows_loss(model: Pixie, params, rows: dict, batch: dict, features, vae_words
     if "vae" in batch:
         vae = batch["vae"]
         elbo, log_lik, kl = visual_elbo(model, params, features[vae["rows"]], vae["eps"])
-        loss = loss - jnp.sum(vae["weight"] * elbo)
+        weight = jnp.full(vae["rows"].shape, visual_weight / vae_words, jnp.float32)  # lambda / draws, each
+        loss = loss - jnp.sum(weight * elbo)
         metrics["visual_log_lik"] = log_lik.sum() / vae_words
         metrics["visual_kl"] = kl.sum() / vae_words
         metrics["loss_visual"] = -elbo.sum() / vae_words
@@ -104,11 +147,23 @@ def rows_loss(model: Pixie, params, rows: dict, batch: dict, features, vae_words
     return loss, metrics
 
 
-def batch_loss(model: Pixie, params, batch: dict, features, vae_words: int = 1):
-    """The loss of one batch (or one device's share of it) and its metrics.
+def batch_loss(model: Pixie, params, batch: dict, features, vae_words: int = 1, visual_weight: float = 0.0):
+    """The loss of one batch (or one device's share of it) and its metrics: J_text + lambda J_visual
+    with lambda = ``visual_weight`` (:func:`visual_weight`).
 
     Every term is pre-weighted by its global normaliser, so shares add up (psum) to the
     whole batch's loss. ``features`` [V_x, D] holds the scaled visual features; ``vae_words``, the
-    global batch's VAE draws, normalises the visual metrics. The negatives' shape gives G.
+    global batch's VAE draws, normalises the visual term and metrics. The negatives' shape gives G.
     """
-    return rows_loss(model, params, gather_rows(params, batch), batch, features, vae_words)
+    return rows_loss(model, params, gather_rows(params, batch), batch, features, vae_words, visual_weight)
+
+
+def visual_weight(config, data, sampler_cfg) -> float:
+    """lambda: ``per_word`` gives |V_x| / P (eq. (7) summed over words; P = expected kept tokens x (L + 1)
+    pairs a pass), times ``config.visual_weight``; ``fixed`` gives ``config.visual_weight``."""
+    if config.visual_weight_mode == "per_word":
+        pairs = max(data.expected_kept(), 1.0) * (sampler_cfg.window + 1)
+        return config.visual_weight * data.n_visual / pairs
+    if config.visual_weight_mode == "fixed":
+        return config.visual_weight
+    raise ValueError(f"visual_weight_mode must be 'per_word' or 'fixed', got {config.visual_weight_mode!r}")

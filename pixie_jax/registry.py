@@ -12,11 +12,14 @@ what its batches draw, and the embedding kinds it writes. The generic trainer
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import importlib.util
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-from pixie_jax import embeddings, io, objective
+from pixie_jax import embeddings, io, objective, sampling
 from pixie_jax.baselines import ivsgns, vae, vsgns
 from pixie_jax.model import FUSIONS, Pixie
 
@@ -25,10 +28,11 @@ from pixie_jax.model import FUSIONS, Pixie
 class ModelSpec:
     """What the trainer and the experiments need to know about one model.
 
-    ``loss(model, params, rows, batch, features, vae_words) -> (loss, metrics)`` is the minibatch
-    estimate of the objective from the rows of e and v the batch gathers
+    ``loss(model, params, rows, batch, features, vae_words, visual_weight) -> (loss, metrics)`` is the
+    minibatch estimate of the objective from the rows of e and v the batch gathers
     (:func:`pixie_jax.objective.gather_rows`; ``params`` holds the other parameters), pre-weighted
-    so that devices' shares add up; ``metrics`` must contain ``loss``.
+    so that devices' shares add up, with lambda = ``visual_weight`` (:func:`pixie_jax.objective.visual_weight`)
+    where the model has a visual term; ``metrics`` must contain ``loss``.
     """
 
     name: str
@@ -49,8 +53,7 @@ class ModelSpec:
 def pixie_sampler(config, n_visual: int) -> dict:
     """PIXIE's batch: text and visual centres, and the VAE term's word draws (none without features)."""
     s = config.sampler
-    return {"visual_centres": s.visual_centres if n_visual else 0,
-            "visual_words": s.visual_words if n_visual else 0, "margin_negatives": 0}
+    return {"visual_centres": s.visual_centres if n_visual else 0, "visual_words": s.visual_words if n_visual else 0}
 
 
 def build_pixie(config, vocab_size: int, cls=Pixie) -> Pixie:
@@ -99,6 +102,19 @@ def ivsgns_finish(config, arrays: dict, keys, log) -> dict:
     return arrays | {"fx": fx}
 
 
+def build_sampler(config, n_visual: int, spec: ModelSpec | None = None) -> sampling.SamplerConfig:
+    """The config's sampler settings with the model's own batch fields (:attr:`ModelSpec.sampler`; a
+    model without them draws text centres only); ``spec`` defaults to the config's model."""
+    s, spec = config.sampler, spec or get(config)
+    fields = spec.sampler(config, n_visual) if spec.sampler else {"visual_centres": 0, "visual_words": 0}
+    return sampling.SamplerConfig(
+        window=s.window, contexts_per_centre=s.contexts_per_centre, negatives=s.negatives,
+        negative_group=s.negative_group, text_centres=fields.pop("text_centres", s.text_centres),
+        samples=s.samples, latent=config.model.dim, visual_rows=n_visual,
+        enumerate_window=s.enumerate_window, corpus_order=s.corpus_order,
+        corpus_streams=s.corpus_streams, shuffle=s.shuffle, **fields)
+
+
 MODELS: dict[str, ModelSpec] = {}
 
 
@@ -111,11 +127,41 @@ def register(spec: ModelSpec) -> ModelSpec:
 
 
 def get(config) -> ModelSpec:
-    """The spec ``config.model.name`` names (default 'pixie')."""
+    """The spec ``config.model.name`` names (default 'pixie'): a registered name, or a model of one's own
+    as a Python file (``path/to/model.py``) or an importable module (``package.module``) whose ``SPEC``
+    is its :class:`ModelSpec`."""
     name = config.model.get("name", "pixie")
-    if name not in MODELS:
-        raise ValueError(f"unknown model.name {name!r}; choose one of {', '.join(MODELS)}")
-    return MODELS[name]
+    if name in MODELS:
+        return MODELS[name]
+    if name.endswith(".py") or "." in name:
+        return _LOADED.get(name) or _load(name)
+    raise ValueError(f"unknown model.name {name!r}; choose one of {', '.join(MODELS)}, or give a model's own file "
+                     f"(path/to/model.py) or module (package.module) that defines SPEC")
+
+
+_LOADED: dict[str, ModelSpec] = {}  # model.name -> the spec its file or module defined (each loaded once)
+
+
+def _load(name: str) -> ModelSpec:
+    """The ``SPEC`` of the file or module ``name``, registered."""
+    if name.endswith(".py"):
+        path = Path(name).expanduser()
+        if not path.is_file():
+            raise ValueError(f"model.name {name!r}: no such file")
+        module_spec = importlib.util.spec_from_file_location(f"pixie_jax_model_{len(_LOADED)}_{path.stem}", path)
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+    else:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            raise ValueError(f"model.name {name!r}: no module {err.name!r} to import") from None
+    spec = getattr(module, "SPEC", None)
+    if not isinstance(spec, ModelSpec):
+        raise ValueError(f"model.name {name!r}: defines no SPEC (a pixie_jax.registry.ModelSpec, "
+                         f"docs/adding_a_model.md)")
+    _LOADED[name] = register(spec)
+    return spec
 
 
 register(ModelSpec("pixie", build_pixie, objective.rows_loss, embeddings.pixie_arrays,

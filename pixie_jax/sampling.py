@@ -6,8 +6,12 @@ reduced window: P(b >= d) for b ~ U{1..L}), and a side +-1; the pair is (w_t, w_
 dropped when t+-d falls outside the corpus. Each centre gets C such contexts drawn
 independently, and each pair N negatives from the noise table (shared by groups of G pairs
 when G > 1). With ``enumerate_window`` a centre instead gets word2vec's own contexts: a reduced
-window b ~ U{1..L} and every position within it, t-b .. t+b but t (2L slots, the 2b inside valid),
-each context once; the same pair distribution, L + 1 pairs per centre on average.
+window b ~ U{1..L} and every position within it, t-b .. t+b but t, each context once; the same pair
+distribution, L + 1 pairs per centre on average. The centres are then packed two to a row of
+2 (L + 1) context slots: centres 2r and 2r + 1 take reduced windows b and L + 1 - b (each uniform on
+1..L), so their 2b and 2 (L + 1 - b) contexts fill row r exactly (``owner`` says whose each slot is)
+and no slot is computed only to be masked, where 2L slots a centre would leave (L - 1) / 2L of them
+empty.
 
 With ``corpus_order`` the centres are not drawn at random: step s takes the B consecutive tokens of
 its stratum from position (s mod S) B on, S = ceil(n_s / B) steps a sweep (the last wraps to the
@@ -81,9 +85,18 @@ class SamplerConfig:
     shuffle: bool = False           # centres of a pass: its tokens in a random order, each once (no replacement)
 
     @property
+    def centres_per_row(self) -> int:
+        """Centres whose contexts share one row of slots: 2 when enumerating (packed), else 1."""
+        return 2 if self.enumerate_window else 1
+
+    @property
     def slots(self) -> int:
-        """Context slots per centre: the C draws, or the window's 2L positions when enumerating."""
-        return 2 * self.window if self.enumerate_window else self.contexts_per_centre
+        """Context slots per row: the C draws of a centre, or two packed centres' 2 (L + 1) contexts."""
+        return 2 * (self.window + 1) if self.enumerate_window else self.contexts_per_centre
+
+    def context_slots(self, centres: int) -> int:
+        """Context slots of ``centres`` centres (each holds a pair's context)."""
+        return centres // self.centres_per_row * self.slots
 
     @property
     def pairs_per_centre(self) -> int:
@@ -91,15 +104,18 @@ class SamplerConfig:
         return self.window + 1 if self.enumerate_window else self.contexts_per_centre
 
     def __post_init__(self):
-        g, c = self.negative_group, self.slots
+        g, c, per_row = self.negative_group, self.slots, self.centres_per_row
         if g != 1 and g % c:
-            slots = "2 x window, as enumerate_window is on" if self.enumerate_window else "contexts_per_centre"
-            raise ValueError(f"negative_group must be 1 or a multiple of the context slots per centre ({c}: {slots}), "
+            slots = ("2 x (window + 1), two centres' contexts, as enumerate_window is on" if self.enumerate_window
+                     else "contexts_per_centre")
+            raise ValueError(f"negative_group must be 1 or a multiple of the context slots per row ({c}: {slots}), "
                              f"got {g}")
+        unit = (g // c if g > 1 else 1) * per_row  # centres per group of shared negatives, or per row
+        why = ("the centres whose pairs share one group of negatives" if g > 1
+               else "enumerate_window packs the centres in pairs")
         for name in ("text_centres", "visual_centres"):
-            if g > 1 and getattr(self, name) % (g // c):
-                raise ValueError(f"{name} ({getattr(self, name)}) must be a multiple of "
-                                 f"negative_group / contexts_per_centre ({g // c})")
+            if getattr(self, name) % unit:
+                raise ValueError(f"{name} ({getattr(self, name)}) must be a multiple of {unit}: {why}")
         if self.window < 1 or self.negatives < 0 or c < 1 or self.samples < 1 or self.text_centres < 0:
             raise ValueError(f"window, contexts_per_centre and samples must be >= 1, negatives and text_centres "
                              f">= 0: {self}")
@@ -168,33 +184,47 @@ def _stratum(key, epoch: EpochData, positions, count, tables: Tables, cfg: Sampl
     else:
         i = jax.random.randint(k_c, (centres,), 0, size)
     pos = positions[i]
+    packed = {}
     if cfg.enumerate_window:
-        offsets = jnp.concatenate([jnp.arange(-cfg.window, 0), jnp.arange(1, cfg.window + 1)])
-        reduced = jax.random.randint(k_w, (centres, 1), 1, cfg.window + 1)
-        ctx_pos = pos[:, None] + offsets
-        inside = jnp.abs(offsets) <= reduced
+        owner, offsets = packed_windows(k_w, centres // 2, cfg.window)
+        ctx_pos = jnp.take_along_axis(pos.reshape(-1, 2), owner, axis=1) + offsets
+        packed = {"owner": owner}
     else:
         ctx_pos = pos[:, None] + window_offsets(k_w, (centres, cfg.contexts_per_centre), cfg.window)
-        inside = True
-    valid = inside & (ctx_pos >= 0) & (ctx_pos < epoch.n_kept) & (count > 0)
+    valid = (ctx_pos >= 0) & (ctx_pos < epoch.n_kept) & (count > 0)
     ctx = epoch.kept[jnp.clip(ctx_pos, 0, epoch.kept.shape[0] - 1)]
+    rows = centres // cfg.centres_per_row
     if cfg.negative_group == 1:
-        neg_shape = (centres, cfg.slots, cfg.negatives)
+        neg_shape = (rows, cfg.slots, cfg.negatives)
     else:
-        neg_shape = (centres // (cfg.negative_group // cfg.slots), cfg.negatives)
+        neg_shape = (rows // (cfg.negative_group // cfg.slots), cfg.negatives)
     neg = alias_sample(k_n, tables.noise_prob, tables.noise_alias, neg_shape)
     weight = count.astype(jnp.float32) / epoch.n_kept / (centres * cfg.pairs_per_centre)
     return {"words": epoch.kept[pos], "contexts": ctx, "valid": valid.astype(jnp.float32),
-            "negatives": neg, "weight": jnp.full((centres,), weight, jnp.float32)}
+            "negatives": neg, "weight": jnp.full((centres,), weight, jnp.float32)} | packed
 
 
-def sample_batch(key, epoch: EpochData, tables: Tables, cfg: SamplerConfig, visual_weight, step=0) -> dict:
+def packed_windows(key, rows: int, window: int):
+    """Two centres' reduced windows packed in each of ``rows`` rows of 2 (L + 1) slots: the first centre
+    draws b ~ U{1..L}, the second takes L + 1 - b (also uniform on 1..L); slot s belongs to the first
+    centre (owner 0) for s < 2b and is offset -b..-1, 1..b in order, then to the second (owner 1), offsets
+    -(L + 1 - b)..-1, 1..L + 1 - b. Returns (owner int32 [rows, 2 (L + 1)], offsets int32 [rows, 2 (L + 1)])."""
+    b = jax.random.randint(key, (rows, 1), 1, window + 1)
+    s = jnp.arange(2 * (window + 1))
+    second = s >= 2 * b
+    j = jnp.where(second, s - 2 * b, s)            # the slot's place among its centre's contexts
+    reach = jnp.where(second, window + 1 - b, b)   # its centre's reduced window
+    offsets = jnp.where(j < reach, j - reach, j - reach + 1)
+    return second.astype(jnp.int32), offsets.astype(jnp.int32)
+
+
+def sample_batch(key, epoch: EpochData, tables: Tables, cfg: SamplerConfig, step=0) -> dict:
     """One training batch: ``text`` and ``visual`` centre strata and the ``vae`` word draws (each
     present when the config draws any). ``step`` places the centres when ``cfg.shuffle``,
     ``cfg.corpus_order`` or ``cfg.corpus_streams``.
 
-    Every array's leading axis can be split across devices. ``visual_weight`` is lambda in
-    J = J_text + lambda J_visual (see docs/objective.md).
+    Every array's leading axis can be split across devices. The batch holds indices, noise and each
+    stratum's sampling weight; how the terms are weighed against each other (lambda) is the loss's.
     """
     k_t, k_v, k_ve, k_x, k_xe = jax.random.split(key, 5)
     batch = {}
@@ -214,6 +244,5 @@ def sample_batch(key, epoch: EpochData, tables: Tables, cfg: SamplerConfig, visu
         batch["vae"] = {
             "rows": jax.random.randint(k_x, (cfg.visual_words,), 0, cfg.visual_rows),
             "eps": jax.random.normal(k_xe, (cfg.visual_words, cfg.samples, cfg.latent)),
-            "weight": jnp.full((cfg.visual_words,), visual_weight / cfg.visual_words, jnp.float32),
         }
     return batch

@@ -26,7 +26,6 @@ ADDED = {"optimizer.row_cap": 16.0, "sampler.enumerate_window": False, "sampler.
          "sampler.corpus_streams": False, "sampler.shuffle": False}
 # the length of the run: may change on resume when config.resume_with_new_schedule is set
 SCHEDULE = ("epochs", "vae.steps")
-_HELD: set[Path] = set()  # workdirs this process has locked (the lock is re-entrant within a process)
 
 
 class WorkdirError(ProjectError):
@@ -39,7 +38,7 @@ def locked(workdir: str | os.PathLike):
     multi-process run (jax.distributed) process 0 holds it for all."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    if workdir.resolve() in _HELD or jax.process_index() != 0:
+    if jax.process_index() != 0:
         yield
         return
     with open(workdir / ".lock", "a+", encoding="utf-8") as f:
@@ -54,11 +53,9 @@ def locked(workdir: str | os.PathLike):
         f.truncate()
         f.write(str(os.getpid()))
         f.flush()
-        _HELD.add(workdir.resolve())
         try:
             yield
         finally:
-            _HELD.discard(workdir.resolve())
             f.truncate(0)
             fcntl.flock(f, fcntl.LOCK_UN)
 

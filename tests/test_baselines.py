@@ -74,7 +74,7 @@ def test_vsgns_loss_is_sgns_plus_weighted_margins():
     noise = vocab.alias_table(np.full(10, 0.1))
     tables = sampling.Tables(keep, jnp.asarray(noise.prob), jnp.asarray(noise.alias), vis_index)
     epoch = sampling.subsample(jax.random.key(0), ids, keep, vis_index)
-    batch = sampling.sample_batch(jax.random.key(1), epoch, tables, cfg, 0.0)
+    batch = sampling.sample_batch(jax.random.key(1), epoch, tables, cfg)
     vis = batch["visual"]
     np.testing.assert_allclose(vis["token_weight"], vis["weight"] * 2 / 4)
     assert vis["margin_rows"].shape == (4, 5) and int(vis["margin_rows"].max()) < 3 and "vae" not in batch
@@ -165,7 +165,7 @@ def test_vae_needs_features(corpus_file, tmp_path):
 def test_ridge_matches_an_augmented_least_squares():
     rng = np.random.default_rng(3)
     e, x = rng.normal(size=(30, 4)), rng.normal(size=(30, 3))
-    w, b = ivsgns.fit_linear(e, x, alpha=2.0)
+    w, b = vectors_lib.fit_linear(e, x, alpha=2.0)
     # ridge with a free bias = least squares on [e 1; sqrt(alpha) I 0] against [x; 0]
     a = np.block([[e, np.ones((30, 1))], [np.sqrt(2.0) * np.eye(4), np.zeros((4, 1))]])
     ref, *_ = np.linalg.lstsq(a, np.vstack([x, np.zeros((4, 3))]), rcond=None)
@@ -179,7 +179,7 @@ def test_nonlinear_map_fits_what_a_linear_map_cannot():
     x = np.stack([np.sin(2 * e[:, 0]), e[:, 1] ** 2], axis=1).astype(np.float32)
     params = ivsgns.fit_mlp(jax.random.key(0), e, x, hidden=32, steps=1500, learning_rate=1e-2)
     mse_mlp = float(np.mean((np.asarray(ivsgns.mlp(params, e)) - x) ** 2))
-    mse_linear = float(np.mean((ivsgns.predict_linear(ivsgns.fit_linear(e, x, 0.0), e) - x) ** 2))
+    mse_linear = float(np.mean((vectors_lib.predict_linear(vectors_lib.fit_linear(e, x, 0.0), e) - x) ** 2))
     assert mse_mlp < 0.3 * mse_linear, (mse_mlp, mse_linear)
 
 

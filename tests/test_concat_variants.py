@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from pixie_jax import embeddings
+from pixie_jax import vectors
 from pixie_jax.evaluate import concat_variants as CV
 
 
@@ -17,7 +17,7 @@ def arrays(seed=0, n=40, k=3):
 
 def test_weight_one_is_eq_11_and_other_weights_scale_the_visual_block():
     arr = arrays()
-    t = np.asarray(embeddings.embedding_t(arr["e"], arr["mu"], arr["mask"]))
+    t = np.asarray(vectors.embedding_t(arr["e"], arr["mu"], arr["mask"]))
     np.testing.assert_allclose(CV.weighted(arr, 1.0), t, rtol=1e-6)
     half = CV.weighted(arr, 0.5)
     np.testing.assert_allclose(half[:, :3], arr["e"])

@@ -4,8 +4,8 @@
                    configs/* (the shipped config files)
     1 data         corpus, vocab, tokens, visual/*, io (embedding files), data
     2 models       model, sampling, objective, sparse, baselines/*, embeddings, registry
-    3 evaluation   evaluate/* (reads arrays; knows no trainer)
-    4 trainer      train
+    3 evaluation   evaluate/* (reads arrays; knows no trainer and no model)
+    4 trainer      step, optimizers, train (knows no model: the experiment hands it a built one)
     5 experiments  experiment, outputs, propagation
     6 command line cli, supervise
 """
@@ -20,7 +20,7 @@ LAYERS = {
     1: ("corpus", "vocab", "tokens", "visual", "io", "data"),
     2: ("model", "sampling", "objective", "sparse", "baselines", "embeddings", "registry"),
     3: ("evaluate",),
-    4: ("train",),
+    4: ("step", "optimizers", "train"),
     5: ("experiment", "outputs", "propagation"),
     6: ("cli", "supervise"),
 }
@@ -33,14 +33,23 @@ def top(module: str) -> str:
     return module.split(".")[1]
 
 
-def imported(path: Path) -> set[str]:
-    """The pixie_jax modules ``path`` imports (anywhere in it, functions included), as top-level names."""
+def imported(path: Path, root: Path = PACKAGE) -> set[str]:
+    """The pixie_jax modules ``path`` imports (anywhere in it, functions included; absolute imports, and
+    relative ones resolved against its place under the package folder ``root``), as top-level names."""
+    inside = path.resolve().is_relative_to(root.resolve())
+    package = ("pixie_jax",) + (path.resolve().relative_to(root.resolve()).parts[:-1] if inside else ())
     out = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             out |= {top(a.name) for a in node.names if a.name.startswith("pixie_jax.")}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("pixie_jax"):
-            out |= {top(node.module)} if "." in node.module else {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: resolved against the file's own package
+                base = ".".join(package[:len(package) - node.level + 1] + ((base,) if base else ()))
+            if base == "pixie_jax":
+                out |= {a.name for a in node.names}
+            elif base.startswith("pixie_jax."):
+                out.add(top(base))
     return out
 
 
@@ -67,3 +76,17 @@ def test_the_check_sees_a_violation(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("def f():\n    from pixie_jax import train\n    import pixie_jax.cli\n")
     assert imported(bad) == {"train", "cli"}
+    inside = tmp_path / "pixie_jax" / "evaluate" / "probe.py"  # relative imports count too
+    inside.parent.mkdir(parents=True)
+    inside.write_text("from .. import registry\nfrom ..baselines import vsgns\nfrom . import similarity\n")
+    assert imported(inside, tmp_path / "pixie_jax") == {"registry", "baselines", "evaluate"}
+
+
+def test_evaluation_and_the_trainer_import_no_model():
+    """Evaluation reads arrays and the trainer runs a learner it is handed: neither imports a model module
+    nor the registry."""
+    models = {"model", "baselines", "registry", "embeddings"}
+    wrong = [f"{p.relative_to(PACKAGE)} imports {sorted(imported(p) & models)}"
+             for p in [*sorted((PACKAGE / "evaluate").glob("*.py")), *(PACKAGE / f"{m}.py" for m in LAYERS[4])]
+             if imported(p) & models]
+    assert not wrong, "\n".join(wrong)

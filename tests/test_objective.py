@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from pixie_jax import model as M, sampling, vocab
+from pixie_jax import model as M, sampling, vectors, vocab
 from pixie_jax.objective import batch_loss
 
 V, K, D, L = 6, 4, 5, 3
@@ -63,7 +63,7 @@ def exact_objective(pix, params, table, feats, vis_index, lam, negatives):
     return j_text + j_vis
 
 
-@pytest.mark.parametrize("group,enumerate_window", [(1, False), (4, False), (2 * L, True)])
+@pytest.mark.parametrize("group,enumerate_window", [(1, False), (4, False), (1, True), (2 * (L + 1), True)])
 def test_minibatch_loss_is_unbiased_by_exact_enumeration(group, enumerate_window):
     pix, params, table, feats, tables, epoch, vis_index, lam = _setup()
     # make q(z|x) a point mass so that the expectation over z is exact too
@@ -73,8 +73,8 @@ def test_minibatch_loss_is_unbiased_by_exact_enumeration(group, enumerate_window
                                  visual_rows=len(VISUAL), enumerate_window=enumerate_window)
 
     def one(key):
-        batch = sampling.sample_batch(key, epoch, tables, cfg, lam)
-        return batch_loss(pix, params, batch, feats, cfg.visual_words)[0]
+        batch = sampling.sample_batch(key, epoch, tables, cfg)
+        return batch_loss(pix, params, batch, feats, cfg.visual_words, lam)[0]
 
     losses = np.asarray(jax.jit(jax.vmap(one))(jax.random.split(jax.random.key(3), 20000)), np.float64)
     exact = exact_objective(pix, params, table, np.asarray(feats), vis_index, lam, cfg.negatives)
@@ -87,7 +87,7 @@ def test_without_visual_features_the_loss_and_gradients_are_sgns():
     pix, params, table, feats, tables, epoch, _, _ = _setup(visual=False)
     cfg = sampling.SamplerConfig(window=L, contexts_per_centre=3, negatives=5, text_centres=6, visual_centres=0,
                                  visual_words=0, latent=K)
-    batch = sampling.sample_batch(jax.random.key(5), epoch, tables, cfg, 0.0)
+    batch = sampling.sample_batch(jax.random.key(5), epoch, tables, cfg)
     assert set(batch) == {"text"}
     loss, grads = jax.value_and_grad(lambda p: batch_loss(pix, p, batch, feats)[0])(params)
 
@@ -114,17 +114,18 @@ def test_without_visual_features_the_loss_and_gradients_are_sgns():
         assert not np.asarray(leaf).any()
 
 
-def test_gradients_match_finite_differences_in_float64():
+@pytest.mark.parametrize("group,packed", [(2, False), (1, True), (2 * (L + 1), True)])
+def test_gradients_match_finite_differences_in_float64(group, packed):
     with jax.enable_x64(True):
         pix, params, _, feats, tables, epoch, _, lam = _setup(lam=0.05)
         params = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), params)
         feats = jnp.asarray(feats, jnp.float64)
-        cfg = sampling.SamplerConfig(window=L, contexts_per_centre=2, negatives=3, negative_group=2,
+        cfg = sampling.SamplerConfig(window=L, contexts_per_centre=2, negatives=3, negative_group=group,
                                      text_centres=4, visual_centres=2, visual_words=2, samples=2, latent=K,
-                                     visual_rows=len(VISUAL))
-        batch = sampling.sample_batch(jax.random.key(1), epoch, tables, cfg, lam)
+                                     visual_rows=len(VISUAL), enumerate_window=packed)
+        batch = sampling.sample_batch(jax.random.key(1), epoch, tables, cfg)
         batch = jax.tree.map(lambda a: a.astype(jnp.float64) if a.dtype == jnp.float32 else a, batch)
-        f = jax.jit(lambda p: batch_loss(pix, p, batch, feats, cfg.visual_words)[0])
+        f = jax.jit(lambda p: batch_loss(pix, p, batch, feats, cfg.visual_words, lam)[0])
         grads = jax.grad(f)(params)
         rng = np.random.default_rng(0)
         for _ in range(5):
@@ -158,7 +159,7 @@ def test_gated_fusion_reduces_to_sgns_when_closed_and_embeddings_s_t():
     assert np.allclose(M.GATED.combine({"gate": jnp.zeros(2)}, e, z), e + 1.0)
     assert np.allclose(M.ADDITIVE.combine({}, e, z), 3.0)
     mu, mask = jnp.array([[1.0, 2.0]] * 3), jnp.array([1.0, 0.0, 1.0])
-    s, t = M.embedding_s(e, mu, mask), M.embedding_t(e, mu, mask)
+    s, t = vectors.embedding_s(e, mu, mask), vectors.embedding_t(e, mu, mask)
     np.testing.assert_allclose(s, [[2, 3], [1, 1], [2, 3]])
     np.testing.assert_allclose(t, [[1, 1, 1, 2], [1, 1, 0, 0], [1, 1, 1, 2]])
 
@@ -168,7 +169,7 @@ def test_lambda_per_word_is_visual_words_over_pairs_of_a_pass():
     text terms summed over a pass's P pairs plus each visual word's -ELBO once. P is counted here by
     enumerating word2vec's reduced windows on a corpus, against the trainer's (L + 1) per kept token."""
     import ml_collections
-    from pixie_jax import data as data_lib, train
+    from pixie_jax import data as data_lib, objective
     rng = np.random.default_rng(0)
     ids = rng.integers(0, V, 4000).astype(np.int32)
     keep = rng.uniform(0.3, 1.0, V).astype(np.float32)
@@ -177,7 +178,7 @@ def test_lambda_per_word_is_visual_words_over_pairs_of_a_pass():
                                  vocab.alias_table(np.full(V, 1 / V)), vis_index, np.zeros((2, D), np.float32),
                                  None, np.zeros((2, D), np.float32))
     cfg = ml_collections.ConfigDict({"visual_weight_mode": "per_word", "visual_weight": 1.0})
-    lam = train.visual_weight(cfg, data, sampling.SamplerConfig(window=L, text_centres=8, visual_centres=0,
+    lam = objective.visual_weight(cfg, data, sampling.SamplerConfig(window=L, text_centres=8, visual_centres=0,
                                                                 visual_words=0))
     # expected pairs of one pass: token t kept with keep[w_t]; window b ~ U{1..L}; context t+-d kept too
     # (subsampling happens before windows, so a window of b counts b kept neighbours each side)

@@ -1,35 +1,65 @@
 """The model registry: a variant added in one file trains through the generic trainer."""
 import json
-import runpy
+import subprocess
+import sys
 
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from conftest import ROOT, features_file, tiny_config, topic_corpus
 
-from pixie_jax import checkpoints, experiment, registry, train, vocab
+from pixie_jax import checkpoints, data as data_lib, experiment, registry, vocab
+
+
+TANH_FILE = str(ROOT / "examples" / "tanh_fusion.py")
 
 
 @pytest.fixture(scope="module")
 def tanh_spec():
-    return runpy.run_path(str(ROOT / "examples" / "tanh_fusion.py"))["SPEC"]
+    """The example's spec, loaded as bin/train loads it: config.model.name is the file's path."""
+    return registry.get(tiny_config("x", **{"model.name": TANH_FILE}))
 
 
-def test_documented_variant_trains_and_learns_its_fusion(corpus_file, tmp_path, tanh_spec):
+def test_documented_variant_trains_from_the_command_line_and_learns_its_fusion(corpus_file, tmp_path, tanh_spec):
+    """examples/tanh_fusion.py and its config are all it takes: bin/train loads the model's file
+    (config.model.name is its path) and trains it through the generic trainer."""
     words = vocab.build_vocab(topic_corpus(), 1).words
     feats = features_file(tmp_path, [w for w in words if w.startswith(("ta", "tb"))])
-    cfg = tiny_config(corpus_file, features=feats, epochs=0.5, **{"model.name": "pixie_tanh"})
-    assert registry.get(cfg) is tanh_spec
-    result = experiment.run(cfg, tmp_path / "run", log=lambda *a: None)
-    assert set(result.arrays) == {"e", "v", "mu", "x", "s", "t", "mask"} and result.kinds == ("e", "s", "t")
+    tiny = ["--config.min_count=1", "--config.model.dim=8", "--config.model.hidden=16", "--config.model.features=6",
+            "--config.sampler.window=3", "--config.sampler.negatives=4", "--config.sampler.text_centres=64",
+            "--config.sampler.visual_centres=16", "--config.sampler.visual_words=8", "--config.steps_per_call=5",
+            "--config.checkpoint_every=10", "--config.epochs=0.5", "--config.progress=False",
+            "--config.benchmarks="]
+    done = subprocess.run([sys.executable, str(ROOT / "bin" / "train"), "--config",
+                           str(ROOT / "examples" / "tanh_fusion_config.py"), f"--workdir={tmp_path / 'run'}",
+                           f"--config.corpus={corpus_file}", f"--config.features={feats}", *tiny],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "training pixie_tanh:" in done.stdout + done.stderr
+    z = np.load(tmp_path / "run" / "embeddings.npz")
+    assert {"e", "v", "mu", "x", "s", "t"} <= set(z.files)
     losses = [json.loads(line)["loss"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert losses[-1] < losses[0]
+    # the same file named in a config in this process gives the same spec, once registered
+    cfg = tiny_config(corpus_file, features=feats, **{"model.name": TANH_FILE})
+    assert tanh_spec.name == "pixie_tanh" and registry.get(cfg) is tanh_spec
+    assert registry.MODELS["pixie_tanh"] is tanh_spec
     # the fusion's own parameter was trained: W moved away from the identity it started at
     manager = checkpoints.manager(tmp_path / "run" / "checkpoints", 2)
-    run = train.setup(cfg, result.data)
+    run = experiment.setup(cfg, data_lib.prepare_data(cfg, log=lambda *a: None))
     restored, _ = checkpoints.restore(manager, run.state)
     w = np.asarray(restored.params["fusion"]["w"])
     assert np.abs(w - np.eye(len(w))).max() > 1e-4
+
+
+def test_a_model_name_that_is_no_model_says_why(tmp_path):
+    with pytest.raises(ValueError, match=r"model.name '.*nowhere.py': no such file"):
+        registry.get(tiny_config("x", **{"model.name": str(tmp_path / "nowhere.py")}))
+    (tmp_path / "plain.py").write_text("X = 1\n")
+    with pytest.raises(ValueError, match=r"model.name '.*plain.py': defines no SPEC \(a pixie_jax.registry.ModelSpec"):
+        registry.get(tiny_config("x", **{"model.name": str(tmp_path / "plain.py")}))
+    with pytest.raises(ValueError, match=r"model.name 'no_such_pkg.model': no module 'no_such_pkg' to import"):
+        registry.get(tiny_config("x", **{"model.name": "no_such_pkg.model"}))
 
 
 def test_registry_names_are_unique(tanh_spec):
@@ -37,7 +67,8 @@ def test_registry_names_are_unique(tanh_spec):
     with pytest.raises(ValueError, match="already registered"):
         registry.register(other)
     assert registry.register(tanh_spec) is tanh_spec  # registering the same spec again is harmless
-    with pytest.raises(ValueError, match="unknown model.name 'glove'; choose one of pixie, vsgns, vae, ivsgns"):
+    with pytest.raises(ValueError, match="unknown model.name 'glove'; choose one of pixie, vsgns, vae, ivsgns, "
+                                         ".*or give a model's own file"):
         registry.get(tiny_config("x", **{"model.name": "glove"}))
 
 

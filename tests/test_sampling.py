@@ -38,12 +38,17 @@ def test_subsample_keeps_order_and_splits_strata():
 
 
 def test_sampler_config_rejects_bad_groups():
-    with pytest.raises(ValueError, match=r"multiple of the context slots per centre \(8: contexts_per_centre\)"):
+    with pytest.raises(ValueError, match=r"multiple of the context slots per row \(8: contexts_per_centre\)"):
         sampling.SamplerConfig(contexts_per_centre=8, negative_group=12)
-    with pytest.raises(ValueError, match=r"slots per centre \(6: 2 x window, as enumerate_window is on\), got 4"):
+    with pytest.raises(ValueError, match=r"slots per row \(8: 2 x \(window \+ 1\), two centres' contexts, as "
+                                         r"enumerate_window is on\), got 4"):
         sampling.SamplerConfig(window=3, negative_group=4, enumerate_window=True)
-    with pytest.raises(ValueError, match="text_centres"):
+    with pytest.raises(ValueError, match="text_centres .6. must be a multiple of 4: the centres whose pairs share"):
         sampling.SamplerConfig(contexts_per_centre=2, negative_group=8, text_centres=6)
+    with pytest.raises(ValueError, match="visual_centres .3. must be a multiple of 2: enumerate_window packs"):
+        sampling.SamplerConfig(window=3, text_centres=4, visual_centres=3, enumerate_window=True)
+    with pytest.raises(ValueError, match="text_centres .6. must be a multiple of 4: the centres whose pairs share"):
+        sampling.SamplerConfig(window=3, negative_group=16, text_centres=6, visual_centres=0, enumerate_window=True)
     assert sampling.SamplerConfig(contexts_per_centre=4, text_centres=3, visual_centres=1).pairs_per_step == 16
 
 
@@ -54,24 +59,36 @@ def test_window_enumeration_gives_every_context_of_a_reduced_window_once():
     tables = sampling.Tables(jnp.ones(T), jnp.ones(T), jnp.arange(T, dtype=jnp.int32), -jnp.ones(T, jnp.int32))
     cfg = sampling.SamplerConfig(window=L, negatives=2, text_centres=centres, visual_centres=0, visual_words=0,
                                  enumerate_window=True)
-    assert cfg.slots == 2 * L and cfg.pairs_per_step == centres * (L + 1)
-    text = sampling.sample_batch(jax.random.key(3), epoch, tables, cfg, 0.0)["text"]
+    assert cfg.slots == 2 * (L + 1) and cfg.pairs_per_step == centres * (L + 1)
+    text = sampling.sample_batch(jax.random.key(3), epoch, tables, cfg)["text"]
     words, ctx, valid = np.asarray(text["words"]), np.asarray(text["contexts"]), np.asarray(text["valid"]) > 0
-    assert ctx.shape == (centres, 2 * L) and text["negatives"].shape == (centres, 2 * L, 2)
-    interior = (words >= L) & (words < T - L)
-    offsets = ctx - words[:, None]
-    for row, ok in zip(offsets[interior][:500], valid[interior][:500]):
-        b = np.abs(row[ok]).max()  # the valid contexts are exactly t-b..t+b but t, each once
-        assert sorted(row[ok]) == [d for d in range(-b, b + 1) if d]
-    reduced = np.abs(np.where(valid, offsets, 0)).max(1)[interior]
-    np.testing.assert_allclose(np.bincount(reduced, minlength=L + 1)[1:] / interior.sum(), 1 / L, atol=0.01)
+    owner = np.asarray(text["owner"])
+    rows = centres // 2
+    assert ctx.shape == owner.shape == (rows, 2 * (L + 1)) and text["negatives"].shape == (rows, 2 * (L + 1), 2)
+    # row r packs centres 2r and 2r + 1: every slot is one of theirs, the first centre's slots first
+    assert (np.diff(owner, axis=1) >= 0).all()
+    centre_of_slot = words.reshape(rows, 2)[np.arange(rows)[:, None], owner]
+    offsets = ctx - centre_of_slot
+    interior = ((words >= L) & (words < T - L)).reshape(rows, 2).all(1)
+    reduced = []
+    for r in np.flatnonzero(interior)[:2000]:
+        assert valid[r].all()  # inside the text no slot is wasted
+        windows = []
+        for k in (0, 1):  # the valid contexts of each centre are exactly t-b..t+b but t, each once
+            row = offsets[r][owner[r] == k]
+            b = np.abs(row).max()
+            assert list(row) == [d for d in range(-b, b + 1) if d]
+            windows.append(b)
+        assert sum(windows) == L + 1  # the two windows fill the row: b and L + 1 - b
+        reduced += windows
+    np.testing.assert_allclose(np.bincount(reduced, minlength=L + 1)[1:] / len(reduced), 1 / L, atol=0.02)
     # word2vec's pair distribution: distance d with probability (L - d + 1) / (L (L + 1) / 2), either side
     d = np.abs(offsets[interior][valid[interior]])
     p = (L - np.arange(1, L + 1) + 1) / (L * (L + 1) / 2)
     np.testing.assert_allclose(np.bincount(d, minlength=L + 1)[1:] / len(d), p, atol=0.005)
-    # the weights make the per-pair average unbiased: L + 1 pairs per centre in expectation
-    total = (np.asarray(text["weight"])[:, None] * valid)[interior].sum() / interior.mean()
-    assert abs(total - 1.0) < 0.02
+    # the weights make the per-pair average unbiased: L + 1 pairs per centre, exactly two centres' a row
+    weight = np.asarray(text["weight"]).reshape(rows, 2)[np.arange(rows)[:, None], owner]
+    assert abs((weight * valid)[interior].sum() / interior.mean() - 1.0) < 1e-3
 
 
 def ordered_text(T: int, centres: int, **order):
@@ -89,7 +106,7 @@ def test_corpus_streams_read_their_stretches_in_order():
     T, centres = 1000, 64
     epoch, tables, cfg = ordered_text(T, centres, corpus_streams=True)
     stride = -(-T // centres)  # 16 tokens a stream
-    steps = np.stack([np.asarray(sampling.sample_batch(jax.random.key(s), epoch, tables, cfg, 0.0, s)["text"]["words"])
+    steps = np.stack([np.asarray(sampling.sample_batch(jax.random.key(s), epoch, tables, cfg, s)["text"]["words"])
                       for s in range(stride + 1)])
     assert (steps[0] == (np.arange(centres) * stride) % T).all()  # streams start far apart
     assert (np.diff(steps[:stride], axis=0) % T == 1).all()  # each stream reads on token by token
@@ -100,10 +117,10 @@ def test_corpus_order_sweeps_the_stratum_in_order():
     T, centres = 1000, 64
     epoch, tables, cfg = ordered_text(T, centres, corpus_order=True)
     sweep = -(-T // centres)  # 16 steps, the last one wrapping to the start
-    seen = np.concatenate([np.asarray(sampling.sample_batch(jax.random.key(s), epoch, tables, cfg, 0.0, s)["text"]
+    seen = np.concatenate([np.asarray(sampling.sample_batch(jax.random.key(s), epoch, tables, cfg, s)["text"]
                                       ["words"]) for s in range(sweep)])
     assert (seen[:T] == np.arange(T)).all() and (seen[T:] == np.arange(sweep * centres - T)).all()
-    again = sampling.sample_batch(jax.random.key(0), epoch, tables, cfg, 0.0, 3 * sweep + 2)["text"]["words"]
+    again = sampling.sample_batch(jax.random.key(0), epoch, tables, cfg, 3 * sweep + 2)["text"]["words"]
     assert (np.asarray(again) == np.arange(2 * centres, 3 * centres)).all()  # each sweep starts afresh
 
 
@@ -124,7 +141,7 @@ def test_shuffled_centres_take_every_token_of_a_pass_once_in_a_random_order():
     cfg = sampling.SamplerConfig(window=3, contexts_per_centre=2, negatives=1, text_centres=centres, visual_centres=0,
                                  visual_words=0, shuffle=True, enumerate_window=True)
     sweep = -(-n_txt // centres)
-    words = np.concatenate([np.asarray(sampling.sample_batch(jax.random.key(s), epoch, tables, cfg, 0.0, s)["text"]
+    words = np.concatenate([np.asarray(sampling.sample_batch(jax.random.key(s), epoch, tables, cfg, s)["text"]
                                        ["words"]) for s in range(sweep)])
     kept = np.asarray(epoch.kept)
     assert sorted(words[:n_txt]) == sorted(kept[txt])  # a sweep: every text token once as a centre

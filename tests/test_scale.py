@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import tiny_config, topic_corpus
 
-from pixie_jax import corpus, tokens, train, vocab
+from pixie_jax import corpus, experiment, tokens, train, vocab
 
 
 def quiet(*_):
@@ -106,7 +106,7 @@ def test_training_in_segments_learns_and_resumes_exactly(corpus_file, tmp_path, 
     visited = []
     real = train.Run.epoch_data
     monkeypatch.setattr(train.Run, "epoch_data", lambda self, *a: visited.append(a) or real(self, *a))
-    params, data = train.train(cfg, tmp_path / "straight", log=quiet, devices=jax.devices()[:1])
+    params, data = experiment.train(cfg, tmp_path / "straight", log=quiet, devices=jax.devices()[:1])
     assert visited == [(0, s) for s in range(4)]  # 20,000 tokens in 4 segments
     e = np.asarray(params["e"]) / np.linalg.norm(params["e"], axis=1, keepdims=True)
     topic = np.array([w[:2] for w in data.vocab.words])
@@ -121,9 +121,9 @@ def test_training_in_segments_learns_and_resumes_exactly(corpus_file, tmp_path, 
         return run_chunk(self, first, epoch)
     monkeypatch.setattr(train.Run, "run_chunk", stop)
     with pytest.raises(train.Interrupted, match="interrupted at step 35 of .*checkpoint of step 30"):
-        train.train(cfg, tmp_path / "resumed", log=quiet, devices=jax.devices()[:1])
+        experiment.train(cfg, tmp_path / "resumed", log=quiet, devices=jax.devices()[:1])
     monkeypatch.setattr(train.Run, "run_chunk", run_chunk)
-    resumed, _ = train.train(cfg, tmp_path / "resumed", log=quiet, devices=jax.devices()[:1])
+    resumed, _ = experiment.train(cfg, tmp_path / "resumed", log=quiet, devices=jax.devices()[:1])
     for a, b in zip(jax.tree.leaves(params), jax.tree.leaves(resumed)):
         np.testing.assert_array_equal(a, b)
 
@@ -133,8 +133,8 @@ def test_a_segment_too_large_for_the_device_names_the_fix(corpus_file, tmp_path,
     cfg = tiny_config(corpus_file, epochs=0.3)
     with pytest.raises(train.TrainingError, match=r"a corpus segment of 20,000 tokens needs about .* GiB free: "
                                                   r"lower --config.segment_tokens \(to at most 6,250;"):
-        train.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
-    train.train(tiny_config(corpus_file, epochs=0.3, segment_tokens=3_000), tmp_path / "run", log=quiet,
+        experiment.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
+    experiment.train(tiny_config(corpus_file, epochs=0.3, segment_tokens=3_000), tmp_path / "run", log=quiet,
                 devices=jax.devices()[:1])
 
 

@@ -7,7 +7,7 @@ import pytest
 from conftest import features_file, tiny_config, topic_corpus
 from test_objective import _setup
 
-from pixie_jax import data as data_lib, objective, sampling, sparse, train, vocab
+from pixie_jax import data as data_lib, experiment, objective, sampling, sparse, vocab
 
 
 def _rows_and_grads(rng, vocab, n, k=3):
@@ -100,16 +100,17 @@ def test_lazy_adam_equals_dense_adam_when_every_row_is_touched():
     np.testing.assert_allclose(tables["e"], params["e"], rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("group", [1, 2])
-def test_row_gradients_scattered_are_the_dense_gradient(group):
+@pytest.mark.parametrize("group,packed", [(1, False), (2, False), (1, True), (8, True)])
+def test_row_gradients_scattered_are_the_dense_gradient(group, packed):
     pix, params, _, feats, tables, epoch, _, lam = _setup()
     cfg = sampling.SamplerConfig(window=3, contexts_per_centre=2, negatives=3, negative_group=group,
-                                 text_centres=4, visual_centres=2, visual_words=2, latent=4, visual_rows=2)
-    batch = sampling.sample_batch(jax.random.key(4), epoch, tables, cfg, lam)
-    dense = jax.grad(lambda p: objective.batch_loss(pix, p, batch, feats, 2)[0])(params)
-    tables_, networks = train.split_params(params)
+                                 text_centres=4, visual_centres=2, visual_words=2, latent=4, visual_rows=2,
+                                 enumerate_window=packed)
+    batch = sampling.sample_batch(jax.random.key(4), epoch, tables, cfg)
+    dense = jax.grad(lambda p: objective.batch_loss(pix, p, batch, feats, 2, lam)[0])(params)
+    tables_, networks = objective.split_params(params)
     rows = objective.gather_rows(tables_, batch)
-    g_net, g_rows = jax.grad(lambda n, r: objective.rows_loss(pix, n, r, batch, feats, 2)[0],
+    g_net, g_rows = jax.grad(lambda n, r: objective.rows_loss(pix, n, r, batch, feats, 2, lam)[0],
                              argnums=(0, 1))(networks, rows)
     idx, flat = objective.row_indices(batch), objective.flatten_row_grads(g_rows)
     for name in ("e", "v"):
@@ -132,7 +133,7 @@ def _topic_gap(params, words):
 @pytest.mark.parametrize("name,rate", [("sparse_sgd", 0.05), ("lazy_adam", 0.01)])
 def test_sparse_optimizers_learn_topics(corpus_file, tmp_path, name, rate):
     cfg = tiny_config(corpus_file, epochs=3.0, **{"optimizer.name": name, "optimizer.learning_rate": rate})
-    params, data = train.train(cfg, tmp_path / "run", log=lambda *a: None, devices=jax.devices()[:1])
+    params, data = experiment.train(cfg, tmp_path / "run", log=lambda *a: None, devices=jax.devices()[:1])
     assert _topic_gap(params, data.vocab.words) > 0.3
 
 
@@ -141,10 +142,10 @@ def test_sparse_four_devices_match_one(corpus_file, tmp_path, name):
     words = vocab.build_vocab(topic_corpus(), 1).words
     feats = features_file(tmp_path, [w for w in words if w.endswith(("wa", "wb", "wc"))])
     cfg = tiny_config(corpus_file, features=feats, epochs=0.3,
-                      **{"sampler.negative_group": 12, "optimizer.name": name, "optimizer.learning_rate": 0.02})
-    one, _ = train.train(cfg, tmp_path / "one", log=lambda *a: None, devices=jax.devices()[:1])
-    four, _ = train.train(cfg, tmp_path / "four", log=lambda *a: None, devices=jax.devices()[:4])
+                      **{"sampler.negative_group": 16, "optimizer.name": name, "optimizer.learning_rate": 0.02})
+    one, _ = experiment.train(cfg, tmp_path / "one", log=lambda *a: None, devices=jax.devices()[:1])
+    four, _ = experiment.train(cfg, tmp_path / "four", log=lambda *a: None, devices=jax.devices()[:4])
     for a, b in zip(jax.tree.leaves(one), jax.tree.leaves(four)):
         np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-6)
-    e0 = train.setup(cfg, data_lib.prepare_data(cfg, log=lambda *a: None)).state.params["e"]
+    e0 = experiment.setup(cfg, data_lib.prepare_data(cfg, log=lambda *a: None)).state.params["e"]
     assert not np.allclose(one["e"], e0) and np.abs(np.asarray(one["encoder"]["mu"]["kernel"])).sum() > 0

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, features_file, tiny_config, topic_corpus, train_command
 
-from pixie_jax import registry, train, vocab
+from pixie_jax import experiment, registry, train, vocab
 from pixie_jax.streams import stream_keys
 
 def quiet(*args, **kwargs):
@@ -23,7 +23,7 @@ def _topic_of(word):
 
 def test_sgns_learns_topics(corpus_file, tmp_path):
     cfg = tiny_config(corpus_file, epochs=3.0, **{"optimizer.learning_rate": 0.01})
-    params, data = train.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
+    params, data = experiment.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
     e = np.asarray(params["e"])
     e = e / np.linalg.norm(e, axis=1, keepdims=True)
     sims = e @ e.T
@@ -42,9 +42,9 @@ def test_four_devices_match_one(corpus_file, tmp_path):
     assert len(jax.devices()) >= 4, "conftest asks XLA for 4 host devices"
     words = vocab.build_vocab(topic_corpus(), 1).words
     feats = features_file(tmp_path, [w for w in words if w.endswith(("wa", "wb", "wc"))])
-    cfg = tiny_config(corpus_file, features=feats, epochs=0.3, **{"sampler.negative_group": 12})  # 2 centres' 6 slots
-    one, _ = train.train(cfg, tmp_path / "one", log=quiet, devices=jax.devices()[:1])
-    four, _ = train.train(cfg, tmp_path / "four", log=quiet, devices=jax.devices()[:4])
+    cfg = tiny_config(corpus_file, features=feats, epochs=0.3, **{"sampler.negative_group": 16})  # 2 rows of 8 slots
+    one, _ = experiment.train(cfg, tmp_path / "one", log=quiet, devices=jax.devices()[:1])
+    four, _ = experiment.train(cfg, tmp_path / "four", log=quiet, devices=jax.devices()[:4])
     for a, b in zip(jax.tree.leaves(one), jax.tree.leaves(four)):
         np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-6)
     # the networks learned (not just the tables): every encoder and decoder kernel moved from its start
@@ -98,7 +98,7 @@ def test_vae_baseline_resumes_after_sigkill(corpus_file, tmp_path):
 def test_non_finite_loss_stops_and_keeps_last_checkpoint(corpus_file, tmp_path):
     cfg = tiny_config(corpus_file, epochs=5.0, **{"optimizer.name": "sgd", "optimizer.learning_rate": 1e30})
     with pytest.raises(train.TrainingError, match=r"non-finite.*no checkpoint had been written yet"):
-        train.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
+        experiment.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
 
 
 def test_non_finite_loss_after_a_checkpoint_names_it(corpus_file, tmp_path, monkeypatch):
@@ -112,13 +112,13 @@ def test_non_finite_loss_after_a_checkpoint_names_it(corpus_file, tmp_path, monk
         return state, metrics
     monkeypatch.setattr(train.Run, "run_chunk", poisoned)
     with pytest.raises(train.TrainingError, match=r"steps 20 and 25.*last good checkpoint \(step 20\)"):
-        train.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
+        experiment.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
     assert (tmp_path / "run" / "checkpoints" / "20").exists()
 
 
 def test_corrupt_checkpoint_is_reported(corpus_file, tmp_path):
     cfg = tiny_config(corpus_file, epochs=0.2)
-    train.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
+    experiment.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
     ckpt = tmp_path / "run" / "checkpoints"
     steps = sorted((p for p in ckpt.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
     for f in steps[-1].rglob("*"):
@@ -126,7 +126,7 @@ def test_corrupt_checkpoint_is_reported(corpus_file, tmp_path):
             f.write_bytes(b"garbage")
     from pixie_jax.checkpoints import CheckpointError
     with pytest.raises(CheckpointError, match="cannot be read.*Delete that folder"):
-        train.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
+        experiment.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
 
 
 def test_outputs_include_words_with_features_but_no_text(corpus_file, tmp_path):
@@ -147,13 +147,13 @@ def test_on_pass_is_called_after_each_pass_with_the_parameters(corpus_file, tmp_
     # centres with replacement and C draws: a pass of 2 x 10 steps, so half-pass reports fall on chunk ends
     cfg = tiny_config(corpus_file, epochs=2.0, **{"sampler.shuffle": False, "sampler.enumerate_window": False})
     seen = []
-    params, _ = train.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1],
+    params, _ = experiment.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1],
                             on_pass=lambda passes, p: seen.append((passes, np.asarray(p["e"]).copy())))
     assert [round(p) for p, _ in seen] == [1, 2] and 1.0 <= seen[0][0] < 1.2
     np.testing.assert_array_equal(seen[-1][1], params["e"])
     assert not np.array_equal(seen[0][1], seen[1][1])
     halves = []
-    train.train(cfg, tmp_path / "halves", log=quiet, devices=jax.devices()[:1], report_every=0.5,
+    experiment.train(cfg, tmp_path / "halves", log=quiet, devices=jax.devices()[:1], report_every=0.5,
                 on_pass=lambda passes, p: halves.append(passes))
     assert [round(2 * p) for p in halves] == [1, 2, 3, 4]
 

@@ -23,18 +23,18 @@ def quiet(*_):
 
 def test_resume_with_another_config_or_corpus_is_refused(corpus_file, tmp_path):
     cfg = tiny_config(corpus_file, epochs=0.3)
-    train.train(cfg, tmp_path / "run", log=quiet)
+    experiment.train(cfg, tmp_path / "run", log=quiet)
     with pytest.raises(workdir_lib.WorkdirError, match=r"config seed: 0 -> 1.*another --workdir"):
-        train.train(tiny_config(corpus_file, epochs=0.3, seed=1), tmp_path / "run", log=quiet)
+        experiment.train(tiny_config(corpus_file, epochs=0.3, seed=1), tmp_path / "run", log=quiet)
     with pytest.raises(workdir_lib.WorkdirError, match=r"config sampler.negatives: 4 -> 3"):
-        train.train(tiny_config(corpus_file, epochs=0.3, **{"sampler.negatives": 3}), tmp_path / "run", log=quiet)
+        experiment.train(tiny_config(corpus_file, epochs=0.3, **{"sampler.negatives": 3}), tmp_path / "run", log=quiet)
     other = tmp_path / "other.txt"  # same vocabulary, other text
     words = corpus_file.read_text().split()
     other.write_text(" ".join(np.random.default_rng(0).permutation(words)))
     with pytest.raises(workdir_lib.WorkdirError, match=r"data tokens:"):
-        train.train(tiny_config(other, epochs=0.3), tmp_path / "run", log=quiet)
+        experiment.train(tiny_config(other, epochs=0.3), tmp_path / "run", log=quiet)
     # settings that do not change what is trained may differ
-    train.train(tiny_config(corpus_file, epochs=0.3, checkpoint_every=5), tmp_path / "run", log=quiet)
+    experiment.train(tiny_config(corpus_file, epochs=0.3, checkpoint_every=5), tmp_path / "run", log=quiet)
 
 
 def test_a_second_run_in_a_busy_workdir_fails_at_once(corpus_file, tmp_path):
@@ -48,14 +48,16 @@ def test_a_second_run_in_a_busy_workdir_fails_at_once(corpus_file, tmp_path):
     finally:
         holder.kill()
         holder.wait()
-    experiment.run(tiny_config(corpus_file, epochs=0.3), tmp_path / "run", log=quiet)  # free again; the
-    # lock is re-entrant within a process (experiment.run holds it, train.train takes it again)
+    experiment.run(tiny_config(corpus_file, epochs=0.3), tmp_path / "run", log=quiet)  # free again
+    with workdir_lib.locked(tmp_path / "run"):  # one holder, even within a process (the experiment locks once)
+        with pytest.raises(workdir_lib.WorkdirError, match=rf"is in use by another run \(process {os.getpid()}\)"):
+            experiment.train(tiny_config(corpus_file, epochs=0.3), tmp_path / "run", log=quiet)
 
 
 def test_resume_cuts_metrics_back_and_removes_stale_temporaries(corpus_file, tmp_path):
     cfg = tiny_config(corpus_file, epochs=1.0, checkpoint_every=10, keep_checkpoints=10)
     run = tmp_path / "run"
-    train.train(cfg, run, log=quiet)
+    experiment.train(cfg, run, log=quiet)
     steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
     kept = sorted(int(p.name) for p in (run / "checkpoints").iterdir() if p.name.isdigit())
     assert len(kept) >= 2
@@ -64,7 +66,7 @@ def test_resume_cuts_metrics_back_and_removes_stale_temporaries(corpus_file, tmp
     with open(run / "metrics.jsonl", "a") as f:
         f.write('{"loss": 1.0, "st')  # a line cut short by the crash
     (run / ".embeddings.npz.abc123.tmp").write_bytes(b"half written")
-    train.train(cfg, run, log=quiet)
+    experiment.train(cfg, run, log=quiet)
     again = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert again == steps  # every step once, in order
     assert not list(run.glob(".*.tmp"))
@@ -101,14 +103,14 @@ def test_two_embeddings_with_one_name_are_refused(tmp_path):
 
 def test_more_epochs_on_resume_need_the_explicit_option(corpus_file, tmp_path):
     run = tmp_path / "run"
-    train.train(tiny_config(corpus_file, epochs=0.3), run, log=quiet)
+    experiment.train(tiny_config(corpus_file, epochs=0.3), run, log=quiet)
     first = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
     longer = tiny_config(corpus_file, epochs=0.6)
     with pytest.raises(workdir_lib.WorkdirError, match=r"epochs: 0.3 -> 0.6.*resume_with_new_schedule=True"):
-        train.train(longer, run, log=quiet)
+        experiment.train(longer, run, log=quiet)
     longer.resume_with_new_schedule = True
     lines = []
-    train.train(longer, run, log=lines.append)
+    experiment.train(longer, run, log=lines.append)
     assert "continuing with a new schedule: config epochs: 0.3 -> 0.6" in lines
     assert any(f"resumed from {run / 'checkpoints'} at step {first[-1]}" in line for line in lines)
     steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
@@ -116,20 +118,20 @@ def test_more_epochs_on_resume_need_the_explicit_option(corpus_file, tmp_path):
     # the option lets the schedule through, nothing else
     other_seed = tiny_config(corpus_file, epochs=0.9, seed=3, resume_with_new_schedule=True)
     with pytest.raises(workdir_lib.WorkdirError, match=r"config seed: 0 -> 3"):
-        train.train(other_seed, run, log=quiet)
+        experiment.train(other_seed, run, log=quiet)
     # a schedule shorter than what is trained is refused, with nothing recorded
     record = (run / "run.json").read_text()
     shorter = tiny_config(corpus_file, epochs=0.3, resume_with_new_schedule=True)
     with pytest.raises(workdir_lib.WorkdirError, match=rf"holds step {steps[-1]}, beyond the {first[-1]} steps"):
-        train.train(shorter, run, log=quiet)
+        experiment.train(shorter, run, log=quiet)
     assert (run / "run.json").read_text() == record
     # a damaged run.json is named; a missing one beside checkpoints is refused with the fix
     (run / "run.json").write_text('{"config": {"seed": 0')
     with pytest.raises(workdir_lib.WorkdirError, match=rf"{run / 'run.json'}: not a run record"):
-        train.train(longer, run, log=quiet)
+        experiment.train(longer, run, log=quiet)
     (run / "run.json").unlink()
     with pytest.raises(workdir_lib.WorkdirError, match=r"holds checkpoints but no run.json.*Put the run's run.json"):
-        train.train(tiny_config(corpus_file, epochs=0.6, seed=5, resume_with_new_schedule=True), run, log=quiet)
+        experiment.train(tiny_config(corpus_file, epochs=0.6, seed=5, resume_with_new_schedule=True), run, log=quiet)
     assert not (run / "run.json").exists()
 
 
@@ -184,11 +186,11 @@ def test_no_room_for_a_checkpoint_is_one_clear_error(corpus_file, tmp_path, monk
         return real(self, first, epoch)
     monkeypatch.setattr(train.Run, "run_chunk", filling)
     with pytest.raises(checkpoints.CheckpointError, match=r"0.0 MB free on its disk, a checkpoint needs about"):
-        train.train(cfg, tmp_path / "run", log=quiet)
+        experiment.train(cfg, tmp_path / "run", log=quiet)
     assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == ["10"]
     monkeypatch.setattr(train.Run, "run_chunk", real)
     with pytest.raises(checkpoints.CheckpointError, match="MB free"):  # checked before anything compiles
-        train.train(cfg, tmp_path / "other", log=quiet)
+        experiment.train(cfg, tmp_path / "other", log=quiet)
 
 
 def test_the_space_check_uses_the_size_a_checkpoint_takes_and_old_ones_beyond_keep_go_first(corpus_file, tmp_path,
@@ -203,11 +205,11 @@ def test_the_space_check_uses_the_size_a_checkpoint_takes_and_old_ones_beyond_ke
         checkpoints.check_space(tmp_path / "ckpt", state)  # before any checkpoint: 1.2 x 40 + 1 MB
     monkeypatch.undo()
     run = tmp_path / "run"
-    train.train(tiny_config(corpus_file, epochs=0.5, checkpoint_every=5, keep_checkpoints=4), run, log=quiet)
+    experiment.train(tiny_config(corpus_file, epochs=0.5, checkpoint_every=5, keep_checkpoints=4), run, log=quiet)
     steps = sorted(int(p.name) for p in (run / "checkpoints").iterdir() if p.name.isdigit())
     assert len(steps) == 4
     lines = []
-    train.train(tiny_config(corpus_file, epochs=0.5, checkpoint_every=5, keep_checkpoints=1), run, log=lines.append)
+    experiment.train(tiny_config(corpus_file, epochs=0.5, checkpoint_every=5, keep_checkpoints=1), run, log=lines.append)
     assert [f"removed the checkpoint of step {s} (keep_checkpoints=1)" for s in steps[:-1]] == [
         line for line in lines if line.startswith("removed the checkpoint")]
     assert [p.name for p in (run / "checkpoints").iterdir() if p.name.isdigit()] == [str(steps[-1])]

@@ -14,19 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-
-def fit_linear(e: np.ndarray, x: np.ndarray, alpha: float = 1.0):
-    """Closed-form ridge regression with an unpenalised bias, in float64: returns (W [K, D], b [D])."""
-    e, x = np.asarray(e, np.float64), np.asarray(x, np.float64)
-    e_mean, x_mean = e.mean(0), x.mean(0)
-    ec = e - e_mean
-    w = np.linalg.solve(ec.T @ ec + alpha * np.eye(e.shape[1]), ec.T @ (x - x_mean))
-    return w, x_mean - e_mean @ w
-
-
-def predict_linear(fit, e):
-    w, b = fit
-    return (np.asarray(e, np.float64) @ w + b).astype(np.float32)
+from pixie_jax.vectors import fit_linear, predict_linear
 
 
 def init_mlp(key, dim: int, hidden: int, features: int) -> dict:

@@ -23,10 +23,11 @@ class Vae(Pixie):
         return {k: v for k, v in Pixie.init(self, key).items() if k in ("encoder", "decoder")}
 
 
-def rows_loss(model: Pixie, params, rows: dict, batch: dict, features, vae_words: int = 1):
+def rows_loss(model: Pixie, params, rows: dict, batch: dict, features, vae_words: int = 1, visual_weight=None):
     """Minus the ELBO summed over the batch's ``vae`` draws, divided by ``vae_words`` (the global
-    batch's draws, so devices' shares add up); ``rows`` is unused (no word tables)."""
-    del rows
+    batch's draws, so devices' shares add up); ``rows`` is unused (no word tables), and so is
+    ``visual_weight`` (the visual term is the whole objective)."""
+    del rows, visual_weight
     elbo, log_lik, kl = visual_elbo(model, params, features[batch["vae"]["rows"]], batch["vae"]["eps"])
     loss = -elbo.sum() / vae_words
     return loss, {"loss": loss, "visual_log_lik": log_lik.sum() / vae_words, "visual_kl": kl.sum() / vae_words}
@@ -41,7 +42,6 @@ def sampler_fields(config, n_visual: int) -> dict:
     """Only the ``vae`` draws: no centres."""
     if not n_visual:
         raise ValueError("the VAE needs visual features: set --config.features")
-    return {"text_centres": 0, "visual_centres": 0, "visual_words": config.sampler.visual_words,
-            "margin_negatives": 0}
+    return {"text_centres": 0, "visual_centres": 0, "visual_words": config.sampler.visual_words}
 
 

@@ -78,11 +78,11 @@ def margin_terms(u, target, negatives, gamma):
     return jnp.maximum(0.0, gamma - pos[:, None] + neg).sum(-1)
 
 
-def rows_loss(model: VSgns, params, rows: dict, batch: dict, features, vae_words: int = 1):
+def rows_loss(model: VSgns, params, rows: dict, batch: dict, features, vae_words: int = 1, visual_weight=None):
     """The minibatch estimate of J above and its metrics from the gathered rows of e and v
     (:func:`pixie_jax.objective.gather_rows`); ``features`` holds x~ for each visual word (no VAE
-    draws: ``vae_words`` is unused)."""
-    del vae_words
+    draws: ``vae_words`` and ``visual_weight`` are unused)."""
+    del vae_words, visual_weight
     text = stratum_text_loss(model, params, rows["text"], batch["text"], None)
     metrics = {}
     loss = text

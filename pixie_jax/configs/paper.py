@@ -1,10 +1,13 @@
 """PIXIE with the paper's settings (section 4.1) on text8 (downloaded once, ~31 MB).
 
 K = 100, encoder/decoder 500 tanh units, window 10, 64 negatives per pair (G = 1),
-Adam 1e-3 constant, vocabulary of 50,000 words. Meant for a GPU; on a CPU it is slow. Centres are
-each pass's tokens in a random order, each once (sampler.shuffle, free), with C = 8 contexts drawn
-each: configs/pixie.py's enumeration of the whole reduced window learns more per pass on the CPU but
-gathers 20 context slots a centre instead of 8, and its GPU speed is not measured yet.
+Adam 1e-3 constant, vocabulary of 50,000 words. Meant for a GPU; on a CPU it is slow. A pass reads
+word2vec's pairs as configs/pixie.py does: each token once as a centre, in a random order
+(sampler.shuffle), with every context of its reduced window (sampler.enumerate_window, two centres
+packed a row, no slot wasted). On the CPU this learns more per pass than C = 8 drawn contexts and
+computes more pairs per second (benchmarks/RESULTS.md, "Per-pass learning", third round); its GPU
+speed is not measured yet (benchmarks/gpu.sh measures it). Shared negatives (negative_group > 1) must
+then come in multiples of a row's 2 (window + 1) = 22 slots.
 The bundled features cover the visual words of gutenberg8's 50k vocabulary (1,872 words, from
 1000 photos); for the paper's coverage build your own with bin/build-visual-features and pass
 --config.features=FILE (npz or word2vec text).
@@ -21,7 +24,6 @@ def get_config():
     c.max_vocab = 50_000
     c.sampler.negatives = 64
     c.sampler.negative_group = 1
-    c.sampler.enumerate_window = False
     c.sampler.text_centres = 16384
     c.sampler.visual_centres = 2048
     c.sampler.visual_words = 256

@@ -1,0 +1,64 @@
+"""The optimizers of a config: one for the embedding tables e and v (a dense optax transformation, or
+a row-sparse rule of :mod:`pixie_jax.sparse` that updates only the rows a step touches) and one for
+every other parameter (encoder, decoder, fusion, maps), each on the config's schedule."""
+from __future__ import annotations
+
+import optax
+
+from pixie_jax import objective, sparse
+
+
+_OPTIMIZERS = {"adam": optax.adam, "adamw": optax.adamw, "sgd": optax.sgd, "adagrad": optax.adagrad,
+               "rmsprop": optax.rmsprop, "lamb": optax.lamb}
+
+
+def _schedule(rate: float, schedule: str, total_steps: int):
+    if schedule == "constant":
+        return rate
+    if schedule == "linear":  # word2vec's decay, to 1e-4 of the start
+        return optax.linear_schedule(rate, rate * 1e-4, max(total_steps, 1))
+    raise ValueError(f"optimizer schedule must be 'constant' or 'linear', got {schedule!r}")
+
+
+def _named(name: str, rate) -> optax.GradientTransformation:
+    if name in sparse.OPTIMIZERS:
+        raise ValueError(f"optimizer {name!r} updates table rows only: use it as optimizer.name, and one of "
+                         f"{sorted(_OPTIMIZERS)} as optimizer.network_name")
+    if name not in _OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {sorted(_OPTIMIZERS)} "
+                         f"(or for the tables {', '.join(sparse.OPTIMIZERS)})")
+    return _OPTIMIZERS[name](rate)
+
+
+def network_optimizer(config, total_steps: int = 1) -> optax.GradientTransformation:
+    """``optimizer.network_name`` at ``optimizer.network_learning_rate`` on the config's schedule."""
+    o = config.optimizer
+    return _named(o.network_name, _schedule(o.network_learning_rate, o.schedule, total_steps))
+
+
+def is_sparse(config) -> bool:
+    """Whether ``optimizer.name`` updates only the table rows a step touches (:mod:`pixie_jax.sparse`)."""
+    return config.optimizer.name in sparse.OPTIMIZERS
+
+
+def table_optimizer(config, total_steps: int, pairs_per_step: int) -> sparse.TableOptimizer:
+    """``sparse_sgd`` (its rate applies to the gradient of the step's summed pair losses, as word2vec's)
+    or ``lazy_adam``, at ``optimizer.learning_rate`` on the config's schedule."""
+    o = config.optimizer
+    rate = _schedule(o.learning_rate, o.schedule, total_steps)
+    if o.name == "sparse_sgd":
+        return sparse.sgd(rate, scale=float(pairs_per_step))
+    if o.name == "capped_sgd":
+        return sparse.sgd(rate, scale=float(pairs_per_step), cap=float(o.row_cap))
+    return sparse.lazy_adam(rate)
+
+
+def build_optimizer(config, total_steps: int = 1) -> optax.GradientTransformation:
+    """``optimizer.name`` for the embedding tables e, v; :func:`network_optimizer` for the encoder,
+    decoder, fusion and any other parameters (Adam 1e-3 in the paper, for all parameters). Dense
+    table optimizers only; for the sparse ones see :func:`table_optimizer`."""
+    o = config.optimizer
+    tables = _named(o.name, _schedule(o.learning_rate, o.schedule, total_steps))
+    networks = network_optimizer(config, total_steps)
+    label = lambda params: {k: ("tables" if k in objective.TABLES else "networks") for k in params}  # noqa: E731
+    return optax.multi_transform({"tables": tables, "networks": networks}, label)

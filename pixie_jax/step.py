@@ -1,0 +1,134 @@
+"""One jitted, data-parallel chunk of training steps, for any loss on gathered table rows.
+
+Layout of one call of the chunk function (everything stays on the device):
+
+    for step in start .. start + S - 1 (lax.scan):
+        key   = fold_in(root, step)
+        batch = sample_batch(key, epoch data, tables)              # global batch, sharded on 'data'
+        grads = psum over devices of grad(loss)(share)              # shard_map
+        params, opt_state = optimizer update (dense optax, or row-sparse for e and v)
+
+``loss(params, rows, batch, features, vae_words) -> (loss, metrics)`` is a model's loss bound to the
+model (:class:`pixie_jax.train.Learner`); the chunk knows no model.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+from jax.sharding import AxisType, NamedSharding, PartitionSpec as P
+
+from pixie_jax import objective, sampling
+
+
+class TrainState(NamedTuple):
+    """The parameters and the optimizer state: an optax state over all parameters (dense table
+    optimizers), or {'tables': a :mod:`pixie_jax.sparse` state, 'networks': an optax state}."""
+
+    params: dict
+    opt_state: optax.OptState | dict
+
+
+def make_mesh(devices=None):
+    devices = devices if devices is not None else jax.devices()
+    return jax.make_mesh((len(devices),), ("data",), axis_types=(AxisType.Auto,), devices=devices)
+
+
+def make_grad_fn(loss, sampler_cfg: sampling.SamplerConfig, mesh):
+    """shard_map'd (grads, metrics) of ``loss`` over all parameters, summed over the devices' shares."""
+    vae_words = sampler_cfg.visual_words or 1
+
+    def local(params, batch, features):
+        grads, metrics = jax.grad(
+            lambda p: loss(p, objective.gather_rows(p, batch), batch, features, vae_words), has_aux=True)(params)
+        return jax.lax.psum((grads, metrics), "data")
+    return jax.shard_map(local, mesh=mesh, in_specs=(P(), P("data"), P()), out_specs=P(), check_vma=False)
+
+
+def make_row_grad_fn(loss, sampler_cfg: sampling.SamplerConfig, mesh):
+    """shard_map'd (network grads, row grads, metrics): the gradient with respect to the gathered rows of
+    e and v (:func:`pixie_jax.objective.gather_rows`, one per batch entry, left sharded like the batch)
+    and, summed over the devices, with respect to the other parameters."""
+    vae_words = sampler_cfg.visual_words or 1
+
+    def local(params, batch, features):
+        tables, networks = objective.split_params(params)
+        rows = objective.gather_rows(tables, batch)
+        (g_net, g_rows), metrics = jax.grad(
+            lambda n, r: loss(n, r, batch, features, vae_words), argnums=(0, 1), has_aux=True)(networks, rows)
+        return jax.lax.psum(g_net, "data"), g_rows, jax.lax.psum(metrics, "data")
+    return jax.shard_map(local, mesh=mesh, in_specs=(P(), P("data"), P()), out_specs=(P(), P("data"), P()),
+                         check_vma=False)
+
+
+def make_update(loss, optimizer, sampler_cfg: sampling.SamplerConfig, mesh):
+    """(state, batch, features) -> (state, metrics): one optimizer step on one batch.
+
+    ``optimizer`` is an optax transformation over all parameters (dense), or a pair
+    (:class:`pixie_jax.sparse.TableOptimizer`, optax transformation for the networks).
+    """
+    if isinstance(optimizer, optax.GradientTransformation):
+        grad_fn = make_grad_fn(loss, sampler_cfg, mesh)
+
+        def dense(state, batch, features):
+            grads, metrics = grad_fn(state.params, batch, features)
+            updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+            return TrainState(optax.apply_updates(state.params, updates), opt_state), metrics
+        return dense
+
+    tables_opt, networks_opt = optimizer
+    row_grad_fn = make_row_grad_fn(loss, sampler_cfg, mesh)
+    # without visual centres or VAE draws the encoder, decoder and maps get no gradient: skip their update
+    networks_learn = bool(sampler_cfg.visual_centres or sampler_cfg.visual_words or sampler_cfg.margin_negatives)
+
+    def rows(state, batch, features):
+        g_net, g_rows, metrics = row_grad_fn(state.params, batch, features)
+        tables, networks = objective.split_params(state.params)
+        net_state = state.opt_state["networks"]
+        if networks_learn:
+            updates, net_state = networks_opt.update(g_net, net_state, networks)
+            networks = optax.apply_updates(networks, updates)
+        tables, table_state = tables_opt.update(tables, state.opt_state["tables"], objective.row_indices(batch),
+                                                objective.flatten_row_grads(g_rows))
+        return TrainState(tables | networks, {"tables": table_state, "networks": net_state}), metrics
+    return rows
+
+
+def init_optimizer(optimizer, params: dict):
+    """The initial optimizer state for :func:`make_update`'s ``optimizer``."""
+    if isinstance(optimizer, optax.GradientTransformation):
+        return optimizer.init(params)
+    tables, networks = objective.split_params(params)
+    return {"tables": optimizer[0].init(tables), "networks": optimizer[1].init(networks)}
+
+
+def make_train_chunk(loss, optimizer, sampler_cfg: sampling.SamplerConfig, mesh, steps: int):
+    """jit(chunk)(state, root_key, start, epoch, tables, features) -> (state, metrics [steps])."""
+    update = make_update(loss, optimizer, sampler_cfg, mesh)
+    batch_sharding = NamedSharding(mesh, P("data"))
+
+    def body(state, step, root_key, epoch, tables, features):
+        batch = sampling.sample_batch(jax.random.fold_in(root_key, step), epoch, tables, sampler_cfg, step)
+        batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
+        return update(state, batch, features)
+
+    @functools.partial(jax.jit, donate_argnums=(0,))
+    def chunk(state, root_key, start, epoch, tables, features):
+        f = functools.partial(body, root_key=root_key, epoch=epoch, tables=tables, features=features)
+        return jax.lax.scan(f, state, start + jnp.arange(steps))
+
+    return chunk
+
+
+subsample_epoch = jax.jit(sampling.subsample, static_argnames="shuffle")
+
+
+def replicate(mesh, tree):
+    """``tree`` on every device of ``mesh``, unsharded."""
+    return jax.device_put(tree, NamedSharding(mesh, P()))
+
+
+Chunk = Callable[..., tuple[TrainState, dict]]
