@@ -7,7 +7,7 @@ import platform
 
 import jax
 
-from pixie_jax import data as data_lib, overrides
+from pixie_jax import training_data as data_lib, overrides
 
 
 def prepare(args):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pixie_jax import io  # noqa: E402
+from pixie_jax import embedding_files  # noqa: E402
 from pixie_jax.evaluate import concat_variants, similarity  # noqa: E402
 
 
@@ -27,12 +27,12 @@ def main(argv=None):
     parser.add_argument("--benchmarks", nargs="+", default=["bundled"])
     args = parser.parse_args(argv)
     benches = [b for source in args.benchmarks for b in similarity.load_benchmarks(source)]
-    arrays = io.load_embeddings(args.pixie)
+    arrays = embedding_files.load_embeddings(args.pixie)
     words, mask = arrays["words"], arrays["mask"]
     named = {"PIXIE+ s": arrays["s"], **concat_variants.variants(arrays)}
     results = {name: similarity.evaluate(words, vecs, mask, benches) for name, vecs in named.items()}
     if args.sgns:
-        sgns = io.load_embeddings(args.sgns)
+        sgns = embedding_files.load_embeddings(args.sgns)
         visual = {w for w, m in zip(words, mask) if m > 0}
         sgns_mask = [float(w in visual) for w in sgns["words"]]
         results = {"SGNS e": similarity.evaluate(sgns["words"], sgns["e"], sgns_mask, benches)} | results

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import common, time_to_quality as ttq  # noqa: E402
-from pixie_jax import data as data_lib, overrides  # noqa: E402
+from pixie_jax import training_data as data_lib, overrides  # noqa: E402
 from pixie_jax.evaluate import analogy, bands, similarity  # noqa: E402
 
 BAND_SETS = ("EN-SIMLEX-999", "EN-MEN-TR-3k", "EN-WS-353-ALL")

@@ -32,11 +32,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import paper_numbers  # noqa: E402
 
-from pixie_jax import data as data_lib, experiment, overrides, propagation  # noqa: E402
+from pixie_jax import training_data as data_lib, experiment, overrides, propagation  # noqa: E402
 from pixie_jax.baselines import ivsgns  # noqa: E402
 from pixie_jax.evaluate import analogy, kinds as kinds_lib, similarity  # noqa: E402
 from pixie_jax.files import atomic_write  # noqa: E402
-from pixie_jax.streams import stream_keys  # noqa: E402
+from pixie_jax.prng import stream_keys  # noqa: E402
 
 # Table 2 rows: the paper's name -> the kind spec over the merged arrays of one seed
 TABLE2_ROWS = {

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 def phase(args) -> dict:
     """One phase in this process: 'build' or 'load' the token ids, or 'train' a few chunks."""
-    from pixie_jax import data as data_lib, experiment, overrides, registry, train
+    from pixie_jax import training_data as data_lib, experiment, overrides, registry, train
     config = overrides.load_config("pixie")
     config.corpus, config.cache_dir, config.progress, config.benchmarks = args.corpus, args.cache, False, ""
     t0 = time.perf_counter()

@@ -27,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pixie_jax import data as data_lib, experiment, overrides, vocab as vocab_lib  # noqa: E402
+from pixie_jax import training_data as data_lib, experiment, overrides, vocab as vocab_lib  # noqa: E402
 from pixie_jax.visual import features as features_lib  # noqa: E402
 
 # (memory bandwidth GB/s, float32 non-tensor-core peak TFLOP/s) from the vendors' data sheets

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import common  # noqa: E402
-from pixie_jax import data as data_lib, experiment, overrides, registry, train  # noqa: E402
+from pixie_jax import training_data as data_lib, experiment, overrides, registry, train  # noqa: E402
 from pixie_jax.evaluate import analogy, similarity  # noqa: E402
 
 BENCHMARKS = ("EN-MEN-TR-3k", "EN-SIMLEX-999", "EN-WS-353-ALL", "EN-RG-65", "EN-MC-30")

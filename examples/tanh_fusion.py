@@ -5,8 +5,9 @@ Import this file, then train it like any model: ``config.model.name = "pixie_tan
 """
 import jax.numpy as jnp
 
-from pixie_jax import embeddings, objective, registry
+from pixie_jax import embeddings, objective, pixie, registry
 from pixie_jax.model import Fusion, Pixie
+from pixie_jax.modelspec import ModelSpec
 
 TANH = Fusion(init=lambda k: {"w": jnp.eye(k)}, combine=lambda p, e, z: e + jnp.tanh(z @ p["w"]))
 
@@ -16,6 +17,6 @@ def build(config, vocab_size: int) -> Pixie:
     return Pixie(vocab_size, m.dim, m.features, m.hidden, TANH)
 
 
-SPEC = registry.register(registry.ModelSpec(
+SPEC = registry.register(ModelSpec(
     "pixie_tanh", build, objective.rows_loss, embeddings.pixie_arrays, kinds=("e", "v", "mu", "x", "s", "t"),
-    scored=("e", "s", "t"), sampler=registry.pixie_sampler))
+    scored=("e", "s", "t"), sampler=pixie.sampler_fields))

@@ -8,6 +8,7 @@ import re
 import shutil
 import sys
 import threading
+import time
 from pathlib import Path
 
 import jax
@@ -94,8 +95,7 @@ def save(mgr: ocp.CheckpointManager, step: int, state) -> None:
             mgr.wait_until_finished()
         except Exception:  # noqa: BLE001 - the same failure again; the first one is reported
             pass
-        for partial in Path(mgr.directory).glob(f"{step}.orbax-checkpoint-tmp*"):
-            shutil.rmtree(partial, ignore_errors=True)
+        remove_partials(mgr)
         code = getattr(err, "errno", None) or next(iter(re.findall(r"os_error_code='(\d+)'", str(err))), None)
         reason = (f"{os.strerror(int(code))}, errno {code}" if code
                   else (str(err).splitlines() or [type(err).__name__])[0][-300:])
@@ -104,6 +104,18 @@ def save(mgr: ocp.CheckpointManager, step: int, state) -> None:
             f"{mgr.directory}: cannot write the checkpoint of step {step} ({reason}); "
             f"{f'the checkpoint of step {max(kept)} is kept' if kept else 'no earlier checkpoint exists'}. Free "
             f"space on that disk (or choose another --workdir) and run the same command to resume") from err
+
+
+def remove_partials(mgr: ocp.CheckpointManager) -> None:
+    """Delete the partial checkpoints (``N.orbax-checkpoint-tmp*``) a failed write left in ``mgr``'s folder;
+    call when no write is in flight. A writer thread may still add a file while a folder is removed, so
+    each is tried a few times."""
+    for partial in Path(mgr.directory).glob("*.orbax-checkpoint-tmp*"):
+        for _ in range(5):
+            shutil.rmtree(partial, ignore_errors=True)
+            if not partial.exists():
+                break
+            time.sleep(0.2)
 
 
 def state_bytes(state) -> int:

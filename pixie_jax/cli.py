@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from pixie_jax.errors import ProjectError
 
 EXPECTED = (ValueError, OSError, KeyError, ProjectError)  # the library's own errors derive from these
+PACKAGE = Path(__file__).resolve().parent
 
 
 def _quiet():
@@ -22,7 +24,22 @@ def _quiet():
     logging.set_verbosity(logging.WARNING)
 
 
+def raised_by_the_project(err: BaseException) -> bool:
+    """Whether ``err`` is the project's own: a :class:`ProjectError`, or raised by a line of this package
+    (a message written for the user). A ValueError from inside jax, numpy or another library is a
+    failure to report with its traceback."""
+    if isinstance(err, ProjectError):
+        return True
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and Path(tb.tb_frame.f_code.co_filename).resolve().is_relative_to(PACKAGE)
+
+
 def _fail(err: BaseException):
+    """One line, ``error: ...``, and exit 1 for the project's own errors; anything else is re-raised."""
+    if not raised_by_the_project(err):
+        raise err
     message = err.args[0] if isinstance(err, KeyError) and err.args else err
     sys.exit(f"error: {message}")
 
@@ -208,8 +225,8 @@ def _source_args(parser):
 
 def _load_sources(args, wn):
     from pixie_jax.visual import word_features
-    from pixie_jax import io
-    overrides = {k: word_features.read_overrides(v) for k, v in io.named_values(args.overrides, "--overrides").items()}
+    from pixie_jax import embedding_files
+    overrides = {k: word_features.read_overrides(v) for k, v in embedding_files.named_values(args.overrides, "--overrides").items()}
     sources, mapping = [], {}
     for spec in args.source:
         name, _, path = spec.rpartition("=")
@@ -256,10 +273,10 @@ def build_visual_features_main(argv=None):
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     import numpy as np
-    from pixie_jax import io, tokens, vocab
+    from pixie_jax import embedding_files, tokens, vocab
     from pixie_jax.visual import features, word_features, wordnet
     try:
-        weights = {k: float(v) for k, v in io.named_values(args.weight, "--weight").items()}
+        weights = {k: float(v) for k, v in embedding_files.named_values(args.weight, "--weight").items()}
         if args.vocab:
             words = vocab.Vocab.load(args.vocab).words
         else:
@@ -422,7 +439,7 @@ def retrieval_main(argv=None):
     import json
     from pathlib import Path
     from flax import serialization
-    from pixie_jax import io
+    from pixie_jax import embedding_files
     from pixie_jax.evaluate import kinds as kinds_lib, retrieval
     from pixie_jax.files import atomic_write
     cfg = retrieval.RetrievalConfig(**{k: config[k] for k in retrieval.RetrievalConfig.__dataclass_fields__})
@@ -434,8 +451,8 @@ def retrieval_main(argv=None):
         if not Path(where).exists():
             raise ValueError(f"--data {args.data}: {where} does not exist")
         vectors = {}  # every embeddings file read and its kind checked before WordNet and the photos
-        for name, path in io.named_paths(args.embeddings):
-            arrays = io.load_embeddings(path)
+        for name, path in embedding_files.named_paths(args.embeddings):
+            arrays = embedding_files.load_embeddings(path)
             k = args.kind or ("t" if "t" in kinds_lib.available(arrays) else "e")
             vectors[name] = (k, arrays["words"], kinds_lib.vectors(arrays, k))
         if kind == "imagenet-gloss":

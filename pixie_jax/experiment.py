@@ -14,8 +14,9 @@ import jax
 import numpy as np
 
 from pixie_jax import objective, outputs, registry, train as trainer, validation, workdir as workdir_lib
-from pixie_jax.data import TrainingData, prepare_data, text_only
-from pixie_jax.streams import stream_keys
+from pixie_jax.modelspec import ModelSpec
+from pixie_jax.prng import stream_keys
+from pixie_jax.training_data import TrainingData, prepare_data, text_only
 
 
 @dataclasses.dataclass
@@ -26,16 +27,25 @@ class Result:
     visual_only: dict | None = None  # arrays for the words with features but no text
 
 
-def check_embedding(config) -> None:
-    """``config.embedding`` must name kinds (or a+b concatenations) the model writes; checked before training."""
+def check(config, embedding: bool = True) -> ModelSpec:
+    """The config's values (with its model's own rules) and, with ``embedding``, the kinds it asks for,
+    checked before anything is read; its model's spec."""
     spec = registry.get(config)
+    validation.validate(config, spec.rules, spec.choices)
+    if embedding:
+        check_embedding(config, spec)
+    return spec
+
+
+def check_embedding(config, spec: ModelSpec) -> None:
+    """``config.embedding`` must name kinds (or a+b concatenations) the model writes; checked before training."""
     missing = [p for p in config.embedding.split("+") if p not in spec.kinds]
     if missing:
         raise ValueError(f"embedding {config.embedding!r}: model {spec.name!r} writes kinds {', '.join(spec.kinds)} "
                          f"(or concatenations such as 'e+x'), not {missing[0]!r}")
 
 
-def learner(config, data: TrainingData, spec: registry.ModelSpec | None = None) -> trainer.Learner:
+def learner(config, data: TrainingData, spec: ModelSpec | None = None) -> trainer.Learner:
     """The model ``config`` names, built for ``data``'s vocabulary, as the trainer takes it: its loss
     bound to it and to lambda (:func:`pixie_jax.objective.visual_weight`), its sampler, its features."""
     spec = spec or registry.get(config)
@@ -60,25 +70,19 @@ def train(config, workdir, data: TrainingData | None = None, log=print, devices=
     """Train the model ``config`` names in ``workdir`` (:func:`pixie_jax.train.fit`: resuming from its
     last checkpoint; ``on_pass`` and ``report_every`` as there), reading the data unless given; return
     (params, data). The config is checked first and the workdir locked for the run."""
-    validation.validate(config)
+    spec = check(config, embedding=False)
     with workdir_lib.locked(workdir):
         data = data or prepare_data(config, log)
-        return trainer.fit(config, workdir, learner(config, data), data, log, devices, on_pass, report_every), data
+        built = learner(config, data, spec)
+        return trainer.fit(config, workdir, built, data, log, devices, on_pass, report_every), data
 
 
 def run(config, workdir, data: TrainingData | None = None, log=print, devices=None) -> Result:
     """Train the model ``config`` names in ``workdir`` (reading the data unless given), holding the
     workdir's lock (:func:`pixie_jax.workdir.locked`) from before the data is read."""
-    spec = _checked(config)
+    spec = check(config)
     with workdir_lib.locked(workdir):
         return _run(config, spec, workdir, data, log, devices)
-
-
-def _checked(config) -> registry.ModelSpec:
-    """The config's values and embedding kinds checked before anything is read; its model's spec."""
-    validation.validate(config)
-    check_embedding(config)
-    return registry.get(config)
 
 
 def _run(config, spec, workdir, data, log, devices) -> Result:
@@ -100,7 +104,7 @@ def _run(config, spec, workdir, data, log, devices) -> Result:
 
 def run_and_write(config, workdir, log=print, devices=None) -> Result:
     """:func:`run`, then :func:`pixie_jax.outputs.write_outputs`, under one hold of the workdir's lock."""
-    spec = _checked(config)
+    spec = check(config)
     with workdir_lib.locked(workdir):
         result = _run(config, spec, workdir, None, log, devices)
         if jax.process_index() == 0:  # one writer in a multi-process run

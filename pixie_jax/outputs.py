@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pixie_jax import io
+from pixie_jax import embedding_files
 from pixie_jax.evaluate import kinds as kinds_lib, similarity
 from pixie_jax.files import atomic_write
 
@@ -18,12 +18,12 @@ def write_outputs(config, workdir, arrays: dict, data, kinds=("e",), visual_only
     workdir = Path(workdir)
     arrays = dict(arrays)
     mask = arrays.pop("mask")
-    io.save_embeddings(workdir / "embeddings.npz", data.vocab.words, mask, **arrays)
+    embedding_files.save_embeddings(workdir / "embeddings.npz", data.vocab.words, mask, **arrays)
     named = arrays | {"words": list(data.vocab.words), "mask": mask}
-    io.save_word2vec_text(workdir / "embeddings.txt", data.vocab.words, kinds_lib.vectors(named, config.embedding))
+    embedding_files.save_word2vec_text(workdir / "embeddings.txt", data.vocab.words, kinds_lib.vectors(named, config.embedding))
     data.vocab.save(workdir / "vocab.tsv")
     if visual_only:
-        io.save_embeddings(workdir / "visual_only_embeddings.npz", data.visual_only_words,
+        embedding_files.save_embeddings(workdir / "visual_only_embeddings.npz", data.visual_only_words,
                            np.ones(len(data.visual_only_words)), **visual_only)
         log(f"wrote {workdir / 'visual_only_embeddings.npz'} ({len(data.visual_only_words)} words with features "
             f"but no text: {', '.join(sorted(visual_only))})")

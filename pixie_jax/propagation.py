@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pixie_jax import experiment, validation
-from pixie_jax.data import TrainingData, prepare_data, visual_fields
+from pixie_jax import experiment
+from pixie_jax.training_data import TrainingData, prepare_data, visual_fields
 from pixie_jax.evaluate import kinds as kinds_lib, similarity
 from pixie_jax.files import atomic_write
 
@@ -91,7 +91,7 @@ def run(config, workdir, fraction: float = PAPER_FRACTION, seed: int = 0, kinds=
 
     ``kinds``: the kinds to score (default: those the model writes worth scoring, e.g. e, s, t for PIXIE)."""
     check_fraction(fraction)
-    validation.validate(config)
+    experiment.check(config)
     workdir = Path(workdir)
     data = prepare_data(config, log)
     held = hold_out(config, data, fraction, seed, log)

@@ -21,10 +21,10 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from pixie_jax import checkpoints, objective, optimizers, sampling, workdir as workdir_lib
-from pixie_jax.data import TrainingData
+from pixie_jax.training_data import TrainingData
 from pixie_jax.errors import ProjectError
 from pixie_jax.step import TrainState, make_mesh, make_train_chunk, init_optimizer, replicate, subsample_epoch
-from pixie_jax.streams import StreamKeys, stream_keys
+from pixie_jax.prng import StreamKeys, stream_keys
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Learner:
     """A model as the trainer sees it, built from a config by :func:`pixie_jax.experiment.learner`.
 
     ``loss(params, rows, batch, features, vae_words) -> (loss, metrics)`` is the model's minibatch
-    objective bound to the model (:class:`pixie_jax.registry.ModelSpec`); ``features`` is the array it
+    objective bound to the model (:class:`pixie_jax.modelspec.ModelSpec`); ``features`` is the array it
     reads (on the devices); ``total_steps`` a model's own length (None: ``config.epochs`` passes).
     """
 
@@ -352,6 +352,9 @@ def _fit(config, workdir: Path, learner, data, log, devices, on_pass, report_eve
     finally:
         bar.close()
         metrics_file.close()
-        manager.wait_until_finished()
+        try:
+            manager.wait_until_finished()
+        finally:  # a failed write's partial checkpoint, once no writer is left
+            checkpoints.remove_partials(manager)
     return jax.device_get(run.state.params)
 

@@ -2,7 +2,8 @@
 or anything compiles: every float finite, and each value of :data:`RULES` in its range.
 
 A rule is (key, lowest allowed value, whether the lowest is allowed); a choice is (key, allowed values);
-keys a config lacks (another model's sections) are skipped. :func:`validate` raises one
+keys a config lacks are skipped. A model's own settings have their rules and choices in its spec
+(:attr:`pixie_jax.modelspec.ModelSpec.rules`), passed in by the experiment. :func:`validate` raises one
 :class:`ConfigError` naming every bad value with its valid range.
 """
 from __future__ import annotations
@@ -20,8 +21,6 @@ RULES = (
     ("sampler.visual_words", 0, True), ("sampler.samples", 1, True), ("visual_weight", 0, True),
     ("optimizer.learning_rate", 0, False), ("optimizer.network_learning_rate", 0, False),
     ("optimizer.row_cap", 0, False),
-    ("vae.steps", 1, True), ("vsgns.negatives", 1, True), ("vsgns.gamma", 0, False),
-    ("ivsgns.steps", 1, True), ("ivsgns.hidden", 1, True), ("ivsgns.ridge", 0, True),
 )
 
 
@@ -44,12 +43,12 @@ def _present(config, keys):
             continue
 
 
-def validate(config) -> None:
-    """Raise :class:`ConfigError` listing every value of ``config`` outside its range (:data:`RULES`) or
-    choices (:data:`CHOICES`)."""
+def validate(config, rules=(), choices=()) -> None:
+    """Raise :class:`ConfigError` listing every value of ``config`` outside its range (:data:`RULES` and
+    ``rules``, a model's own) or choices (:data:`CHOICES` and ``choices``)."""
     bad = [f"{key} = {value!r} (must be a finite number)" for key in flat_keys(config)
            for value in [get_value(config, key)] if isinstance(value, float) and not math.isfinite(value)]
-    for key, value, low, inclusive in _present(config, RULES):
+    for key, value, low, inclusive in _present(config, RULES + tuple(rules)):
         if value is None or isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value)):
             continue
         if inclusive and value < low:
@@ -57,6 +56,6 @@ def validate(config) -> None:
         elif not inclusive and value <= low:
             bad.append(f"{key} = {value!r} (must be > {low})")
     bad += [f"{key} = {value!r} (must be one of {', '.join(map(repr, allowed))})"
-            for key, value, allowed in _present(config, CHOICES) if value not in allowed]
+            for key, value, allowed in _present(config, CHOICES + tuple(choices)) if value not in allowed]
     if bad:
         raise ConfigError("invalid config: " + "; ".join(bad) + ". Set them with --config.KEY=VALUE")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from pixie_jax import io
+from pixie_jax import embedding_files
 from pixie_jax.evaluate import analogy
 from pixie_jax.evaluate.neighbours import QueryError
 
@@ -121,7 +121,7 @@ def test_bad_analogy_files_name_the_file_and_line(tmp_path):
 def test_bin_evaluate_scores_analogies_and_answers_queries(tmp_path):
     questions = analogy.load_analogies("bundled")
     words, vectors = structured_vectors(questions, distractors=500)
-    io.save_embeddings(tmp_path / "emb.npz", words, np.zeros(len(words)), e=vectors, x=vectors[:, :3])
+    embedding_files.save_embeddings(tmp_path / "emb.npz", words, np.zeros(len(words)), e=vectors, x=vectors[:, :3])
     run = lambda *extra: subprocess.run([sys.executable, str(ROOT / "bin" / "evaluate"), "--embeddings",  # noqa: E731
                                          f"toy={tmp_path / 'emb.npz'}", "--kind", "e", "x", *extra],
                                         capture_output=True, text=True)

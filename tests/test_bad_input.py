@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from conftest import tiny_config
 
-from pixie_jax import experiment, io, propagation, validation
-from pixie_jax.data import DataError, prepare_data
+from pixie_jax import experiment, embedding_files, propagation, validation
+from pixie_jax.training_data import DataError, prepare_data
 from pixie_jax.evaluate import retrieval
 from pixie_jax.files import ArrayFileError, load_arrays
 from pixie_jax.visual import features as F, word_features
@@ -27,7 +27,7 @@ def damaged(tmp_path, name):
     return cut, text
 
 
-@pytest.mark.parametrize("reader", [io.load_embeddings, F.load_word_features, word_features.load_class_features,
+@pytest.mark.parametrize("reader", [embedding_files.load_embeddings, F.load_word_features, word_features.load_class_features,
                                     load_arrays])
 def test_damaged_npz_files_are_named(tmp_path, reader):
     cut, text = damaged(tmp_path, "x.npz")
@@ -52,9 +52,9 @@ def test_word2vec_file_shorter_than_its_header(tmp_path):
     path.write_text("3 2\ncat 1 2\ndog 3 4\n")
     with pytest.raises(F.FeatureFileError, match=r"vectors.txt: its header promises 3 rows of 2 values, the file "
                                                   r"has 2 rows of 2; it may be cut short"):
-        io.load_embeddings(path)
+        embedding_files.load_embeddings(path)
     path.write_text("2 2\ncat 1 2\ndog 3 4\n")
-    assert io.load_embeddings(path)["words"] == ["cat", "dog"]
+    assert embedding_files.load_embeddings(path)["words"] == ["cat", "dog"]
 
 
 def test_a_corpus_that_is_not_utf8_names_the_option_that_reads_it(tmp_path):

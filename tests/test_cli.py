@@ -63,3 +63,27 @@ def test_a_built_wheel_ships_the_configs_and_finds_them_by_name_from_any_folder(
                          text=True, timeout=300)
     assert out.stdout.startswith(str(tmp_path / "site")), out.stdout + out.stderr
     assert out.returncode == 1 and "epochs = 0.0 (must be > 0)" in out.stderr, out.stderr
+
+
+def test_only_the_projects_own_errors_become_one_line_messages():
+    """A ValueError written by the project is a one-line message; one raised inside jax (a bug, or a case
+    the project does not check) keeps its traceback."""
+    import jax.numpy as jnp
+    import pytest
+    from pixie_jax import cli, sampling
+    from pixie_jax.errors import ProjectError
+
+    def caught(fn):
+        try:
+            fn()
+        except Exception as err:  # noqa: BLE001 - the point is which kind
+            return err
+    ours = caught(lambda: sampling.SamplerConfig(window=3, text_centres=3, enumerate_window=True))
+    assert isinstance(ours, ValueError) and cli.raised_by_the_project(ours)
+    with pytest.raises(SystemExit, match="^error: text_centres .3. must be a multiple of 2"):
+        cli._fail(ours)
+    theirs = caught(lambda: jnp.ones(6).reshape(4, 4))
+    assert isinstance(theirs, (ValueError, TypeError)) and not cli.raised_by_the_project(theirs)
+    with pytest.raises(type(theirs)):
+        cli._fail(theirs)
+    assert cli.raised_by_the_project(ProjectError("a project error from anywhere"))

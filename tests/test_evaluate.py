@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from pixie_jax import io
+from pixie_jax import embedding_files
 from pixie_jax.evaluate import kinds
 
 
@@ -47,7 +47,7 @@ def test_bin_evaluate_scores_and_writes_json(tmp_path):
     words = ["w0", "w1", "w2", "w3", "w4", "w5"]
     angles = np.linspace(0, 1.4, 6)
     e = np.stack([np.cos(angles), np.sin(angles)], 1)
-    io.save_embeddings(tmp_path / "emb.npz", words, [1, 1, 1, 1, 0, 0], e=e, x=e[:, ::-1])
+    embedding_files.save_embeddings(tmp_path / "emb.npz", words, [1, 1, 1, 1, 0, 0], e=e, x=e[:, ::-1])
     (tmp_path / "bench").mkdir()
     (tmp_path / "bench" / "toy.txt").write_text("".join(f"w0\t{w}\t{10 - i}\n" for i, w in enumerate(words[1:], 1)))
     out = subprocess.run([sys.executable, str(ROOT / "bin" / "evaluate"), "--embeddings", f"toy={tmp_path / 'emb.npz'}",
@@ -70,7 +70,7 @@ def test_bin_evaluate_scores_and_writes_json(tmp_path):
     assert e_all["rho"] == pytest.approx(1.0) and e_all["used"] == 5 and e_all["total"] == 5
     e_vis = next(r for r in rows if r["kind"] == "e" and r["setting"] == "visual")
     assert e_vis["used"] == 3 and e_vis["rho"] == pytest.approx(1.0)
-    io.save_embeddings(tmp_path / "text.npz", words[::-1], np.zeros(6), e=e[::-1, ::-1])
+    embedding_files.save_embeddings(tmp_path / "text.npz", words[::-1], np.zeros(6), e=e[::-1, ::-1])
     combined = subprocess.run([sys.executable, str(ROOT / "bin" / "evaluate"), "--embeddings", f"t={tmp_path / 'text.npz'}",
                                f"v={tmp_path / 'emb.npz'}", "--kind", "e", "--benchmarks", str(tmp_path / "bench"),
                                "--combine", "CNN+SGNS=t:e+v:x"], capture_output=True, text=True)
@@ -86,12 +86,12 @@ def test_bin_evaluate_scores_and_writes_json(tmp_path):
 def test_feature_files_score_as_the_cnn_baseline(tmp_path):
     from pixie_jax.visual.features import WordFeatures, save_word_features
     save_word_features(tmp_path / "f.npz", WordFeatures(("a", "b"), np.ones((2, 3), np.float32)))
-    arrays = io.load_embeddings(tmp_path / "f.npz")
+    arrays = embedding_files.load_embeddings(tmp_path / "f.npz")
     assert kinds.available(arrays) == ["x"] and arrays["mask"].tolist() == [1, 1]
     from pixie_jax.evaluate import compare
-    with pytest.raises(io.EmbeddingFileError, match=r"f.npz: no word embeddings \(kind e, s or t\) in it, only x; "
+    with pytest.raises(embedding_files.EmbeddingFileError, match=r"f.npz: no word embeddings \(kind e, s or t\) in it, only x; "
                                                     r"name the kind to score with --kind"):
         compare.load([str(tmp_path / "f.npz")])
     assert [e.label for e in compare.load([f"f={tmp_path / 'f.npz'}"], kinds=["x"])[0]] == ["f:x"]
-    with pytest.raises(io.EmbeddingFileError, match=rf"{tmp_path}: a folder, not an embeddings file"):
-        io.load_embeddings(tmp_path)
+    with pytest.raises(embedding_files.EmbeddingFileError, match=rf"{tmp_path}: a folder, not an embeddings file"):
+        embedding_files.load_embeddings(tmp_path)

@@ -169,7 +169,7 @@ def test_lambda_per_word_is_visual_words_over_pairs_of_a_pass():
     text terms summed over a pass's P pairs plus each visual word's -ELBO once. P is counted here by
     enumerating word2vec's reduced windows on a corpus, against the trainer's (L + 1) per kept token."""
     import ml_collections
-    from pixie_jax import data as data_lib, objective
+    from pixie_jax import training_data as data_lib, objective
     rng = np.random.default_rng(0)
     ids = rng.integers(0, V, 4000).astype(np.int32)
     keep = rng.uniform(0.3, 1.0, V).astype(np.float32)

@@ -3,7 +3,7 @@ import json
 import numpy as np
 from conftest import features_file, tiny_config, topic_corpus
 
-from pixie_jax import data as data_lib, propagation, vocab
+from pixie_jax import training_data as data_lib, propagation, vocab
 
 
 def test_held_out_subset_is_a_seeded_fraction():

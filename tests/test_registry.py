@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, features_file, tiny_config, topic_corpus
 
-from pixie_jax import checkpoints, data as data_lib, experiment, registry, vocab
+from pixie_jax import checkpoints, training_data as data_lib, experiment, registry, vocab
 
 
 TANH_FILE = str(ROOT / "examples" / "tanh_fusion.py")
@@ -56,7 +56,7 @@ def test_a_model_name_that_is_no_model_says_why(tmp_path):
     with pytest.raises(ValueError, match=r"model.name '.*nowhere.py': no such file"):
         registry.get(tiny_config("x", **{"model.name": str(tmp_path / "nowhere.py")}))
     (tmp_path / "plain.py").write_text("X = 1\n")
-    with pytest.raises(ValueError, match=r"model.name '.*plain.py': defines no SPEC \(a pixie_jax.registry.ModelSpec"):
+    with pytest.raises(ValueError, match=r"model.name '.*plain.py': defines no SPEC \(a pixie_jax.modelspec.ModelSpec"):
         registry.get(tiny_config("x", **{"model.name": str(tmp_path / "plain.py")}))
     with pytest.raises(ValueError, match=r"model.name 'no_such_pkg.model': no module 'no_such_pkg' to import"):
         registry.get(tiny_config("x", **{"model.name": "no_such_pkg.model"}))

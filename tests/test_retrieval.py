@@ -74,7 +74,7 @@ def test_bin_retrieval_on_the_precomputed_format(tmp_path):
     import subprocess
     import sys
     from conftest import ROOT
-    from pixie_jax import io
+    from pixie_jax import embedding_files
     rng = np.random.default_rng(1)
     words = [f"x{chr(97 + i)}" for i in range(26)]  # letters only: captions are normalised to a-z
     proj = rng.normal(size=(26, 8))
@@ -83,7 +83,7 @@ def test_bin_retrieval_on_the_precomputed_format(tmp_path):
         ims = np.stack([proj[[words.index(w) for w in caps[5 * i]]].sum(0) for i in range(n)])
         np.save(tmp_path / f"{split}_ims.npy", ims)
         (tmp_path / f"{split}_caps.txt").write_text("\n".join(" ".join(c) for c in caps) + "\n")
-    io.save_embeddings(tmp_path / "emb.npz", words, np.zeros(26), e=rng.normal(size=(26, 6)))
+    embedding_files.save_embeddings(tmp_path / "emb.npz", words, np.zeros(26), e=rng.normal(size=(26, 6)))
     emb = f"toy={tmp_path / 'emb.npz'}"
     out = subprocess.run([sys.executable, str(ROOT / "bin" / "retrieval"), "--embeddings", emb,
                           "--data", f"precomputed:{tmp_path}", "--config", str(ROOT / "configs" / "retrieval.py"),

@@ -139,7 +139,7 @@ def test_a_segment_too_large_for_the_device_names_the_fix(corpus_file, tmp_path,
 
 
 def test_the_token_cache_lives_under_the_configured_cache_dir(corpus_file, tmp_path):
-    from pixie_jax.data import prepare_data
+    from pixie_jax.training_data import prepare_data
     cfg = tiny_config(corpus_file, cache_dir=str(tmp_path / "c"))
     lines = []
     prepare_data(cfg, log=lines.append)

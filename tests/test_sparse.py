@@ -7,7 +7,7 @@ import pytest
 from conftest import features_file, tiny_config, topic_corpus
 from test_objective import _setup
 
-from pixie_jax import data as data_lib, experiment, objective, sampling, sparse, vocab
+from pixie_jax import training_data as data_lib, experiment, objective, sampling, sparse, vocab
 
 
 def _rows_and_grads(rng, vocab, n, k=3):

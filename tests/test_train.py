@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT, features_file, tiny_config, topic_corpus, train_command
 
 from pixie_jax import experiment, registry, train, vocab
-from pixie_jax.streams import stream_keys
+from pixie_jax.prng import stream_keys
 
 def quiet(*args, **kwargs):
     pass

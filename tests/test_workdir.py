@@ -91,10 +91,25 @@ def test_bad_values_are_refused_before_any_data_is_read(tmp_path, key, value, me
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("config, key, value, message", [
+    ("pixie", "model.fusion", "cubic", r"model.fusion = 'cubic' \(must be one of 'additive', 'gated'\)"),
+    ("vsgns", "vsgns.model", "C", r"vsgns.model = 'C' \(must be one of 'A', 'B'\)"),
+    ("vsgns", "vsgns.negatives", 0, r"vsgns.negatives = 0 \(must be >= 1\)"),
+    ("vae", "vae.steps", 0, r"vae.steps = 0 \(must be >= 1\)"),
+    ("ivsgns", "ivsgns.map", "cubic", r"ivsgns.map = 'cubic' \(must be one of 'linear', 'nonlinear'\)"),
+])
+def test_a_models_own_settings_are_checked_with_the_rest(tmp_path, config, key, value, message):
+    """Each model's spec carries the rules of its own section; they are checked before any data is read."""
+    cfg = tiny_config(tmp_path / "no such corpus.txt", config=config, **{key: value})
+    with pytest.raises(validation.ConfigError, match=message):
+        experiment.run(cfg, tmp_path / "run", log=quiet)
+    assert not (tmp_path / "run").exists()
+
+
 def test_two_embeddings_with_one_name_are_refused(tmp_path):
-    from pixie_jax import io
+    from pixie_jax import embedding_files
     for name in ("a", "b"):
-        io.save_embeddings(tmp_path / "run" / f"{name}.npz", ["x", "y"], [0, 0], e=np.eye(2))
+        embedding_files.save_embeddings(tmp_path / "run" / f"{name}.npz", ["x", "y"], [0, 0], e=np.eye(2))
     with pytest.raises(ValueError, match=r"two embeddings are named 'run'.*NAME=FILE"):
         compare.load([str(tmp_path / "run" / "a.npz"), str(tmp_path / "run" / "b.npz")])
     embeddings, _ = compare.load([f"a={tmp_path / 'run' / 'a.npz'}", f"b={tmp_path / 'run' / 'b.npz'}"])
@@ -209,7 +224,8 @@ def test_the_space_check_uses_the_size_a_checkpoint_takes_and_old_ones_beyond_ke
     steps = sorted(int(p.name) for p in (run / "checkpoints").iterdir() if p.name.isdigit())
     assert len(steps) == 4
     lines = []
-    experiment.train(tiny_config(corpus_file, epochs=0.5, checkpoint_every=5, keep_checkpoints=1), run, log=lines.append)
+    experiment.train(tiny_config(corpus_file, epochs=0.5, checkpoint_every=5, keep_checkpoints=1), run,
+                     log=lines.append)
     assert [f"removed the checkpoint of step {s} (keep_checkpoints=1)" for s in steps[:-1]] == [
         line for line in lines if line.startswith("removed the checkpoint")]
     assert [p.name for p in (run / "checkpoints").iterdir() if p.name.isdigit()] == [str(steps[-1])]

@@ -14,6 +14,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from pixie_jax import embeddings, embedding_files, objective, pixie
+from pixie_jax.modelspec import ModelSpec
 from pixie_jax.vectors import fit_linear, predict_linear
 
 
@@ -61,3 +63,36 @@ def imagined_features(config, e: np.ndarray, mask: np.ndarray, x: np.ndarray, ke
                          c.learning_rate)
         return np.asarray(mlp(params, jnp.asarray(e, jnp.float32)))
     raise ValueError(f"ivsgns.map must be 'linear' or 'nonlinear', got {c.map!r}")
+
+
+def sgns_file_vectors(path, vocab_words) -> np.ndarray:
+    """Kind e of an embeddings file, rows in ``vocab_words`` order; every word must be there."""
+    arrays = embedding_files.load_embeddings(path)
+    index = {w: i for i, w in enumerate(arrays["words"])}
+    missing = [w for w in vocab_words if w not in index]
+    if missing:
+        raise ValueError(f"{path}: {len(missing)} vocabulary words are missing (first {missing[0]!r}); "
+                         f"train the SGNS embeddings on the same corpus, min_count and max_vocab")
+    return np.asarray(arrays["e"], np.float32)[[index[w] for w in vocab_words]]
+
+
+def pretrained(config, data, log):
+    """IV-SGNS's text embeddings from ``config.ivsgns.sgns`` if it names a file (else None: train SGNS)."""
+    if not config.ivsgns.sgns:
+        return None
+    log(f"IV-SGNS: text embeddings from {config.ivsgns.sgns}")
+    return embeddings.visual_arrays(data) | {"e": sgns_file_vectors(config.ivsgns.sgns, data.vocab.words)}
+
+
+def finish(config, arrays: dict, keys, log) -> dict:
+    """The imagined features fx = f(e) of every word, f fitted on the visual words."""
+    fx = imagined_features(config, arrays["e"], arrays["mask"], arrays["x"], keys.fit)
+    log(f"IV-SGNS: {config.ivsgns.map} map fitted on {int(arrays['mask'].sum()):,} visual words")
+    return arrays | {"fx": fx}
+
+
+SPEC = ModelSpec("ivsgns", pixie.build, objective.rows_loss, embeddings.table_arrays, kinds=("e", "v", "x", "fx"),
+                 scored=("e", "e+fx"), sampler=pixie.sampler_fields, text_only=True, pretrained=pretrained,
+                 finish=finish,
+                 rules=(("ivsgns.steps", 1, True), ("ivsgns.hidden", 1, True), ("ivsgns.ridge", 0, True)),
+                 choices=(("ivsgns.map", ("linear", "nonlinear")),))

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 
+from pixie_jax import embeddings, pixie
 from pixie_jax.model import Pixie, visual_elbo
+from pixie_jax.modelspec import ModelSpec
 
 
 class Vae(Pixie):
@@ -45,3 +47,7 @@ def sampler_fields(config, n_visual: int) -> dict:
     return {"text_centres": 0, "visual_centres": 0, "visual_words": config.sampler.visual_words}
 
 
+SPEC = ModelSpec("vae", lambda config, vocab_size: pixie.build(config, vocab_size, Vae), rows_loss,
+                 embeddings.vae_arrays, kinds=("mu", "x"), scored=("mu",), sampler=sampler_fields,
+                 total_steps=total_steps, visual_only=embeddings.visual_only_embeddings,
+                 rules=(("vae.steps", 1, True),))

@@ -23,7 +23,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from pixie_jax import embeddings
 from pixie_jax.model import init_tables
+from pixie_jax.modelspec import ModelSpec
 from pixie_jax.objective import gather_rows, stratum_text_loss
 from pixie_jax.vectors import principal_directions
 
@@ -102,3 +104,23 @@ def rows_loss(model: VSgns, params, rows: dict, batch: dict, features, vae_words
 def batch_loss(model: VSgns, params, batch: dict, features):
     """:func:`rows_loss` on the rows ``batch`` gathers from ``params``."""
     return rows_loss(model, params, gather_rows(params, batch), batch, features)
+
+
+def build(config, vocab_size: int) -> VSgns:
+    """Model A (``vsgns.model = 'A'``) or B of ``config`` over ``vocab_size`` words."""
+    if config.vsgns.model not in ("A", "B"):
+        raise ValueError(f"vsgns.model must be 'A' (fixed projection) or 'B' (learned map), got {config.vsgns.model!r}")
+    m = config.model
+    return VSgns(vocab_size, m.dim, m.features, config.vsgns.gamma, config.vsgns.model == "B")
+
+
+def sampler_fields(config, n_visual: int) -> dict:
+    """SGNS's centres and, per visual centre, ``vsgns.negatives`` visual words for the margin term."""
+    return {"visual_centres": config.sampler.visual_centres if n_visual else 0, "visual_words": 0,
+            "margin_negatives": config.vsgns.negatives if n_visual else 0}
+
+
+SPEC = ModelSpec("vsgns", build, rows_loss, embeddings.table_arrays, kinds=("e", "v", "x"), scored=("e",),
+                 sampler=sampler_fields, device_features=lambda model, features: model.target_features(features),
+                 rules=(("vsgns.negatives", 1, True), ("vsgns.gamma", 0, False)),
+                 choices=(("vsgns.model", ("A", "B")),))

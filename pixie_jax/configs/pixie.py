@@ -9,8 +9,9 @@ one seed) for 8% less time. Each pass reads every token once as a centre, in a r
 every context of its reduced window (word2vec's coverage of a pass): against centres drawn with
 replacement and 8 contexts drawn each, SGNS at 3 passes gains SimLex-999 0.161 -> 0.194, WS-353 REL
 0.242 -> 0.303 and analogies 7.3 -> 11.3% and is at or above gensim's 3 epochs on every set (RESULTS,
-"Per-pass learning"), for more time: the default run took 514 s against 283-399 s. configs/paper.py keeps
-the paper's settings.
+"Per-pass learning"). Two centres share a row of 2 (window + 1) context slots, so none is wasted: the
+default run took 260 s (514 s with 2 x window slots a centre, 283-399 s with the former sampler).
+configs/paper.py keeps the paper's settings.
 Override any key on the command line: --config.sampler.negatives=64
 """
 import ml_collections

@@ -7,7 +7,7 @@ import dataclasses
 
 import numpy as np
 
-from pixie_jax import io
+from pixie_jax import embedding_files
 from pixie_jax.evaluate import analogy, kinds as kinds_lib, neighbours, similarity
 
 
@@ -26,15 +26,15 @@ def load(specs, kinds=None, visual_words: set | None = None) -> tuple[list[Embed
     """The embeddings of each ``[NAME=]FILE`` in ``specs`` for ``kinds`` (default e, s, t where present);
     ``visual_words`` replaces each file's own mask. Returns (embeddings, {NAME: arrays})."""
     out, loaded = [], {}
-    for name, path in io.named_paths(specs):
-        arrays = io.load_embeddings(path)
+    for name, path in embedding_files.named_paths(specs):
+        arrays = embedding_files.load_embeddings(path)
         if visual_words is not None:
             arrays["mask"] = np.array([w in visual_words for w in arrays["words"]], np.float32)
         loaded[name] = arrays
         chosen = kinds or [k for k in ("e", "s", "t") if k in kinds_lib.available(arrays)]
         if not chosen:
             has = ", ".join(kinds_lib.available(arrays)) or "no 2-d arrays"
-            raise io.EmbeddingFileError(
+            raise embedding_files.EmbeddingFileError(
                 f"{path}: no word embeddings (kind e, s or t) in it, only {has}; "
                 f"name the kind to score with --kind (--kind x for a word-feature file's raw features)")
         for kind in chosen:

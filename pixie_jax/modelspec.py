@@ -1,0 +1,36 @@
+"""What a model tells the experiments about itself: :class:`ModelSpec`. Each model module defines its
+``SPEC`` (:mod:`pixie_jax.pixie`, :mod:`pixie_jax.baselines`), and :mod:`pixie_jax.registry` finds it by
+``config.model.name``; :mod:`pixie_jax.experiment` builds the model from it and hands the trainer a
+:class:`pixie_jax.train.Learner`."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """What the experiments (and through them the trainer) need to know about one model.
+
+    ``loss(model, params, rows, batch, features, vae_words, visual_weight) -> (loss, metrics)`` is the
+    minibatch estimate of the objective from the rows of e and v the batch gathers
+    (:func:`pixie_jax.objective.gather_rows`; ``params`` holds the other parameters), pre-weighted
+    so that devices' shares add up, with lambda = ``visual_weight`` (:func:`pixie_jax.objective.visual_weight`)
+    where the model has a visual term; ``metrics`` must contain ``loss``.
+    """
+
+    name: str
+    build: Callable[[Any, int], Any]        # (config, vocabulary size) -> model with init(key) -> params
+    loss: Callable
+    arrays: Callable                        # (model, params, data) -> {kind: [V, d], 'mask': [V]}
+    kinds: tuple[str, ...]                  # the kinds ``arrays`` (and ``finish``) write
+    scored: tuple[str, ...]                 # the kinds worth scoring when there are visual words
+    sampler: Callable | None = None         # (config, n_visual) -> SamplerConfig fields beyond the config's
+    device_features: Callable | None = None  # (model, scaled features) -> the feature array the loss reads
+    total_steps: Callable | None = None     # (config, steps_per_call) -> steps (default: config.epochs passes)
+    text_only: bool = False                 # trained on the corpus without its features
+    pretrained: Callable | None = None      # (config, data, log) -> arrays, or None to train
+    finish: Callable | None = None          # (config, arrays, keys, log) -> arrays, after training
+    visual_only: Callable | None = None     # (model, params, data) -> arrays of words with features, no text
+    rules: tuple = ()                       # (key, lowest value, lowest allowed?) of the model's own settings
+    choices: tuple = ()                     # (key, allowed values), both checked before any data is read

@@ -1,0 +1,30 @@
+"""PIXIE (eq. 9) as the experiments see it: its :class:`~pixie_jax.modelspec.ModelSpec`. With
+``features = ''`` it is SGNS (configs/sgns.py). The model itself is :mod:`pixie_jax.model`, its
+loss :mod:`pixie_jax.objective`, its embedding kinds (e, v, mu, x, s, t) :mod:`pixie_jax.embeddings`.
+"""
+from __future__ import annotations
+
+from pixie_jax import embeddings, objective
+from pixie_jax.model import FUSIONS, Pixie
+from pixie_jax.modelspec import ModelSpec
+
+
+def sampler_fields(config, n_visual: int) -> dict:
+    """PIXIE's batch: text and visual centres, and the VAE term's word draws (none without features)."""
+    s = config.sampler
+    return {"visual_centres": s.visual_centres if n_visual else 0, "visual_words": s.visual_words if n_visual else 0}
+
+
+def build(config, vocab_size: int, cls=Pixie) -> Pixie:
+    """The model of ``config.model`` (K, hidden units, D, fusion) over ``vocab_size`` words."""
+    m = config.model
+    if m.fusion not in FUSIONS:
+        raise ValueError(f"unknown fusion {m.fusion!r}; choose one of {sorted(FUSIONS)}")
+    return cls(vocab_size, m.dim, m.features, m.hidden, FUSIONS[m.fusion])
+
+
+SPEC = ModelSpec("pixie", build, objective.rows_loss, embeddings.pixie_arrays,
+                 kinds=("e", "v", "mu", "x", "s", "t"), scored=("e", "s", "t"), sampler=sampler_fields,
+                 visual_only=lambda model, params, data: embeddings.visual_only_embeddings(
+                     model, params, data, text_dim=model.dim),
+                 choices=(("model.fusion", tuple(FUSIONS)),))
