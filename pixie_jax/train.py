@@ -353,7 +353,7 @@ def _fit(config, workdir: Path, learner, data, log, devices, on_pass, report_eve
         bar.close()
         metrics_file.close()
         try:
-            manager.wait_until_finished()
+            manager.close()  # waits for every write and ends orbax's threads
         finally:  # a failed write's partial checkpoint, once no writer is left
             checkpoints.remove_partials(manager)
     return jax.device_get(run.state.params)
