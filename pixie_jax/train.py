@@ -21,10 +21,10 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from pixie_jax import checkpoints, objective, optimizers, sampling, workdir as workdir_lib
-from pixie_jax.training_data import TrainingData
 from pixie_jax.errors import ProjectError
-from pixie_jax.step import TrainState, make_mesh, make_train_chunk, init_optimizer, replicate, subsample_epoch
 from pixie_jax.prng import StreamKeys, stream_keys
+from pixie_jax.step import TrainState, init_optimizer, make_mesh, make_train_chunk, replicate, subsample_epoch
+from pixie_jax.training_data import TrainingData
 
 
 @dataclasses.dataclass(frozen=True)
