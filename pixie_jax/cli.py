@@ -226,7 +226,8 @@ def _source_args(parser):
 def _load_sources(args, wn):
     from pixie_jax.visual import word_features
     from pixie_jax import embedding_files
-    overrides = {k: word_features.read_overrides(v) for k, v in embedding_files.named_values(args.overrides, "--overrides").items()}
+    named = embedding_files.named_values(args.overrides, "--overrides")
+    overrides = {k: word_features.read_overrides(v) for k, v in named.items()}
     sources, mapping = [], {}
     for spec in args.source:
         name, _, path = spec.rpartition("=")

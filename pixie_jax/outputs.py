@@ -20,7 +20,8 @@ def write_outputs(config, workdir, arrays: dict, data, kinds=("e",), visual_only
     mask = arrays.pop("mask")
     embedding_files.save_embeddings(workdir / "embeddings.npz", data.vocab.words, mask, **arrays)
     named = arrays | {"words": list(data.vocab.words), "mask": mask}
-    embedding_files.save_word2vec_text(workdir / "embeddings.txt", data.vocab.words, kinds_lib.vectors(named, config.embedding))
+    embedding_files.save_word2vec_text(workdir / "embeddings.txt", data.vocab.words,
+                                       kinds_lib.vectors(named, config.embedding))
     data.vocab.save(workdir / "vocab.tsv")
     if visual_only:
         embedding_files.save_embeddings(workdir / "visual_only_embeddings.npz", data.visual_only_words,

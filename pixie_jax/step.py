@@ -105,7 +105,10 @@ def init_optimizer(optimizer, params: dict):
     return {"tables": optimizer[0].init(tables), "networks": optimizer[1].init(networks)}
 
 
-def make_train_chunk(loss, optimizer, sampler_cfg: sampling.SamplerConfig, mesh, steps: int):
+Chunk = Callable[..., tuple[TrainState, dict]]
+
+
+def make_train_chunk(loss, optimizer, sampler_cfg: sampling.SamplerConfig, mesh, steps: int) -> Chunk:
     """jit(chunk)(state, root_key, start, epoch, tables, features) -> (state, metrics [steps])."""
     update = make_update(loss, optimizer, sampler_cfg, mesh)
     batch_sharding = NamedSharding(mesh, P("data"))
@@ -129,6 +132,3 @@ subsample_epoch = jax.jit(sampling.subsample, static_argnames="shuffle")
 def replicate(mesh, tree):
     """``tree`` on every device of ``mesh``, unsharded."""
     return jax.device_put(tree, NamedSharding(mesh, P()))
-
-
-Chunk = Callable[..., tuple[TrainState, dict]]

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from pixie_jax import checkpoints, objective, optimizers, sampling, workdir as workdir_lib
 from pixie_jax.errors import ProjectError
 from pixie_jax.prng import StreamKeys, stream_keys
-from pixie_jax.step import TrainState, init_optimizer, make_mesh, make_train_chunk, replicate, subsample_epoch
+from pixie_jax.step import Chunk, TrainState, init_optimizer, make_mesh, make_train_chunk, replicate, subsample_epoch
 from pixie_jax.training_data import TrainingData
 
 
@@ -57,9 +57,6 @@ class Interrupted(KeyboardInterrupt):
 def steps_per_epoch(data: TrainingData, sampler_cfg: sampling.SamplerConfig) -> int:
     """Steps in one pass: expected kept tokens x (L + 1) pairs / pairs per step."""
     return max(1, math.ceil(data.expected_kept() * (sampler_cfg.window + 1) / sampler_cfg.pairs_per_step))
-
-
-Chunk = Callable[..., tuple[TrainState, dict]]
 
 
 @dataclasses.dataclass

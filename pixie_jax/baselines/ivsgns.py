@@ -49,6 +49,9 @@ def fit_mlp(key, e: np.ndarray, x: np.ndarray, hidden: int = 300, steps: int = 2
     return jax.device_get(params)
 
 
+MAPS = ("linear", "nonlinear")  # ivsgns.map: the maps imagined_features fits
+
+
 def imagined_features(config, e: np.ndarray, mask: np.ndarray, x: np.ndarray, key) -> np.ndarray:
     """f(e_w) for every row of ``e``, f fitted on the rows where ``mask`` is set (``x`` their features)
     with ``config.ivsgns`` (``map``: 'linear' or 'nonlinear', whose initialisation draws from ``key``)."""
@@ -95,4 +98,4 @@ SPEC = ModelSpec("ivsgns", pixie.build, objective.rows_loss, embeddings.table_ar
                  scored=("e", "e+fx"), sampler=pixie.sampler_fields, text_only=True, pretrained=pretrained,
                  finish=finish,
                  rules=(("ivsgns.steps", 1, True), ("ivsgns.hidden", 1, True), ("ivsgns.ridge", 0, True)),
-                 choices=(("ivsgns.map", ("linear", "nonlinear")),))
+                 choices=(("ivsgns.map", MAPS),))

@@ -106,9 +106,12 @@ def batch_loss(model: VSgns, params, batch: dict, features):
     return rows_loss(model, params, gather_rows(params, batch), batch, features)
 
 
+VARIANTS = ("A", "B")  # vsgns.model: a fixed projection, or a learned map
+
+
 def build(config, vocab_size: int) -> VSgns:
     """Model A (``vsgns.model = 'A'``) or B of ``config`` over ``vocab_size`` words."""
-    if config.vsgns.model not in ("A", "B"):
+    if config.vsgns.model not in VARIANTS:
         raise ValueError(f"vsgns.model must be 'A' (fixed projection) or 'B' (learned map), got {config.vsgns.model!r}")
     m = config.model
     return VSgns(vocab_size, m.dim, m.features, config.vsgns.gamma, config.vsgns.model == "B")
@@ -123,4 +126,4 @@ def sampler_fields(config, n_visual: int) -> dict:
 SPEC = ModelSpec("vsgns", build, rows_loss, embeddings.table_arrays, kinds=("e", "v", "x"), scored=("e",),
                  sampler=sampler_fields, device_features=lambda model, features: model.target_features(features),
                  rules=(("vsgns.negatives", 1, True), ("vsgns.gamma", 0, False)),
-                 choices=(("vsgns.model", ("A", "B")),))
+                 choices=(("vsgns.model", VARIANTS),))
