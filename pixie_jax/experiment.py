@@ -57,7 +57,7 @@ def learner(config, data: TrainingData, spec: ModelSpec | None = None) -> traine
         features = spec.device_features(model, features)
     total = spec.total_steps(config, config.steps_per_call) if spec.total_steps else None
     return trainer.Learner(spec.name, model, functools.partial(spec.loss, model, visual_weight=lam), sampler,
-                           features, total, note=f"lambda = {lam:.3g}")
+                           features, total, spec.length_keys, note=f"lambda = {lam:.3g}")
 
 
 def setup(config, data: TrainingData, devices=None) -> trainer.Run:

@@ -28,6 +28,8 @@ class ModelSpec:
     sampler: Callable | None = None         # (config, n_visual) -> SamplerConfig fields beyond the config's
     device_features: Callable | None = None  # (model, scaled features) -> the feature array the loss reads
     total_steps: Callable | None = None     # (config, steps_per_call) -> steps (default: config.epochs passes)
+    length_keys: tuple[str, ...] = ()       # its own settings that ``total_steps`` reads: like epochs, free to
+                                            # change on a resume with config.resume_with_new_schedule
     text_only: bool = False                 # trained on the corpus without its features
     pretrained: Callable | None = None      # (config, data, log) -> arrays, or None to train
     finish: Callable | None = None          # (config, arrays, keys, log) -> arrays, after training

@@ -20,13 +20,15 @@ def _schedule(rate: float, schedule: str, total_steps: int):
     raise ValueError(f"optimizer schedule must be 'constant' or 'linear', got {schedule!r}")
 
 
-def _named(name: str, rate) -> optax.GradientTransformation:
+def _named(name: str, rate, adam_eps: float = 1e-8) -> optax.GradientTransformation:
     if name in sparse.OPTIMIZERS:
         raise ValueError(f"optimizer {name!r} updates table rows only: use it as optimizer.name, and one of "
                          f"{sorted(_OPTIMIZERS)} as optimizer.network_name")
     if name not in _OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; choose one of {sorted(_OPTIMIZERS)} "
                          f"(or for the tables {', '.join(sparse.OPTIMIZERS)})")
+    if name in ("adam", "adamw"):
+        return _OPTIMIZERS[name](rate, eps=adam_eps)
     return _OPTIMIZERS[name](rate)
 
 
@@ -50,7 +52,7 @@ def table_optimizer(config, total_steps: int, pairs_per_step: int) -> sparse.Tab
         return sparse.sgd(rate, scale=float(pairs_per_step))
     if o.name == "capped_sgd":
         return sparse.sgd(rate, scale=float(pairs_per_step), cap=float(o.row_cap))
-    return sparse.lazy_adam(rate)
+    return sparse.lazy_adam(rate, eps=float(o.get("adam_eps", 1e-8)))
 
 
 def build_optimizer(config, total_steps: int = 1) -> optax.GradientTransformation:
@@ -58,7 +60,7 @@ def build_optimizer(config, total_steps: int = 1) -> optax.GradientTransformatio
     decoder, fusion and any other parameters (Adam 1e-3 in the paper, for all parameters). Dense
     table optimizers only; for the sparse ones see :func:`table_optimizer`."""
     o = config.optimizer
-    tables = _named(o.name, _schedule(o.learning_rate, o.schedule, total_steps))
+    tables = _named(o.name, _schedule(o.learning_rate, o.schedule, total_steps), float(o.get("adam_eps", 1e-8)))
     networks = network_optimizer(config, total_steps)
     label = lambda params: {k: ("tables" if k in objective.TABLES else "networks") for k in params}  # noqa: E731
     return optax.multi_transform({"tables": tables, "networks": networks}, label)

@@ -33,7 +33,8 @@ class Learner:
 
     ``loss(params, rows, batch, features, vae_words) -> (loss, metrics)`` is the model's minibatch
     objective bound to the model (:class:`pixie_jax.modelspec.ModelSpec`); ``features`` is the array it
-    reads (on the devices); ``total_steps`` a model's own length (None: ``config.epochs`` passes).
+    reads (on the devices); ``total_steps`` a model's own length (None: ``config.epochs`` passes),
+    set by its ``length_keys``.
     """
 
     name: str
@@ -42,6 +43,7 @@ class Learner:
     sampler: sampling.SamplerConfig
     features: np.ndarray
     total_steps: int | None = None
+    length_keys: tuple[str, ...] = ()  # the model's settings behind total_steps (pixie_jax.workdir.check_and_record)
     note: str = ""                   # added to the first line the trainer logs (PIXIE: its lambda)
 
 
@@ -284,7 +286,8 @@ def _fit(config, workdir: Path, learner, data, log, devices, on_pass, report_eve
     primary = jax.process_index() == 0  # in a multi-process run, process 0 keeps the workdir's records
     if primary:
         for change in workdir_lib.check_and_record(workdir, workdir_lib.run_record(config, data),
-                                                   latest is not None, config.resume_with_new_schedule):
+                                                   latest is not None, config.resume_with_new_schedule,
+                                                   learner.length_keys):
             log(f"continuing with a new schedule: {change}")
         for path in workdir_lib.remove_stale_temporaries(workdir):
             log(f"removed {path}, left by an interrupted write")

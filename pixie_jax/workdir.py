@@ -22,10 +22,11 @@ FREE = ("progress", "keep_checkpoints", "checkpoint_every", "benchmarks", "embed
         "features", "resume_with_new_schedule", "corpus_cache")
 # settings added to the configs after runs were first recorded, with the value that trains as runs did
 # before them: a run.json without such a key holds a run trained with that value
-ADDED = {"optimizer.row_cap": 16.0, "sampler.enumerate_window": False, "sampler.corpus_order": False,
-         "sampler.corpus_streams": False, "sampler.shuffle": False}
-# the length of the run: may change on resume when config.resume_with_new_schedule is set
-SCHEDULE = ("epochs", "vae.steps")
+ADDED = {"optimizer.row_cap": 16.0, "optimizer.adam_eps": 1e-8, "sampler.enumerate_window": False,
+         "sampler.corpus_order": False, "sampler.corpus_streams": False, "sampler.shuffle": False}
+# the length of the run: may change on resume when config.resume_with_new_schedule is set (with a model's own
+# length_keys, pixie_jax.modelspec.ModelSpec)
+SCHEDULE = ("epochs",)
 
 
 class WorkdirError(ProjectError):
@@ -97,11 +98,11 @@ def read_record(path: Path) -> dict:
 
 
 def check_and_record(workdir: str | os.PathLike, record: dict, resuming: bool,
-                     new_schedule: bool = False) -> list[str]:
+                     new_schedule: bool = False, length_keys: tuple[str, ...] = ()) -> list[str]:
     """On resume, refuse a ``record`` that differs from the workdir's run.json (beyond :data:`FREE`, and
-    beyond :data:`SCHEDULE` if ``new_schedule``; a key of :data:`ADDED` that run.json lacks counts as its
-    value there); then write ``record`` as run.json. Return the schedule changes let through, as
-    'key: old -> new'."""
+    beyond :data:`SCHEDULE` and the model's ``length_keys`` if ``new_schedule``; a key of :data:`ADDED` that
+    run.json lacks counts as its value there); then write ``record`` as run.json. Return the schedule
+    changes let through, as 'key: old -> new'."""
     path = Path(workdir) / "run.json"
     changed = []
     if resuming and not path.exists():
@@ -113,8 +114,9 @@ def check_and_record(workdir: str | os.PathLike, record: dict, resuming: bool,
         recorded = ADDED | old["config"]
         diffs = {k: f"config {k}: {recorded.get(k)!r} -> {v!r}" for k, v in record["config"].items()
                  if k not in FREE and recorded.get(k) != v}
-        changed = [diffs.pop(k) for k in SCHEDULE if k in diffs and new_schedule]
-        scheduled = [k for k in SCHEDULE if k in diffs]
+        schedule = SCHEDULE + tuple(length_keys)
+        changed = [diffs.pop(k) for k in schedule if k in diffs and new_schedule]
+        scheduled = [k for k in schedule if k in diffs]
         diffs |= {k: f"data {k}: {old['data'].get(k)} -> {v}" for k, v in record["data"].items()
                   if old["data"].get(k) != v}
         if diffs:

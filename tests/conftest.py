@@ -5,6 +5,10 @@ from pathlib import Path
 
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
 os.environ.setdefault("PIXIE_JAX_CACHE", str(Path(__file__).parent / ".cache"))
+# compiled programs kept on disk, so tests (and their subprocesses) that build the same step compile it once
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(__file__).parent / ".cache" / "jax"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -57,7 +61,7 @@ def tiny_config(corpus, features="", config="pixie", **overrides):
     c.sampler.visual_centres = 16
     c.sampler.visual_words = 8
     c.steps_per_call = 5
-    c.checkpoint_every = 10
+    c.checkpoint_every = 1000  # the end's checkpoint only, unless a test asks for more
     c.epochs = 0.5
     c.progress = False
     c.benchmarks = ""

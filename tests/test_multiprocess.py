@@ -31,7 +31,8 @@ def setup(tmp_path):
 
 
 def command(corpus, feats, workdir, epochs, *extra):
-    """bin/train of a small PIXIE (the encoder and decoder train too), constant learning rate."""
+    """bin/train of a small PIXIE (the encoder and decoder train too), constant learning rate, a checkpoint
+    every 10 steps (a later ``--config.checkpoint_every`` in ``extra`` wins)."""
     return [sys.executable, str(ROOT / "bin" / "train"), "--config", str(ROOT / "configs" / "pixie.py"),
             f"--workdir={workdir}", f"--config.corpus={corpus}", f"--config.features={feats}",
             "--config.min_count=1", "--config.subsample=0", "--config.model.dim=8", "--config.model.hidden=16",
@@ -70,10 +71,11 @@ def test_two_processes_of_two_devices_equal_one_of_four_and_resume(setup, tmp_pa
     """Half the run in two processes, then resumed in two processes from their checkpoints to the full
     length: the parameters of one process of four devices trained straight through."""
     corpus, feats = setup
-    one = start(command(corpus, feats, tmp_path / "one", 0.4), 4)  # alongside the first half
-    outs = finish(two_processes(command(corpus, feats, tmp_path / "two", 0.2)) + [one])
+    at_end = "--config.checkpoint_every=100000"  # each run's last step only: the half run's is resumed
+    one = start(command(corpus, feats, tmp_path / "one", 0.4, at_end), 4)  # alongside the first half
+    outs = finish(two_processes(command(corpus, feats, tmp_path / "two", 0.2, at_end)) + [one])
     assert "on 4 cpu device(s) in 2 processes" in outs[0][0]
-    outs = finish(two_processes(command(corpus, feats, tmp_path / "two", 0.4,
+    outs = finish(two_processes(command(corpus, feats, tmp_path / "two", 0.4, at_end,
                                         "--config.resume_with_new_schedule=True")))
     assert "resumed from" in outs[0][0] + outs[0][1] and "resumed from" in outs[1][0] + outs[1][1]
     one, two = arrays(tmp_path / "one"), arrays(tmp_path / "two")

@@ -236,6 +236,7 @@ def test_a_failed_checkpoint_write_is_one_line_and_leaves_nothing_half_written(c
     reason, the partial checkpoint is gone, and the run resumes once the disk has room."""
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1",
                PIXIE_JAX_CACHE=str(tmp_path / "cache"))
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)  # jax's own cache writes would hit the limit first
     run = tmp_path / "run"
     limited = [sys.executable, "-c", "import resource, runpy, signal, sys; "
                "signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
@@ -270,3 +271,16 @@ def test_a_run_recorded_before_a_setting_was_added_resumes_only_with_its_earlier
     unknown = {"config": {"seed": 0, "sampler.unheard_of": 1}, "data": data}  # not a known addition: compared
     with pytest.raises(workdir_lib.WorkdirError, match="config sampler.unheard_of: None -> 1"):
         workdir_lib.check_and_record(tmp_path, unknown, resuming=True)
+
+
+def test_a_models_own_length_may_change_only_with_a_new_schedule(tmp_path):
+    data = {"vocabulary": "v", "tokens": "t", "features": "f"}
+    (tmp_path / "run.json").write_text(json.dumps({"config": {"epochs": 1.0, "vae.steps": 100}, "data": data}))
+    longer = {"config": {"epochs": 1.0, "vae.steps": 200}, "data": data}
+    with pytest.raises(workdir_lib.WorkdirError, match=r"vae.steps: 100 -> 200\); .*resume_with_new_schedule=True"):
+        workdir_lib.check_and_record(tmp_path, longer, resuming=True, new_schedule=False, length_keys=("vae.steps",))
+    with pytest.raises(workdir_lib.WorkdirError, match=r"vae.steps: 100 -> 200"):  # not this model's length
+        workdir_lib.check_and_record(tmp_path, longer, resuming=True, new_schedule=True)
+    assert workdir_lib.check_and_record(tmp_path, longer, resuming=True, new_schedule=True,
+                                        length_keys=("vae.steps",)) == ["config vae.steps: 100 -> 200"]
+    assert json.loads((tmp_path / "run.json").read_text())["config"]["vae.steps"] == 200

@@ -49,5 +49,5 @@ def sampler_fields(config, n_visual: int) -> dict:
 
 SPEC = ModelSpec("vae", lambda config, vocab_size: pixie.build(config, vocab_size, Vae), rows_loss,
                  embeddings.vae_arrays, kinds=("mu", "x"), scored=("mu",), sampler=sampler_fields,
-                 total_steps=total_steps, visual_only=embeddings.visual_only_embeddings,
+                 total_steps=total_steps, length_keys=("vae.steps",), visual_only=embeddings.visual_only_embeddings,
                  rules=(("vae.steps", 1, True),))

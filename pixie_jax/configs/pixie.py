@@ -65,6 +65,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.optimizer.learning_rate = 1e-2
     c.optimizer.row_cap = 16.0                # capped_sgd: a row gathered n > row_cap times in a step moves by
                                               # row_cap / n of its summed gradient
+    c.optimizer.adam_eps = 1e-8               # the tables' adam, adamw, lazy_adam: eps in lr m / (sqrt(v) + eps)
     c.optimizer.network_name = "adam"         # for encoder, decoder and fusion
     c.optimizer.network_learning_rate = 1e-3
     c.optimizer.schedule = "linear"           # word2vec's decay to 1e-4 of the start; or 'constant'
