@@ -34,5 +34,7 @@ class ModelSpec:
     pretrained: Callable | None = None      # (config, data, log) -> arrays, or None to train
     finish: Callable | None = None          # (config, arrays, keys, log) -> arrays, after training
     visual_only: Callable | None = None     # (model, params, data) -> arrays of words with features, no text
+    settings: Callable[[], dict] | None = None  # () -> its own settings' defaults, config.<name>: {key: value}
+    embedding: str = ""                     # the kind(s) its configs write by default ('': the config's)
     rules: tuple = ()                       # (key, lowest value, lowest allowed?) of the model's own settings
     choices: tuple = ()                     # (key, allowed values), both checked before any data is read

@@ -15,9 +15,22 @@ import importlib
 import importlib.util
 from pathlib import Path
 
+import ml_collections
+
 from pixie_jax import pixie, sampling
 from pixie_jax.baselines import ivsgns, vae, vsgns
 from pixie_jax.modelspec import ModelSpec  # also reached as registry.ModelSpec by a model of one's own
+
+
+def configure(config, name: str):
+    """``config`` set to train the model ``name`` (as ``config.model.name`` may name it): its own settings'
+    defaults as ``config.<its name>`` (:attr:`ModelSpec.settings`), its default embedding kind."""
+    config.model.name = name
+    spec = get(config)
+    if spec.settings is not None:
+        config[spec.name] = ml_collections.ConfigDict(spec.settings())
+    config.embedding = spec.embedding or config.embedding
+    return config
 
 
 def build_sampler(config, n_visual: int, spec: ModelSpec | None = None) -> sampling.SamplerConfig:

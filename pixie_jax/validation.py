@@ -14,7 +14,8 @@ from pixie_jax.overrides import flat_keys, get_value
 
 RULES = (
     ("epochs", 0, False), ("steps_per_call", 1, True), ("checkpoint_every", 1, True),
-    ("keep_checkpoints", 1, True), ("segment_tokens", 1000, True), ("min_count", 1, True), ("max_vocab", 0, True), ("subsample", 0, True),
+    ("keep_checkpoints", 1, True), ("segment_tokens", 1000, True), ("min_count", 1, True), ("max_vocab", 0, True),
+    ("subsample", 0, True),
     ("model.dim", 1, True), ("model.hidden", 1, True), ("model.features", 1, True),
     ("sampler.window", 1, True), ("sampler.contexts_per_centre", 1, True), ("sampler.negatives", 1, True),
     ("sampler.negative_group", 1, True), ("sampler.text_centres", 1, True), ("sampler.visual_centres", 0, True),

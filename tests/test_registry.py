@@ -76,3 +76,19 @@ def test_fusion_is_additive_at_z_zero(tanh_spec):
     fusion = tanh_spec.build(tiny_config("x"), 5).fusion
     e = jnp.ones((2, 1, 8))
     np.testing.assert_array_equal(fusion.combine(fusion.init(8), e, jnp.zeros((2, 3, 8))), jnp.ones((2, 3, 8)))
+
+
+def test_a_model_module_holds_its_own_settings_and_the_configs_take_them_from_it():
+    from pixie_jax import overrides
+    for name in ("vsgns", "vae", "ivsgns"):
+        config = registry.configure(overrides.load_config("pixie"), name)
+        spec = registry.get(config)
+        assert config[name].to_dict() == spec.settings() and config.embedding == spec.embedding
+        assert config.to_dict() == overrides.load_config(name).to_dict()  # configs/<name>.py is just this
+    assert overrides.load_config("vsgns").vsgns.negatives == 20 and overrides.load_config("vae").vae.steps == 4000
+    nonlinear = overrides.load_config("ivsgns_nonlinear")
+    assert nonlinear.ivsgns.map == "nonlinear" and nonlinear.ivsgns.steps == 2000
+    sgns = registry.configure(overrides.load_config("sgns"), "pixie")  # no settings of its own: nothing added
+    assert sgns.to_dict() == overrides.load_config("sgns").to_dict()
+    with pytest.raises(ValueError, match="unknown model.name 'vsgn'"):
+        registry.configure(overrides.load_config("pixie"), "vsgn")

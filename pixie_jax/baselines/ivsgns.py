@@ -45,7 +45,8 @@ def fit_mlp(key, e: np.ndarray, x: np.ndarray, hidden: int = 300, steps: int = 2
         updates, state = optimizer.update(grads, state, p)
         return (optax.apply_updates(p, updates), state), value
 
-    (params, _), _ = jax.jit(lambda p, s: jax.lax.scan(step, (p, s), None, length=steps))(params, optimizer.init(params))
+    train = jax.jit(lambda p, s: jax.lax.scan(step, (p, s), None, length=steps))
+    (params, _), _ = train(params, optimizer.init(params))
     return jax.device_get(params)
 
 
@@ -94,8 +95,18 @@ def finish(config, arrays: dict, keys, log) -> dict:
     return arrays | {"fx": fx}
 
 
+def settings() -> dict:
+    """config.ivsgns: IV-SGNS's own settings and their defaults."""
+    return {"map": "linear",       # or 'nonlinear'
+            "ridge": 1.0,          # alpha of the linear map
+            "hidden": 300,         # tanh units of the nonlinear map
+            "steps": 2000,         # full-batch Adam steps of the nonlinear map
+            "learning_rate": 1e-3,
+            "sgns": ""}            # an embeddings.npz with kind e on the same vocabulary; '' trains SGNS
+
+
 SPEC = ModelSpec("ivsgns", pixie.build, objective.rows_loss, embeddings.table_arrays, kinds=("e", "v", "x", "fx"),
                  scored=("e", "e+fx"), sampler=pixie.sampler_fields, text_only=True, pretrained=pretrained,
-                 finish=finish,
+                 finish=finish, settings=settings, embedding="e+fx",
                  rules=(("ivsgns.steps", 1, True), ("ivsgns.hidden", 1, True), ("ivsgns.ridge", 0, True)),
                  choices=(("ivsgns.map", MAPS),))

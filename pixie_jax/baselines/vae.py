@@ -47,7 +47,13 @@ def sampler_fields(config, n_visual: int) -> dict:
     return {"text_centres": 0, "visual_centres": 0, "visual_words": config.sampler.visual_words}
 
 
+def settings() -> dict:
+    """config.vae: the VAE's own settings and their defaults."""
+    return {"steps": 4000}  # of sampler.visual_words words each, about as many as PIXIE's default run takes
+
+
 SPEC = ModelSpec("vae", lambda config, vocab_size: pixie.build(config, vocab_size, Vae), rows_loss,
                  embeddings.vae_arrays, kinds=("mu", "x"), scored=("mu",), sampler=sampler_fields,
-                 total_steps=total_steps, length_keys=("vae.steps",), visual_only=embeddings.visual_only_embeddings,
+                 total_steps=total_steps, length_keys=("vae.steps",), settings=settings, embedding="mu",
+                 visual_only=embeddings.visual_only_embeddings,
                  rules=(("vae.steps", 1, True),))

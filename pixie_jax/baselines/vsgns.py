@@ -123,7 +123,15 @@ def sampler_fields(config, n_visual: int) -> dict:
             "margin_negatives": config.vsgns.negatives if n_visual else 0}
 
 
+def settings() -> dict:
+    """config.vsgns: V-SGNS's own settings and their defaults."""
+    return {"model": "A",      # 'A': fixed principal projection of x into R^K; 'B': learned map M [K, D]
+            "gamma": 0.5,      # the margin
+            "negatives": 20}   # k visual words drawn uniformly per visual centre
+
+
 SPEC = ModelSpec("vsgns", build, rows_loss, embeddings.table_arrays, kinds=("e", "v", "x"), scored=("e",),
                  sampler=sampler_fields, device_features=lambda model, features: model.target_features(features),
+                 settings=settings, embedding="e",
                  rules=(("vsgns.negatives", 1, True), ("vsgns.gamma", 0, False)),
                  choices=(("vsgns.model", VARIANTS),))

@@ -6,20 +6,10 @@ part L2-normalised (kind e+fx). configs/ivsgns_nonlinear.py uses a one-hidden-la
 import pathlib
 import runpy
 
-import ml_collections
+from pixie_jax import registry
 
 _PIXIE = runpy.run_path(str(pathlib.Path(__file__).with_name("pixie.py")))
 
 
 def get_config():
-    c = _PIXIE["get_config"]()
-    c.model.name = "ivsgns"
-    c.ivsgns = ml_collections.ConfigDict()
-    c.ivsgns.map = "linear"          # or 'nonlinear'
-    c.ivsgns.ridge = 1.0             # alpha of the linear map
-    c.ivsgns.hidden = 300            # tanh units of the nonlinear map
-    c.ivsgns.steps = 2000            # full-batch Adam steps of the nonlinear map
-    c.ivsgns.learning_rate = 1e-3
-    c.ivsgns.sgns = ""               # an embeddings.npz with kind e on the same vocabulary; '' trains SGNS
-    c.embedding = "e+fx"
-    return c
+    return registry.configure(_PIXIE["get_config"](), "ivsgns")  # the model's settings: pixie_jax/baselines/ivsgns.py

@@ -5,15 +5,10 @@ vocabulary, so that the VAE sees exactly the visual words PIXIE sees.
 import pathlib
 import runpy
 
-import ml_collections
+from pixie_jax import registry
 
 _PIXIE = runpy.run_path(str(pathlib.Path(__file__).with_name("pixie.py")))
 
 
 def get_config():
-    c = _PIXIE["get_config"]()
-    c.model.name = "vae"
-    c.vae = ml_collections.ConfigDict()
-    c.vae.steps = 4000         # of sampler.visual_words words each, about as many as PIXIE's default run takes
-    c.embedding = "mu"
-    return c
+    return registry.configure(_PIXIE["get_config"](), "vae")  # the model's settings: pixie_jax/baselines/vae.py

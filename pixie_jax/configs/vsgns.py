@@ -6,17 +6,10 @@ visual word. Same corpus, features, sampler and optimizer as configs/pixie.py.
 import pathlib
 import runpy
 
-import ml_collections
+from pixie_jax import registry
 
 _PIXIE = runpy.run_path(str(pathlib.Path(__file__).with_name("pixie.py")))
 
 
 def get_config():
-    c = _PIXIE["get_config"]()
-    c.model.name = "vsgns"
-    c.vsgns = ml_collections.ConfigDict()
-    c.vsgns.model = "A"        # 'A': fixed principal projection of x into R^K; 'B': learned map M [K, D]
-    c.vsgns.gamma = 0.5        # the margin
-    c.vsgns.negatives = 20     # k visual words drawn uniformly per visual centre
-    c.embedding = "e"
-    return c
+    return registry.configure(_PIXIE["get_config"](), "vsgns")  # the model's settings: pixie_jax/baselines/vsgns.py
