@@ -437,40 +437,10 @@ def retrieval_main(argv=None):
     parser.add_argument("--wordnet", default="", help="WordNet 3.0 dict folder for the glosses")
     args, config = parse_config(parser, argv)
     _quiet()
-    import json
-    from pathlib import Path
-    from flax import serialization
     from pixie_jax import embedding_files
-    from pixie_jax.evaluate import kinds as kinds_lib, retrieval
-    from pixie_jax.files import atomic_write
-    cfg = retrieval.RetrievalConfig(**{k: config[k] for k in retrieval.RetrievalConfig.__dataclass_fields__})
-    kind, _, where = args.data.partition(":")
-    workdir = Path(args.workdir)
+    from pixie_jax.evaluate import retrieval
     try:
-        if kind not in ("imagenet-gloss", "precomputed"):
-            raise ValueError(f"--data must be imagenet-gloss:FEATURES.npz or precomputed:FOLDER, got {args.data!r}")
-        if not Path(where).exists():
-            raise ValueError(f"--data {args.data}: {where} does not exist")
-        vectors = {}  # every embeddings file read and its kind checked before WordNet and the photos
-        for name, path in embedding_files.named_paths(args.embeddings):
-            arrays = embedding_files.load_embeddings(path)
-            k = args.kind or ("t" if "t" in kinds_lib.available(arrays) else "e")
-            vectors[name] = (k, arrays["words"], kinds_lib.vectors(arrays, k))
-        if kind == "imagenet-gloss":
-            from pixie_jax.visual import wordnet
-            wn = wordnet.load_wordnet(args.wordnet or None)
-            fold_splits = [retrieval.imagenet_gloss_splits(where, wn, fold=k) for k in range(config.folds)]
-        else:
-            fold_splits = [{s: retrieval.load_precomputed(where, s) for s in ("train", "dev", "test")}]
-        report = {}
-        for name, (k, words, table) in vectors.items():
-            def save(fold, params, name=name):
-                with atomic_write(workdir / name / f"model_fold{fold}.msgpack", "wb") as out:
-                    out.write(serialization.to_bytes(params))
-            report[f"{name}:{k}"] = retrieval.cross_validate(words, table, fold_splits, cfg, save)
-        print(retrieval.format_table(report))
-        with atomic_write(workdir / "retrieval.json", "w") as out:
-            json.dump(report, out, indent=1)
-        print(f"wrote {workdir / 'retrieval.json'}")
+        retrieval.run(config, args.workdir, embedding_files.named_paths(args.embeddings), args.data, args.kind,
+                      args.wordnet)
     except EXPECTED as err:
         _fail(err)

@@ -233,6 +233,52 @@ def cross_validate(words, table, fold_splits: list[dict], cfg: RetrievalConfig, 
             "std": {m: float(np.std([r[m] for r in runs])) for m in metrics}, "folds": runs}
 
 
+def run(config, workdir: str | os.PathLike, embeddings: list[tuple[str, str]], data: str, kind: str = "",
+        wordnet_dir: str = "", log=print) -> dict:
+    """:func:`cross_validate` for each (name, embeddings file) of ``embeddings`` on ``data``
+    ('imagenet-gloss:FEATURES.npz', ``config.folds`` folds of photos named by wnid with WordNet glosses as
+    captions; or 'precomputed:FOLDER' of {split}_ims.npy and {split}_caps.txt), with the words' vectors of
+    ``kind`` (default: t where present, else e). Every file is read and its kind checked before WordNet
+    and the photos. Writes WORKDIR/NAME/model_fold{k}.msgpack and WORKDIR/retrieval.json; returns the
+    report, {'NAME:KIND': cross_validate's result}."""
+    import json
+
+    from flax import serialization
+
+    from pixie_jax import embedding_files
+    from pixie_jax.evaluate import kinds as kinds_lib
+    from pixie_jax.files import atomic_write
+    cfg = RetrievalConfig(**{k: config[k] for k in RetrievalConfig.__dataclass_fields__})
+    source, _, where = data.partition(":")
+    workdir = Path(workdir)
+    if source not in ("imagenet-gloss", "precomputed"):
+        raise ValueError(f"--data must be imagenet-gloss:FEATURES.npz or precomputed:FOLDER, got {data!r}")
+    if not Path(where).exists():
+        raise ValueError(f"--data {data}: {where} does not exist")
+    vectors = {}
+    for name, path in embeddings:
+        arrays = embedding_files.load_embeddings(path)
+        k = kind or ("t" if "t" in kinds_lib.available(arrays) else "e")
+        vectors[name] = (k, arrays["words"], kinds_lib.vectors(arrays, k))
+    if source == "imagenet-gloss":
+        from pixie_jax.visual import wordnet
+        wn = wordnet.load_wordnet(wordnet_dir or None)
+        fold_splits = [imagenet_gloss_splits(where, wn, fold=k) for k in range(config.folds)]
+    else:
+        fold_splits = [{s: load_precomputed(where, s) for s in ("train", "dev", "test")}]
+    report = {}
+    for name, (k, words, table) in vectors.items():
+        def save(fold, params, name=name):
+            with atomic_write(workdir / name / f"model_fold{fold}.msgpack", "wb") as out:
+                out.write(serialization.to_bytes(params))
+        report[f"{name}:{k}"] = cross_validate(words, table, fold_splits, cfg, save, log)
+    log(format_table(report))
+    with atomic_write(workdir / "retrieval.json", "w") as out:
+        json.dump(report, out, indent=1)
+    log(f"wrote {workdir / 'retrieval.json'}")
+    return report
+
+
 def format_table(report: dict) -> str:
     """One line per model: the mean test recalls (with +- the spread over folds when there are several)."""
     metrics = list(next(iter(report.values()))["mean"])
