@@ -1,4 +1,5 @@
 """Shared fixtures. Four host devices make the data-parallel code testable on a CPU."""
+import functools
 import os
 import sys
 from pathlib import Path
@@ -7,8 +8,11 @@ os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
 os.environ.setdefault("PIXIE_JAX_CACHE", str(Path(__file__).parent / ".cache"))
 # compiled programs kept on disk, so tests (and their subprocesses) that build the same step compile it once
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(__file__).parent / ".cache" / "jax"))
-os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")  # steps, not single eager ops
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+# a size limit makes jax read and write entries under a file lock, so processes compiling at once (parallel
+# workers, multi-process runs) never read a half-written entry
+os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(2**31))
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -78,6 +82,25 @@ def train_command(corpus, workdir, *extra):
             "--config.sampler.negatives=4", "--config.steps_per_call=5", "--config.checkpoint_every=10",
             "--config.epochs=12", "--config.progress=False", "--config.benchmarks=", "--config.embedding=e", *extra]
     return args
+
+
+@functools.cache
+def _compiled_sample_batch():
+    import jax
+    from pixie_jax import sampling
+    return jax.jit(sampling.sample_batch, static_argnums=3)
+
+
+def sample_batch(key, epoch, tables, cfg, step=0):
+    """:func:`pixie_jax.sampling.sample_batch` compiled once per sampler config, as the trainer runs it (run
+    op by op, each op compiles for each new shape and step)."""
+    return _compiled_sample_batch()(key, epoch, tables, cfg, step)
+
+
+def subsample(key, ids, keep_prob, vis_index, shuffle=False):
+    """:func:`pixie_jax.sampling.subsample`, compiled (the trainer's :data:`pixie_jax.step.subsample_epoch`)."""
+    from pixie_jax.step import subsample_epoch
+    return subsample_epoch(key, ids, keep_prob, vis_index, shuffle=shuffle)
 
 
 def features_file(tmp_path, words, dim=6, seed=0):

@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import features_file, tiny_config, topic_corpus
+from conftest import features_file, sample_batch, subsample, tiny_config, topic_corpus
 
 from pixie_jax import experiment, registry, sampling, vectors as vectors_lib, vocab
 from pixie_jax.baselines import ivsgns, vsgns
@@ -73,8 +73,8 @@ def test_vsgns_loss_is_sgns_plus_weighted_margins():
     keep = jnp.ones(10)
     noise = vocab.alias_table(np.full(10, 0.1))
     tables = sampling.Tables(keep, jnp.asarray(noise.prob), jnp.asarray(noise.alias), vis_index)
-    epoch = sampling.subsample(jax.random.key(0), ids, keep, vis_index)
-    batch = sampling.sample_batch(jax.random.key(1), epoch, tables, cfg)
+    epoch = subsample(jax.random.key(0), ids, keep, vis_index)
+    batch = sample_batch(jax.random.key(1), epoch, tables, cfg)
     vis = batch["visual"]
     np.testing.assert_allclose(vis["token_weight"], vis["weight"] * 2 / 4)
     assert vis["margin_rows"].shape == (4, 5) and int(vis["margin_rows"].max()) < 3 and "vae" not in batch

@@ -1,9 +1,9 @@
 """The package's layers: data flows one way, and no module imports one of a higher layer.
 
-    0 helpers      files, download, resources, vectors, overrides, prng, checkpoints, validation, workdir, errors,
-                   configs/* (the shipped config files)
+    0 helpers      files, download, resources, vectors, overrides, prng, checkpoints, validation, workdir, errors
     1 data         corpus, vocab, tokens, visual/*, embedding_files, training_data
-    2 models       model, sampling, objective, sparse, modelspec, pixie, baselines/*, embeddings, registry
+    2 models       model, sampling, objective, sparse, modelspec, pixie, baselines/*, embeddings, registry,
+                   configs/* (the shipped config files: run by path, a baseline's section taken from its module)
     3 evaluation   evaluate/* (reads arrays; knows no trainer and no model)
     4 trainer      step, optimizers, train (knows no model: the experiment hands it a built one)
     5 experiments  experiment, outputs, propagation
@@ -16,9 +16,10 @@ from conftest import ROOT
 
 LAYERS = {
     0: ("files", "download", "resources", "vectors", "overrides", "prng", "checkpoints", "validation",
-        "workdir", "errors", "configs"),
+        "workdir", "errors"),
     1: ("corpus", "vocab", "tokens", "visual", "embedding_files", "training_data"),
-    2: ("model", "sampling", "objective", "sparse", "modelspec", "pixie", "baselines", "embeddings", "registry"),
+    2: ("model", "sampling", "objective", "sparse", "modelspec", "pixie", "baselines", "embeddings", "registry",
+        "configs"),
     3: ("evaluate",),
     4: ("step", "optimizers", "train"),
     5: ("experiment", "outputs", "propagation"),

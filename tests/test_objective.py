@@ -3,6 +3,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import sample_batch, subsample
 
 from pixie_jax import model as M, sampling, vectors, vocab
 from pixie_jax.objective import batch_loss
@@ -15,7 +16,7 @@ VISUAL = np.array([1, 4])
 def _setup(visual=True, seed=0, lam=0.3):
     rng = np.random.default_rng(seed)
     pix = M.Pixie(V, dim=K, features=D, hidden=7)
-    params = pix.init(jax.random.key(seed))
+    params = jax.jit(pix.init)(jax.random.key(seed))
     params["e"] = jnp.asarray(rng.normal(0, 0.5, (V, K)), jnp.float32)
     params["v"] = jnp.asarray(rng.normal(0, 0.5, (V, K)), jnp.float32)
     counts = np.bincount(IDS, minlength=V)
@@ -26,7 +27,7 @@ def _setup(visual=True, seed=0, lam=0.3):
     feats = jnp.asarray(rng.uniform(size=(max(len(VISUAL), 1), D)), jnp.float32)
     tables = sampling.Tables(jnp.ones(V), jnp.asarray(table.prob), jnp.asarray(table.alias),
                              jnp.asarray(vis_index))
-    epoch = sampling.subsample(jax.random.key(9), jnp.asarray(IDS), tables.keep_prob, tables.vis_index)
+    epoch = subsample(jax.random.key(9), jnp.asarray(IDS), tables.keep_prob, tables.vis_index)
     return pix, params, table, feats, tables, epoch, vis_index, lam
 
 
@@ -73,7 +74,7 @@ def test_minibatch_loss_is_unbiased_by_exact_enumeration(group, enumerate_window
                                  visual_rows=len(VISUAL), enumerate_window=enumerate_window)
 
     def one(key):
-        batch = sampling.sample_batch(key, epoch, tables, cfg)
+        batch = sample_batch(key, epoch, tables, cfg)
         return batch_loss(pix, params, batch, feats, cfg.visual_words, lam)[0]
 
     losses = np.asarray(jax.jit(jax.vmap(one))(jax.random.split(jax.random.key(3), 20000)), np.float64)
@@ -87,7 +88,7 @@ def test_without_visual_features_the_loss_and_gradients_are_sgns():
     pix, params, table, feats, tables, epoch, _, _ = _setup(visual=False)
     cfg = sampling.SamplerConfig(window=L, contexts_per_centre=3, negatives=5, text_centres=6, visual_centres=0,
                                  visual_words=0, latent=K)
-    batch = sampling.sample_batch(jax.random.key(5), epoch, tables, cfg)
+    batch = sample_batch(jax.random.key(5), epoch, tables, cfg)
     assert set(batch) == {"text"}
     loss, grads = jax.value_and_grad(lambda p: batch_loss(pix, p, batch, feats)[0])(params)
 
@@ -123,7 +124,7 @@ def test_gradients_match_finite_differences_in_float64(group, packed):
         cfg = sampling.SamplerConfig(window=L, contexts_per_centre=2, negatives=3, negative_group=group,
                                      text_centres=4, visual_centres=2, visual_words=2, samples=2, latent=K,
                                      visual_rows=len(VISUAL), enumerate_window=packed)
-        batch = sampling.sample_batch(jax.random.key(1), epoch, tables, cfg)
+        batch = sample_batch(jax.random.key(1), epoch, tables, cfg)
         batch = jax.tree.map(lambda a: a.astype(jnp.float64) if a.dtype == jnp.float32 else a, batch)
         f = jax.jit(lambda p: batch_loss(pix, p, batch, feats, cfg.visual_words, lam)[0])
         grads = jax.grad(f)(params)

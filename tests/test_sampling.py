@@ -2,6 +2,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import sample_batch, subsample
 
 from pixie_jax import sampling
 
@@ -21,7 +22,7 @@ def test_subsample_keeps_order_and_splits_strata():
     ids = jnp.asarray(np.tile(np.arange(4), 5000), jnp.int32)
     keep = jnp.asarray([1.0, 0.5, 0.25, 1.0])
     vis = jnp.asarray([-1, 0, -1, 1], jnp.int32)
-    ep = sampling.subsample(jax.random.key(0), ids, keep, vis)
+    ep = subsample(jax.random.key(0), ids, keep, vis)
     n = int(ep.n_kept)
     kept = np.asarray(ep.kept)[:n]
     frac = np.bincount(kept, minlength=4) / 5000
@@ -60,7 +61,7 @@ def test_window_enumeration_gives_every_context_of_a_reduced_window_once():
     cfg = sampling.SamplerConfig(window=L, negatives=2, text_centres=centres, visual_centres=0, visual_words=0,
                                  enumerate_window=True)
     assert cfg.slots == 2 * (L + 1) and cfg.pairs_per_step == centres * (L + 1)
-    text = sampling.sample_batch(jax.random.key(3), epoch, tables, cfg)["text"]
+    text = sample_batch(jax.random.key(3), epoch, tables, cfg)["text"]
     words, ctx, valid = np.asarray(text["words"]), np.asarray(text["contexts"]), np.asarray(text["valid"]) > 0
     owner = np.asarray(text["owner"])
     rows = centres // 2
@@ -106,7 +107,7 @@ def test_corpus_streams_read_their_stretches_in_order():
     T, centres = 1000, 64
     epoch, tables, cfg = ordered_text(T, centres, corpus_streams=True)
     stride = -(-T // centres)  # 16 tokens a stream
-    steps = np.stack([np.asarray(sampling.sample_batch(jax.random.key(s), epoch, tables, cfg, s)["text"]["words"])
+    steps = np.stack([np.asarray(sample_batch(jax.random.key(s), epoch, tables, cfg, s)["text"]["words"])
                       for s in range(stride + 1)])
     assert (steps[0] == (np.arange(centres) * stride) % T).all()  # streams start far apart
     assert (np.diff(steps[:stride], axis=0) % T == 1).all()  # each stream reads on token by token
@@ -117,10 +118,10 @@ def test_corpus_order_sweeps_the_stratum_in_order():
     T, centres = 1000, 64
     epoch, tables, cfg = ordered_text(T, centres, corpus_order=True)
     sweep = -(-T // centres)  # 16 steps, the last one wrapping to the start
-    seen = np.concatenate([np.asarray(sampling.sample_batch(jax.random.key(s), epoch, tables, cfg, s)["text"]
+    seen = np.concatenate([np.asarray(sample_batch(jax.random.key(s), epoch, tables, cfg, s)["text"]
                                       ["words"]) for s in range(sweep)])
     assert (seen[:T] == np.arange(T)).all() and (seen[T:] == np.arange(sweep * centres - T)).all()
-    again = sampling.sample_batch(jax.random.key(0), epoch, tables, cfg, 3 * sweep + 2)["text"]["words"]
+    again = sample_batch(jax.random.key(0), epoch, tables, cfg, 3 * sweep + 2)["text"]["words"]
     assert (np.asarray(again) == np.arange(2 * centres, 3 * centres)).all()  # each sweep starts afresh
 
 
@@ -129,8 +130,8 @@ def test_shuffled_centres_take_every_token_of_a_pass_once_in_a_random_order():
     ids = jnp.arange(T, dtype=jnp.int32) % 50
     keep = jnp.where(jnp.arange(50) < 5, 0.0, 1.0)  # words 0-4 are never kept
     vis_index = jnp.where(jnp.arange(50) % 10 == 9, 1, -1).astype(jnp.int32)
-    plain = sampling.subsample(jax.random.key(7), ids, keep, vis_index)
-    epoch = sampling.subsample(jax.random.key(7), ids, keep, vis_index, shuffle=True)
+    plain = subsample(jax.random.key(7), ids, keep, vis_index)
+    epoch = subsample(jax.random.key(7), ids, keep, vis_index, shuffle=True)
     assert int(epoch.n_kept) == int(plain.n_kept) == 900 and (epoch.kept == plain.kept).all()  # the same tokens
     n_txt, n_vis = int(epoch.n_txt), int(epoch.n_vis)
     txt, vis = np.asarray(epoch.txt_pos[:n_txt]), np.asarray(epoch.vis_pos[:n_vis])
@@ -141,7 +142,7 @@ def test_shuffled_centres_take_every_token_of_a_pass_once_in_a_random_order():
     cfg = sampling.SamplerConfig(window=3, contexts_per_centre=2, negatives=1, text_centres=centres, visual_centres=0,
                                  visual_words=0, shuffle=True, enumerate_window=True)
     sweep = -(-n_txt // centres)
-    words = np.concatenate([np.asarray(sampling.sample_batch(jax.random.key(s), epoch, tables, cfg, s)["text"]
+    words = np.concatenate([np.asarray(sample_batch(jax.random.key(s), epoch, tables, cfg, s)["text"]
                                        ["words"]) for s in range(sweep)])
     kept = np.asarray(epoch.kept)
     assert sorted(words[:n_txt]) == sorted(kept[txt])  # a sweep: every text token once as a centre

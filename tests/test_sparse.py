@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from conftest import features_file, tiny_config, topic_corpus
+from conftest import features_file, sample_batch, tiny_config, topic_corpus
 from test_objective import _setup
 
 from pixie_jax import training_data as data_lib, experiment, objective, sampling, sparse, vocab
@@ -106,12 +106,12 @@ def test_row_gradients_scattered_are_the_dense_gradient(group, packed):
     cfg = sampling.SamplerConfig(window=3, contexts_per_centre=2, negatives=3, negative_group=group,
                                  text_centres=4, visual_centres=2, visual_words=2, latent=4, visual_rows=2,
                                  enumerate_window=packed)
-    batch = sampling.sample_batch(jax.random.key(4), epoch, tables, cfg)
-    dense = jax.grad(lambda p: objective.batch_loss(pix, p, batch, feats, 2, lam)[0])(params)
+    batch = sample_batch(jax.random.key(4), epoch, tables, cfg)
+    dense = jax.jit(jax.grad(lambda p: objective.batch_loss(pix, p, batch, feats, 2, lam)[0]))(params)
     tables_, networks = objective.split_params(params)
     rows = objective.gather_rows(tables_, batch)
-    g_net, g_rows = jax.grad(lambda n, r: objective.rows_loss(pix, n, r, batch, feats, 2, lam)[0],
-                             argnums=(0, 1))(networks, rows)
+    g_net, g_rows = jax.jit(jax.grad(lambda n, r: objective.rows_loss(pix, n, r, batch, feats, 2, lam)[0],
+                                     argnums=(0, 1)))(networks, rows)
     idx, flat = objective.row_indices(batch), objective.flatten_row_grads(g_rows)
     for name in ("e", "v"):
         assert [i.shape[0] for i in idx[name]] == [g.shape[0] for g in flat[name]]
