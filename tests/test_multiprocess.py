@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import ROOT, features_file, topic_corpus
+from conftest import ROOT, features_file, topic_corpus, xla_flags
 
 from pixie_jax import vocab
 
@@ -44,7 +44,7 @@ def command(corpus, feats, workdir, epochs, *extra):
 
 
 def start(cmd, devices, **kw):
-    env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
+    env = dict(os.environ, XLA_FLAGS=xla_flags(devices))
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 

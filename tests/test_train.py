@@ -8,7 +8,7 @@ import time
 import jax
 import numpy as np
 import pytest
-from conftest import ROOT, features_file, tiny_config, topic_corpus, train_command
+from conftest import ROOT, features_file, tiny_config, topic_corpus, train_command, xla_flags
 
 from pixie_jax import experiment, registry, train, vocab
 from pixie_jax.prng import stream_keys
@@ -58,7 +58,7 @@ def kill_and_resume(command, tmp_path, kinds):
     """Run ``command(workdir)`` straight, then SIGKILL a second run after its first checkpoint and run it
     again: the resumed run's embeddings of ``kinds`` must equal the straight run's bit for bit. Only the
     killed run writes a checkpoint every 10 steps (how often is free to change on resume)."""
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
+    env = dict(os.environ, XLA_FLAGS=xla_flags(1))
     rarely = "--config.checkpoint_every=100000"
     subprocess.run([*command(tmp_path / "straight"), rarely], check=True, env=env, capture_output=True)
     victim = subprocess.Popen(command(tmp_path / "killed"), env=env,

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import tiny_config, train_command
+from conftest import tiny_config, train_command, xla_flags
 
 from pixie_jax import experiment, train, validation, workdir as workdir_lib
 from pixie_jax.evaluate import compare
@@ -152,7 +152,7 @@ def test_more_epochs_on_resume_need_the_explicit_option(corpus_file, tmp_path):
 
 def test_two_processes_started_at_once_in_one_workdir(corpus_file, tmp_path):
     """One run gets the workdir, the other stops at once with one line; the winner's records are whole."""
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
+    env = dict(os.environ, XLA_FLAGS=xla_flags(1))
     command = train_command(corpus_file, tmp_path / "run", "--config.epochs=1")
     procs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
@@ -167,7 +167,7 @@ def test_two_processes_started_at_once_in_one_workdir(corpus_file, tmp_path):
 
 
 def test_ctrl_c_says_at_which_step_it_stopped(corpus_file, tmp_path):
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
+    env = dict(os.environ, XLA_FLAGS=xla_flags(1))
     run = tmp_path / "run"
     # Ctrl-C raises KeyboardInterrupt in bin/train even where the tests run with SIGINT ignored (started
     # in the background, e.g. nohup ... &), which a child would inherit
@@ -234,7 +234,7 @@ def test_the_space_check_uses_the_size_a_checkpoint_takes_and_old_ones_beyond_ke
 def test_a_failed_checkpoint_write_is_one_line_and_leaves_nothing_half_written(corpus_file, tmp_path):
     """Writes cut off by the file-size limit (as by a full disk): the message names the step and the
     reason, the partial checkpoint is gone, and the run resumes once the disk has room."""
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1",
+    env = dict(os.environ, XLA_FLAGS=xla_flags(1),
                PIXIE_JAX_CACHE=str(tmp_path / "cache"))
     env.pop("JAX_COMPILATION_CACHE_DIR", None)  # jax's own cache writes would hit the limit first
     run = tmp_path / "run"
