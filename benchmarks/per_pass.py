@@ -86,8 +86,10 @@ def main(argv=None):
         config.seed = seed
         rows = ttq.run_gensim(data, config, int(args.epochs), [], log, final)
         reference = final["vectors"] if reference is None else reference
-        results[f"gensim, {int(args.epochs)} epochs, seed {seed}"] = {"seconds": rows[-1]["seconds"]} | score(
-            words, final["vectors"], benches, reference)
+        name = f"gensim, {int(args.epochs)} epochs, seed {seed}"
+        results[name] = {"seconds": rows[-1]["seconds"]} | score(words, final["vectors"], benches, reference)
+        log(f"{name}: {results[name]}")
+        write(args, argv, data, words, benches, results)
     for name, *items in args.recipe:
         config = overrides.apply_overrides(base.copy_and_resolve_references(), items)
         final = {}
@@ -95,6 +97,12 @@ def main(argv=None):
         results[name] = {"seconds": rows[-1]["seconds"], "overrides": " ".join(items)} | score(
             words, final["vectors"], benches, reference)
         log(f"{name}: {results[name]}")
+        write(args, argv, data, words, benches, results)
+    print(write(args, argv, data, words, benches, results))
+
+
+def write(args, argv, data, words, benches, results: dict) -> str:
+    """OUT/per_pass.{md,json} of the systems trained so far (a stopped run keeps them); returns the text."""
     columns = [b.name for b in benches] + ["analogy total %"]
     band_columns = [k for k in next(iter(results.values())) if any(k.startswith(short(b) + " ") for b in BAND_SETS)
                     and not k.endswith("pairs")]
@@ -117,7 +125,7 @@ def main(argv=None):
     (out / "per_pass.md").write_text(text + "\n")
     (out / "per_pass.json").write_text(json.dumps({"command": command, "machine": common.machine(),
                                                    "results": results}, indent=1, default=float))
-    print(text)
+    return text
 
 
 if __name__ == "__main__":
