@@ -1,5 +1,6 @@
 """Shared fixtures. Four host devices make the data-parallel code testable on a CPU."""
 import functools
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -14,9 +15,10 @@ os.environ.setdefault("PIXIE_JAX_CACHE", str(Path(__file__).parent / ".cache"))
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(__file__).parent / ".cache" / "jax"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")  # steps, not single eager ops
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
-# a size limit makes jax read and write entries under a file lock, so processes compiling at once (parallel
-# workers, multi-process runs) never read a half-written entry
-os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(2**31))
+# a size limit makes jax read and write entries under a file lock (the filelock package, in the test extras),
+# so processes compiling at once (parallel workers, multi-process runs) never read a half-written entry
+if importlib.util.find_spec("filelock") is not None:
+    os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(2**31))
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
