@@ -32,6 +32,11 @@ def _named(name: str, rate, adam_eps: float = 1e-8) -> optax.GradientTransformat
     return _OPTIMIZERS[name](rate)
 
 
+def _adam_eps(o) -> float:
+    """``optimizer.adam_eps`` (optax's 1e-8 for a config written before the setting existed)."""
+    return float(o.get("adam_eps", 1e-8))
+
+
 def network_optimizer(config, total_steps: int = 1) -> optax.GradientTransformation:
     """``optimizer.network_name`` at ``optimizer.network_learning_rate`` on the config's schedule."""
     o = config.optimizer
@@ -52,7 +57,7 @@ def table_optimizer(config, total_steps: int, pairs_per_step: int) -> sparse.Tab
         return sparse.sgd(rate, scale=float(pairs_per_step))
     if o.name == "capped_sgd":
         return sparse.sgd(rate, scale=float(pairs_per_step), cap=float(o.row_cap))
-    return sparse.lazy_adam(rate, eps=float(o.get("adam_eps", 1e-8)))
+    return sparse.lazy_adam(rate, eps=_adam_eps(o))
 
 
 def build_optimizer(config, total_steps: int = 1) -> optax.GradientTransformation:
@@ -60,7 +65,7 @@ def build_optimizer(config, total_steps: int = 1) -> optax.GradientTransformatio
     decoder, fusion and any other parameters (Adam 1e-3 in the paper, for all parameters). Dense
     table optimizers only; for the sparse ones see :func:`table_optimizer`."""
     o = config.optimizer
-    tables = _named(o.name, _schedule(o.learning_rate, o.schedule, total_steps), float(o.get("adam_eps", 1e-8)))
+    tables = _named(o.name, _schedule(o.learning_rate, o.schedule, total_steps), _adam_eps(o))
     networks = network_optimizer(config, total_steps)
     label = lambda params: {k: ("tables" if k in objective.TABLES else "networks") for k in params}  # noqa: E731
     return optax.multi_transform({"tables": tables, "networks": networks}, label)

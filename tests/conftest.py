@@ -108,12 +108,6 @@ def sample_batch(key, epoch, tables, cfg, step=0):
     return _compiled_sample_batch()(key, epoch, tables, cfg, step)
 
 
-def subsample(key, ids, keep_prob, vis_index, shuffle=False):
-    """:func:`pixie_jax.sampling.subsample`, compiled (the trainer's :data:`pixie_jax.step.subsample_epoch`)."""
-    from pixie_jax.step import subsample_epoch
-    return subsample_epoch(key, ids, keep_prob, vis_index, shuffle=shuffle)
-
-
 def features_file(tmp_path, words, dim=6, seed=0):
     """Features with 2 visual clusters: words of topic a and b get distinct means."""
     from pixie_jax.visual.features import WordFeatures, save_word_features

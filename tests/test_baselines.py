@@ -4,11 +4,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import features_file, sample_batch, subsample, tiny_config, topic_corpus
+from conftest import features_file, sample_batch, tiny_config, topic_corpus
 
 from pixie_jax import experiment, registry, sampling, vectors as vectors_lib, vocab
 from pixie_jax.baselines import ivsgns, vsgns
 from pixie_jax.evaluate import kinds as kinds_lib
+from pixie_jax.step import subsample_epoch as subsample  # compiled, as the trainer runs it
 from pixie_jax.visual.features import WordFeatures, save_word_features
 
 

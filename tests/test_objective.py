@@ -3,10 +3,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import sample_batch, subsample
+from conftest import sample_batch
 
 from pixie_jax import model as M, sampling, vectors, vocab
 from pixie_jax.objective import batch_loss
+from pixie_jax.step import subsample_epoch as subsample  # compiled, as the trainer runs it
 
 V, K, D, L = 6, 4, 5, 3
 IDS = np.array([0, 1, 2, 0, 3, 4, 0, 5, 1, 1, 2, 0, 4, 3, 0], np.int32)

@@ -2,9 +2,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import sample_batch, subsample
+from conftest import sample_batch
 
 from pixie_jax import sampling
+from pixie_jax.step import subsample_epoch as subsample  # compiled, as the trainer runs it
 
 
 def test_window_offsets_follow_reduced_window():
