@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 def phase(args) -> dict:
     """One phase in this process: 'build' or 'load' the token ids, or 'train' a few chunks."""
-    from pixie_jax import training_data as data_lib, experiment, overrides, registry, train
+    from pixie_jax import training_data as data_lib, experiment, overrides, train
     config = overrides.load_config("pixie")
     config.corpus, config.cache_dir, config.progress, config.benchmarks = args.corpus, args.cache, False, ""
     t0 = time.perf_counter()
@@ -33,7 +33,7 @@ def phase(args) -> dict:
     out = {"phase": args.phase, "tokens": len(data.ids), "words": len(data.vocab),
            "ready_s": round(time.perf_counter() - t0, 1)}
     if args.phase == "train":
-        sampler = registry.build_sampler(config, data.n_visual)
+        sampler = experiment.sampler(config, data)
         per_epoch = train.steps_per_epoch(data, sampler)
         config.epochs = args.chunks * config.steps_per_call / per_epoch
         shutil.rmtree(Path(args.cache) / "run", ignore_errors=True)  # a fresh run, not a resume

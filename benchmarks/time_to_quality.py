@@ -101,7 +101,7 @@ def run_ours(name, config, data, epochs: float, benchmarks, log, evals_per_epoch
 
     # compile once outside the clock, then time the real run from its first step
     warm = cfg.copy_and_resolve_references()
-    warm.epochs = warm.steps_per_call / train.steps_per_epoch(data, registry.build_sampler(warm, data.n_visual))
+    warm.epochs = warm.steps_per_call / train.steps_per_epoch(data, experiment.sampler(warm, data))
     workdir = Path(tempfile.mkdtemp(prefix=f"ttq_{name}_"))
     try:
         experiment.train(warm, workdir / "warm", data=data, log=lambda *a: None)

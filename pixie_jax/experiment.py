@@ -13,7 +13,7 @@ import functools
 import jax
 import numpy as np
 
-from pixie_jax import objective, outputs, registry, train as trainer, validation, workdir as workdir_lib
+from pixie_jax import objective, outputs, registry, sampling, train as trainer, validation, workdir as workdir_lib
 from pixie_jax.modelspec import ModelSpec
 from pixie_jax.prng import stream_keys
 from pixie_jax.training_data import TrainingData, prepare_data, text_only
@@ -45,19 +45,31 @@ def check_embedding(config, spec: ModelSpec) -> None:
                          f"(or concatenations such as 'e+x'), not {missing[0]!r}")
 
 
+def sampler(config, data: TrainingData, spec: ModelSpec | None = None) -> sampling.SamplerConfig:
+    """The batch the model ``config`` names draws on ``data``: :func:`pixie_jax.registry.build_sampler`,
+    sized to the corpus by ``config.sampler.steps_per_pass`` (:func:`pixie_jax.train.sized_to_corpus`)."""
+    given = registry.build_sampler(config, data.n_visual, spec)
+    return trainer.sized_to_corpus(given, data, config.sampler.get("steps_per_pass", 0))
+
+
 def learner(config, data: TrainingData, spec: ModelSpec | None = None) -> trainer.Learner:
     """The model ``config`` names, built for ``data``'s vocabulary, as the trainer takes it: its loss
     bound to it and to lambda (:func:`pixie_jax.objective.visual_weight`), its sampler, its features."""
     spec = spec or registry.get(config)
     model = spec.build(config, len(data.vocab))
-    sampler = registry.build_sampler(config, data.n_visual, spec)
-    lam = objective.visual_weight(config, data, sampler)
+    given, batch = registry.build_sampler(config, data.n_visual, spec), sampler(config, data, spec)
+    lam = objective.visual_weight(config, data, batch)
     features = data.features if data.n_visual else np.zeros((1, model.features), np.float32)
     if spec.device_features is not None:
         features = spec.device_features(model, features)
     total = spec.total_steps(config, config.steps_per_call) if spec.total_steps else None
-    return trainer.Learner(spec.name, model, functools.partial(spec.loss, model, visual_weight=lam), sampler,
-                           features, total, spec.length_keys, note=f"lambda = {lam:.3g}")
+    note = f"lambda = {lam:.3g}"
+    if batch != given:
+        note += (f"; batch sized to the corpus: {batch.text_centres:,} + {batch.visual_centres:,} centres a step "
+                 f"for {given.text_centres:,} + {given.visual_centres:,} (sampler.steps_per_pass = "
+                 f"{config.sampler.steps_per_pass}; 0 keeps the batch as given)")
+    return trainer.Learner(spec.name, model, functools.partial(spec.loss, model, visual_weight=lam), batch,
+                           features, total, spec.length_keys, note=note)
 
 
 def setup(config, data: TrainingData, devices=None) -> trainer.Run:

@@ -175,6 +175,38 @@ def test_a_step_that_cannot_fit_is_refused_before_compiling(monkeypatch):
         train.check_step_fits(huge, 100, jax.devices()[:1])
 
 
+def test_the_batch_is_sized_to_the_corpus():
+    from types import SimpleNamespace
+
+    from pixie_jax import sampling
+    given = sampling.SamplerConfig(window=10, negatives=5, text_centres=2048, visual_centres=256,
+                                   enumerate_window=True)
+    corpus = lambda kept: SimpleNamespace(expected_kept=lambda: kept)  # noqa: E731
+    assert train.steps_per_epoch(corpus(2.36e6), given) == 1025  # the bundled corpus's size: kept as given
+    assert train.sized_to_corpus(given, corpus(2.36e6), 1000) is given
+    large = train.sized_to_corpus(given, corpus(15.7e6), 1000)  # gutenberg8's: 6,815 steps -> 2^3 x the batch
+    assert (large.text_centres, large.visual_centres, large.visual_words) == (16384, 2048, given.visual_words)
+    assert train.steps_per_epoch(corpus(15.7e6), large) == 852
+    assert train.sized_to_corpus(given, corpus(1e4), 1000) is given  # never smaller than given
+    assert train.sized_to_corpus(given, corpus(15.7e6), 0) is given
+    huge = train.sized_to_corpus(given, corpus(1e11), 1000)
+    assert (huge.text_centres, huge.visual_centres) == (train.MAX_SIZED_CENTRES, train.MAX_SIZED_CENTRES // 8)
+    vae = sampling.SamplerConfig(text_centres=0, visual_centres=0, visual_words=64)
+    assert train.sized_to_corpus(vae, corpus(15.7e6), 1000) is vae  # no pairs: nothing to size
+
+
+def test_a_config_sizes_its_batch_and_says_so(corpus_file):
+    from pixie_jax import training_data
+    cfg = tiny_config(corpus_file, **{"sampler.text_centres": 8, "sampler.steps_per_pass": 100})
+    data = training_data.prepare_data(cfg, quiet)
+    built = experiment.learner(cfg, data)
+    steps = train.steps_per_epoch(data, built.sampler)
+    assert built.sampler.text_centres > 8 and 100 / 2**0.5 <= steps <= 100 * 2**0.5
+    assert f"batch sized to the corpus: {built.sampler.text_centres:,} + 0 centres a step for 8 + 0" in built.note
+    cfg.sampler.steps_per_pass = 0
+    assert experiment.learner(cfg, data).sampler.text_centres == 8
+
+
 def test_ctrl_c_while_xla_works_is_held_until_the_trainer_checks():
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     lines, finished = [], []

@@ -52,6 +52,9 @@ def get_config() -> ml_collections.ConfigDict:
     c.sampler.negative_group = 1         # G pairs share negatives; 1 = the paper
     c.sampler.text_centres = 2048        # centres without features per step
     c.sampler.visual_centres = 256       # centres with features per step
+    c.sampler.steps_per_pass = 1000      # a larger corpus scales both up by the power of 2 that brings a pass
+                                         # nearest this many steps (gutenberg8, text8: 16,384 + 2,048); 0 keeps
+                                         # them as given
     c.sampler.visual_words = 64          # words drawn for the VAE term per step
     c.sampler.samples = 1                # J
 
