@@ -2,12 +2,14 @@
 questions, similarity by word-frequency band, and the nearest-neighbour overlap with gensim per band.
 
     python benchmarks/per_pass.py [--corpus bundled] [--epochs 3] [--benchmarks bundled DIR ...]
-        --recipe NAME KEY=VALUE ... [--recipe NAME2 ...] [--no-gensim] [--out per_pass]
+        --recipe NAME KEY=VALUE ... [--recipe NAME2 ...] [--systems sgns pixie] [--features bundled]
+        [--no-gensim] [--out per_pass]
 
 Each recipe is our SGNS (configs/pixie.py without features, kind e) with its config overrides, trained
-for E passes with its rate decaying over the E; gensim is Word2Vec(sg=1) with the config's settings for
-E epochs on the same token ids (benchmarks/time_to_quality.py), once per --gensim-seeds. Seconds are training seconds (our
-compilation and all scoring excluded). Bands: the rarer word of a pair among the 1k most frequent words,
+for E passes with its rate decaying over the E, and with ``--systems ... pixie`` also PIXIE (the same
+config with --features, scored on s); gensim is Word2Vec(sg=1) with the config's settings for E epochs
+on the same token ids (benchmarks/time_to_quality.py), once per --gensim-seeds. Seconds are training
+seconds (our compilation and all scoring excluded). Bands: the rarer word of a pair among the 1k most frequent words,
 1k-10k, beyond 10k (pixie_jax.evaluate.bands). Writes DIR/per_pass.{md,json}.
 """
 from __future__ import annotations
@@ -49,10 +51,10 @@ def score(words, vectors, benches, gensim_vectors=None) -> dict:
 
 
 def text_setup(args, log=print):
-    """(configs/pixie.py without features for ``args.corpus``, its prepared data, the words, the benchmarks
-    of ``args.benchmarks``)."""
+    """(configs/pixie.py for ``args.corpus`` with ``args.features`` (none by default), its prepared data, the
+    words, the benchmarks of ``args.benchmarks``)."""
     base = overrides.load_config("pixie")
-    base.corpus, base.features, base.progress = args.corpus, "", False
+    base.corpus, base.features, base.progress = args.corpus, getattr(args, "features", ""), False
     data = data_lib.prepare_data(base, log)
     return base, data, list(data.vocab.words), [b for src in args.benchmarks for b in similarity.load_benchmarks(src)]
 
@@ -72,6 +74,9 @@ def main(argv=None):
     parser.add_argument("--benchmarks", nargs="+", default=["bundled"])
     parser.add_argument("--recipe", nargs="+", action="append", default=[], metavar="NAME KEY=VALUE",
                         help="a name, then config overrides of configs/pixie.py (repeat for each recipe)")
+    parser.add_argument("--systems", nargs="+", choices=("sgns", "pixie"), default=["sgns"],
+                        help="each recipe as our SGNS (kind e) and/or PIXIE (with --features, kind s)")
+    parser.add_argument("--features", default="", help="the features of PIXIE's runs (e.g. bundled)")
     parser.add_argument("--no-gensim", action="store_true")
     parser.add_argument("--gensim-seeds", type=int, nargs="+", default=[0],
                         help="gensim runs; the first is the reference of the overlap, the others show how much two "
@@ -90,10 +95,12 @@ def main(argv=None):
         results[name] = {"seconds": rows[-1]["seconds"]} | score(words, final["vectors"], benches, reference)
         log(f"{name}: {results[name]}")
         write(args, argv, data, words, benches, results)
-    for name, *items in args.recipe:
+    if "pixie" in args.systems and not data.n_visual:
+        parser.error("--systems pixie needs --features (a feature file, or 'bundled')")
+    for (recipe, *items), system in ((r, s) for r in args.recipe for s in args.systems):
         config = overrides.apply_overrides(base.copy_and_resolve_references(), items)
-        final = {}
-        rows = ttq.run_ours("sgns", config, data, args.epochs, [], log, final=final)
+        final, name = {}, recipe if system == "sgns" else f"{recipe}, PIXIE-s"
+        rows = ttq.run_ours(system, config, data, args.epochs, [], log, final=final)
         results[name] = {"seconds": rows[-1]["seconds"], "overrides": " ".join(items)} | score(
             words, final["vectors"], benches, reference)
         log(f"{name}: {results[name]}")
