@@ -12,11 +12,10 @@ from pixie_jax import training_data as data_lib, overrides
 
 def prepare(args):
     """(config, data, data without features) for ``args.corpus``, ``args.features``, ``args.text_centres``,
-    ``args.visual_centres`` (exactly: not sized to the corpus); configs/pixie.py otherwise."""
+    ``args.visual_centres``; configs/pixie.py otherwise."""
     base = overrides.load_config("pixie")
     base.corpus, base.features, base.progress = args.corpus, args.features, False
     base.sampler.text_centres, base.sampler.visual_centres = args.text_centres, args.visual_centres
-    base.sampler.steps_per_pass = 0
     data = data_lib.prepare_data(base, log=lambda *a: None)
     return base, data, data_lib.text_only(base, data)
 

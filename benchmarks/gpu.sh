@@ -40,7 +40,7 @@ for batch in "2048 20" "65536 5"; do
     set -- $batch
     timeout "${T_BIG:-100}" "$py" benchmarks/time_to_quality.py --corpus "$corpus" --epochs "$epochs" --systems sgns pixie \
         --config.sampler.text_centres="$1" --config.sampler.visual_centres=$(($1 / 8)) \
-        --config.sampler.steps_per_pass=0 --config.steps_per_call="$2" --out "$out/ttq_$1" 2>&1 | tee "$out/ttq_$1.log"
+        --config.steps_per_call="$2" --out "$out/ttq_$1" 2>&1 | tee "$out/ttq_$1.log"
 done
 timeout "${T_BIG:-100}" "$py" benchmarks/time_to_quality.py --corpus "$corpus" --epochs "$epochs" --systems sgns pixie \
     --config.sampler.text_centres=16384 --config.sampler.visual_centres=2048 --config.steps_per_call=10 \

@@ -104,7 +104,7 @@ def measure(args, data, group: int) -> dict:
     config.model.dim, config.model.features = args.dim, max(args.features, 1)
     config.sampler.negatives, config.sampler.negative_group = args.negatives, group
     config.sampler.enumerate_window = False  # C = 8 contexts drawn a centre: the step's shape measured before
-    config.sampler.text_centres, config.sampler.steps_per_pass = args.centres, 0  # this batch, not sized to the data
+    config.sampler.text_centres = args.centres
     config.sampler.visual_centres = args.centres // 8 if args.features else 0
     config.sampler.visual_words = 256 if args.features else 0
     config.optimizer.name, config.optimizer.learning_rate = args.optimizer, args.learning_rate

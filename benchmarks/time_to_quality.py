@@ -188,12 +188,12 @@ def main(argv=None):
         else:
             results[f"{system} (ours)"] = run_ours(system, config, data, args.our_epochs or args.epochs, benchmarks,
                                                    log, args.evals_per_epoch)
-    machine = common.machine()
+    machine, batch = common.machine(), experiment.sampler(config, data)
     command = "python benchmarks/time_to_quality.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = (f"Command: `{command}`  \nCorpus {args.corpus} ({len(data.ids):,} tokens, {len(data.vocab):,} words); "
             f"machine: {machine}; optimizer {config.optimizer.name} {config.optimizer.learning_rate}, "
             f"N = {config.sampler.negatives}, G = {config.sampler.negative_group}, "
-            f"{config.sampler.text_centres} + {config.sampler.visual_centres} centres per step.\n\n" + table(results))
+            f"{batch.text_centres:,} + {batch.visual_centres:,} centres per step (PIXIE's).\n\n" + table(results))
     (out / "time_to_quality.md").write_text(text + "\n")
     (out / "time_to_quality.json").write_text(json.dumps({"command": command, "machine": machine,
                                                           "results": results}, indent=1))

@@ -45,11 +45,31 @@ def check_embedding(config, spec: ModelSpec) -> None:
                          f"(or concatenations such as 'e+x'), not {missing[0]!r}")
 
 
+def sized_batch(config, data: TrainingData, spec: ModelSpec | None = None, log=None):
+    """``config`` itself where it gives ``sampler.text_centres``; where that is 0 (the batch sized to the
+    corpus), a copy with the text centres 2,048 (:data:`pixie_jax.train.SIZED_TEXT_CENTRES`) and the visual
+    centres ``sampler.visual_centres``, both times :func:`pixie_jax.train.batch_scale`: a pass of about
+    ``sampler.steps_per_pass`` steps on ``data``. ``log`` (if given) says which batch."""
+    if config.sampler.text_centres:
+        return config
+    sized = config.copy_and_resolve_references()
+    sized.sampler.text_centres = trainer.SIZED_TEXT_CENTRES[0]
+    given = registry.build_sampler(sized, data.n_visual, spec)
+    scale = trainer.batch_scale(given, data, config.sampler.get("steps_per_pass", 0))
+    sized.sampler.text_centres *= scale
+    sized.sampler.visual_centres *= scale
+    if log and given.pairs_per_step:
+        steps = trainer.steps_per_epoch(data, registry.build_sampler(sized, data.n_visual, spec))
+        log(f"batch sized to the corpus: {sized.sampler.text_centres:,} + {sized.sampler.visual_centres:,} centres a "
+            f"step, {steps:,} steps a pass (sampler.steps_per_pass = {config.sampler.steps_per_pass}; give "
+            f"sampler.text_centres for a batch of your own)")
+    return sized
+
+
 def sampler(config, data: TrainingData, spec: ModelSpec | None = None) -> sampling.SamplerConfig:
-    """The batch the model ``config`` names draws on ``data``: :func:`pixie_jax.registry.build_sampler`,
-    sized to the corpus by ``config.sampler.steps_per_pass`` (:func:`pixie_jax.train.sized_to_corpus`)."""
-    given = registry.build_sampler(config, data.n_visual, spec)
-    return trainer.sized_to_corpus(given, data, config.sampler.get("steps_per_pass", 0))
+    """The batch the model ``config`` names draws on ``data`` (:func:`pixie_jax.registry.build_sampler` of
+    the :func:`sized_batch` config)."""
+    return registry.build_sampler(sized_batch(config, data, spec), data.n_visual, spec)
 
 
 def learner(config, data: TrainingData, spec: ModelSpec | None = None) -> trainer.Learner:
@@ -57,23 +77,19 @@ def learner(config, data: TrainingData, spec: ModelSpec | None = None) -> traine
     bound to it and to lambda (:func:`pixie_jax.objective.visual_weight`), its sampler, its features."""
     spec = spec or registry.get(config)
     model = spec.build(config, len(data.vocab))
-    given, batch = registry.build_sampler(config, data.n_visual, spec), sampler(config, data, spec)
+    batch = sampler(config, data, spec)
     lam = objective.visual_weight(config, data, batch)
     features = data.features if data.n_visual else np.zeros((1, model.features), np.float32)
     if spec.device_features is not None:
         features = spec.device_features(model, features)
     total = spec.total_steps(config, config.steps_per_call) if spec.total_steps else None
-    note = f"lambda = {lam:.3g}"
-    if batch != given:
-        note += (f"; batch sized to the corpus: {batch.text_centres:,} + {batch.visual_centres:,} centres a step "
-                 f"for {given.text_centres:,} + {given.visual_centres:,} (sampler.steps_per_pass = "
-                 f"{config.sampler.steps_per_pass}; 0 keeps the batch as given)")
     return trainer.Learner(spec.name, model, functools.partial(spec.loss, model, visual_weight=lam), batch,
-                           features, total, spec.length_keys, note=note)
+                           features, total, spec.length_keys, note=f"lambda = {lam:.3g}")
 
 
 def setup(config, data: TrainingData, devices=None) -> trainer.Run:
     """:func:`pixie_jax.train.setup` for the model ``config`` names (no checks, no workdir)."""
+    config = sized_batch(config, data)
     return trainer.setup(config, learner(config, data), data, devices)
 
 
@@ -85,6 +101,7 @@ def train(config, workdir, data: TrainingData | None = None, log=print, devices=
     spec = check(config, embedding=False)
     with workdir_lib.locked(workdir):
         data = data or prepare_data(config, log)
+        config = sized_batch(config, data, spec, log)
         built = learner(config, data, spec)
         return trainer.fit(config, workdir, built, data, log, devices, on_pass, report_every), data
 
@@ -103,6 +120,7 @@ def _run(config, spec, workdir, data, log, devices) -> Result:
     visual_only = None
     if arrays is None:
         trained = text_only(config, data) if spec.text_only else data
+        config = sized_batch(config, trained, spec, log)
         built = learner(config, trained, spec)
         params = trainer.fit(config, workdir, built, trained, log, devices)
         arrays = spec.arrays(built.model, params, data)

@@ -61,22 +61,20 @@ def steps_per_epoch(data: TrainingData, sampler_cfg: sampling.SamplerConfig) -> 
     return max(1, math.ceil(data.expected_kept() * (sampler_cfg.window + 1) / sampler_cfg.pairs_per_step))
 
 
-MAX_SIZED_CENTRES = 65_536  # the most text centres a step that sized_to_corpus makes
+SIZED_TEXT_CENTRES = (2048, 65_536)  # the text centres of a batch sized to the corpus: from 2,048 up to 65,536
 
 
-def sized_to_corpus(sampler_cfg: sampling.SamplerConfig, data: TrainingData,
-                    steps_per_pass: int) -> sampling.SamplerConfig:
-    """The batch scaled up for a larger corpus: text and visual centres times 2^k, the k >= 0 nearest
-    log2(S / ``steps_per_pass``) with S the steps of a pass at the given batch (:func:`steps_per_epoch`),
-    so that a pass takes about ``steps_per_pass`` steps; at most :data:`MAX_SIZED_CENTRES` text centres
-    (fewer if given more). As given where ``steps_per_pass`` is 0 or the model draws no pairs."""
+def batch_scale(sampler_cfg: sampling.SamplerConfig, data: TrainingData, steps_per_pass: int) -> int:
+    """2^k, the k >= 0 nearest log2(S / ``steps_per_pass``) with S the steps of a pass at ``sampler_cfg``'s
+    batch (:func:`steps_per_epoch`): the batch times 2^k takes about ``steps_per_pass`` steps a pass. At most
+    the factor that keeps its text centres within :data:`SIZED_TEXT_CENTRES`; 1 where ``steps_per_pass``
+    is 0 or the model draws no pairs."""
     if not steps_per_pass or not sampler_cfg.pairs_per_step:
-        return sampler_cfg
+        return 1
     k = max(0, round(math.log2(steps_per_epoch(data, sampler_cfg) / steps_per_pass)))
-    while k and sampler_cfg.text_centres << k > MAX_SIZED_CENTRES:
+    while k and sampler_cfg.text_centres << k > SIZED_TEXT_CENTRES[1]:
         k -= 1
-    return sampler_cfg if not k else dataclasses.replace(sampler_cfg, text_centres=sampler_cfg.text_centres << k,
-                               visual_centres=sampler_cfg.visual_centres << k)
+    return 1 << k
 
 
 @dataclasses.dataclass

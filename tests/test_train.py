@@ -1,4 +1,5 @@
 """Training end to end on small generated data: learning, data parallelism, exact resume, failures."""
+import math
 import os
 import signal
 import subprocess
@@ -182,29 +183,34 @@ def test_the_batch_is_sized_to_the_corpus():
     given = sampling.SamplerConfig(window=10, negatives=5, text_centres=2048, visual_centres=256,
                                    enumerate_window=True)
     corpus = lambda kept: SimpleNamespace(expected_kept=lambda: kept)  # noqa: E731
-    assert train.steps_per_epoch(corpus(2.36e6), given) == 1025  # the bundled corpus's size: kept as given
-    assert train.sized_to_corpus(given, corpus(2.36e6), 1000) is given
-    large = train.sized_to_corpus(given, corpus(15.7e6), 1000)  # gutenberg8's: 6,815 steps -> 2^3 x the batch
-    assert (large.text_centres, large.visual_centres, large.visual_words) == (16384, 2048, given.visual_words)
-    assert train.steps_per_epoch(corpus(15.7e6), large) == 852
-    assert train.sized_to_corpus(given, corpus(1e4), 1000) is given  # never smaller than given
-    assert train.sized_to_corpus(given, corpus(15.7e6), 0) is given
-    huge = train.sized_to_corpus(given, corpus(1e11), 1000)
-    assert (huge.text_centres, huge.visual_centres) == (train.MAX_SIZED_CENTRES, train.MAX_SIZED_CENTRES // 8)
+    assert train.steps_per_epoch(corpus(2.36e6), given) == 1025  # the bundled corpus's size: 2^0
+    assert train.batch_scale(given, corpus(2.36e6), 1000) == 1
+    assert train.steps_per_epoch(corpus(15.7e6), given) == 6815  # gutenberg8's: log2 6.8 = 2.8 -> 2^3
+    assert train.batch_scale(given, corpus(15.7e6), 1000) == 8
+    assert train.batch_scale(given, corpus(1e4), 1000) == 1  # never smaller
+    assert train.batch_scale(given, corpus(15.7e6), 0) == 1
+    assert train.batch_scale(given, corpus(1e11), 1000) == train.SIZED_TEXT_CENTRES[1] // 2048
     vae = sampling.SamplerConfig(text_centres=0, visual_centres=0, visual_words=64)
-    assert train.sized_to_corpus(vae, corpus(15.7e6), 1000) is vae  # no pairs: nothing to size
+    assert train.batch_scale(vae, corpus(15.7e6), 1000) == 1  # no pairs: nothing to size
 
 
 def test_a_config_sizes_its_batch_and_says_so(corpus_file):
     from pixie_jax import training_data
-    cfg = tiny_config(corpus_file, **{"sampler.text_centres": 8, "sampler.steps_per_pass": 100})
+    cfg = tiny_config(corpus_file, **{"sampler.text_centres": 0, "sampler.visual_centres": 4,
+                                      "sampler.steps_per_pass": 2})
     data = training_data.prepare_data(cfg, quiet)
-    built = experiment.learner(cfg, data)
-    steps = train.steps_per_epoch(data, built.sampler)
-    assert built.sampler.text_centres > 8 and 100 / 2**0.5 <= steps <= 100 * 2**0.5
-    assert f"batch sized to the corpus: {built.sampler.text_centres:,} + 0 centres a step for 8 + 0" in built.note
-    cfg.sampler.steps_per_pass = 0
-    assert experiment.learner(cfg, data).sampler.text_centres == 8
+    lines = []
+    sized = experiment.sized_batch(cfg, data, log=lines.append)
+    scale = sized.sampler.text_centres // 2048
+    assert scale > 1 and sized.sampler.text_centres == 2048 * scale and sized.sampler.visual_centres == 4 * scale
+    steps = train.steps_per_epoch(data, experiment.sampler(cfg, data))  # ceil(kept / text centres): no features
+    assert abs(math.log2(data.expected_kept() / sized.sampler.text_centres / 2)) <= 0.5  # a pass of about 2 steps
+    assert cfg.sampler.text_centres == 0  # cfg as it was
+    assert lines == [f"batch sized to the corpus: {2048 * scale:,} + {4 * scale} centres a step, {steps} steps a "
+                     f"pass (sampler.steps_per_pass = 2; give sampler.text_centres for a batch of your own)"]
+    assert experiment.learner(sized, data).sampler.text_centres == 2048 * scale
+    cfg.sampler.text_centres = 8  # a batch of one's own is trained as given
+    assert experiment.sized_batch(cfg, data) is cfg and experiment.sampler(cfg, data).text_centres == 8
 
 
 def test_ctrl_c_while_xla_works_is_held_until_the_trainer_checks():

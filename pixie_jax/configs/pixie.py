@@ -3,7 +3,7 @@
 The paper's sizes (section 4.1: K = 100, 500 tanh hidden units, window 10), with two changes
 that make a 2-core CPU run of a few minutes learn useful embeddings (measured, see
 benchmarks/RESULTS.md): 5 negatives instead of 64, and Adam at 1e-2 with word2vec's linear decay
-instead of a constant 1e-3. Batches of 2048 + 256 centres: 4096 + 512 ran 15% faster per pass
+instead of a constant 1e-3. On the bundled corpus batches of 2048 + 256 centres: 4096 + 512 ran 15% faster per pass
 and learned as well for SGNS, but PIXIE-s scored lower (mean of five benchmarks -0.02, MEN -0.04,
 one seed) for 8% less time. Each pass reads every token once as a centre, in a random order, with
 every context of its reduced window (word2vec's coverage of a pass): against centres drawn with
@@ -11,10 +11,10 @@ replacement and 8 contexts drawn each, SGNS at 3 passes gains SimLex-999 0.161 -
 0.242 -> 0.303 and analogies 7.3 -> 11.3% and is at or above gensim's 3 epochs on every set (RESULTS,
 "Per-pass learning"). Two centres share a row of 2 (window + 1) context slots, so none is wasted: the
 default run took 260 s (514 s with 2 x window slots a centre, 283-399 s with the former sampler).
-A larger corpus gets a larger batch (sampler.steps_per_pass: a pass of about 1,000 steps): on gutenberg8
-(19M tokens) 16,384 + 2,048 centres, which at 3 passes of SGNS gave SimLex-999 0.295 against 2,048's 0.253
-and WS-353 0.528 against 0.474; on the bundled corpus 16,384 learned far less than 2,048 (MEN 0.329
-against 0.551).
+A larger corpus gets a larger batch (sampler.text_centres = 0: a pass of about steps_per_pass = 1,000
+steps): on gutenberg8 (19M tokens) 16,384 + 2,048 centres, which at 3 passes of SGNS gave SimLex-999
+0.295 against 2,048's 0.253 and WS-353 0.528 against 0.474; on the bundled corpus 16,384 learned far
+less than 2,048 (MEN 0.329 against 0.551).
 configs/paper.py keeps the paper's settings.
 Override any key on the command line: --config.sampler.negatives=64
 """
@@ -54,11 +54,12 @@ def get_config() -> ml_collections.ConfigDict:
                                          # each reading its own stretch of the corpus in order (word2vec's threads)
     c.sampler.negatives = 5              # N (the paper: 64)
     c.sampler.negative_group = 1         # G pairs share negatives; 1 = the paper
-    c.sampler.text_centres = 2048        # centres without features per step
-    c.sampler.visual_centres = 256       # centres with features per step
-    c.sampler.steps_per_pass = 1000      # a larger corpus scales both up by the power of 2 that brings a pass
-                                         # nearest this many steps (gutenberg8: 16,384 + 2,048); 0 keeps
-                                         # them as given
+    c.sampler.text_centres = 0           # centres without features per step; 0: sized to the corpus, 2,048
+                                         # times the power of 2 that brings a pass nearest steps_per_pass
+                                         # steps (the bundled corpus: 2,048; gutenberg8: 16,384)
+    c.sampler.visual_centres = 256       # centres with features per step (times the same power of 2 when
+                                         # text_centres is sized: gutenberg8 2,048)
+    c.sampler.steps_per_pass = 1000      # for the sized batch (0: 2,048 whatever the corpus)
     c.sampler.visual_words = 64          # words drawn for the VAE term per step
     c.sampler.samples = 1                # J
 
