@@ -59,10 +59,10 @@ def sized_batch(config, data: TrainingData, spec: ModelSpec | None = None, log=N
     sized.sampler.text_centres *= scale
     sized.sampler.visual_centres *= scale
     if log and given.pairs_per_step:
-        steps = trainer.steps_per_epoch(data, registry.build_sampler(sized, data.n_visual, spec))
-        log(f"batch sized to the corpus: {sized.sampler.text_centres:,} + {sized.sampler.visual_centres:,} centres a "
-            f"step, {steps:,} steps a pass (sampler.steps_per_pass = {config.sampler.steps_per_pass}; give "
-            f"sampler.text_centres for a batch of your own)")
+        batch = registry.build_sampler(sized, data.n_visual, spec)
+        log(f"batch sized to the corpus: {batch.text_centres:,} + {batch.visual_centres:,} centres a step, "
+            f"{trainer.steps_per_epoch(data, batch):,} steps a pass (sampler.steps_per_pass = "
+            f"{config.sampler.steps_per_pass}; give sampler.text_centres for a batch of your own)")
     return sized
 
 
