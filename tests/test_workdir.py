@@ -37,6 +37,17 @@ def test_resume_with_another_config_or_corpus_is_refused(corpus_file, tmp_path):
     experiment.train(tiny_config(corpus_file, epochs=0.3, checkpoint_every=5), tmp_path / "run", log=quiet)
 
 
+def test_a_sized_batch_is_recorded_as_trained_and_resumes_while_it_stays_the_same(corpus_file, tmp_path):
+    def sized(steps_per_pass):  # 20,000 tokens: 2,048 centres make a pass of 9.8 steps
+        return tiny_config(corpus_file, epochs=3.0, **{"sampler.text_centres": 0, "sampler.steps_per_pass": steps_per_pass})
+    experiment.train(sized(2), tmp_path / "run", log=quiet)  # 9.8 / 2 -> 2^2
+    recorded = json.loads((tmp_path / "run" / "run.json").read_text())["config"]
+    assert recorded["sampler.text_centres"] == 8192 and recorded["sampler.visual_centres"] == 64
+    experiment.train(sized(3), tmp_path / "run", log=quiet)  # 9.8 / 3 -> 2^2 as well: the same run
+    with pytest.raises(workdir_lib.WorkdirError, match=r"config sampler.text_centres: 8192 -> 16384"):
+        experiment.train(sized(1), tmp_path / "run", log=quiet)  # 9.8 -> 2^3: another batch
+
+
 def test_a_second_run_in_a_busy_workdir_fails_at_once(corpus_file, tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom pixie_jax import workdir\n"
                                "with workdir.locked(sys.argv[1]):\n    print('locked', flush=True)\n    time.sleep(60)",
