@@ -38,8 +38,8 @@ def test_resume_with_another_config_or_corpus_is_refused(corpus_file, tmp_path):
 
 
 def test_a_sized_batch_is_recorded_as_trained_and_resumes_while_it_stays_the_same(corpus_file, tmp_path):
-    def sized(steps_per_pass):  # 20,000 tokens: 2,048 centres make a pass of 9.8 steps
-        return tiny_config(corpus_file, epochs=3.0, **{"sampler.text_centres": 0, "sampler.steps_per_pass": steps_per_pass})
+    def sized(steps):  # 20,000 tokens: 2,048 centres make a pass of 9.8 steps
+        return tiny_config(corpus_file, epochs=3.0, **{"sampler.text_centres": 0, "sampler.steps_per_pass": steps})
     experiment.train(sized(2), tmp_path / "run", log=quiet)  # 9.8 / 2 -> 2^2
     recorded = json.loads((tmp_path / "run" / "run.json").read_text())["config"]
     assert recorded["sampler.text_centres"] == 8192 and recorded["sampler.visual_centres"] == 64
