@@ -5,8 +5,8 @@ that make a 2-core CPU run of a few minutes learn useful embeddings (measured, s
 benchmarks/RESULTS.md): 5 negatives instead of 64, and Adam at 1e-2 with word2vec's linear decay
 instead of a constant 1e-3. On the bundled corpus batches of 2048 + 256 centres: 4096 + 512 ran
 15% faster per pass and learned as well for SGNS, but PIXIE-s scored lower (mean of five benchmarks
--0.02, MEN -0.04, one seed) for 8% less time. Each pass reads every token once as a centre, in a random order, with
-every context of its reduced window (word2vec's coverage of a pass): against centres drawn with
+-0.02, MEN -0.04, one seed) for 8% less time. Each pass reads every token once as a centre, in a
+random order, with every context of its reduced window (word2vec's coverage of a pass): against centres drawn with
 replacement and 8 contexts drawn each, SGNS at 3 passes gains SimLex-999 0.161 -> 0.194, WS-353 REL
 0.242 -> 0.303 and analogies 7.3 -> 11.3% and is at or above gensim's 3 epochs on every set (RESULTS,
 "Per-pass learning"). Two centres share a row of 2 (window + 1) context slots, so none is wasted: the
