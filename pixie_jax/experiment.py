@@ -52,17 +52,17 @@ def sized_batch(config, data: TrainingData, spec: ModelSpec | None = None, log=N
     ``sampler.steps_per_pass`` steps on ``data``. ``log`` (if given) says which batch."""
     if config.sampler.text_centres:
         return config
-    sized = config.copy_and_resolve_references()
+    sized, target = config.copy_and_resolve_references(), config.sampler.get("steps_per_pass", 0)
     sized.sampler.text_centres = trainer.SIZED_TEXT_CENTRES[0]
     given = registry.build_sampler(sized, data.n_visual, spec)
-    scale = trainer.batch_scale(given, data, config.sampler.get("steps_per_pass", 0))
+    scale = trainer.batch_scale(given, data, target)
     sized.sampler.text_centres *= scale
     sized.sampler.visual_centres *= scale
     if log and given.pairs_per_step:
         batch = registry.build_sampler(sized, data.n_visual, spec)
         log(f"batch sized to the corpus: {batch.text_centres:,} + {batch.visual_centres:,} centres a step, "
-            f"{trainer.steps_per_epoch(data, batch):,} steps a pass (sampler.steps_per_pass = "
-            f"{config.sampler.steps_per_pass}; give sampler.text_centres for a batch of your own)")
+            f"{trainer.steps_per_epoch(data, batch):,} steps a pass (sampler.steps_per_pass = {target}; give "
+            f"sampler.text_centres for a batch of your own)")
     return sized
 
 
