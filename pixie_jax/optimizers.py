@@ -20,7 +20,7 @@ def _schedule(rate: float, schedule: str, total_steps: int):
     raise ValueError(f"optimizer schedule must be 'constant' or 'linear', got {schedule!r}")
 
 
-def _named(name: str, rate, adam_eps: float = 1e-8) -> optax.GradientTransformation:
+def _named(name: str, rate, adam: dict | None = None) -> optax.GradientTransformation:
     if name in sparse.OPTIMIZERS:
         raise ValueError(f"optimizer {name!r} updates table rows only: use it as optimizer.name, and one of "
                          f"{sorted(_OPTIMIZERS)} as optimizer.network_name")
@@ -28,13 +28,15 @@ def _named(name: str, rate, adam_eps: float = 1e-8) -> optax.GradientTransformat
         raise ValueError(f"unknown optimizer {name!r}; choose one of {sorted(_OPTIMIZERS)} "
                          f"(or for the tables {', '.join(sparse.OPTIMIZERS)})")
     if name in ("adam", "adamw"):
-        return _OPTIMIZERS[name](rate, eps=adam_eps)
+        return _OPTIMIZERS[name](rate, **(adam or {}))
     return _OPTIMIZERS[name](rate)
 
 
-def _adam_eps(o) -> float:
-    """``optimizer.adam_eps`` (optax's 1e-8 for a config written before the setting existed)."""
-    return float(o.get("adam_eps", 1e-8))
+def _adam(o) -> dict:
+    """The tables' Adam settings ``b1``, ``b2``, ``eps`` (``optimizer.adam_b1``, ``adam_b2``, ``adam_eps``;
+    optax's 0.9, 0.999, 1e-8 for a config written before a setting existed)."""
+    return {"b1": float(o.get("adam_b1", 0.9)), "b2": float(o.get("adam_b2", 0.999)),
+            "eps": float(o.get("adam_eps", 1e-8))}
 
 
 def network_optimizer(config, total_steps: int = 1) -> optax.GradientTransformation:
@@ -57,7 +59,7 @@ def table_optimizer(config, total_steps: int, pairs_per_step: int) -> sparse.Tab
         return sparse.sgd(rate, scale=float(pairs_per_step))
     if o.name == "capped_sgd":
         return sparse.sgd(rate, scale=float(pairs_per_step), cap=float(o.row_cap))
-    return sparse.lazy_adam(rate, eps=_adam_eps(o))
+    return sparse.lazy_adam(rate, **_adam(o))
 
 
 def build_optimizer(config, total_steps: int = 1) -> optax.GradientTransformation:
@@ -65,7 +67,7 @@ def build_optimizer(config, total_steps: int = 1) -> optax.GradientTransformatio
     decoder, fusion and any other parameters (Adam 1e-3 in the paper, for all parameters). Dense
     table optimizers only; for the sparse ones see :func:`table_optimizer`."""
     o = config.optimizer
-    tables = _named(o.name, _schedule(o.learning_rate, o.schedule, total_steps), _adam_eps(o))
+    tables = _named(o.name, _schedule(o.learning_rate, o.schedule, total_steps), _adam(o))
     networks = network_optimizer(config, total_steps)
     label = lambda params: {k: ("tables" if k in objective.TABLES else "networks") for k in params}  # noqa: E731
     return optax.multi_transform({"tables": tables, "networks": networks}, label)

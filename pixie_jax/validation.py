@@ -1,5 +1,6 @@
 """Every numeric config value (and every setting with fixed choices) checked before any data is read
-or anything compiles: every float finite, and each value of :data:`RULES` in its range.
+or anything compiles: every float finite, each value of :data:`RULES` in its range and each of
+:data:`FRACTIONS` in [0, 1).
 
 A rule is (key, lowest allowed value, whether the lowest is allowed); a choice is (key, allowed values);
 keys a config lacks are skipped. A model's own settings have their rules and choices in its spec
@@ -24,6 +25,8 @@ RULES = (
     ("optimizer.learning_rate", 0, False), ("optimizer.network_learning_rate", 0, False),
     ("optimizer.row_cap", 0, False), ("optimizer.adam_eps", 0, False),
 )
+# decay rates: in [0, 1)
+FRACTIONS = ("optimizer.adam_b1", "optimizer.adam_b2")
 
 
 CHOICES = (
@@ -57,6 +60,8 @@ def validate(config, rules=(), choices=()) -> None:
             bad.append(f"{key} = {value!r} (must be >= {low})")
         elif not inclusive and value <= low:
             bad.append(f"{key} = {value!r} (must be > {low})")
+    bad += [f"{key} = {value!r} (must be >= 0 and < 1)" for key, value in _present(config, [(k,) for k in FRACTIONS])
+            if isinstance(value, (int, float)) and not 0 <= value < 1]
     bad += [f"{key} = {value!r} (must be one of {', '.join(map(repr, allowed))})"
             for key, value, allowed in _present(config, CHOICES + tuple(choices)) if value not in allowed]
     if bad:

@@ -23,7 +23,8 @@ FREE = ("progress", "keep_checkpoints", "checkpoint_every", "benchmarks", "embed
         "sampler.steps_per_pass")  # recorded through the batch it sized (sampler.text_centres, visual_centres)
 # settings added to the configs after runs were first recorded, with the value that trains as runs did
 # before them: a run.json without such a key holds a run trained with that value
-ADDED = {"optimizer.row_cap": 16.0, "optimizer.adam_eps": 1e-8, "sampler.enumerate_window": False,
+ADDED = {"optimizer.row_cap": 16.0, "optimizer.adam_eps": 1e-8, "optimizer.adam_b1": 0.9,
+         "optimizer.adam_b2": 0.999, "sampler.enumerate_window": False,
          "sampler.corpus_order": False, "sampler.corpus_streams": False, "sampler.shuffle": False}
 # the length of the run: may change on resume when config.resume_with_new_schedule is set (with a model's own
 # length_keys, pixie_jax.modelspec.ModelSpec)

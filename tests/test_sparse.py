@@ -100,6 +100,32 @@ def test_lazy_adam_equals_dense_adam_when_every_row_is_touched():
     np.testing.assert_allclose(tables["e"], params["e"], rtol=1e-5, atol=1e-6)
 
 
+def test_the_configs_adam_settings_reach_dense_and_lazy_adam():
+    """optimizer.adam_b1 / adam_b2 / adam_eps: both table rules take the same step as a float64 Adam with them."""
+    from pixie_jax import optimizers
+    from pixie_jax.configs import pixie as pixie_config
+    config = pixie_config.get_config()
+    config.optimizer.update(name="lazy_adam", learning_rate=0.05, schedule="constant", adam_b1=0.5, adam_b2=0.9, adam_eps=1e-3)
+    rng = np.random.default_rng(3)
+    table = rng.normal(size=(6, 3)).astype(np.float32)
+    steps = [(np.arange(6).astype(np.int32), rng.normal(size=(6, 3)).astype(np.float32)) for _ in range(3)]
+    ref, _, _ = _numpy_lazy_adam(table, steps, 0.05, b1=0.5, b2=0.9, eps=1e-3)
+    default, _, _ = _numpy_lazy_adam(table, steps, 0.05)
+    assert not np.allclose(ref, default, atol=1e-4)
+    lazy = optimizers.table_optimizer(config, total_steps=3, pairs_per_step=1)
+    config.optimizer.name = "adam"
+    dense = optimizers.build_optimizer(config, total_steps=3)
+    tables, lazy_state = {"e": jnp.asarray(table)}, lazy.init({"e": table})
+    params = {"e": jnp.asarray(table)}
+    dense_state = dense.init(params)
+    for idx, g in steps:
+        tables, lazy_state = lazy.update(tables, lazy_state, {"e": [jnp.asarray(idx)]}, {"e": [jnp.asarray(g)]})
+        updates, dense_state = dense.update({"e": jnp.asarray(g)}, dense_state, params)
+        params = optax.apply_updates(params, updates)
+    np.testing.assert_allclose(tables["e"], ref, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(params["e"], ref, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("group,packed", [(1, False), (2, False), (1, True), (8, True)])
 def test_row_gradients_scattered_are_the_dense_gradient(group, packed):
     pix, params, _, feats, tables, epoch, _, lam = _setup()

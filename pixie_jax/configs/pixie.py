@@ -74,6 +74,8 @@ def get_config() -> ml_collections.ConfigDict:
     c.optimizer.row_cap = 16.0                # capped_sgd: a row gathered n > row_cap times in a step moves by
                                               # row_cap / n of its summed gradient
     c.optimizer.adam_eps = 1e-8               # the tables' adam, adamw, lazy_adam: eps in lr m / (sqrt(v) + eps)
+    c.optimizer.adam_b1 = 0.9                 # their first moment's decay, m <- b1 m + (1 - b1) g
+    c.optimizer.adam_b2 = 0.999               # their second moment's decay, v <- b2 v + (1 - b2) g^2
     c.optimizer.network_name = "adam"         # for encoder, decoder and fusion
     c.optimizer.network_learning_rate = 1e-3
     c.optimizer.schedule = "linear"           # word2vec's decay to 1e-4 of the start; or 'constant'
