@@ -105,7 +105,8 @@ def test_the_configs_adam_settings_reach_dense_and_lazy_adam():
     from pixie_jax import optimizers
     from pixie_jax.configs import pixie as pixie_config
     config = pixie_config.get_config()
-    config.optimizer.update(name="lazy_adam", learning_rate=0.05, schedule="constant", adam_b1=0.5, adam_b2=0.9, adam_eps=1e-3)
+    config.optimizer.update(name="lazy_adam", learning_rate=0.05, schedule="constant", adam_b1=0.5, adam_b2=0.9,
+                            adam_eps=1e-3)
     rng = np.random.default_rng(3)
     table = rng.normal(size=(6, 3)).astype(np.float32)
     steps = [(np.arange(6).astype(np.int32), rng.normal(size=(6, 3)).astype(np.float32)) for _ in range(3)]
