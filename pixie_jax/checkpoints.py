@@ -106,16 +106,25 @@ def save(mgr: ocp.CheckpointManager, step: int, state) -> None:
             f"space on that disk (or choose another --workdir) and run the same command to resume") from err
 
 
-def remove_partials(mgr: ocp.CheckpointManager) -> None:
+def remove_partials(mgr: ocp.CheckpointManager, settle: float = 1.0, deadline: float = 30.0) -> None:
     """Delete the partial checkpoints (``N.orbax-checkpoint-tmp*``) a failed write left in ``mgr``'s folder;
-    call when no write is in flight. A writer thread may still add a file while a folder is removed, so
-    each is tried a few times."""
-    for partial in Path(mgr.directory).glob("*.orbax-checkpoint-tmp*"):
-        for _ in range(5):
+    call when no write is in flight. A writer thread of the failed write may still add a file or a folder
+    after a removal, so once there was one the folder is watched until none has appeared for ``settle``
+    seconds (at most ``deadline`` seconds in all). Without partials it returns at once."""
+    pattern = "*.orbax-checkpoint-tmp*"
+    if not any(Path(mgr.directory).glob(pattern)):
+        return
+    end, quiet_since = time.monotonic() + deadline, None
+    while time.monotonic() < end:
+        partials = list(Path(mgr.directory).glob(pattern))
+        for partial in partials:
             shutil.rmtree(partial, ignore_errors=True)
-            if not partial.exists():
-                break
-            time.sleep(0.2)
+        now = time.monotonic()
+        if partials or quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= settle:
+            return
+        time.sleep(0.1)
 
 
 def state_bytes(state) -> int:

@@ -243,6 +243,22 @@ def test_the_space_check_uses_the_size_a_checkpoint_takes_and_old_ones_beyond_ke
     assert [p.name for p in (run / "checkpoints").iterdir() if p.name.isdigit()] == [str(steps[-1])]
 
 
+def test_partial_checkpoints_are_removed_even_when_a_late_writer_adds_one(tmp_path):
+    """A writer thread of a failed save that recreates its folder after the first removal is outlasted."""
+    import threading
+    import types
+    from pixie_jax import checkpoints
+    (tmp_path / "10.orbax-checkpoint-tmp" / "d").mkdir(parents=True)
+    late = threading.Timer(0.3, lambda: (tmp_path / "10.orbax-checkpoint-tmp-1" / "d").mkdir(parents=True))
+    late.start()
+    checkpoints.remove_partials(types.SimpleNamespace(directory=tmp_path), settle=1.0)
+    late.join()
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "20").mkdir()  # a finished checkpoint is not a partial one
+    checkpoints.remove_partials(types.SimpleNamespace(directory=tmp_path))
+    assert [p.name for p in tmp_path.iterdir()] == ["20"]
+
+
 def test_a_failed_checkpoint_write_is_one_line_and_leaves_nothing_half_written(corpus_file, tmp_path):
     """Writes cut off by the file-size limit (as by a full disk): the message names the step and the
     reason, the partial checkpoint is gone, and the run resumes once the disk has room."""
