@@ -127,6 +127,36 @@ def test_the_configs_adam_settings_reach_dense_and_lazy_adam():
     np.testing.assert_allclose(params["e"], ref, rtol=1e-5, atol=1e-6)
 
 
+def test_row_adam_equals_a_float64_row_adam_and_adam_on_rows_of_one():
+    """optimizers.row_adam: per-coordinate first moment, one second moment a row (the mean squared
+    gradient of the row); a row of one coordinate is plain Adam's."""
+    from pixie_jax import optimizers
+    rng = np.random.default_rng(4)
+    table = rng.normal(size=(5, 4)).astype(np.float32)
+    grads = [rng.normal(size=(5, 4)).astype(np.float32) * (1 + 10 * np.arange(5)[:, None]) for _ in range(4)]
+    b1, b2, eps, rate = 0.8, 0.95, 1e-6, 0.1
+    ref, m, u = table.astype(np.float64), np.zeros((5, 4)), np.zeros((5, 1))
+    for t, g in enumerate(grads, start=1):
+        m = b1 * m + (1 - b1) * g
+        u = b2 * u + (1 - b2) * np.mean(g.astype(np.float64) ** 2, axis=1, keepdims=True)
+        ref = ref - rate * (m / (1 - b1 ** t)) / (np.sqrt(u / (1 - b2 ** t)) + eps)
+
+    def run(opt, x, gs):
+        params, state = {"e": jnp.asarray(x)}, None
+        state = opt.init(params)
+        for g in gs:
+            updates, state = jax.jit(opt.update)({"e": jnp.asarray(g)}, state, params)
+            params = optax.apply_updates(params, updates)
+        return np.asarray(params["e"])
+
+    np.testing.assert_allclose(run(optimizers.row_adam(rate, b1, b2, eps), table, grads), ref, rtol=1e-5, atol=1e-5)
+    steps = np.linalg.norm(run(optimizers.row_adam(rate, b1, b2, eps), table, grads[:1]) - table, axis=1)
+    np.testing.assert_allclose(steps, rate * 2.0, rtol=1e-4)  # first step: sqrt(K) x rate whatever the row's scale
+    column = [g[:, :1] for g in grads]
+    np.testing.assert_allclose(run(optimizers.row_adam(rate, b1, b2, eps), table[:, :1], column),
+                               run(optax.adam(rate, b1, b2, eps), table[:, :1], column), rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("group,packed", [(1, False), (2, False), (1, True), (8, True)])
 def test_row_gradients_scattered_are_the_dense_gradient(group, packed):
     pix, params, _, feats, tables, epoch, _, lam = _setup()

@@ -67,13 +67,13 @@ def get_config() -> ml_collections.ConfigDict:
     c.visual_weight = 1.0
 
     c.optimizer = ml_collections.ConfigDict()
-    c.optimizer.name = "adam"                 # for the tables e and v (dense); or 'sparse_sgd', 'capped_sgd',
-                                              # 'lazy_adam'
-                                              # (row-sparse updates, docs/objective.md)
+    c.optimizer.name = "adam"                 # for the tables e and v (dense; 'row_adam': one second moment a
+                                              # row); or 'sparse_sgd', 'capped_sgd', 'lazy_adam' (row-sparse
+                                              # updates, docs/objective.md)
     c.optimizer.learning_rate = 1e-2
     c.optimizer.row_cap = 16.0                # capped_sgd: a row gathered n > row_cap times in a step moves by
                                               # row_cap / n of its summed gradient
-    c.optimizer.adam_eps = 1e-8               # the tables' adam, adamw, lazy_adam: eps in lr m / (sqrt(v) + eps)
+    c.optimizer.adam_eps = 1e-8               # the tables' (row_)adam, adamw, lazy_adam: eps in lr m / (sqrt(v) + eps)
     c.optimizer.adam_b1 = 0.9                 # their first moment's decay, m <- b1 m + (1 - b1) g
     c.optimizer.adam_b2 = 0.999               # their second moment's decay, v <- b2 v + (1 - b2) g^2
     c.optimizer.network_name = "adam"         # for encoder, decoder and fusion
