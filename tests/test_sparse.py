@@ -142,7 +142,7 @@ def test_row_adam_equals_a_float64_row_adam_and_adam_on_rows_of_one():
         ref = ref - rate * (m / (1 - b1 ** t)) / (np.sqrt(u / (1 - b2 ** t)) + eps)
 
     def run(opt, x, gs):
-        params, state = {"e": jnp.asarray(x)}, None
+        params = {"e": jnp.asarray(x)}
         state = opt.init(params)
         for g in gs:
             updates, state = jax.jit(opt.update)({"e": jnp.asarray(g)}, state, params)
