@@ -15,7 +15,8 @@ six trainings per seed). Table 2's all-pairs table has one more column, not in t
 accuracy (3CosAdd, % correct on word2vec's questions-words.txt or --analogies FILE, answers among the
 30,000 most frequent words) of each row with a text part. Writes OUT/results.json and OUT/TABLES.md.
 One pass of a large corpus at the sized batch is only about 1,000 steps and learns less (RESULTS, "Table 2
-on gutenberg8 at the sized batch"): give the batch, e.g. --set sampler.text_centres=2048.
+on gutenberg8 at the sized batch"): give the batch, e.g. --set sampler.text_centres=4096
+sampler.visual_centres=512 (one pass of gutenberg8: about 3,400 steps).
 """
 from __future__ import annotations
 

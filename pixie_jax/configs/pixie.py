@@ -16,7 +16,8 @@ steps): on gutenberg8 (19M tokens) 16,384 + 2,048 centres, which at 3 passes of 
 0.295 against 2,048's 0.253 and WS-353 0.528 against 0.474; on the bundled corpus 16,384 learned far
 less than 2,048 (MEN 0.329 against 0.551). The sizing was measured at 3 passes: a one-pass run of a large
 corpus gets only about 1,000 steps in all and learns less (gutenberg8, one pass: MEN 0.49 at 16,384 against
-0.59 at 2,048 in earlier runs), so give such a run its batch (--config.sampler.text_centres=2048).
+0.59 at 2,048 in earlier runs; 0.61 and SimLex-999 0.27 at 4,096, 3,412 steps), so give such a run its batch:
+--config.sampler.text_centres=4096 --config.sampler.visual_centres=512.
 configs/paper.py keeps the paper's settings.
 Override any key on the command line: --config.sampler.negatives=64
 """
