@@ -114,13 +114,14 @@ def remove_partials(mgr: ocp.CheckpointManager, settle: float = 1.0, deadline: f
     pattern = "*.orbax-checkpoint-tmp*"
     if not any(Path(mgr.directory).glob(pattern)):
         return
-    end, quiet_since = time.monotonic() + deadline, None
+    quiet_since = time.monotonic()
+    end = quiet_since + deadline
     while time.monotonic() < end:
         partials = list(Path(mgr.directory).glob(pattern))
         for partial in partials:
             shutil.rmtree(partial, ignore_errors=True)
         now = time.monotonic()
-        if partials or quiet_since is None:
+        if partials:
             quiet_since = now
         elif now - quiet_since >= settle:
             return
