@@ -6,7 +6,7 @@
 #    the compiled step's cost analysis (benchmarks/synthetic.py);
 # 2. time to quality on CORPUS against gensim on the same machine's cores (benchmarks/time_to_quality.py):
 #    the default recipe (each pass's tokens once, in a random order, every context of the reduced window,
-#    the batch sized to the corpus: 16,384 + 2,048 centres on gutenberg8), then the former
+#    the batch sized to the run: 16,384 + 2,048 centres for 3 passes of gutenberg8), then the former
 #    default batch (2,048 + 256) and a larger one (65,536 text centres per step), and 16,384 with the
 #    former sampler (centres drawn with replacement, 8 contexts drawn each) for the comparison;
 # 3. Table 2 at the paper's settings (N = 64, 5 passes, one seed) on CORPUS (benchmarks/reproduce.py).

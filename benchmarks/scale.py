@@ -33,6 +33,7 @@ def phase(args) -> dict:
     out = {"phase": args.phase, "tokens": len(data.ids), "words": len(data.vocab),
            "ready_s": round(time.perf_counter() - t0, 1)}
     if args.phase == "train":
+        config = experiment.sized_batch(config, data)  # the whole run's batch, for a few of its chunks
         sampler = experiment.sampler(config, data)
         per_epoch = train.steps_per_epoch(data, sampler)
         config.epochs = args.chunks * config.steps_per_call / per_epoch

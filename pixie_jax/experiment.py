@@ -45,23 +45,31 @@ def check_embedding(config, spec: ModelSpec) -> None:
                          f"(or concatenations such as 'e+x'), not {missing[0]!r}")
 
 
-def sized_batch(config, data: TrainingData, spec: ModelSpec | None = None, log=None):
+def sized_batch(config, data: TrainingData, spec: ModelSpec | None = None, log=None,
+                recorded: tuple[int, int] | None = None):
     """``config`` itself where it gives ``sampler.text_centres``; where that is 0 (the batch sized to the
-    corpus), a copy with the text centres 2,048 (:data:`pixie_jax.train.SIZED_TEXT_CENTRES`) and the visual
-    centres ``sampler.visual_centres``, both times :func:`pixie_jax.train.batch_scale`: a pass of about
-    ``sampler.steps_per_pass`` steps on ``data``. ``log`` (if given) says which batch."""
+    run), a copy with the text centres 2,048 (:data:`pixie_jax.train.SIZED_TEXT_CENTRES`) and the visual
+    centres ``sampler.visual_centres``, both times :func:`pixie_jax.train.batch_scale`: about
+    ``sampler.steps_per_run`` steps in the run's ``epochs`` passes over ``data``. A resumed run keeps the
+    batch it started with: ``recorded`` (text, visual centres; :func:`pixie_jax.workdir.recorded_batch`),
+    where given, is the copy's batch. ``log`` (if given) says which batch."""
     if config.sampler.text_centres:
         return config
-    sized, target = config.copy_and_resolve_references(), config.sampler.get("steps_per_pass", 0)
-    sized.sampler.text_centres = trainer.SIZED_TEXT_CENTRES[0]
-    given = registry.build_sampler(sized, data.n_visual, spec)
-    scale = trainer.batch_scale(given, data, target)
-    sized.sampler.text_centres *= scale
-    sized.sampler.visual_centres *= scale
-    if log and given.pairs_per_step:
-        batch = registry.build_sampler(sized, data.n_visual, spec)
-        log(f"batch sized to the corpus: {batch.text_centres:,} + {batch.visual_centres:,} centres a step, "
-            f"{trainer.steps_per_epoch(data, batch):,} steps a pass (sampler.steps_per_pass = {target}; give "
+    sized, target = config.copy_and_resolve_references(), config.sampler.get("steps_per_run", 0)
+    if recorded:
+        sized.sampler.text_centres, sized.sampler.visual_centres = recorded
+        how = "the batch the resumed run started with"
+    else:
+        sized.sampler.text_centres = trainer.SIZED_TEXT_CENTRES[0]
+        scale = trainer.batch_scale(registry.build_sampler(sized, data.n_visual, spec), data, config.epochs, target)
+        sized.sampler.text_centres *= scale
+        sized.sampler.visual_centres *= scale
+        how = "the batch sized to the run"
+    batch = registry.build_sampler(sized, data.n_visual, spec)
+    if log and batch.pairs_per_step:
+        per_pass = trainer.steps_per_epoch(data, batch)
+        log(f"{how}: {batch.text_centres:,} + {batch.visual_centres:,} centres a step, {per_pass:,} steps a pass, "
+            f"about {round(per_pass * config.epochs):,} in {config.epochs:g} (sampler.steps_per_run = {target}; give "
             f"sampler.text_centres for a batch of your own)")
     return sized
 
@@ -101,7 +109,7 @@ def train(config, workdir, data: TrainingData | None = None, log=print, devices=
     spec = check(config, embedding=False)
     with workdir_lib.locked(workdir):
         data = data or prepare_data(config, log)
-        config = sized_batch(config, data, spec, log)
+        config = sized_batch(config, data, spec, log, workdir_lib.recorded_batch(workdir))
         built = learner(config, data, spec)
         return trainer.fit(config, workdir, built, data, log, devices, on_pass, report_every), data
 
@@ -120,7 +128,7 @@ def _run(config, spec, workdir, data, log, devices) -> Result:
     visual_only = None
     if arrays is None:
         trained = text_only(config, data) if spec.text_only else data
-        config = sized_batch(config, trained, spec, log)
+        config = sized_batch(config, trained, spec, log, workdir_lib.recorded_batch(workdir))
         built = learner(config, trained, spec)
         params = trainer.fit(config, workdir, built, trained, log, devices)
         arrays = spec.arrays(built.model, params, data)

@@ -61,17 +61,17 @@ def steps_per_epoch(data: TrainingData, sampler_cfg: sampling.SamplerConfig) -> 
     return max(1, math.ceil(data.expected_kept() * (sampler_cfg.window + 1) / sampler_cfg.pairs_per_step))
 
 
-SIZED_TEXT_CENTRES = (2048, 65_536)  # the text centres of a batch sized to the corpus: from 2,048 up to 65,536
+SIZED_TEXT_CENTRES = (2048, 65_536)  # the text centres of a batch sized to the run: from 2,048 up to 65,536
 
 
-def batch_scale(sampler_cfg: sampling.SamplerConfig, data: TrainingData, steps_per_pass: int) -> int:
-    """2^k, the k >= 0 nearest log2(S / ``steps_per_pass``) with S the steps of a pass at ``sampler_cfg``'s
-    batch (:func:`steps_per_epoch`): the batch times 2^k takes about ``steps_per_pass`` steps a pass. At most
-    the factor that keeps its text centres within :data:`SIZED_TEXT_CENTRES`; 1 where ``steps_per_pass``
-    is 0 or the model draws no pairs."""
-    if not steps_per_pass or not sampler_cfg.pairs_per_step:
+def batch_scale(sampler_cfg: sampling.SamplerConfig, data: TrainingData, epochs: float, steps_per_run: int) -> int:
+    """2^k, the k >= 0 nearest log2(S / ``steps_per_run``) with S = ``epochs`` x the steps of a pass at
+    ``sampler_cfg``'s batch (:func:`steps_per_epoch`): the batch times 2^k takes about ``steps_per_run``
+    steps in all. At most the factor that keeps its text centres within :data:`SIZED_TEXT_CENTRES`; 1 where
+    ``steps_per_run`` is 0 or the model draws no pairs."""
+    if not steps_per_run or not sampler_cfg.pairs_per_step:
         return 1
-    k = max(0, round(math.log2(steps_per_epoch(data, sampler_cfg) / steps_per_pass)))
+    k = max(0, round(math.log2(epochs * steps_per_epoch(data, sampler_cfg) / steps_per_run)))
     while k and sampler_cfg.text_centres << k > SIZED_TEXT_CENTRES[1]:
         k -= 1
     return 1 << k

@@ -20,7 +20,7 @@ RULES = (
     ("model.dim", 1, True), ("model.hidden", 1, True), ("model.features", 1, True),
     ("sampler.window", 1, True), ("sampler.contexts_per_centre", 1, True), ("sampler.negatives", 1, True),
     ("sampler.negative_group", 1, True), ("sampler.text_centres", 0, True), ("sampler.visual_centres", 0, True),
-    ("sampler.steps_per_pass", 0, True),
+    ("sampler.steps_per_run", 0, True),
     ("sampler.visual_words", 0, True), ("sampler.samples", 1, True), ("visual_weight", 0, True),
     ("optimizer.learning_rate", 0, False), ("optimizer.network_learning_rate", 0, False),
     ("optimizer.row_cap", 0, False), ("optimizer.adam_eps", 0, False),

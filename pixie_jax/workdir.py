@@ -20,7 +20,7 @@ from pixie_jax.overrides import flat_keys, get_value
 # settings that may change between a run and its resume: they do not change what is trained
 FREE = ("progress", "keep_checkpoints", "checkpoint_every", "benchmarks", "embedding", "cache_dir", "corpus",
         "features", "resume_with_new_schedule", "corpus_cache",
-        "sampler.steps_per_pass")  # recorded through the batch it sized (sampler.text_centres, visual_centres)
+        "sampler.steps_per_run")  # recorded through the batch it sized (sampler.text_centres, visual_centres)
 # settings added to the configs after runs were first recorded, with the value that trains as runs did
 # before them: a run.json without such a key holds a run trained with that value
 ADDED = {"optimizer.row_cap": 16.0, "optimizer.adam_eps": 1e-8, "optimizer.adam_b1": 0.9,
@@ -97,6 +97,19 @@ def read_record(path: Path) -> dict:
     except (ValueError, UnicodeDecodeError) as err:
         raise WorkdirError(f"{path}: not a run record of this project ({err}); restore it from a backup, or delete "
                            f"{path.parent / 'checkpoints'} and {path.name} to start afresh") from None
+
+
+def recorded_batch(workdir: str | os.PathLike) -> tuple[int, int] | None:
+    """(text, visual) centres a step of the run ``workdir`` holds, from its run.json; None where it holds no
+    checkpoint (a fresh run) or no such record. A resumed run keeps the batch it was sized to."""
+    workdir = Path(workdir)
+    saved = workdir / "checkpoints"
+    if not (workdir / "run.json").exists() or not saved.is_dir() or not any(
+            p.name.isdigit() for p in saved.iterdir()):
+        return None
+    config = read_record(workdir / "run.json")["config"]
+    text, visual = config.get("sampler.text_centres"), config.get("sampler.visual_centres")
+    return (text, visual) if text and visual is not None else None
 
 
 def check_and_record(workdir: str | os.PathLike, record: dict, resuming: bool,

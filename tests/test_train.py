@@ -176,39 +176,48 @@ def test_a_step_that_cannot_fit_is_refused_before_compiling(monkeypatch):
         train.check_step_fits(huge, 100, jax.devices()[:1])
 
 
-def test_the_batch_is_sized_to_the_corpus():
+def test_the_batch_is_sized_to_the_run():
     from types import SimpleNamespace
 
     from pixie_jax import sampling
     given = sampling.SamplerConfig(window=10, negatives=5, text_centres=2048, visual_centres=256,
                                    enumerate_window=True)
     corpus = lambda kept: SimpleNamespace(expected_kept=lambda: kept)  # noqa: E731
-    assert train.steps_per_epoch(corpus(2.36e6), given) == 1025  # the bundled corpus's size: 2^0
-    assert train.batch_scale(given, corpus(2.36e6), 1000) == 1
-    assert train.steps_per_epoch(corpus(15.7e6), given) == 6815  # gutenberg8's: log2 6.8 = 2.8 -> 2^3
-    assert train.batch_scale(given, corpus(15.7e6), 1000) == 8
-    assert train.batch_scale(given, corpus(1e4), 1000) == 1  # never smaller
-    assert train.batch_scale(given, corpus(15.7e6), 0) == 1
-    assert train.batch_scale(given, corpus(1e11), 1000) == train.SIZED_TEXT_CENTRES[1] // 2048
+    assert train.steps_per_epoch(corpus(2.36e6), given) == 1025  # the bundled corpus's size
+    assert train.batch_scale(given, corpus(2.36e6), 3.0, 3000) == 1  # 3 passes: log2 (3,075 / 3,000) -> 2^0
+    assert train.batch_scale(given, corpus(2.36e6), 6.0, 3000) == 2  # 6 passes: log2 2.05 -> 2^1
+    assert train.steps_per_epoch(corpus(15.7e6), given) == 6815  # gutenberg8's
+    assert train.batch_scale(given, corpus(15.7e6), 3.0, 3000) == 8  # log2 6.8 = 2.77 -> 2^3
+    assert train.batch_scale(given, corpus(15.7e6), 1.0, 3000) == 2  # one pass: log2 2.27 = 1.18 -> 2^1
+    assert train.batch_scale(given, corpus(15.7e6), 0.5, 3000) == 1  # log2 1.14 -> 2^0
+    assert train.batch_scale(given, corpus(1e4), 3.0, 3000) == 1  # never smaller
+    assert train.batch_scale(given, corpus(15.7e6), 3.0, 0) == 1
+    assert train.batch_scale(given, corpus(1e11), 3.0, 3000) == train.SIZED_TEXT_CENTRES[1] // 2048
     vae = sampling.SamplerConfig(text_centres=0, visual_centres=0, visual_words=64)
-    assert train.batch_scale(vae, corpus(15.7e6), 1000) == 1  # no pairs: nothing to size
+    assert train.batch_scale(vae, corpus(15.7e6), 3.0, 3000) == 1  # no pairs: nothing to size
 
 
 def test_a_config_sizes_its_batch_and_says_so(corpus_file):
     from pixie_jax import training_data
-    cfg = tiny_config(corpus_file, **{"sampler.text_centres": 0, "sampler.visual_centres": 4,
-                                      "sampler.steps_per_pass": 2})
+    cfg = tiny_config(corpus_file, epochs=2.0, **{"sampler.text_centres": 0, "sampler.visual_centres": 4,
+                                                  "sampler.steps_per_run": 4})
     data = training_data.prepare_data(cfg, quiet)
     lines = []
     sized = experiment.sized_batch(cfg, data, log=lines.append)
     scale = sized.sampler.text_centres // 2048
     assert scale > 1 and sized.sampler.text_centres == 2048 * scale and sized.sampler.visual_centres == 4 * scale
     steps = train.steps_per_epoch(data, experiment.sampler(cfg, data))  # ceil(kept / text centres): no features
-    assert abs(math.log2(data.expected_kept() / sized.sampler.text_centres / 2)) <= 0.5  # a pass of about 2 steps
+    assert abs(math.log2(2 * data.expected_kept() / sized.sampler.text_centres / 4)) <= 0.5  # 2 passes, ~4 steps
     assert cfg.sampler.text_centres == 0  # cfg as it was
-    assert lines == [f"batch sized to the corpus: {2048 * scale:,} + 0 centres a step, {steps} steps a "  # no features
-                     f"pass (sampler.steps_per_pass = 2; give sampler.text_centres for a batch of your own)"]
+    assert lines == [f"the batch sized to the run: {2048 * scale:,} + 0 centres a step, {steps} steps a pass, "
+                     f"about {2 * steps} in 2 (sampler.steps_per_run = 4; give sampler.text_centres for a batch "
+                     f"of your own)"]  # no features: no visual centres
     assert experiment.learner(sized, data).sampler.text_centres == 2048 * scale
+    cfg.epochs = 0.5  # a quarter of the run: a quarter of the batch
+    assert experiment.sized_batch(cfg, data).sampler.text_centres == 2048 * scale // 4
+    lines.clear()  # a resumed run keeps its batch whatever the length asked now
+    assert experiment.sized_batch(cfg, data, log=lines.append, recorded=(4096, 8)).sampler.text_centres == 4096
+    assert lines[0].startswith("the batch the resumed run started with: 4,096 + 0 centres a step")
     cfg.sampler.text_centres = 8  # a batch of one's own is trained as given
     assert experiment.sized_batch(cfg, data) is cfg and experiment.sampler(cfg, data).text_centres == 8
 

@@ -37,15 +37,25 @@ def test_resume_with_another_config_or_corpus_is_refused(corpus_file, tmp_path):
     experiment.train(tiny_config(corpus_file, epochs=0.3, checkpoint_every=5), tmp_path / "run", log=quiet)
 
 
-def test_a_sized_batch_is_recorded_as_trained_and_resumes_while_it_stays_the_same(corpus_file, tmp_path):
-    def sized(steps):  # 20,000 tokens: 2,048 centres make a pass of 9.8 steps
-        return tiny_config(corpus_file, epochs=3.0, **{"sampler.text_centres": 0, "sampler.steps_per_pass": steps})
-    experiment.train(sized(2), tmp_path / "run", log=quiet)  # 9.8 / 2 -> 2^2
+def test_a_sized_batch_is_recorded_as_trained_and_kept_when_the_run_resumes_longer(corpus_file, tmp_path):
+    def sized(epochs, **more):  # 20,000 tokens: 2,048 centres make a pass of 9.8 steps
+        return tiny_config(corpus_file, epochs=epochs, **{"sampler.text_centres": 0, "sampler.steps_per_run": 8},
+                           **more)
+    lines = []
+    experiment.train(sized(3.0), tmp_path / "run", log=lines.append)  # 29.4 / 8 -> 2^2
     recorded = json.loads((tmp_path / "run" / "run.json").read_text())["config"]
     assert recorded["sampler.text_centres"] == 8192 and recorded["sampler.visual_centres"] == 64
-    experiment.train(sized(3), tmp_path / "run", log=quiet)  # 9.8 / 3 -> 2^2 as well: the same run
-    with pytest.raises(workdir_lib.WorkdirError, match=r"config sampler.text_centres: 8192 -> 16384"):
-        experiment.train(sized(1), tmp_path / "run", log=quiet)  # 9.8 -> 2^3: another batch
+    assert any(line.startswith("the batch sized to the run: 8,192 + 0 centres a step") for line in lines)  # no features
+    assert workdir_lib.recorded_batch(tmp_path / "run") == (8192, 64)
+    lines.clear()  # twice as long: sized afresh it would be 2^3, but the run keeps its batch
+    experiment.train(sized(6.0, resume_with_new_schedule=True), tmp_path / "run", log=lines.append)
+    assert any(line.startswith("the batch the resumed run started with: 8,192 + 0") for line in lines)
+    assert any("continuing with a new schedule: config epochs: 3.0 -> 6.0" in line for line in lines)
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["config"]["sampler.text_centres"] == 8192
+    assert workdir_lib.recorded_batch(tmp_path / "fresh") is None  # nothing trained there: sized afresh
+    (tmp_path / "started").mkdir()  # a run.json without a checkpoint (stopped before its first): a fresh run
+    (tmp_path / "started" / "run.json").write_text((tmp_path / "run" / "run.json").read_text())
+    assert workdir_lib.recorded_batch(tmp_path / "started") is None
 
 
 def test_a_second_run_in_a_busy_workdir_fails_at_once(corpus_file, tmp_path):

@@ -8,8 +8,8 @@ packed a row, no slot wasted). On the CPU this learns more per pass than C = 8 d
 computes more pairs per second (benchmarks/RESULTS.md, "Per-pass learning", third round); its GPU
 speed is not measured yet (benchmarks/gpu.sh measures it). Shared negatives (negative_group > 1) must
 then come in multiples of a row's 2 (window + 1) = 22 slots. Its batch, 16,384 + 2,048 centres a
-step, is given, so it is not sized to the corpus (configs/pixie.py sizes its own: 16,384 + 2,048 on
-gutenberg8 too).
+step, is given, so it is not sized to the run (configs/pixie.py sizes its own: 16,384 + 2,048 for 3
+passes of gutenberg8 too).
 The bundled features cover the visual words of gutenberg8's 50k vocabulary (1,872 words, from
 1000 photos); for the paper's coverage build your own with bin/build-visual-features and pass
 --config.features=FILE (npz or word2vec text).

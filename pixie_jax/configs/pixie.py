@@ -11,13 +11,11 @@ replacement and 8 contexts drawn each, SGNS at 3 passes gains SimLex-999 0.161 -
 0.242 -> 0.303 and analogies 7.3 -> 11.3% and is at or above gensim's 3 epochs on every set (RESULTS,
 "Per-pass learning"). Two centres share a row of 2 (window + 1) context slots, so none is wasted: the
 default run took 260 s (514 s with 2 x window slots a centre, 283-399 s with the former sampler).
-A larger corpus gets a larger batch (sampler.text_centres = 0: a pass of about steps_per_pass = 1,000
-steps): on gutenberg8 (19M tokens) 16,384 + 2,048 centres, which at 3 passes of SGNS gave SimLex-999
-0.295 against 2,048's 0.253 and WS-353 0.528 against 0.474; on the bundled corpus 16,384 learned far
-less than 2,048 (MEN 0.329 against 0.551). The sizing was measured at 3 passes: a one-pass run of a large
-corpus gets only about 1,000 steps in all and learns less (gutenberg8, one pass: MEN 0.49 at 16,384 against
-0.59 at 2,048 in earlier runs; 0.61 and SimLex-999 0.27 at 4,096, 3,412 steps), so give such a run its batch:
---config.sampler.text_centres=4096 --config.sampler.visual_centres=512.
+A longer run gets a larger batch (sampler.text_centres = 0: about steps_per_run = 3,000 steps in all):
+on gutenberg8 (19M tokens) 3 passes take 16,384 + 2,048 centres, which at 3 passes of SGNS gave
+SimLex-999 0.295 against 2,048's 0.253 and WS-353 0.528 against 0.474, and one pass takes 4,096 + 512
+(MEN 0.61, SimLex-999 0.27 against 0.49 and 0.22 for one pass at 16,384); on the bundled corpus 16,384
+learned far less than 2,048 (MEN 0.329 against 0.551).
 configs/paper.py keeps the paper's settings.
 Override any key on the command line: --config.sampler.negatives=64
 """
@@ -57,12 +55,13 @@ def get_config() -> ml_collections.ConfigDict:
                                          # each reading its own stretch of the corpus in order (word2vec's threads)
     c.sampler.negatives = 5              # N (the paper: 64)
     c.sampler.negative_group = 1         # G pairs share negatives; 1 = the paper
-    c.sampler.text_centres = 0           # centres without features per step; 0: sized to the corpus, 2,048
-                                         # times the power of 2 that brings a pass nearest steps_per_pass
-                                         # steps (the bundled corpus: 2,048; gutenberg8: 16,384)
+    c.sampler.text_centres = 0           # centres without features per step; 0: sized to the run, 2,048
+                                         # times the power of 2 that brings the run nearest steps_per_run
+                                         # steps (the bundled corpus, 3 passes: 2,048; gutenberg8: 16,384,
+                                         # and 4,096 for one pass)
     c.sampler.visual_centres = 256       # centres with features per step (times the same power of 2 when
                                          # text_centres is sized: gutenberg8 2,048)
-    c.sampler.steps_per_pass = 1000      # for the sized batch (0: 2,048 whatever the corpus)
+    c.sampler.steps_per_run = 3000       # for the sized batch (0: 2,048 whatever the run)
     c.sampler.visual_words = 64          # words drawn for the VAE term per step
     c.sampler.samples = 1                # J
 
