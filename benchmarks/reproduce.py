@@ -76,17 +76,23 @@ def check_overrides(args) -> None:
             sys.exit(f"error: --set {item}: no config has the key {key!r}")
 
 
-def train_seed(args, seed: int, data, data_star, out: Path, log) -> tuple[dict, dict]:
-    """Every model of one seed: the merged arrays {'sgns.e': ..., 'x': ...} and each run's seconds
-    (without Table 3's (*) models when ``data_star`` is None)."""
-    merged, seconds = {}, {}
+def train_seed(args, seed: int, data, data_star, out: Path, log) -> tuple[dict, dict, dict]:
+    """Every model of one seed: the merged arrays {'sgns.e': ..., 'x': ...}, each run's seconds and each
+    trained run's batch as its log line says it (without Table 3's (*) models when ``data_star`` is None)."""
+    merged, seconds, batches = {}, {}, {}
+
+    def keep_batch(name, line):
+        if line.startswith("the batch"):  # pixie_jax.experiment.sized_batch's line: which batch, how many steps
+            batches[name] = line.partition(" (sampler.")[0]
+            log(f"[seed {seed}] {name}: {batches[name]}")
 
     def run(name, config_name, run_data):
         cfg = load_config(config_name, args)
         cfg.seed = seed
         t0 = time.time()
         log(f"[seed {seed}] {name} ...")
-        result = experiment.run(cfg, out / f"seed{seed}" / name, data=run_data, log=lambda *a: None)
+        result = experiment.run(cfg, out / f"seed{seed}" / name, data=run_data,
+                                log=lambda line, *a: keep_batch(name, str(line)))
         seconds[name] = time.time() - t0
         log(f"[seed {seed}] {name}: {seconds[name]:.0f} s")
         for kind, array in result.arrays.items():
@@ -109,7 +115,7 @@ def train_seed(args, seed: int, data, data_star, out: Path, log) -> tuple[dict, 
         c.seed, c.ivsgns.map = seed, map_kind
         merged[f"{name}.fx"] = ivsgns.imagined_features(c, merged["sgns.e"], mask, merged["x"], stream_keys(seed).fit)
     seconds["ivsgns"] = time.time() - t0
-    return merged, seconds
+    return merged, seconds, batches
 
 
 def analogy_total(words, vectors, questions) -> analogy.SectionScore | None:
@@ -192,6 +198,7 @@ def markdown(per_seed: list[dict], benches, setup: dict) -> str:
 
     seeds = ("mean±sd over seeds " + ", ".join(map(str, setup["seeds"])) if len(per_seed) > 1
              else f"seed {setup['seeds'][0]}")
+    batches = "; ".join(f"{name}, {line}" for name, line in setup.get("batches", {}).get(setup["seeds"][0], {}).items())
     t2_paper = lambda setting: (lambda cell: _paper(cell[setting]) if cell else "n/a")  # noqa: E731
     parts = [
         f"# The paper's {'Tables 2 and 3' if first['table3'] else 'Table 2'}, reproduced\n",
@@ -204,7 +211,8 @@ def markdown(per_seed: list[dict], benches, setup: dict) -> str:
         f"{setup['features']} ({setup['visual']:,} visual words)"
         + (f"; held out for Table 3: {setup['held_out']:,} visual words (subset seed {setup['subset_seed']})"
            if setup["held_out"] else "") + f". Machine: {setup['machine']}. "
-        f"Wall time {setup['minutes']:.1f} min.\n",
+        f"Wall time {setup['minutes']:.1f} min." + (f" Batches (seed {setup['seeds'][0]}): {batches}." if batches else "")
+        + "\n",
         "## Table 2, all pairs in the vocabulary (the paper's 100% columns)\n",
         table("table2", "all", paper_numbers.TABLE2, t2_paper("all"), analogies=True),
         "\n## Table 2, pairs of two visual words\n",
@@ -263,16 +271,16 @@ def main(argv=None):
     words = list(data.vocab.words)
     benches = [b for source in args.benchmarks for b in similarity.load_benchmarks(source)]
     questions = None if args.analogies == "none" else analogy.load_analogies(args.analogies)
-    per_seed, seconds = [], {}
+    per_seed, seconds, batches = [], {}, {}
     for seed in args.seeds:  # the tables are rewritten after every seed, so a long run keeps what it finished
-        merged, seconds[seed] = train_seed(args, seed, data, held and held.data_without, out, log)
+        merged, seconds[seed], batches[seed] = train_seed(args, seed, data, held and held.data_without, out, log)
         per_seed.append(score_seed(merged, words, held and held.in_subset, benches, questions))
         setup = {"command": " ".join(["python", "benchmarks/reproduce.py"] + (argv if argv is not None else sys.argv[1:])),
                  "corpus": args.corpus, "features": args.features, "tokens": len(data.ids), "vocab": len(words),
                  "visual": data.n_visual, "held_out": len(held.words) if held else 0,
                  "subset_seed": args.subset_seed,
                  "seeds": args.seeds[:len(per_seed)], "machine": machine(), "minutes": (time.time() - t0) / 60,
-                 "seconds_per_run": seconds}
+                 "seconds_per_run": seconds, "batches": batches}
         text = markdown(per_seed, benches, setup)
         with atomic_write(out / "TABLES.md", "w") as f:
             f.write(text)

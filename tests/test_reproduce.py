@@ -48,7 +48,7 @@ def test_tiny_reproduction_writes_both_tables(tmp_path):
     pairs = {(a, b) for a, b in rng.choice(vocab.build_vocab(topic_corpus(), 1).words, (80, 2)) if a != b}
     bench.write_text("".join(f"{a}\t{b}\t{float(a[:2] == b[:2]) + rng.random():.3f}\n" for a, b in pairs))
     tiny = ["min_count=1", "subsample=0.0", "model.dim=8", "model.hidden=16", "model.features=6", "sampler.window=3",
-            "sampler.contexts_per_centre=2", "sampler.negatives=4", "sampler.text_centres=64",
+            "sampler.contexts_per_centre=2", "sampler.negatives=4", "sampler.text_centres=0",
             "sampler.visual_centres=16", "sampler.visual_words=8", "steps_per_call=5", "checkpoint_every=1000",
             "vae.steps=20", "ivsgns.steps=20", "vsgns.negatives=4"]
     questions = tmp_path / "questions.txt"
@@ -58,6 +58,9 @@ def test_tiny_reproduction_writes_both_tables(tmp_path):
                     "--analogies", str(questions), "--set", *tiny])
     tables = (tmp_path / "out" / "TABLES.md").read_text()
     assert "mean±sd over seeds 0, 1" in tables and "EN-MEN-TR-3k (MEN)" in tables
+    # the batch each model trained on, sized to its run (text_centres=0): SGNS has no visual centres
+    assert "Batches (seed 0): sgns, the batch sized to the run: 2,048 + 0 centres a step" in tables
+    assert "pixie, the batch sized to the run: 2,048 + 16 centres a step" in tables
     row = next(line for line in tables.splitlines() if line.startswith("| PIXIE-concat(*)"))
     assert re.search(r"\| -?\d\.\d\d±\d\.\d\d \(0\.70\) \|", row), row  # ours, then the paper's 0.70
     cnn = next(line for line in tables.splitlines() if line.startswith("| CNN |"))
