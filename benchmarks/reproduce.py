@@ -211,8 +211,8 @@ def markdown(per_seed: list[dict], benches, setup: dict) -> str:
         f"{setup['features']} ({setup['visual']:,} visual words)"
         + (f"; held out for Table 3: {setup['held_out']:,} visual words (subset seed {setup['subset_seed']})"
            if setup["held_out"] else "") + f". Machine: {setup['machine']}. "
-        f"Wall time {setup['minutes']:.1f} min." + (f" Batches (seed {setup['seeds'][0]}): {batches}." if batches else "")
-        + "\n",
+        f"Wall time {setup['minutes']:.1f} min."
+        + (f" Batches (seed {setup['seeds'][0]}): {batches}." if batches else "") + "\n",
         "## Table 2, all pairs in the vocabulary (the paper's 100% columns)\n",
         table("table2", "all", paper_numbers.TABLE2, t2_paper("all"), analogies=True),
         "\n## Table 2, pairs of two visual words\n",
