@@ -1,6 +1,6 @@
 """Every numeric config value (and every setting with fixed choices) checked before any data is read
-or anything compiles: every float finite, each value of :data:`RULES` in its range and each of
-:data:`FRACTIONS` in [0, 1).
+or anything compiles: every float finite, each value of :data:`RULES` in its range, each of
+:data:`FRACTIONS` in [0, 1), and no setting that was replaced (:data:`REPLACED`).
 
 A rule is (key, lowest allowed value, whether the lowest is allowed); a choice is (key, allowed values);
 keys a config lacks are skipped. A model's own settings have their rules and choices in its spec
@@ -27,6 +27,10 @@ RULES = (
 )
 # decay rates: in [0, 1)
 FRACTIONS = ("optimizer.adam_b1", "optimizer.adam_b2")
+# settings that were replaced: a config of one's own written before still holding one would otherwise
+# train silently without it
+REPLACED = {"sampler.steps_per_pass": "sampler.steps_per_run (the steps of the whole run the sized batch aims at; "
+                                      "configs/pixie.py: 3000)"}
 
 
 CHOICES = (
@@ -64,5 +68,7 @@ def validate(config, rules=(), choices=()) -> None:
             if isinstance(value, (int, float)) and not 0 <= value < 1]
     bad += [f"{key} = {value!r} (must be one of {', '.join(map(repr, allowed))})"
             for key, value, allowed in _present(config, CHOICES + tuple(choices)) if value not in allowed]
+    bad += [f"{key} is no longer read (replaced by {REPLACED[key]})"
+            for key, _ in _present(config, [(k,) for k in REPLACED])]
     if bad:
         raise ConfigError("invalid config: " + "; ".join(bad) + ". Set them with --config.KEY=VALUE")

@@ -113,6 +113,15 @@ def test_bad_values_are_refused_before_any_data_is_read(tmp_path, key, value, me
     assert not (tmp_path / "run").exists()
 
 
+def test_a_config_of_ones_own_with_a_replaced_setting_is_refused_naming_its_successor(tmp_path):
+    cfg = tiny_config(tmp_path / "no such corpus.txt")
+    cfg.sampler.steps_per_pass = 1000  # a copy of configs/pixie.py from before the setting was replaced
+    with pytest.raises(validation.ConfigError, match=r"sampler.steps_per_pass is no longer read \(replaced by "
+                                                      r"sampler.steps_per_run \(the steps of the whole run"):
+        experiment.run(cfg, tmp_path / "run", log=quiet)
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize("config, key, value, message", [
     ("pixie", "model.fusion", "cubic", r"model.fusion = 'cubic' \(must be one of 'additive', 'gated'\)"),
     ("vsgns", "vsgns.model", "C", r"vsgns.model = 'C' \(must be one of 'A', 'B'\)"),
