@@ -16,8 +16,8 @@ accuracy (3CosAdd, % correct on word2vec's questions-words.txt or --analogies FI
 30,000 most frequent words) of each row with a text part. Writes OUT/results.json and OUT/TABLES.md.
 The batch is sized to the run (configs/pixie.py: about 3,000 steps in all), so one pass of gutenberg8
 takes 4,096 + 512 centres a step (about 3,400 steps); the earlier rule, about 1,000 steps a pass, gave a
-one-pass run 16,384 centres and 853 steps, and it learned less (RESULTS, "Table 2 on gutenberg8 at the
-sized batch").
+one-pass run 16,384 centres and 853 steps, and it learned less on every set (RESULTS, "The paper's
+Table 2 on gutenberg8 at the batch sized to the run").
 """
 from __future__ import annotations
 
