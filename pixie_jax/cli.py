@@ -132,9 +132,8 @@ def _start_distributed(args) -> None:
 
 def _interrupted(workdir) -> str:
     """What an interruption before the training loop leaves: the newest checkpoint, if any."""
-    from pathlib import Path
-    folder = Path(workdir) / "checkpoints"
-    steps = sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit()) if folder.is_dir() else []
+    from pixie_jax.workdir import saved_steps
+    folder, steps = Path(workdir) / "checkpoints", saved_steps(workdir)
     if steps:
         return f"interrupted; the checkpoint of step {steps[-1]:,} in {folder} is kept: run the same command to resume"
     return "interrupted before any checkpoint was written; run the same command to start again"

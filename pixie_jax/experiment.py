@@ -65,8 +65,10 @@ def sized_batch(config, data: TrainingData, spec: ModelSpec | None = None, log=N
         sized.sampler.text_centres *= scale
         sized.sampler.visual_centres *= scale
         how = "the batch sized to the run"
+    if not log:
+        return sized
     batch = registry.build_sampler(sized, data.n_visual, spec)
-    if log and batch.pairs_per_step:
+    if batch.pairs_per_step:
         per_pass = trainer.steps_per_epoch(data, batch)
         log(f"{how}: {batch.text_centres:,} + {batch.visual_centres:,} centres a step, {per_pass:,} steps a pass, "
             f"about {round(per_pass * config.epochs):,} in {config.epochs:g} (sampler.steps_per_run = {target}; give "

@@ -99,13 +99,17 @@ def read_record(path: Path) -> dict:
                            f"{path.parent / 'checkpoints'} and {path.name} to start afresh") from None
 
 
+def saved_steps(workdir: str | os.PathLike) -> list[int]:
+    """The steps of the checkpoints in ``workdir``/checkpoints (its step-named folders), in order; [] if none."""
+    folder = Path(workdir) / "checkpoints"
+    return sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit()) if folder.is_dir() else []
+
+
 def recorded_batch(workdir: str | os.PathLike) -> tuple[int, int] | None:
     """(text, visual) centres a step of the run ``workdir`` holds, from its run.json; None where it holds no
     checkpoint (a fresh run) or no such record. A resumed run keeps the batch it was sized to."""
     workdir = Path(workdir)
-    saved = workdir / "checkpoints"
-    if not (workdir / "run.json").exists() or not saved.is_dir() or not any(
-            p.name.isdigit() for p in saved.iterdir()):
+    if not (workdir / "run.json").exists() or not saved_steps(workdir):
         return None
     config = read_record(workdir / "run.json")["config"]
     text, visual = config.get("sampler.text_centres"), config.get("sampler.visual_centres")
