@@ -91,7 +91,7 @@ def main(argv=None):
         config.seed = seed
         rows = ttq.run_gensim(data, config, int(args.epochs), [], log, final)
         reference = final["vectors"] if reference is None else reference
-        name = f"gensim, {int(args.epochs)} epochs, seed {seed}"
+        name = f"gensim, {int(args.epochs)} epoch{'s' if int(args.epochs) != 1 else ''}, seed {seed}"
         results[name] = {"seconds": rows[-1]["seconds"]} | score(words, final["vectors"], benches, reference)
         log(f"{name}: {results[name]}")
         write(args, argv, data, words, benches, results)
