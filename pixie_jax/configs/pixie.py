@@ -13,7 +13,8 @@ replacement and 8 contexts drawn each, SGNS at 3 passes gains SimLex-999 0.161 -
 default run took 260 s (514 s with 2 x window slots a centre, 283-399 s with the former sampler).
 A longer run gets a larger batch (sampler.text_centres = 0: about steps_per_run = 3,000 steps in all):
 on gutenberg8 (19M tokens) 3 passes take 16,384 + 2,048 centres, which at 3 passes of SGNS gave
-SimLex-999 0.295 against 2,048's 0.253 and WS-353 0.528 against 0.474, and one pass takes 4,096 + 512
+SimLex-999 0.295 against 2,048's 0.253 and WS-353 0.528 against 0.474 (32,768: 0.292 and 0.502,
+MEN 0.623 against 0.656), and one pass takes 4,096 + 512
 (MEN 0.61, SimLex-999 0.27 against 0.49 and 0.22 for one pass at 16,384); on the bundled corpus 16,384
 learned far less than 2,048 (MEN 0.329 against 0.551).
 configs/paper.py keeps the paper's settings.
