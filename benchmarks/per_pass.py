@@ -3,14 +3,15 @@ questions, similarity by word-frequency band, and the nearest-neighbour overlap 
 
     python benchmarks/per_pass.py [--corpus bundled] [--epochs 3] [--benchmarks bundled DIR ...]
         --recipe NAME KEY=VALUE ... [--recipe NAME2 ...] [--systems sgns pixie] [--features bundled]
-        [--no-gensim] [--out per_pass]
+        [--no-gensim] [--set KEY=VALUE ...] [--out per_pass]
 
 Each recipe is our SGNS (configs/pixie.py without features, kind e) with its config overrides, trained
 for E passes with its rate decaying over the E, and with ``--systems ... pixie`` also PIXIE (the same
 config with --features, scored on s); gensim is Word2Vec(sg=1) with the config's settings for E epochs
-on the same token ids (benchmarks/time_to_quality.py), once per --gensim-seeds. Seconds are training
-seconds (our compilation and all scoring excluded). Bands: the rarer word of a pair among the 1k most frequent words,
-1k-10k, beyond 10k (pixie_jax.evaluate.bands). Writes DIR/per_pass.{md,json}.
+on the same token ids (benchmarks/time_to_quality.py), once per --gensim-seeds. ``--set`` overrides
+configs/pixie.py for gensim and every recipe alike (sampler.negatives=64: gensim draws 64 negatives too).
+Seconds are training seconds (our compilation and all scoring excluded). Bands: the rarer word of a pair
+among the 1k most frequent words, 1k-10k, beyond 10k (pixie_jax.evaluate.bands). Writes DIR/per_pass.{md,json}.
 """
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ def score(words, vectors, benches, gensim_vectors=None) -> dict:
 def text_setup(args, log=print):
     """(configs/pixie.py for ``args.corpus`` with ``args.features`` (none by default), its prepared data, the
     words, the benchmarks of ``args.benchmarks``)."""
-    base = overrides.load_config("pixie")
+    base = overrides.apply_overrides(overrides.load_config("pixie"), getattr(args, "set", []))
     base.corpus, base.features, base.progress = args.corpus, getattr(args, "features", ""), False
     data = data_lib.prepare_data(base, log)
     return base, data, list(data.vocab.words), [b for src in args.benchmarks for b in similarity.load_benchmarks(src)]
@@ -81,6 +82,8 @@ def main(argv=None):
     parser.add_argument("--gensim-seeds", type=int, nargs="+", default=[0],
                         help="gensim runs; the first is the reference of the overlap, the others show how much two "
                              "gensim runs of other seeds share")
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="overrides of configs/pixie.py for gensim and every recipe (e.g. sampler.negatives=64)")
     parser.add_argument("--out", default="per_pass")
     args = parser.parse_args(argv)
     log = lambda *a: print(*a, flush=True)  # noqa: E731
