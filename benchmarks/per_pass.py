@@ -25,9 +25,10 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import common, time_to_quality as ttq  # noqa: E402
 from pixie_jax import training_data as data_lib, overrides  # noqa: E402
-from pixie_jax.evaluate import analogy, bands, similarity  # noqa: E402
+from pixie_jax.evaluate import analogy, bands, fit, similarity  # noqa: E402
 
 BAND_SETS = ("EN-SIMLEX-999", "EN-MEN-TR-3k", "EN-WS-353-ALL")
+FIT_PAIRS = 200_000  # pairs of the sample the SGNS objective is scored on (pixie_jax.evaluate.fit)
 
 
 def short(name: str) -> str:
@@ -88,6 +89,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     log = lambda *a: print(*a, flush=True)  # noqa: E731
     base, data, words, benches = text_setup(args, log)
+    sample = fit.sampled_objective(data.ids, data.keep_prob, data.vocab.counts, base.sampler.window,
+                                   base.sampler.negatives, FIT_PAIRS, base.noise_power)
     results, reference = {}, None
     for seed in [] if args.no_gensim else args.gensim_seeds:
         final, config = {}, base.copy_and_resolve_references()
@@ -95,7 +98,8 @@ def main(argv=None):
         rows = ttq.run_gensim(data, config, int(args.epochs), [], log, final)
         reference = final["vectors"] if reference is None else reference
         name = f"gensim, {int(args.epochs)} epoch{'s' if int(args.epochs) != 1 else ''}, seed {seed}"
-        results[name] = {"seconds": rows[-1]["seconds"]} | score(words, final["vectors"], benches, reference)
+        results[name] = ({"seconds": rows[-1]["seconds"]} | score(words, final["vectors"], benches, reference)
+                         | objective(final["tables"], sample))
         log(f"{name}: {results[name]}")
         write(args, argv, data, words, benches, results)
     if "pixie" in args.systems and not data.n_visual:
@@ -104,11 +108,17 @@ def main(argv=None):
         config = overrides.apply_overrides(base.copy_and_resolve_references(), items)
         final, name = {}, recipe if system == "sgns" else f"{recipe}, PIXIE-s"
         rows = ttq.run_ours(system, config, data, args.epochs, [], log, final=final)
+        fitted = objective(final["tables"], sample) if system == "sgns" else {}  # PIXIE's logits are fused
         results[name] = {"seconds": rows[-1]["seconds"], "overrides": " ".join(items)} | score(
-            words, final["vectors"], benches, reference)
+            words, final["vectors"], benches, reference) | fitted
         log(f"{name}: {results[name]}")
         write(args, argv, data, words, benches, results)
     print(write(args, argv, data, words, benches, results))
+
+
+def objective(tables, sample) -> dict:
+    """The SGNS objective of the tables (e, v) on the sample, by the centre's band: 'loss <1k', ..."""
+    return {f"loss {band}": r["total"] for band, r in fit.fit_by_band(*tables, sample).items()}
 
 
 def write(args, argv, data, words, benches, results: dict) -> str:
@@ -117,6 +127,7 @@ def write(args, argv, data, words, benches, results: dict) -> str:
     band_columns = [k for k in next(iter(results.values())) if any(k.startswith(short(b) + " ") for b in BAND_SETS)
                     and not k.endswith("pairs")]
     overlap = [k for k in next(iter(results.values())) if k.startswith("NN overlap")]
+    losses = next(([k for k in r if k.startswith("loss ")] for r in results.values() if "loss all" in r), [])
     first = next(iter(results.values()))
     pairs = ", ".join(f"{k[:-len(' pairs')]} {first[k]}" for k in first if k.endswith(" pairs"))
     command = "python benchmarks/per_pass.py " + " ".join(argv if argv is not None else sys.argv[1:])
@@ -128,6 +139,10 @@ def write(args, argv, data, words, benches, results: dict) -> str:
         f"By frequency band of the pair's rarer word (pairs per band: {pairs}) and nearest-neighbour overlap with "
         "gensim (k = 10, 500 words a band):",
         table(results, band_columns + overlap),
+        f"The SGNS objective of the tables e, v (mean loss of a pair and its negatives, lower is a closer fit; one "
+        f"seeded sample of {FIT_PAIRS:,} pairs of word2vec's distribution, pixie_jax.evaluate.fit), all pairs and by "
+        "the band of the pair's centre word (SGNS rows only):",
+        table({n: r for n, r in results.items() if "loss all" in r}, losses),
         "Recipes: " + "; ".join(f"{n}: `{r.get('overrides', '')}`" for n, r in results.items() if "overrides" in r),
     ])
     out = Path(args.out)

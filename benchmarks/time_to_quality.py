@@ -54,7 +54,8 @@ def questions() -> analogy.AnalogySet:
 
 
 def run_gensim(data, config, epochs: int, benchmarks, log, final: dict | None = None) -> list[dict]:
-    """gensim's skip-gram epoch by epoch: a row of scores per epoch; its last vectors into ``final['vectors']``."""
+    """gensim's skip-gram epoch by epoch: a row of scores per epoch; its last vectors into ``final['vectors']``
+    and its tables (input vectors, syn1neg) into ``final['tables']``."""
     words = data.vocab.words
     sentences = common.gensim_sentences(data)
     model = common.gensim_skipgram(config)
@@ -70,14 +71,15 @@ def run_gensim(data, config, epochs: int, benchmarks, log, final: dict | None = 
         rows.append({"epoch": e + 1, "seconds": seconds} | scores(words, vectors, benchmarks))
         log(f"gensim epoch {e + 1}: {rows[-1]}")
     if final is not None:
-        final["vectors"] = vectors
+        rows_of = [model.wv.key_to_index[w] for w in words]
+        final["vectors"], final["tables"] = vectors, (vectors, model.syn1neg[rows_of])
     return rows
 
 
 def run_ours(name, config, data, epochs: float, benchmarks, log, evals_per_epoch: int = 1,
              final: dict | None = None) -> list[dict]:
     """Our SGNS (``name`` 'sgns', kind e) or PIXIE ('pixie', kind s) pass by pass: a row of scores per
-    evaluation; the last vectors into ``final['vectors']``."""
+    evaluation; the last vectors into ``final['vectors']``, the tables (e, v) into ``final['tables']``."""
     cfg = config.copy_and_resolve_references()
     cfg.epochs, cfg.progress, cfg.checkpoint_every = float(epochs), False, 10 ** 9
     if name == "sgns":
@@ -91,9 +93,10 @@ def run_ours(name, config, data, epochs: float, benchmarks, log, evals_per_epoch
     def on_pass(passes, params):
         now = time.perf_counter()
         clock["seconds"] += now - clock["since"]
-        vectors = spec.arrays(model, params, data)[kind]
+        arrays = spec.arrays(model, params, data)
+        vectors = arrays[kind]
         if final is not None:
-            final["vectors"] = vectors
+            final["vectors"], final["tables"] = vectors, (arrays["e"], arrays["v"])
         rows.append({"epoch": round(passes, 3), "seconds": clock["seconds"]} | scores(data.vocab.words, vectors,
                                                                                      benchmarks))
         log(f"{name} epoch {passes:.2f}: {rows[-1]}")
