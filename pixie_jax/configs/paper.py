@@ -10,6 +10,11 @@ speed is not measured yet (benchmarks/gpu.sh measures it). Shared negatives (neg
 then come in multiples of a row's 2 (window + 1) = 22 slots. Its batch, 16,384 + 2,048 centres a
 step, is given, so it is not sized to the run (configs/pixie.py sizes its own: 16,384 + 2,048 for 3
 passes of gutenberg8 too).
+The paper's optimizer learns slowly at this size: on the bundled corpus (3 passes, N = 64, G = 22, CPU)
+Adam 1e-3 constant reached MEN 0.06, while Adam 1e-2 with word2vec's decay and the tables' b2 at 0.99
+(--config.optimizer.learning_rate=0.01 --config.optimizer.schedule=linear --config.optimizer.adam_b2=0.99)
+was above gensim with 64 negatives on every set but SimLex-999 (benchmarks/RESULTS.md, "Per-pass
+learning", ninth round).
 The bundled features cover the visual words of gutenberg8's 50k vocabulary (1,872 words, from
 1000 photos); for the paper's coverage build your own with bin/build-visual-features and pass
 --config.features=FILE (npz or word2vec text).
