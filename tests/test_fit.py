@@ -70,3 +70,13 @@ def test_the_same_seed_draws_the_same_sample():
     for k in a:
         np.testing.assert_array_equal(a[k], b[k])
     assert a["noise"].shape == (500, 3)
+
+
+def test_chunked_losses_equal_one_pass():
+    rng = np.random.default_rng(5)
+    e, v = rng.normal(size=(50, 4)), rng.normal(size=(50, 4))
+    centres, contexts, noise = rng.integers(0, 50, 1_000), rng.integers(0, 50, 1_000), rng.integers(0, 50, (1_000, 7))
+    whole = fit.pair_losses(e, v, centres, contexts, noise, chunk=1_000)
+    for chunk in (1, 333, 4096):
+        for a, b in zip(whole, fit.pair_losses(e, v, centres, contexts, noise, chunk=chunk)):
+            np.testing.assert_allclose(a, b, rtol=1e-13)

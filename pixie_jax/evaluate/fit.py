@@ -42,15 +42,24 @@ def sample_pairs(ids: np.ndarray, keep_prob: np.ndarray, window: int, pairs: int
     return np.concatenate(centres)[:pairs], np.concatenate(contexts)[:pairs]
 
 
+def pair_losses(e: np.ndarray, v: np.ndarray, centres: np.ndarray, contexts: np.ndarray, noise: np.ndarray,
+                chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """(positive [P], negative [P]) in float64: -log sigma(e_w . v_c) and sum_n -log sigma(-e_w . v_{z_n})
+    of each pair, ``noise`` [P, N] its noise words; ``chunk`` pairs at a time, so memory stays small."""
+    e, v = np.asarray(e, np.float64), np.asarray(v, np.float64)
+    positive, negative = np.empty(len(centres)), np.empty(len(centres))
+    for a in range(0, len(centres), chunk):
+        u = e[centres[a:a + chunk]]
+        positive[a:a + chunk] = np.logaddexp(0.0, -np.einsum("pk,pk->p", u, v[contexts[a:a + chunk]]))
+        negative[a:a + chunk] = np.logaddexp(0.0, np.einsum("pk,pnk->pn", u, v[noise[a:a + chunk]])).sum(axis=1)
+    return positive, negative
+
+
 def objective_by_band(e: np.ndarray, v: np.ndarray, centres: np.ndarray, contexts: np.ndarray,
                       noise: np.ndarray, edges=EDGES) -> dict:
-    """{'all' and each band: {'positive', 'negative', 'total', 'pairs'}}: the mean of the loss's positive
-    term -log sigma(e_w . v_c), of its negative terms (summed over the N columns of ``noise``, [P, N]),
-    and of their sum, over the pairs whose centre is in the band (float64)."""
-    e, v = np.asarray(e, np.float64), np.asarray(v, np.float64)
-    u = e[centres]
-    positive = np.logaddexp(0.0, -np.einsum("pk,pk->p", u, v[contexts]))
-    negative = np.logaddexp(0.0, np.einsum("pk,pnk->pn", u, v[noise])).sum(axis=1)
+    """{'all' and each band: {'positive', 'negative', 'total', 'pairs'}}: the means of :func:`pair_losses`'
+    two terms and of their sum over the pairs whose centre is in the band."""
+    positive, negative = pair_losses(e, v, centres, contexts, noise)
     bands = band_of(centres, edges)
     groups = [("all", np.ones(len(centres), bool))] + [(n, bands == i) for i, n in enumerate(band_names(edges))]
     out = {}
