@@ -153,12 +153,18 @@ def subsample(key, ids, keep_prob, vis_index, shuffle: bool = False) -> EpochDat
                      txt_pos.astype(jnp.int32), n_kept - visual.sum(dtype=jnp.int32))
 
 
-def window_offsets(key, shape, window: int):
-    """Signed offsets +-d, d in 1..L with P(d) = (L - d + 1) / (L (L + 1) / 2), by inverting the CDF
-    of one uniform draw (d = 1 + #{l < L : u >= F(l)})."""
-    k_d, k_s = jax.random.split(key)
+def distance_probabilities(window: int) -> np.ndarray:
+    """[L] float64: P(d) = (L - d + 1) / (L (L + 1) / 2) for d = 1..L, word2vec's context distance (the
+    reduced window: P(b >= d) for b ~ U{1..L}, normalised)."""
     d = np.arange(1, window + 1)
-    cdf = np.cumsum((window - d + 1) / (window * (window + 1) / 2))[:-1].astype(np.float32)
+    return (window - d + 1) / (window * (window + 1) / 2)
+
+
+def window_offsets(key, shape, window: int):
+    """Signed offsets +-d, d ~ :func:`distance_probabilities`, by inverting the CDF of one uniform draw
+    (d = 1 + #{l < L : u >= F(l)})."""
+    k_d, k_s = jax.random.split(key)
+    cdf = np.cumsum(distance_probabilities(window))[:-1].astype(np.float32)
     dist = 1 + jnp.sum(jax.random.uniform(k_d, shape)[..., None] >= cdf, axis=-1)
     sign = jnp.where(jax.random.bernoulli(k_s, 0.5, shape), 1, -1)
     return (sign * dist).astype(jnp.int32)

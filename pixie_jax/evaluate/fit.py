@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pixie_jax import vocab as vocab_lib
+from pixie_jax import sampling, vocab as vocab_lib
 from pixie_jax.evaluate.bands import EDGES, band_names, band_of
 
 
@@ -29,7 +29,7 @@ def sample_pairs(ids: np.ndarray, keep_prob: np.ndarray, window: int, pairs: int
     kept = ids[rng.random(len(ids)) < np.asarray(keep_prob, np.float64)[ids]]
     if len(kept) < 2:
         raise ValueError(f"the corpus keeps {len(kept)} token(s) after subsampling; pairs need at least 2")
-    distance_p = (window - np.arange(window)) / (window * (window + 1) / 2)  # d = 1..L
+    distance_p = sampling.distance_probabilities(window)  # d = 1..L
     centres, contexts, have = [], [], 0
     while have < pairs:
         draw = pairs - have + 64
