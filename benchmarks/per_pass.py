@@ -89,7 +89,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     log = lambda *a: print(*a, flush=True)  # noqa: E731
     base, data, words, benches = text_setup(args, log)
-    sample = fit.sampled_objective(data.ids, data.keep_prob, data.vocab.counts, base.sampler.window,
+    sample = fit.objective_sample(data.ids, data.keep_prob, data.vocab.counts, base.sampler.window,
                                    base.sampler.negatives, FIT_PAIRS, base.noise_power)
     results, reference = {}, None
     for seed in [] if args.no_gensim else args.gensim_seeds:

@@ -36,7 +36,7 @@ def test_too_few_tokens_is_an_error():
 
 
 def test_loss_at_zero_tables_is_one_plus_n_log_two():
-    sample = fit.sampled_objective(np.arange(3_000) % 1_500, np.ones(1_500), np.ones(1_500), 3, 5, pairs=2_000)
+    sample = fit.objective_sample(np.arange(3_000) % 1_500, np.ones(1_500), np.ones(1_500), 3, 5, pairs=2_000)
     out = fit.fit_by_band(np.zeros((1_500, 4)), np.zeros((1_500, 4)), sample)
     assert out["all"]["pairs"] == 2_000
     assert out["<1k"]["pairs"] + out["1k-10k"]["pairs"] == 2_000 and out[">=10k"]["pairs"] == 0
@@ -66,7 +66,7 @@ def test_loss_by_band_matches_a_direct_sum():
 
 def test_the_same_seed_draws_the_same_sample():
     args = (np.arange(2_000) % 300, np.full(300, 0.7), np.arange(300, 0, -1), 5, 3)
-    a, b = fit.sampled_objective(*args, pairs=500, seed=4), fit.sampled_objective(*args, pairs=500, seed=4)
+    a, b = fit.objective_sample(*args, pairs=500, seed=4), fit.objective_sample(*args, pairs=500, seed=4)
     for k in a:
         np.testing.assert_array_equal(a[k], b[k])
     assert a["noise"].shape == (500, 3)

@@ -71,7 +71,7 @@ def objective_by_band(e: np.ndarray, v: np.ndarray, centres: np.ndarray, context
     return out
 
 
-def sampled_objective(ids, keep_prob, counts, window: int, negatives: int, pairs: int = 200_000,
+def objective_sample(ids, keep_prob, counts, window: int, negatives: int, pairs: int = 200_000,
                       noise_power: float = 0.75, seed: int = 0) -> dict:
     """The pairs and negatives :func:`fit_by_band` scores: {'centres', 'contexts', 'noise'}, seeded."""
     rng = np.random.default_rng(seed)
@@ -81,5 +81,5 @@ def sampled_objective(ids, keep_prob, counts, window: int, negatives: int, pairs
 
 
 def fit_by_band(e: np.ndarray, v: np.ndarray, sample: dict, edges=EDGES) -> dict:
-    """:func:`objective_by_band` of the tables (e, v) on a :func:`sampled_objective`."""
+    """:func:`objective_by_band` of the tables (e, v) on a :func:`objective_sample`."""
     return objective_by_band(e, v, sample["centres"], sample["contexts"], sample["noise"], edges)
