@@ -60,6 +60,7 @@ def run_gensim(data, config, epochs: int, benchmarks, log, final: dict | None = 
     sentences = common.gensim_sentences(data)
     model = common.gensim_skipgram(config)
     model.build_vocab(sentences)
+    rows_of = [model.wv.key_to_index[w] for w in words]  # gensim's row of each of our words
     alpha, min_alpha, seconds, rows = 0.025, 0.0001, 0.0, []
     for e in range(epochs):
         start = alpha - (alpha - min_alpha) * e / epochs
@@ -67,11 +68,10 @@ def run_gensim(data, config, epochs: int, benchmarks, log, final: dict | None = 
         t0 = time.perf_counter()
         model.train(sentences, total_examples=len(sentences), epochs=1, start_alpha=start, end_alpha=end)
         seconds += time.perf_counter() - t0
-        vectors = np.stack([model.wv[w] for w in words])
+        vectors = model.wv.vectors[rows_of]
         rows.append({"epoch": e + 1, "seconds": seconds} | scores(words, vectors, benchmarks))
         log(f"gensim epoch {e + 1}: {rows[-1]}")
     if final is not None:
-        rows_of = [model.wv.key_to_index[w] for w in words]
         final["vectors"], final["tables"] = vectors, (vectors, model.syn1neg[rows_of])
     return rows
 
