@@ -8,6 +8,27 @@ import platform
 import jax
 
 from pixie_jax import training_data as data_lib, overrides
+from pixie_jax.errors import InputError
+
+
+def checked_config(items, corpus: str | None = None, what: str = "--set"):
+    """configs/pixie.py with the KEY=VALUE ``items`` applied and (where given) ``corpus``, checked as
+    bin/train checks it (every key known, every value in range) and its corpus found, before anything
+    is read or trained: an :class:`InputError` names what is wrong."""
+    from pixie_jax import corpus as corpus_lib, experiment
+    config = overrides.load_config("pixie")
+    try:
+        overrides.apply_overrides(config, items)
+    except KeyError as err:
+        raise InputError(f"{what}: {err.args[0]}; the keys are those of configs/pixie.py") from None
+    except (ValueError, TypeError) as err:
+        raise InputError(f"{what}: {err}") from None
+    if corpus is not None:
+        config.corpus = corpus
+    experiment.check(config, embedding=False)
+    if config.corpus != "text8":  # text8 is downloaded when first read
+        corpus_lib.corpus_files(config.corpus)
+    return config
 
 
 def prepare(args):

@@ -25,6 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import common, time_to_quality as ttq  # noqa: E402
 from pixie_jax import training_data as data_lib, overrides  # noqa: E402
+from pixie_jax.cli import command  # noqa: E402
+from pixie_jax.errors import InputError  # noqa: E402
 from pixie_jax.evaluate import analogy, bands, fit, similarity  # noqa: E402
 
 BAND_SETS = ("EN-SIMLEX-999", "EN-MEN-TR-3k", "EN-WS-353-ALL")
@@ -55,8 +57,8 @@ def score(words, vectors, benches, gensim_vectors=None) -> dict:
 def text_setup(args, log=print):
     """(configs/pixie.py for ``args.corpus`` with ``args.features`` (none by default), its prepared data, the
     words, the benchmarks of ``args.benchmarks``)."""
-    base = overrides.apply_overrides(overrides.load_config("pixie"), getattr(args, "set", []))
-    base.corpus, base.features, base.progress = args.corpus, getattr(args, "features", ""), False
+    base = common.checked_config(getattr(args, "set", []), args.corpus)
+    base.features, base.progress = getattr(args, "features", ""), False
     data = data_lib.prepare_data(base, log)
     return base, data, list(data.vocab.words), [b for src in args.benchmarks for b in similarity.load_benchmarks(src)]
 
@@ -69,6 +71,23 @@ def table(results: dict, columns) -> str:
     return "\n".join(lines)
 
 
+def check_args(args) -> None:
+    """Every argument checked before anything trains: an :class:`InputError` (one line) for the first bad one."""
+    if not args.epochs > 0 or (not args.no_gensim and int(args.epochs) < 1):
+        raise InputError(f"--epochs must be > 0 (and at least 1, gensim's whole epochs, unless --no-gensim), "
+                         f"got {args.epochs:g}")
+    if "pixie" in args.systems and not args.features:
+        raise InputError("--systems pixie needs --features (a feature file, or 'bundled')")
+    if not args.recipe:
+        raise InputError("give at least one --recipe NAME [KEY=VALUE ...] (e.g. --recipe default)")
+    common.checked_config(args.set, args.corpus)
+    for name, *items in args.recipe:
+        common.checked_config(args.set + items, args.corpus, what=f"--recipe {name}")
+    for source in args.benchmarks:
+        similarity.load_benchmarks(source)
+
+
+@command
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", default="bundled")
@@ -87,6 +106,7 @@ def main(argv=None):
                         help="overrides of configs/pixie.py for gensim and every recipe (e.g. sampler.negatives=64)")
     parser.add_argument("--out", default="per_pass")
     args = parser.parse_args(argv)
+    check_args(args)
     log = lambda *a: print(*a, flush=True)  # noqa: E731
     base, data, words, benches = text_setup(args, log)
     sample = fit.objective_sample(data.ids, data.keep_prob, data.vocab.counts, base.sampler.window,
@@ -102,8 +122,6 @@ def main(argv=None):
                          | objective(final["tables"], sample))
         log(f"{name}: {results[name]}")
         write(args, argv, data, words, benches, results)
-    if "pixie" in args.systems and not data.n_visual:
-        parser.error("--systems pixie needs --features (a feature file, or 'bundled')")
     for (recipe, *items), system in ((r, s) for r in args.recipe for s in args.systems):
         config = overrides.apply_overrides(base.copy_and_resolve_references(), items)
         final, name = {}, recipe if system == "sgns" else f"{recipe}, PIXIE-s"

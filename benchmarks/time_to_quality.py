@@ -34,12 +34,13 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import common  # noqa: E402
 from pixie_jax import training_data as data_lib, experiment, overrides, registry, train  # noqa: E402
+from pixie_jax.cli import command  # noqa: E402
+from pixie_jax.errors import InputError  # noqa: E402
 from pixie_jax.evaluate import analogy, similarity  # noqa: E402
 
 BENCHMARKS = ("EN-MEN-TR-3k", "EN-SIMLEX-999", "EN-WS-353-ALL", "EN-RG-65", "EN-MC-30")
 ANALOGY = "analogy %"  # 3CosAdd accuracy on questions-words.txt
 COLUMNS = BENCHMARKS + (ANALOGY,)
-DEFAULT_CORPUS = os.path.relpath(ROOT.parent / "shared" / "data" / "gutenberg8" / "gutenberg8.xz")  # shown as given
 
 
 def scores(words, vectors, benchmarks) -> dict:
@@ -151,7 +152,11 @@ def merge(items, out: Path) -> None:
     results = {}
     for item in items:
         name, _, path = item.rpartition("=")
-        for system, rows in json.loads(Path(path).read_text())["results"].items():
+        try:
+            runs = json.loads(Path(path).read_text(encoding="utf-8"))["results"]
+        except (ValueError, KeyError, TypeError) as err:
+            raise InputError(f"--merge {path}: not a time_to_quality.json of this script ({err})") from None
+        for system, rows in runs.items():
             results[f"{name}: {system}" if name else system] = rows
     out.mkdir(parents=True, exist_ok=True)
     (out / "time_to_quality.md").write_text(table(results) + "\n")
@@ -159,9 +164,10 @@ def merge(items, out: Path) -> None:
     print(table(results))
 
 
+@command
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", default=DEFAULT_CORPUS)
+    parser.add_argument("--corpus", default="bundled", help="'bundled', 'text8', a file or a folder")
     parser.add_argument("--epochs", type=int, default=5, help="gensim's epochs (and ours, unless --our-epochs)")
     parser.add_argument("--our-epochs", type=float, help="passes of our systems (default: --epochs)")
     parser.add_argument("--evals-per-epoch", type=int, default=1, help="scores of our systems per pass")
@@ -174,12 +180,17 @@ def main(argv=None):
     args, extra = parser.parse_known_args(argv)
     if args.merge:
         return merge(args.merge, Path(args.out))
-    config = overrides.load_config("pixie")
-    config.corpus = args.corpus
     bad = [item for item in extra if not item.startswith("--config.")]
     if bad:
         parser.error(f"unrecognised argument {bad[0]!r}; overrides look like --config.KEY=VALUE")
-    overrides.apply_overrides(config, [item[len("--config."):] for item in extra])
+    config = common.checked_config([item[len("--config."):] for item in extra], args.corpus, what="--config")
+    for name, value, low in (("--epochs", args.epochs, 1), ("--evals-per-epoch", args.evals_per_epoch, 1)):
+        if value < low:
+            raise InputError(f"{name} must be >= {low}, got {value}")
+    if args.our_epochs is not None and not args.our_epochs > 0:
+        raise InputError(f"--our-epochs must be > 0, got {args.our_epochs:g}")
+    if "pixie" in args.systems and not config.features:
+        raise InputError("--systems pixie needs features: drop --config.features= or name a feature file")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     log = lambda *a: print(*a, flush=True)  # noqa: E731

@@ -9,13 +9,17 @@ Expected failures (bad input, a file that cannot be read) print one line, ``erro
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import sys
+import traceback
 from pathlib import Path
 
-from pixie_jax.errors import ProjectError
+from pixie_jax.errors import InputError, ProjectError
 
-EXPECTED = (ValueError, OSError, KeyError, ProjectError)  # the library's own errors derive from these
-PACKAGE = Path(__file__).resolve().parent
+EXPECTED = (ProjectError, OSError)  # the project's own errors, and files that cannot be read or written
+BUG = ("error: the traceback above is a bug in pixie-jax, not a mistake in your input or settings; please report "
+       "it with the command and the traceback")
 
 
 def _quiet():
@@ -24,24 +28,28 @@ def _quiet():
     logging.set_verbosity(logging.WARNING)
 
 
-def raised_by_the_project(err: BaseException) -> bool:
-    """Whether ``err`` is the project's own: a :class:`ProjectError`, or raised by a line of this package
-    (a message written for the user). A ValueError from inside jax, numpy or another library is a
-    failure to report with its traceback."""
-    if isinstance(err, ProjectError):
-        return True
-    tb = err.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    return tb is not None and Path(tb.tb_frame.f_code.co_filename).resolve().is_relative_to(PACKAGE)
-
-
 def _fail(err: BaseException):
-    """One line, ``error: ...``, and exit 1 for the project's own errors; anything else is re-raised."""
-    if not raised_by_the_project(err):
-        raise err
+    """One line, ``error: ...``, and exit 1: for the project's own errors (:class:`ProjectError`,
+    :class:`InputError`) and files that cannot be read or written."""
     message = err.args[0] if isinstance(err, KeyError) and err.args else err
+    if isinstance(err, OSError) and err.filename and err.strerror:
+        message = f"{err.filename}: {err.strerror}"
     sys.exit(f"error: {message}")
+
+
+def command(main):
+    """A command-line entry point: the project's own errors (:data:`EXPECTED`) are one line; any other
+    exception keeps its traceback, followed by one line that says it is a bug."""
+    @functools.wraps(main)
+    def run(argv=None):
+        try:
+            return main(argv)
+        except EXPECTED as err:
+            _fail(err)
+        except Exception:  # noqa: BLE001 - reported with its traceback
+            traceback.print_exc()
+            sys.exit(BUG)
+    return run
 
 
 def config_parser(description: str, config_help: str, workdir: str) -> argparse.ArgumentParser:
@@ -100,6 +108,41 @@ def _distributed_args(parser):
                        help="how long a process waits for all of them to join before it stops (default: %(default)s)")
 
 
+def check_distributed_args(args) -> None:
+    """The multi-process arguments, checked before jax.distributed starts: --coordinator HOST:PORT that
+    parses and whose host resolves, --num-processes >= 1, and --process-id in [0, --num-processes)."""
+    import os
+    import socket
+    if not args.coordinator:
+        if args.num_processes is not None or args.process_id is not None:
+            if not os.environ.get("PIXIE_JAX_DISTRIBUTED"):
+                raise InputError("--num-processes and --process-id need --coordinator HOST:PORT (the address of "
+                                 "process 0), or PIXIE_JAX_DISTRIBUTED=1 under a cluster JAX detects")
+        return
+    host, sep, port = args.coordinator.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InputError(f"--coordinator {args.coordinator!r}: expected HOST:PORT with a port 1-65535, "
+                         f"e.g. localhost:12345")
+    try:
+        socket.getaddrinfo(host.strip("[]"), int(port))
+    except (OSError, UnicodeError) as err:
+        raise InputError(f"--coordinator {args.coordinator!r}: the host {host!r} does not resolve "
+                         f"({getattr(err, 'strerror', None) or err})") from None
+    if args.num_processes is None or args.process_id is None:
+        missing = " and ".join(n for n, v in (("--num-processes", args.num_processes),
+                                              ("--process-id", args.process_id)) if v is None)
+        raise InputError(f"--coordinator needs {missing} too: every process gets the same --num-processes and its "
+                         f"own --process-id, 0 to N - 1")
+    if args.num_processes < 1:
+        raise InputError(f"--num-processes must be >= 1, got {args.num_processes}")
+    if not 0 <= args.process_id < args.num_processes:
+        raise InputError(f"--process-id must be 0 to {args.num_processes - 1} (--num-processes "
+                         f"{args.num_processes}), got {args.process_id}")
+    for name in ("heartbeat_timeout", "startup_timeout"):
+        if getattr(args, name) < 1:
+            raise InputError(f"--{name.replace('_', '-')} must be >= 1 second, got {getattr(args, name)}")
+
+
 def _start_distributed(args) -> None:
     """jax.distributed.initialize from the command line (or from the cluster's environment when
     $PIXIE_JAX_DISTRIBUTED is set); CPU devices of several processes talk through gloo."""
@@ -131,35 +174,70 @@ def _start_distributed(args) -> None:
 
 
 def _interrupted(workdir) -> str:
-    """What an interruption before the training loop leaves: the newest checkpoint, if any."""
-    from pixie_jax.workdir import saved_steps
-    folder, steps = Path(workdir) / "checkpoints", saved_steps(workdir)
+    """What an interruption outside the training loop leaves: the newest checkpoint, if any. Reads the
+    folder itself (no import: it runs in a signal handler, perhaps while jax is being imported)."""
+    folder = Path(workdir) / "checkpoints" if workdir else None
+    steps = sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit()) if folder and folder.is_dir() else []
     if steps:
         return f"interrupted; the checkpoint of step {steps[-1]:,} in {folder} is kept: run the same command to resume"
     return "interrupted before any checkpoint was written; run the same command to start again"
 
 
-def train_main(argv=None):
-    parser = config_parser("Train PIXIE or a baseline (config.model.name) and write its embeddings.",
-                           "a config file, e.g. configs/pixie.py", "runs/default")
-    _distributed_args(parser)
-    args, config = parse_config(parser, argv)
+@contextlib.contextmanager
+def interrupts_stop_at_once():
+    """Within the block, Ctrl-C outside the training loop (starting up, reading the data, compiling,
+    writing the outputs) ends the process at once with one line (:func:`_interrupted`) and exit status
+    1; the training loop defers it to the end of a chunk of steps (:class:`pixie_jax.train.DeferredInterrupts`).
+    Exiting from the handler, not raising, is what makes it reliable: a KeyboardInterrupt raised while
+    jax starts up can land in a garbage collector's callback, which swallows it. Yields a dict whose
+    'workdir' the caller sets once it is known."""
     import os
-    if (args.coordinator or os.environ.get("PIXIE_JAX_DISTRIBUTED")) and not os.environ.get("PIXIE_JAX_SUPERVISED"):
-        from pixie_jax import supervise  # the process runs as a child, so that losing another ends in one line
-        sys.exit(supervise.supervise(sys.argv[1:] if argv is None else list(argv),
-                                     "?" if args.process_id is None else str(args.process_id), args.workdir))
-    _quiet()
-    _start_distributed(args)
-    from pixie_jax import experiment
+    import signal
+    import threading
+    where = {"workdir": None}
+
+    def handler(signum, frame):
+        sys.stdout.flush()
+        sys.stderr.write(_interrupted(where["workdir"]) + "\n")
+        sys.stderr.flush()
+        os._exit(1)
+
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is signal.SIG_IGN):  # e.g. started with nohup: Ctrl-C stays ignored
+        yield where
+        return
+    previous = signal.signal(signal.SIGINT, handler)
     try:
-        experiment.run_and_write(config, args.workdir)
-    except KeyboardInterrupt as err:
-        sys.exit(err.args[0] if err.args else _interrupted(args.workdir))
-    except EXPECTED as err:
-        _fail(err)
+        yield where
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
+@command
+def train_main(argv=None):
+    with interrupts_stop_at_once() as where:
+        parser = config_parser("Train PIXIE or a baseline (config.model.name) and write its embeddings.",
+                               "a config file, e.g. configs/pixie.py", "runs/default")
+        _distributed_args(parser)
+        args, config = parse_config(parser, argv)
+        where["workdir"] = args.workdir
+        check_distributed_args(args)
+        import os
+        if ((args.coordinator or os.environ.get("PIXIE_JAX_DISTRIBUTED"))
+                and not os.environ.get("PIXIE_JAX_SUPERVISED")):
+            from pixie_jax import supervise  # the process runs as a child, so that losing another ends in one line
+            sys.exit(supervise.supervise(sys.argv[1:] if argv is None else list(argv),
+                                         "?" if args.process_id is None else str(args.process_id), args.workdir))
+        _quiet()
+        _start_distributed(args)
+        from pixie_jax import experiment
+        try:
+            experiment.run_and_write(config, args.workdir)
+        except KeyboardInterrupt as err:
+            sys.exit(err.args[0] if err.args else _interrupted(args.workdir))
+
+
+@command
 def cache_main(argv=None):
     parser = argparse.ArgumentParser(
         description="List the token cache (a corpus's vocabulary and token ids, one entry per corpus and "
@@ -171,24 +249,25 @@ def cache_main(argv=None):
     action.add_argument("--clear", action="store_true", help="remove every entry (the next run rebuilds its own)")
     args = parser.parse_args(argv)
     from pixie_jax import download, tokens
-    try:
-        entries = tokens.cache_entries(args.cache_dir)
-        root = download.cache_dir(args.cache_dir) / "corpora"
-        if args.clear or args.remove_stale:
-            gone = [e for e in entries if args.clear or e.stale]
-            freed = tokens.remove_entries(gone)
-            print(f"removed {len(gone)} of {len(entries)} entries from {root}, {freed / 1e6:,.1f} MB")
-            return
-        print(f"{root}: {len(entries)} entries, {sum(e.bytes for e in entries) / 1e6:,.1f} MB")
-        for e in entries:
-            print(f"  {e.folder.name}  {e.bytes / 1e6:10,.1f} MB  {e.source or '?'}"
-                  + (f"  (stale: {e.stale})" if e.stale else ""))
-        if any(e.stale for e in entries):
-            print("remove the stale ones with --remove-stale")
-    except EXPECTED as err:
-        _fail(err)
+    root = download.cache_dir(args.cache_dir, create=False) / "corpora"
+    if not root.parent.is_dir():
+        print(f"{root.parent}: no such folder, so no cache there yet (a run makes it)")
+        return
+    entries = tokens.cache_entries(args.cache_dir)
+    if args.clear or args.remove_stale:
+        gone = [e for e in entries if args.clear or e.stale]
+        freed = tokens.remove_entries(gone)
+        print(f"removed {len(gone)} of {len(entries)} entries from {root}, {freed / 1e6:,.1f} MB")
+        return
+    print(f"{root}: {len(entries)} entries, {sum(e.bytes for e in entries) / 1e6:,.1f} MB")
+    for e in entries:
+        print(f"  {e.folder.name}  {e.bytes / 1e6:10,.1f} MB  {e.source or '?'}"
+              + (f"  (stale: {e.stale})" if e.stale else ""))
+    if any(e.stale for e in entries):
+        print("remove the stale ones with --remove-stale")
 
 
+@command
 def extract_features_main(argv=None):
     import argparse
     parser = argparse.ArgumentParser(description="EfficientNet-Lite0 features (1280-d) of every image in a folder; "
@@ -200,10 +279,7 @@ def extract_features_main(argv=None):
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     from pixie_jax.visual import extract
-    try:
-        summary = extract.extract_folder(args.images, args.out, args.batch_size, progress=not args.no_progress)
-    except EXPECTED as err:
-        _fail(err)
+    summary = extract.extract_folder(args.images, args.out, args.batch_size, progress=not args.no_progress)
     print(f"{summary['extracted']} of {summary['images']} images -> {summary['out']} "
           f"({summary['skipped']} unreadable, skipped)")
     if args.check:
@@ -236,10 +312,11 @@ def _load_sources(args, wn):
         sources.append(cf)
     unknown = set(overrides) - {s.name for s in sources}
     if unknown:
-        raise ValueError(f"--overrides names unknown sources {sorted(unknown)}")
+        raise InputError(f"--overrides names unknown sources {sorted(unknown)}")
     return sources, mapping
 
 
+@command
 def build_visual_features_main(argv=None):
     import argparse
     import json
@@ -275,26 +352,23 @@ def build_visual_features_main(argv=None):
     import numpy as np
     from pixie_jax import embedding_files, tokens, vocab
     from pixie_jax.visual import features, word_features, wordnet
-    try:
-        weights = {k: float(v) for k, v in embedding_files.named_values(args.weight, "--weight").items()}
-        if args.vocab:
-            words = vocab.Vocab.load(args.vocab).words
-        else:
-            words = tokens.tokenise(args.corpus, args.min_count, args.max_vocab, log=lambda *_: None).vocab.words
-        wn = wordnet.load_wordnet(args.wordnet)
-        sources, mapping = _load_sources(args, wn)
-        if args.rule == "paper":
-            depth = {} if args.depth is None else {"depth": None if args.depth < 0 else args.depth}
-            rule = word_features.PaperRule(word_features.load_synset_list(args.imagenet_synsets),
-                                           max_images=args.max_images, topup_levels=args.topup_levels,
-                                           seed=args.seed, **depth)
-        else:
-            rule = word_features.ClosureRule(args.backoff_min_images, args.backoff_levels)
-        wf, coverage = word_features.build_word_features(words, sources, wn, rule, weights)
-        wf.provenance["label_mapping"] = mapping
-        features.save_word_features(args.out, wf, np.float16 if args.float16 else np.float32)
-    except EXPECTED as err:
-        _fail(err)
+    weights = {k: float(v) for k, v in embedding_files.named_values(args.weight, "--weight").items()}
+    if args.vocab:
+        words = vocab.Vocab.load(args.vocab).words
+    else:
+        words = tokens.tokenise(args.corpus, args.min_count, args.max_vocab, log=lambda *_: None).vocab.words
+    wn = wordnet.load_wordnet(args.wordnet)
+    sources, mapping = _load_sources(args, wn)
+    if args.rule == "paper":
+        depth = {} if args.depth is None else {"depth": None if args.depth < 0 else args.depth}
+        rule = word_features.PaperRule(word_features.load_synset_list(args.imagenet_synsets),
+                                       max_images=args.max_images, topup_levels=args.topup_levels,
+                                       seed=args.seed, **depth)
+    else:
+        rule = word_features.ClosureRule(args.backoff_min_images, args.backoff_levels)
+    wf, coverage = word_features.build_word_features(words, sources, wn, rule, weights)
+    wf.provenance["label_mapping"] = mapping
+    features.save_word_features(args.out, wf, np.float16 if args.float16 else np.float32)
     for name, stats in mapping.items():
         print(f"labels of {name}: {stats}")
     print(f"coverage: {coverage}")
@@ -302,6 +376,7 @@ def build_visual_features_main(argv=None):
     print(f"wrote {args.out}")
 
 
+@command
 def check_visual_sources_main(argv=None):
     import argparse
     parser = argparse.ArgumentParser(description="Quality checks of image sources: nearest-class accuracy within "
@@ -311,11 +386,8 @@ def check_visual_sources_main(argv=None):
     args = parser.parse_args(argv)
     import numpy as np
     from pixie_jax.visual import quality, wordnet
-    try:
-        wn = wordnet.load_wordnet(args.wordnet) if (args.map_labels or args.overrides) else None
-        sources, _ = _load_sources(args, wn)
-    except EXPECTED as err:
-        _fail(err)
+    wn = wordnet.load_wordnet(args.wordnet) if (args.map_labels or args.overrides) else None
+    sources, _ = _load_sources(args, wn)
     for s in sources:
         acc = quality.nearest_class_accuracy(s)
         text = ("not measurable (no class with two or more photos)" if acc is None
@@ -331,6 +403,7 @@ def check_visual_sources_main(argv=None):
             print(f"  {c:.3f}  {w} {name}  {a} vs {b}")
 
 
+@command
 def evaluate_main(argv=None):
     parser = argparse.ArgumentParser(
         description="Word similarity (Spearman's rho of cosines) in the paper's two settings: all pairs in the "
@@ -367,45 +440,43 @@ def evaluate_main(argv=None):
         parser.error(f"--analogy-vocab must be >= 0 (0 = every word), got {args.analogy_vocab}")
     from pixie_jax.evaluate import analogy, compare, neighbours, similarity
     from pixie_jax.visual.features import load_word_features
-    try:
-        benches = [b for source in args.benchmarks for b in similarity.load_benchmarks(source)]
-        question_sets = [analogy.load_analogies(source) for source in args.analogies]
-        for expression in args.query:
-            analogy.parse_query(expression)
-        visual = set(load_word_features(args.features).words) if args.features else None
-        embeddings, loaded = compare.load(args.embeddings, args.kind, visual)
-        embeddings += compare.combined(loaded, args.combine)
-        results, rows = compare.score(embeddings, benches)
-        print(similarity.format_table(results))
-        answers = {}
-        if question_sets:
-            restrict = args.analogy_vocab or None
-            answers, analogy_rows = compare.score_analogies(embeddings, question_sets, restrict)
-            rows += analogy_rows
-            print("\n" + analogy.format_table(answers, restrict) if answers else
-                  "\nno analogies scored: every kind chosen is visual only (x, mu)")
-        for expression in args.query:
-            print("\n" + "\n".join(compare.query_lines(embeddings, expression)))
-        ratings = neighbours.load_concreteness(args.concreteness) if args.concreteness else {}
-        for query in args.neighbours or []:
-            print("\n" + "\n".join(compare.neighbour_lines(embeddings, query, ratings)))
-        if args.pairs:
-            print("\n" + "\n".join(compare.pair_lines(embeddings, [tuple(p.split(",", 1)) for p in args.pairs])))
-        if args.report:
-            from pixie_jax.evaluate import report
-            qualitative = [(e.label, e.words, e.vectors, e.mask) for e in embeddings]
-            written = report.write_report(args.report, results, qualitative, answers, args.analogy_vocab or None)
-            print(f"wrote {written}")
-        if args.json:
-            import json
-            from pixie_jax.files import atomic_write
-            with atomic_write(args.json, "w") as f:
-                json.dump(rows, f, indent=1)
-            print(f"wrote {args.json}")
-    except EXPECTED as err:
-        _fail(err)
+    benches = [b for source in args.benchmarks for b in similarity.load_benchmarks(source)]
+    question_sets = [analogy.load_analogies(source) for source in args.analogies]
+    for expression in args.query:
+        analogy.parse_query(expression)
+    visual = set(load_word_features(args.features).words) if args.features else None
+    embeddings, loaded = compare.load(args.embeddings, args.kind, visual, log=print)
+    embeddings += compare.combined(loaded, args.combine)
+    results, rows = compare.score(embeddings, benches)
+    print(similarity.format_table(results))
+    answers = {}
+    if question_sets:
+        restrict = args.analogy_vocab or None
+        answers, analogy_rows = compare.score_analogies(embeddings, question_sets, restrict)
+        rows += analogy_rows
+        print("\n" + analogy.format_table(answers, restrict) if answers else
+              "\nno analogies scored: every kind chosen is visual only (x, mu)")
+    for expression in args.query:
+        print("\n" + "\n".join(compare.query_lines(embeddings, expression)))
+    ratings = neighbours.load_concreteness(args.concreteness) if args.concreteness else {}
+    for query in args.neighbours or []:
+        print("\n" + "\n".join(compare.neighbour_lines(embeddings, query, ratings)))
+    if args.pairs:
+        print("\n" + "\n".join(compare.pair_lines(embeddings, [tuple(p.split(",", 1)) for p in args.pairs])))
+    if args.report:
+        from pixie_jax.evaluate import report
+        qualitative = [(e.label, e.words, e.vectors, e.mask) for e in embeddings]
+        written = report.write_report(args.report, results, qualitative, answers, args.analogy_vocab or None)
+        print(f"wrote {written}")
+    if args.json:
+        import json
+        from pixie_jax.files import atomic_write
+        with atomic_write(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+        print(f"wrote {args.json}")
 
 
+@command
 def propagation_main(argv=None):
     from pixie_jax.propagation import PAPER_FRACTION
     parser = config_parser("Visual propagation (Table 3): train with and without the features of held-out visual "
@@ -418,12 +489,10 @@ def propagation_main(argv=None):
     args, config = parse_config(parser, argv)
     _quiet()
     from pixie_jax import propagation
-    try:
-        propagation.run(config, args.workdir, args.fraction, args.subset_seed)
-    except EXPECTED as err:
-        _fail(err)
+    propagation.run(config, args.workdir, args.fraction, args.subset_seed)
 
 
+@command
 def retrieval_main(argv=None):
     parser = config_parser("Image/caption retrieval (section 4.3) with frozen word embeddings.",
                            "configs/retrieval.py", "runs/retrieval")
@@ -438,8 +507,5 @@ def retrieval_main(argv=None):
     _quiet()
     from pixie_jax import embedding_files
     from pixie_jax.evaluate import retrieval
-    try:
-        retrieval.run(config, args.workdir, embedding_files.named_paths(args.embeddings), args.data, args.kind,
-                      args.wordnet)
-    except EXPECTED as err:
-        _fail(err)
+    retrieval.run(config, args.workdir, embedding_files.named_paths(args.embeddings), args.data, args.kind,
+                  args.wordnet)

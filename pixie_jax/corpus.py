@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Iterator
 
 from pixie_jax import download
+from pixie_jax.errors import InputError
 
 TEXT8_URL = "http://mattmahoney.net/dc/text8.zip"
 # The size every published copy of text8.zip has (TensorFlow's word2vec tutorial checks it too).
@@ -35,7 +36,7 @@ _PG_START = re.compile(r"^\*\*\* ?START OF (THE|THIS) PROJECT GUTENBERG.*$", re.
 _PG_END = re.compile(r"^\*\*\* ?END OF (THE|THIS) PROJECT GUTENBERG.*$", re.MULTILINE | re.IGNORECASE)
 
 
-class CorpusError(ValueError):
+class CorpusError(InputError):
     """A corpus that cannot be read; the message names the file."""
 
 

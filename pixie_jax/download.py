@@ -9,7 +9,7 @@ from typing import Callable
 
 from tqdm.auto import tqdm
 
-from pixie_jax.errors import ProjectError
+from pixie_jax.errors import InputError, ProjectError
 from pixie_jax.files import process_alive
 
 CACHE_ENV = "PIXIE_JAX_CACHE"
@@ -19,10 +19,15 @@ class DownloadError(ProjectError):
     """A download that failed or did not verify; nothing is left in the cache."""
 
 
-def cache_dir(path: str | os.PathLike | None = None) -> Path:
-    """The cache folder: ``path``, else $PIXIE_JAX_CACHE, else ~/.cache/pixie-jax."""
+def cache_dir(path: str | os.PathLike | None = None, create: bool = True) -> Path:
+    """The cache folder: ``path``, else $PIXIE_JAX_CACHE, else ~/.cache/pixie-jax; made if missing
+    (with ``create``). A path that is a file is an :class:`InputError` naming where it came from."""
+    where = "--cache-dir" if path else f"${CACHE_ENV}" if os.environ.get(CACHE_ENV) else "the default cache folder"
     folder = Path(path or os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "pixie-jax")
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder} ({where}) is a file, not a folder; name a folder for the cache")
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from pixie_jax.files import atomic_write, load_arrays, save_npz
+from pixie_jax.errors import InputError
 
 KINDS_DOC = {
     "e": "word embeddings e_w (text)",
@@ -19,7 +20,7 @@ KINDS_DOC = {
 }
 
 
-class EmbeddingFileError(ValueError):
+class EmbeddingFileError(InputError):
     pass
 
 
@@ -29,9 +30,10 @@ def save_embeddings(path: str | os.PathLike, words, mask, **kinds) -> None:
              **{k: np.asarray(v, np.float32) for k, v in kinds.items()})
 
 
-def load_embeddings(path: str | os.PathLike) -> dict:
+def load_embeddings(path: str | os.PathLike, log=None) -> dict:
     """The arrays of an embeddings.npz; of a word-feature npz (kind ``x``, every word visual); or of a
-    word2vec text file (kind ``e``, mask all 0)."""
+    word2vec text file (kind ``e``, mask all 0); made usable by :func:`usable` (``log``, if given, hears
+    what it changed)."""
     path = Path(path)
     if not path.exists():
         raise EmbeddingFileError(f"{path}: no such embeddings file")
@@ -48,10 +50,50 @@ def load_embeddings(path: str | os.PathLike) -> dict:
             out.pop("provenance", None)
             out.setdefault("mask", np.ones(len(out["words"]), np.float32))
         out.setdefault("mask", np.zeros(len(out["words"]), np.float32))
-        return out
-    from pixie_jax.visual.features import load_word_features
-    wf = load_word_features(path)
-    return {"words": list(wf.words), "e": wf.features, "mask": np.zeros(len(wf.words), np.float32)}
+    else:
+        from pixie_jax.visual.features import load_word_features
+        wf = load_word_features(path)
+        out = {"words": list(wf.words), "e": wf.features, "mask": np.zeros(len(wf.words), np.float32)}
+    return usable(out, path, log)
+
+
+def usable(arrays: dict, path, log=None) -> dict:
+    """``arrays`` as every evaluation reads them: words case-folded, and of words that fold alike the
+    first row kept (word2vec files list the most frequent first); rows with a non-finite value in any
+    kind left out, named in ``log``. Raises :class:`EmbeddingFileError` for a file with no float matrix,
+    a matrix whose rows do not match the words, vectors of one dimension (a word<TAB>count file), or no
+    row left."""
+    words = arrays["words"]
+    matrices = {k: np.asarray(v) for k, v in arrays.items() if k not in ("words", "mask") and np.ndim(v) == 2}
+    floats = {k: v for k, v in matrices.items() if np.issubdtype(v.dtype, np.floating)}
+    if not floats:
+        raise EmbeddingFileError(f"{path}: no matrix of float vectors in it (arrays: {', '.join(sorted(arrays))})")
+    for kind, matrix in floats.items():
+        if len(matrix) != len(words):
+            raise EmbeddingFileError(f"{path}: {kind} has {len(matrix):,} rows for {len(words):,} words; the rows "
+                                     f"must match the words one to one")
+    if all(m.shape[1] == 1 for m in floats.values()):
+        raise EmbeddingFileError(f"{path}: vectors of 1 dimension, whose cosines are all +-1: not embeddings (a "
+                                 f"vocabulary file of word<TAB>count lines?)")
+    finite = np.logical_and.reduce([np.isfinite(m).all(axis=1) for m in floats.values()])
+    if not finite.any():
+        raise EmbeddingFileError(f"{path}: every one of its {len(words):,} rows holds a value that is not finite "
+                                 f"(NaN or infinity): no usable vectors")
+    folded = [str(w).casefold() for w in words]
+    keep = np.zeros(len(words), bool)
+    keep[sorted({folded[i]: i for i in reversed(np.flatnonzero(finite))}.values())] = True
+    if log and not finite.all():
+        bad = [words[i] for i in np.flatnonzero(~finite)]
+        log(f"{path}: {len(bad):,} rows hold values that are not finite and are left out: "
+            f"{', '.join(bad[:5])}{', ...' if len(bad) > 5 else ''}")
+    twins = [words[i] for i in np.flatnonzero(finite & ~keep)]
+    if log and twins:
+        log(f"{path}: {len(twins):,} words are the same as an earlier word after case folding; the earlier row is "
+            f"kept (e.g. {twins[0]!r} is left out)")
+    out = {k: (np.asarray(v)[keep] if k != "words" and np.ndim(v) >= 1 and len(v) == len(words) else v)
+           for k, v in arrays.items()}
+    out["words"] = [w for w, k in zip(folded, keep) if k]
+    return out
 
 
 def save_word2vec_text(path: str | os.PathLike, words, vectors) -> None:
@@ -75,7 +117,7 @@ def named_paths(specs) -> list[tuple[str, str]]:
     for spec in specs:
         name, path = named_path(spec)
         if name in seen:
-            raise ValueError(f"two embeddings are named {name!r} ({seen[name]} and {path}); name each one "
+            raise InputError(f"two embeddings are named {name!r} ({seen[name]} and {path}); name each one "
                              f"NAME=FILE")
         seen[name] = path
         out.append((name, path))
@@ -88,6 +130,6 @@ def named_values(items, what: str) -> dict[str, str]:
     for item in items:
         name, sep, value = item.partition("=")
         if not sep:
-            raise ValueError(f"{what} must be NAME=VALUE, got {item!r}")
+            raise InputError(f"{what} must be NAME=VALUE, got {item!r}")
         out[name] = value
     return out

@@ -13,10 +13,11 @@ import functools
 import jax
 import numpy as np
 
-from pixie_jax import objective, outputs, registry, sampling, train as trainer, validation, workdir as workdir_lib
+from pixie_jax import objective, optimizers, outputs, registry, sampling, train as trainer, validation, workdir as workdir_lib
 from pixie_jax.modelspec import ModelSpec
 from pixie_jax.prng import stream_keys
 from pixie_jax.training_data import TrainingData, prepare_data, text_only
+from pixie_jax.errors import InputError
 
 
 @dataclasses.dataclass
@@ -31,7 +32,7 @@ def check(config, embedding: bool = True) -> ModelSpec:
     """The config's values (with its model's own rules) and, with ``embedding``, the kinds it asks for,
     checked before anything is read; its model's spec."""
     spec = registry.get(config)
-    validation.validate(config, spec.rules, spec.choices)
+    validation.validate(config, spec.rules, tuple(spec.choices) + optimizers.CHOICES)
     if embedding:
         check_embedding(config, spec)
     return spec
@@ -41,7 +42,7 @@ def check_embedding(config, spec: ModelSpec) -> None:
     """``config.embedding`` must name kinds (or a+b concatenations) the model writes; checked before training."""
     missing = [p for p in config.embedding.split("+") if p not in spec.kinds]
     if missing:
-        raise ValueError(f"embedding {config.embedding!r}: model {spec.name!r} writes kinds {', '.join(spec.kinds)} "
+        raise InputError(f"embedding {config.embedding!r}: model {spec.name!r} writes kinds {', '.join(spec.kinds)} "
                          f"(or concatenations such as 'e+x'), not {missing[0]!r}")
 
 

@@ -10,6 +10,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+from pixie_jax.errors import InputError
 
 
 def folder_bytes(folder: str | os.PathLike) -> int:
@@ -53,7 +54,7 @@ def save_npz(path: str | os.PathLike, compressed: bool = True, **arrays) -> None
         (np.savez_compressed if compressed else np.savez)(f, **arrays)
 
 
-class ArrayFileError(ValueError):
+class ArrayFileError(InputError):
     """An .npz or .npy file that cannot be read; the message names it."""
 
 

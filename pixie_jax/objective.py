@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 
 from pixie_jax.model import Pixie, fused_logits, reparameterise, sgns_pair_loss, visual_elbo
+from pixie_jax.errors import InputError
 
 STRATA = ("text", "visual")
 TABLES = ("e", "v")  # the tables whose rows a batch gathers (:func:`gather_rows`)
@@ -166,4 +167,4 @@ def visual_weight(config, data, sampler_cfg) -> float:
         return config.visual_weight * data.n_visual / pairs
     if config.visual_weight_mode == "fixed":
         return config.visual_weight
-    raise ValueError(f"visual_weight_mode must be 'per_word' or 'fixed', got {config.visual_weight_mode!r}")
+    raise InputError(f"visual_weight_mode must be 'per_word' or 'fixed', got {config.visual_weight_mode!r}")

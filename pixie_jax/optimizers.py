@@ -3,51 +3,19 @@ a row-sparse rule of :mod:`pixie_jax.sparse` that updates only the rows a step t
 every other parameter (encoder, decoder, fusion, maps), each on the config's schedule."""
 from __future__ import annotations
 
-from typing import NamedTuple
-
-import jax
-import jax.numpy as jnp
 import optax
 
 from pixie_jax import objective, sparse
+from pixie_jax.errors import InputError
 
 
-class RowAdamState(NamedTuple):
-    count: jax.Array  # int32 []
-    mu: optax.Params  # first moments, like the parameters
-    nu: optax.Params  # second moments, one per row: [..., 1]
-
-
-def scale_by_row_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> optax.GradientTransformation:
-    """Adam with one second moment per row (the last axis): for each row r of gradient g_r [K],
-        m_r <- b1 m_r + (1 - b1) g_r,    u_r <- b2 u_r + (1 - b2) mean_k g_rk^2
-        step_r = (m_r / (1 - b1^t)) / (sqrt(u_r / (1 - b2^t)) + eps)
-    Adam's per-coordinate division turns a row's step into nearly a sign vector; here each row keeps
-    its gradient's direction (through the momentum) and only its length is normalised, as row-wise
-    Adagrad does for large embedding tables."""
-
-    def init(params):
-        return RowAdamState(jnp.zeros([], jnp.int32), jax.tree.map(jnp.zeros_like, params),
-                            jax.tree.map(lambda p: jnp.zeros((*p.shape[:-1], 1), p.dtype), params))
-
-    def update(updates, state, params=None):
-        del params
-        t = state.count + 1
-        mu = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g, state.mu, updates)
-        nu = jax.tree.map(lambda u, g: b2 * u + (1 - b2) * jnp.mean(g * g, axis=-1, keepdims=True), state.nu, updates)
-        steps = jax.tree.map(lambda m, u: (m / (1 - b1 ** t)) / (jnp.sqrt(u / (1 - b2 ** t)) + eps), mu, nu)
-        return steps, RowAdamState(t, mu, nu)
-
-    return optax.GradientTransformation(init, update)
-
-
-def row_adam(learning_rate, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> optax.GradientTransformation:
-    """:func:`scale_by_row_adam` at ``learning_rate`` (a number or a schedule)."""
-    return optax.chain(scale_by_row_adam(b1, b2, eps), optax.scale_by_learning_rate(learning_rate))
-
-
-_OPTIMIZERS = {"adam": optax.adam, "row_adam": row_adam, "adamw": optax.adamw, "sgd": optax.sgd,
+_OPTIMIZERS = {"adam": optax.adam, "adamw": optax.adamw, "sgd": optax.sgd,
                "adagrad": optax.adagrad, "rmsprop": optax.rmsprop, "lamb": optax.lamb}
+
+
+TABLE_NAMES = (*_OPTIMIZERS, *sparse.OPTIMIZERS)  # optimizer.name's choices
+NETWORK_NAMES = tuple(_OPTIMIZERS)                # optimizer.network_name's
+CHOICES = (("optimizer.name", TABLE_NAMES), ("optimizer.network_name", NETWORK_NAMES))
 
 
 def _schedule(rate: float, schedule: str, total_steps: int):
@@ -55,23 +23,23 @@ def _schedule(rate: float, schedule: str, total_steps: int):
         return rate
     if schedule == "linear":  # word2vec's decay, to 1e-4 of the start
         return optax.linear_schedule(rate, rate * 1e-4, max(total_steps, 1))
-    raise ValueError(f"optimizer schedule must be 'constant' or 'linear', got {schedule!r}")
+    raise InputError(f"optimizer schedule must be 'constant' or 'linear', got {schedule!r}")
 
 
 def _named(name: str, rate, adam: dict | None = None) -> optax.GradientTransformation:
     if name in sparse.OPTIMIZERS:
-        raise ValueError(f"optimizer {name!r} updates table rows only: use it as optimizer.name, and one of "
+        raise InputError(f"optimizer {name!r} updates table rows only: use it as optimizer.name, and one of "
                          f"{sorted(_OPTIMIZERS)} as optimizer.network_name")
     if name not in _OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of {sorted(_OPTIMIZERS)} "
+        raise InputError(f"unknown optimizer {name!r}; choose one of {sorted(_OPTIMIZERS)} "
                          f"(or for the tables {', '.join(sparse.OPTIMIZERS)})")
-    if name in ("adam", "adamw", "row_adam"):
+    if name in ("adam", "adamw"):
         return _OPTIMIZERS[name](rate, **(adam or {}))
     return _OPTIMIZERS[name](rate)
 
 
 def _adam(o) -> dict:
-    """The tables' Adam settings (adam, adamw, row_adam, lazy_adam) ``b1``, ``b2``, ``eps`` (``optimizer.adam_b1``,
+    """The tables' Adam settings (adam, adamw, lazy_adam) ``b1``, ``b2``, ``eps`` (``optimizer.adam_b1``,
     ``adam_b2``, ``adam_eps``; optax's 0.9, 0.999, 1e-8 for a config written before a setting existed)."""
     return {"b1": float(o.get("adam_b1", 0.9)), "b2": float(o.get("adam_b2", 0.999)),
             "eps": float(o.get("adam_eps", 1e-8))}
@@ -95,8 +63,6 @@ def table_optimizer(config, total_steps: int, pairs_per_step: int) -> sparse.Tab
     rate = _schedule(o.learning_rate, o.schedule, total_steps)
     if o.name == "sparse_sgd":
         return sparse.sgd(rate, scale=float(pairs_per_step))
-    if o.name == "capped_sgd":
-        return sparse.sgd(rate, scale=float(pairs_per_step), cap=float(o.row_cap))
     return sparse.lazy_adam(rate, **_adam(o))
 
 

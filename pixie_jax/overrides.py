@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import runpy
 from pathlib import Path
+from pixie_jax.errors import InputError
 
 CONFIGS = Path(__file__).resolve().parent / "configs"  # shipped in the package; configs/ of a checkout links here
 
 
-class ConfigFileError(ValueError):
+class ConfigFileError(InputError):
     """A config file that cannot be found or read; the message names it and says what is wrong."""
 
 
@@ -71,11 +72,15 @@ def flat_keys(config, prefix: str = "") -> list[str]:
 def typed(config, key: str, text: str):
     """``text`` cast to the type of the current value of ``key``."""
     old = get_value(config, key)
+    if hasattr(old, "items"):
+        inner = flat_keys(old, f"{key}.")
+        raise InputError(f"{key} is a section of settings, not a value; set one of its keys, e.g. "
+                         f"{inner[0] if inner else key + '.KEY'}=VALUE")
     if isinstance(old, (tuple, list)):
         return type(old)(item for item in text.split(",") if item)
     if isinstance(old, bool):
         if text not in ("True", "False"):
-            raise ValueError(f"{key} takes True or False, got {text!r}")
+            raise InputError(f"{key} takes True or False, got {text!r}")
         return text == "True"
     return type(old)(text)
 
@@ -86,7 +91,7 @@ def apply_overrides(config, items, only_present: bool = False):
     for item in items:
         key, sep, text = item.partition("=")
         if not sep:
-            raise ValueError(f"override {item!r} is not KEY=VALUE")
+            raise InputError(f"override {item!r} is not KEY=VALUE")
         if only_present and key.split(".")[0] not in config:
             continue
         set_value(config, key, typed(config, key, text))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pixie_jax import embeddings, objective
 from pixie_jax.model import FUSIONS, Pixie
 from pixie_jax.modelspec import ModelSpec
+from pixie_jax.errors import InputError
 
 
 def sampler_fields(config, n_visual: int) -> dict:
@@ -19,7 +20,7 @@ def build(config, vocab_size: int, cls=Pixie) -> Pixie:
     """The model of ``config.model`` (K, hidden units, D, fusion) over ``vocab_size`` words."""
     m = config.model
     if m.fusion not in FUSIONS:
-        raise ValueError(f"unknown fusion {m.fusion!r}; choose one of {sorted(FUSIONS)}")
+        raise InputError(f"unknown fusion {m.fusion!r}; choose one of {sorted(FUSIONS)}")
     return cls(vocab_size, m.dim, m.features, m.hidden, FUSIONS[m.fusion])
 
 

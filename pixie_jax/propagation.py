@@ -18,13 +18,14 @@ from pixie_jax import experiment
 from pixie_jax.training_data import TrainingData, prepare_data, visual_fields
 from pixie_jax.evaluate import kinds as kinds_lib, similarity
 from pixie_jax.files import atomic_write
+from pixie_jax.errors import InputError
 
 PAPER_FRACTION = 2000 / 9713
 
 
 def check_fraction(fraction: float) -> None:
     if not 0 < fraction < 1:
-        raise ValueError(f"the held-out fraction must be between 0 and 1 (exclusive), got {fraction}; the paper's "
+        raise InputError(f"the held-out fraction must be between 0 and 1 (exclusive), got {fraction}; the paper's "
                          f"is {PAPER_FRACTION:.3f}")
 
 
@@ -52,7 +53,7 @@ def hold_out(config, data: TrainingData, fraction: float = PAPER_FRACTION, seed:
     """Choose the subset (:func:`choose_held_out`) and rebuild ``data``'s visual fields without it."""
     visual = [w for w, i in zip(data.vocab.words, data.vis_index) if i >= 0]
     if not visual:
-        raise ValueError("propagation needs visual features: set --config.features")
+        raise InputError("propagation needs visual features: set --config.features")
     held = choose_held_out(visual, fraction, seed)
     log(f"holding out the features of {len(held)} of {len(visual)} visual words (seed {seed})")
     cfg = config.copy_and_resolve_references()

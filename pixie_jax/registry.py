@@ -20,6 +20,7 @@ import ml_collections
 from pixie_jax import pixie, sampling
 from pixie_jax.baselines import ivsgns, vae, vsgns
 from pixie_jax.modelspec import ModelSpec  # also reached as registry.ModelSpec by a model of one's own
+from pixie_jax.errors import InputError
 
 
 def configure(config, name: str):
@@ -42,8 +43,7 @@ def build_sampler(config, n_visual: int, spec: ModelSpec | None = None) -> sampl
         window=s.window, contexts_per_centre=s.contexts_per_centre, negatives=s.negatives,
         negative_group=s.negative_group, text_centres=fields.pop("text_centres", s.text_centres),
         samples=s.samples, latent=config.model.dim, visual_rows=n_visual,
-        enumerate_window=s.enumerate_window, corpus_order=s.corpus_order,
-        corpus_streams=s.corpus_streams, shuffle=s.shuffle, **fields)
+        enumerate_window=s.enumerate_window, shuffle=s.shuffle, **fields)
 
 
 MODELS: dict[str, ModelSpec] = {}
@@ -52,7 +52,7 @@ MODELS: dict[str, ModelSpec] = {}
 def register(spec: ModelSpec) -> ModelSpec:
     """Make ``spec`` trainable as ``config.model.name = spec.name``; returns it."""
     if spec.name in MODELS and MODELS[spec.name] is not spec:
-        raise ValueError(f"a model named {spec.name!r} is already registered")
+        raise InputError(f"a model named {spec.name!r} is already registered")
     MODELS[spec.name] = spec
     return spec
 
@@ -66,7 +66,7 @@ def get(config) -> ModelSpec:
         return MODELS[name]
     if name.endswith(".py") or "." in name:
         return _LOADED.get(name) or _load(name)
-    raise ValueError(f"unknown model.name {name!r}; choose one of {', '.join(MODELS)}, or give a model's own file "
+    raise InputError(f"unknown model.name {name!r}; choose one of {', '.join(MODELS)}, or give a model's own file "
                      f"(path/to/model.py) or module (package.module) that defines SPEC")
 
 
@@ -78,7 +78,7 @@ def _load(name: str) -> ModelSpec:
     if name.endswith(".py"):
         path = Path(name).expanduser()
         if not path.is_file():
-            raise ValueError(f"model.name {name!r}: no such file")
+            raise InputError(f"model.name {name!r}: no such file")
         module_spec = importlib.util.spec_from_file_location(f"pixie_jax_model_{len(_LOADED)}_{path.stem}", path)
         module = importlib.util.module_from_spec(module_spec)
         module_spec.loader.exec_module(module)
@@ -86,10 +86,10 @@ def _load(name: str) -> ModelSpec:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as err:
-            raise ValueError(f"model.name {name!r}: no module {err.name!r} to import") from None
+            raise InputError(f"model.name {name!r}: no module {err.name!r} to import") from None
     spec = getattr(module, "SPEC", None)
     if not isinstance(spec, ModelSpec):
-        raise ValueError(f"model.name {name!r}: defines no SPEC (a pixie_jax.modelspec.ModelSpec, "
+        raise InputError(f"model.name {name!r}: defines no SPEC (a pixie_jax.modelspec.ModelSpec, "
                          f"docs/adding_a_model.md)")
     _LOADED[name] = register(spec)
     return spec

@@ -13,23 +13,11 @@ distribution, L + 1 pairs per centre on average. The centres are then packed two
 and no slot is computed only to be masked, where 2L slots a centre would leave (L - 1) / 2L of them
 empty.
 
-With ``corpus_order`` the centres are not drawn at random: step s takes the B consecutive tokens of
-its stratum from position (s mod S) B on, S = ceil(n_s / B) steps a sweep (the last wraps to the
-start), so the steps sweep the corpus in order, as word2vec reads it. Each token is then a centre
-equally often over a sweep, but a single step's estimate is of its stretch of text, not of the whole
-objective (measured: a batched trainer collapses this way, benchmarks/RESULTS.md).
-
 With ``shuffle`` the centres are drawn without replacement: each pass's positions of a stratum are put
-in a random order (:func:`subsample`) and step s takes the next B of them, as ``corpus_order`` takes
-the next B in the text's order; each token is a centre once per ceil(n_s / B) steps. With
+in a random order (:func:`subsample`) and step s takes the next B of them, from position (s mod S) B on,
+S = ceil(n_s / B) steps a sweep (the last wraps to the start); each token is a centre once per S steps. With
 ``enumerate_window`` this is word2vec's coverage of a pass (every token once, every context of its
 reduced window once) without word2vec's order.
-
-With ``corpus_streams`` the B centres of a step are B streams, each reading its own stretch of the
-stratum in order: centre b of step s is token (b R + s mod R) mod n_s, R = ceil(n_s / B). A step holds
-B tokens from B places far apart (as diverse as random centres), while over the steps each stream
-reads its passage token by token, as word2vec's threads each read their own part of the corpus. Every
-token is a centre once per R steps.
 
 Centres are drawn from two strata: tokens whose word has visual features and the rest, so
 that the encoder runs on a fixed number of visual centres per step. Each stratum's terms
@@ -44,6 +32,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from pixie_jax.errors import InputError
 
 
 class EpochData(NamedTuple):
@@ -80,8 +69,6 @@ class SamplerConfig:
     margin_negatives: int = 0    # visual words drawn per visual centre for V-SGNS's max-margin term
     visual_rows: int = 0         # rows of the feature table (words with features)
     enumerate_window: bool = False  # every context of a reduced window (word2vec) instead of C draws
-    corpus_order: bool = False      # centres of step s: the stratum's next B tokens (word2vec's order)
-    corpus_streams: bool = False    # centre b of step s: the next token of stream b (B streams in corpus order)
     shuffle: bool = False           # centres of a pass: its tokens in a random order, each once (no replacement)
 
     @property
@@ -108,19 +95,19 @@ class SamplerConfig:
         if g != 1 and g % c:
             slots = ("2 x (window + 1), two centres' contexts, as enumerate_window is on" if self.enumerate_window
                      else "contexts_per_centre")
-            raise ValueError(f"negative_group must be 1 or a multiple of the context slots per row ({c}: {slots}), "
+            raise InputError(f"negative_group must be 1 or a multiple of the context slots per row ({c}: {slots}), "
                              f"got {g}")
         unit = (g // c if g > 1 else 1) * per_row  # centres per group of shared negatives, or per row
         why = ("the centres whose pairs share one group of negatives" if g > 1
                else "enumerate_window packs the centres in pairs")
         for name in ("text_centres", "visual_centres"):
             if getattr(self, name) % unit:
-                raise ValueError(f"{name} ({getattr(self, name)}) must be a multiple of {unit}: {why}")
+                raise InputError(f"{name} ({getattr(self, name)}) must be a multiple of {unit}: {why}")
         if self.window < 1 or self.negatives < 0 or c < 1 or self.samples < 1 or self.text_centres < 0:
-            raise ValueError(f"window, contexts_per_centre and samples must be >= 1, negatives and text_centres "
+            raise InputError(f"window, contexts_per_centre and samples must be >= 1, negatives and text_centres "
                              f">= 0: {self}")
         if not (self.text_centres or self.visual_centres or self.visual_words):
-            raise ValueError(f"a batch needs text centres, visual centres or visual words: {self}")
+            raise InputError(f"a batch needs text centres, visual centres or visual words: {self}")
 
     @property
     def pairs_per_step(self) -> int:
@@ -181,10 +168,7 @@ def _stratum(key, epoch: EpochData, positions, count, tables: Tables, cfg: Sampl
     """Centres from one stratum with their contexts, validity masks and negatives."""
     k_c, k_w, k_n = jax.random.split(key, 3)
     size = jnp.maximum(count, 1)  # an empty stratum draws position 0; its pairs are invalid (count > 0 below)
-    if cfg.corpus_streams:
-        stride = (size + centres - 1) // centres  # tokens per stream
-        i = (jnp.arange(centres, dtype=jnp.int32) * stride + jnp.asarray(step, jnp.int32) % stride) % size
-    elif cfg.corpus_order or cfg.shuffle:  # the next B positions (in a random order when shuffled)
+    if cfg.shuffle:  # the next B positions of the pass's random order
         sweep = (size + centres - 1) // centres  # steps per sweep of the stratum; keeps the offset below 2^31
         i = ((jnp.asarray(step, jnp.int32) % sweep) * centres + jnp.arange(centres, dtype=jnp.int32)) % size
     else:
@@ -226,8 +210,7 @@ def packed_windows(key, rows: int, window: int):
 
 def sample_batch(key, epoch: EpochData, tables: Tables, cfg: SamplerConfig, step=0) -> dict:
     """One training batch: ``text`` and ``visual`` centre strata and the ``vae`` word draws (each
-    present when the config draws any). ``step`` places the centres when ``cfg.shuffle``,
-    ``cfg.corpus_order`` or ``cfg.corpus_streams``.
+    present when the config draws any). ``step`` places the centres when ``cfg.shuffle``.
 
     Every array's leading axis can be split across devices. The batch holds indices, noise and each
     stratum's sampling weight; how the terms are weighed against each other (lambda) is the loss's.

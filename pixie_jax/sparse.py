@@ -3,19 +3,12 @@
 A step's loss reads a table T [V, K] only through gathered rows T[i_1], ..., T[i_n] (a word may
 appear several times). Its gradient is g_j = dL/dT[i_j] for each gathered row; the gradient
 with respect to row r of the table is the sum of the g_j with i_j = r, and zero for the rows
-no i_j names. Three optimizers use it without ever forming a dense [V, K] gradient:
+no i_j names. Two optimizers use it without ever forming a dense [V, K] gradient:
 
 ``sgd``        word2vec's rule: T[r] <- T[r] - eta_t * s * sum_{j: i_j = r} g_j, with eta_t on a
                schedule (word2vec: linear decay from 0.025) and s a constant scale (the trainer
                passes the pairs per step, so eta applies to the gradient of the step's summed
                pair losses, as word2vec's rate does).
-``capped_sgd`` word2vec's rule with each row's step bounded by its occurrences in the step:
-                   T[r] <- T[r] - eta_t * s * min(1, k / n_r) * sum_{j: i_j = r} g_j
-               with n_r the number of the step's gathered rows that are r. A row gathered at most
-               k times gets word2vec's summed step (every occurrence of a rare word counts in full);
-               a frequent word's step is k times its mean gradient, so it no longer grows with the
-               batch (a batch of thousands of pairs sums thousands of "the"'s gradients, which
-               sequential SGD would have applied one at a time to a moving row).
 ``lazy_adam``  Adam (Kingma & Ba) at the touched rows only, as TensorFlow's LazyAdam and
                PyTorch's SparseAdam: for each row r touched by the step, with G_r its summed gradient,
                    m_r <- b1 m_r + (1 - b1) G_r,   u_r <- b2 u_r + (1 - b2) G_r^2
@@ -59,9 +52,8 @@ def _as_schedule(rate) -> Schedule:
     return rate if callable(rate) else (lambda count: rate)
 
 
-def sgd(learning_rate, scale: float = 1.0, cap: float | None = None) -> TableOptimizer:
-    """word2vec's update on the gathered rows (duplicates add up in the scatter); with ``cap`` = k, a row
-    gathered n_r > k times in the step moves by k / n_r of its summed gradient (``capped_sgd``)."""
+def sgd(learning_rate, scale: float = 1.0) -> TableOptimizer:
+    """word2vec's update on the gathered rows (duplicates add up in the scatter)."""
     schedule = _as_schedule(learning_rate)
 
     def init(tables):
@@ -72,16 +64,8 @@ def sgd(learning_rate, scale: float = 1.0, cap: float | None = None) -> TableOpt
         step = -schedule(state.count) * scale
         new = {}
         for k, table in tables.items():
-            if cap is not None:
-                counts = jnp.zeros(table.shape[0], jnp.float32)
-                for index in indices[k]:
-                    counts = counts.at[index].add(1.0)
-                factor = jnp.minimum(1.0, cap / jnp.maximum(counts, 1.0))
             for index, grads in zip(indices[k], row_grads[k]):
-                grads = grads.astype(table.dtype)
-                if cap is not None:
-                    grads = grads * factor[index][:, None]
-                table = table.at[index].add(step * grads)
+                table = table.at[index].add(step * grads.astype(table.dtype))
             new[k] = table
         return new, SgdState(state.count + 1)
 
@@ -142,4 +126,4 @@ def lazy_adam(learning_rate, b1: float = 0.9, b2: float = 0.999, eps: float = 1e
     return TableOptimizer(init, update)
 
 
-OPTIMIZERS = {"sparse_sgd": sgd, "capped_sgd": sgd, "lazy_adam": lazy_adam}
+OPTIMIZERS = {"sparse_sgd": sgd, "lazy_adam": lazy_adam}

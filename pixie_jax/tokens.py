@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 
 from pixie_jax import corpus as corpus_lib, download, vocab as vocab_lib
 from pixie_jax.files import folder_bytes, process_alive
+from pixie_jax.errors import InputError
 
 FORMAT = 2  # bump when the normalisation or the layout of a cache entry changes
 
@@ -39,7 +40,7 @@ class Tokens:
     digest: str       # sha256 of the ids (16 hex digits)
 
 
-class CacheError(ValueError):
+class CacheError(InputError):
     """A cache entry that does not check out (the message says what is wrong)."""
 
 
@@ -194,7 +195,7 @@ def _why_stale(folder: Path, meta: dict | None) -> str:
 def cache_entries(cache_dir=None) -> list[Entry]:
     """The token cache's entries, largest first, each with its size and whether it is stale (its corpus
     files changed or gone, another format, or left half-built by a stopped process)."""
-    root = download.cache_dir(cache_dir) / "corpora"
+    root = download.cache_dir(cache_dir, create=False) / "corpora"
     out = []
     for folder in sorted(root.iterdir()) if root.is_dir() else []:
         if folder.is_dir():

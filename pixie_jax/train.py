@@ -21,7 +21,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from pixie_jax import checkpoints, objective, optimizers, sampling, workdir as workdir_lib
-from pixie_jax.errors import ProjectError
+from pixie_jax.errors import InputError, ProjectError
 from pixie_jax.prng import StreamKeys, stream_keys
 from pixie_jax.step import Chunk, TrainState, init_optimizer, make_mesh, make_train_chunk, replicate, subsample_epoch
 from pixie_jax.training_data import TrainingData
@@ -195,6 +195,23 @@ def check_step_fits(sampler_cfg: sampling.SamplerConfig, dim: int, devices) -> N
                 f"(--config.sampler.negative_group)")
 
 
+def check_enough_data(config, sampler_cfg: sampling.SamplerConfig, data: TrainingData) -> None:
+    """Raise :class:`TrainingError` before anything compiles where a pass leaves too little to train on:
+    fewer than 2 tokens kept by subsampling on average (no pair), or fewer than one step's centres."""
+    if not sampler_cfg.pairs_per_step:
+        return
+    kept, centres = data.expected_kept(), sampler_cfg.text_centres + sampler_cfg.visual_centres
+    where = (f"corpus {config.corpus}: a subsampled pass keeps about {kept:,.1f} of its {len(data.ids):,} tokens "
+             f"({len(data.vocab):,} words, subsample = {config.subsample:g})")
+    if kept < 2:
+        raise TrainingError(f"{where}, so no pair survives subsampling: lower --config.subsample (0 keeps every "
+                            f"token) or use a larger corpus")
+    if kept < centres:
+        raise TrainingError(f"{where}, fewer than the {centres:,} centres of one step ({sampler_cfg.text_centres:,} + "
+                            f"{sampler_cfg.visual_centres:,}): lower --config.sampler.text_centres (and "
+                            f"visual_centres), or --config.subsample, or use a larger corpus")
+
+
 def total_steps(config, learner: Learner, per_epoch: int | None) -> int:
     """``config.epochs`` passes (or the learner's own count) in whole calls of ``steps_per_call``."""
     if learner.total_steps is not None:
@@ -212,8 +229,9 @@ def setup(config, learner: Learner, data: TrainingData, devices=None) -> Run:
         unit = n_dev * (sampler_cfg.centres_per_row if name != "visual_words" else 1)
         if getattr(sampler_cfg, name) % unit:
             pairs = " times 2 (enumerate_window packs the centres in pairs)" if unit > n_dev else ""
-            raise ValueError(f"sampler.{name} ({getattr(sampler_cfg, name)}) must be a multiple of "
+            raise InputError(f"sampler.{name} ({getattr(sampler_cfg, name)}) must be a multiple of "
                              f"the number of devices ({n_dev}){pairs}")
+    check_enough_data(config, sampler_cfg, data)
     bounds = segment_bounds(len(data.ids), config.segment_tokens)
     check_segment_fits(bounds, mesh.devices.flat)
     check_step_fits(sampler_cfg, config.model.dim, mesh.devices.flat)
@@ -221,7 +239,7 @@ def setup(config, learner: Learner, data: TrainingData, devices=None) -> Run:
     total = total_steps(config, learner, per_pass)
     per_epoch = per_pass or total  # a model without pairs (the VAE) makes one pass of its steps
     if len(bounds) > 2 and per_epoch < (len(bounds) - 1) * config.steps_per_call:
-        raise ValueError(f"a pass of {per_epoch:,} steps cannot visit {len(bounds) - 1} corpus segments in calls of "
+        raise InputError(f"a pass of {per_epoch:,} steps cannot visit {len(bounds) - 1} corpus segments in calls of "
                          f"{config.steps_per_call} steps: raise segment_tokens or lower steps_per_call")
     keys = stream_keys(config.seed)
     params = learner.model.init(keys.init)
@@ -244,10 +262,11 @@ class DeferredInterrupts:
     being written) is held until the trainer asks with :meth:`check`, between chunks of steps, and
     raised there as a KeyboardInterrupt (or when the block ends); a second Ctrl-C stops at once. An
     interrupt raised inside XLA's compilation or a running computation can crash the process instead
-    of stopping it. Only where Ctrl-C is Python's default (main thread, SIGINT not ignored)."""
+    of stopping it. Only in the main thread, where SIGINT has a Python handler (not ignored); the
+    handler before the block is restored after it."""
 
     def __init__(self, log=print):
-        self.log, self.requested, self._active = log, False, False
+        self.log, self.requested, self._previous = log, False, None
 
     def _defer(self, signum, frame):
         if self.requested:
@@ -261,15 +280,15 @@ class DeferredInterrupts:
             raise KeyboardInterrupt
 
     def __enter__(self):
-        self._active = (threading.current_thread() is threading.main_thread()
-                        and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
-        if self._active:
-            signal.signal(signal.SIGINT, self._defer)
+        if threading.current_thread() is threading.main_thread():
+            current = signal.getsignal(signal.SIGINT)
+            if callable(current):
+                self._previous = signal.signal(signal.SIGINT, self._defer)
         return self
 
     def __exit__(self, kind, value, traceback):
-        if self._active:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
         if kind is None:
             self.check()
 
@@ -323,6 +342,10 @@ def _fit(config, workdir: Path, learner, data, log, devices, on_pass, report_eve
             else f"of {sampler_cfg.visual_words:,} visual words")
     processes = f" in {jax.process_count()} processes" if jax.process_count() > 1 else ""
     note = f"; {learner.note}" if learner.note else ""
+    asked = math.ceil(config.epochs * per_epoch) if learner.total_steps is None else total
+    if asked != total:
+        note += (f"; the {asked:,} steps of {config.epochs:g} passes rounded up to whole calls of "
+                 f"steps_per_call = {spc}")
     log(f"training {learner.name}: {total:,} steps {what} on {n_dev} {jax.devices()[0].platform} device(s)"
         f"{processes}{note}")
     metrics_file = open(workdir / "metrics.jsonl" if primary else os.devnull, "a", encoding="utf-8")
@@ -347,6 +370,10 @@ def _fit(config, workdir: Path, learner, data, log, devices, on_pass, report_eve
                 raise TrainingError(
                     f"the loss became non-finite between steps {first} and {first + spc}; stopped: {kept}. "
                     f"Lower the learning rate or check the features for extreme values")
+            if sampler_cfg.pairs_per_step and not np.any(metrics["loss"]):
+                raise TrainingError(
+                    f"every step from {first} to {first + spc} had a loss of exactly 0: no pair was drawn (the "
+                    f"subsampled pass kept too few tokens); stopped. Lower --config.subsample or use a larger corpus")
             run.state = new_state
             step = done = first + spc
             record = {k: float(np.mean(v)) for k, v in metrics.items()}

@@ -9,9 +9,10 @@ import numpy as np
 
 from pixie_jax import tokens as tokens_lib, vocab as vocab_lib
 from pixie_jax.visual import features as features_lib
+from pixie_jax.errors import InputError
 
 
-class DataError(ValueError):
+class DataError(InputError):
     """The corpus or the features do not fit the config; the message says how to fix it."""
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from pixie_jax.overrides import flat_keys, get_value
+from pixie_jax.errors import InputError
 
 RULES = (
     ("epochs", 0, False), ("steps_per_call", 1, True), ("checkpoint_every", 1, True),
@@ -23,14 +24,19 @@ RULES = (
     ("sampler.steps_per_run", 0, True),
     ("sampler.visual_words", 0, True), ("sampler.samples", 1, True), ("visual_weight", 0, True),
     ("optimizer.learning_rate", 0, False), ("optimizer.network_learning_rate", 0, False),
-    ("optimizer.row_cap", 0, False), ("optimizer.adam_eps", 0, False),
+    ("optimizer.adam_eps", 0, False),
 )
 # decay rates: in [0, 1)
 FRACTIONS = ("optimizer.adam_b1", "optimizer.adam_b2")
-# settings that were replaced: a config of one's own written before still holding one would otherwise
-# train silently without it
-REPLACED = {"sampler.steps_per_pass": "sampler.steps_per_run (the steps of the whole run the sized batch aims at; "
-                                      "configs/pixie.py: 3000)"}
+# settings that were replaced or removed: a config of one's own written before still holding one would
+# otherwise train silently without it
+REPLACED = {"sampler.steps_per_pass": "replaced by sampler.steps_per_run (the steps of the whole run the sized batch "
+                                      "aims at; configs/pixie.py: 3000)",
+            "sampler.corpus_order": "removed: centres in corpus order collapse a batched trainer (docs/studies/per_pass.md)",
+            "sampler.corpus_streams": "removed: it learned no more per pass than shuffled centres "
+                                      "(docs/studies/per_pass.md)",
+            "optimizer.row_cap": "removed with capped_sgd, which learned less per pass than the default "
+                                 "(docs/studies/per_pass.md)"}
 
 
 CHOICES = (
@@ -39,7 +45,7 @@ CHOICES = (
 )
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """A config value outside its valid range."""
 
 
@@ -68,7 +74,7 @@ def validate(config, rules=(), choices=()) -> None:
             if isinstance(value, (int, float)) and not 0 <= value < 1]
     bad += [f"{key} = {value!r} (must be one of {', '.join(map(repr, allowed))})"
             for key, value, allowed in _present(config, CHOICES + tuple(choices)) if value not in allowed]
-    bad += [f"{key} is no longer read (replaced by {REPLACED[key]})"
+    bad += [f"{key} is no longer read ({REPLACED[key]}); take it out of the config"
             for key, _ in _present(config, [(k,) for k in REPLACED])]
     if bad:
         raise ConfigError("invalid config: " + "; ".join(bad) + ". Set them with --config.KEY=VALUE")

@@ -8,11 +8,12 @@ import os
 import numpy as np
 
 from pixie_jax.files import atomic_write
+from pixie_jax.errors import InputError
 
 _CHUNK_CHARS = 1 << 23  # tokenise in ~8 MB pieces to keep peak memory small
 
 
-class VocabError(ValueError):
+class VocabError(InputError):
     """A vocabulary file that cannot be read; the message names the file and line."""
 
 

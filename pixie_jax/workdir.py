@@ -13,7 +13,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from pixie_jax.errors import ProjectError
+from pixie_jax.errors import InputError, ProjectError
 from pixie_jax.files import atomic_write
 from pixie_jax.overrides import flat_keys, get_value
 
@@ -23,9 +23,12 @@ FREE = ("progress", "keep_checkpoints", "checkpoint_every", "benchmarks", "embed
         "sampler.steps_per_run")  # recorded through the batch it sized (sampler.text_centres, visual_centres)
 # settings added to the configs after runs were first recorded, with the value that trains as runs did
 # before them: a run.json without such a key holds a run trained with that value
-ADDED = {"optimizer.row_cap": 16.0, "optimizer.adam_eps": 1e-8, "optimizer.adam_b1": 0.9,
-         "optimizer.adam_b2": 0.999, "sampler.enumerate_window": False,
-         "sampler.corpus_order": False, "sampler.corpus_streams": False, "sampler.shuffle": False}
+ADDED = {"optimizer.adam_eps": 1e-8, "optimizer.adam_b1": 0.9, "optimizer.adam_b2": 0.999,
+         "sampler.enumerate_window": False, "sampler.shuffle": False}
+# settings and choices the project no longer has, with the value that trained as the project still does: a
+# run recorded with that value resumes, one recorded with another is refused naming it
+REMOVED = {"optimizer.row_cap": 16.0, "sampler.corpus_order": False, "sampler.corpus_streams": False}
+REMOVED_CHOICES = {"optimizer.name": ("capped_sgd", "row_adam")}
 # the length of the run: may change on resume when config.resume_with_new_schedule is set (with a model's own
 # length_keys, pixie_jax.modelspec.ModelSpec)
 SCHEDULE = ("epochs",)
@@ -92,7 +95,7 @@ def read_record(path: Path) -> dict:
     try:
         old = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(old, dict) or not isinstance(old.get("config"), dict) or "data" not in old:
-            raise ValueError("no 'config' and 'data' records")
+            raise InputError("no 'config' and 'data' records")
         return old
     except (ValueError, UnicodeDecodeError) as err:
         raise WorkdirError(f"{path}: not a run record of this project ({err}); restore it from a backup, or delete "
@@ -116,6 +119,17 @@ def recorded_batch(workdir: str | os.PathLike) -> tuple[int, int] | None:
     return (text, visual) if text and visual is not None else None
 
 
+def check_removed(path: Path, config: dict) -> None:
+    """Refuse a recorded run that used a setting or choice this version no longer has (:data:`REMOVED`,
+    :data:`REMOVED_CHOICES`): it cannot be resumed as it was trained."""
+    used = [f"{k} = {config[k]!r}" for k, default in REMOVED.items() if k in config and config[k] != default]
+    used += [f"{k} = {config[k]!r}" for k, gone in REMOVED_CHOICES.items() if config.get(k) in gone]
+    if used:
+        raise WorkdirError(f"{path} records a run trained with {', '.join(used)}, which this version of pixie-jax no "
+                           f"longer has (docs/studies/per_pass.md says why); resume it with the version that "
+                           f"trained it, or start afresh in another --workdir")
+
+
 def check_and_record(workdir: str | os.PathLike, record: dict, resuming: bool,
                      new_schedule: bool = False, length_keys: tuple[str, ...] = ()) -> list[str]:
     """On resume, refuse a ``record`` that differs from the workdir's run.json (beyond :data:`FREE`, and
@@ -130,6 +144,7 @@ def check_and_record(workdir: str | os.PathLike, record: dict, resuming: bool,
                            f"{Path(workdir) / 'checkpoints'} to start afresh here (or use another --workdir)")
     if resuming:
         old = read_record(path)
+        check_removed(path, old["config"])
         recorded = ADDED | old["config"]
         diffs = {k: f"config {k}: {recorded.get(k)!r} -> {v!r}" for k, v in record["config"].items()
                  if k not in FREE and recorded.get(k) != v}

@@ -94,8 +94,8 @@ def test_window_enumeration_gives_every_context_of_a_reduced_window_once():
 
 
 def ordered_text(T: int, centres: int, **order):
-    """A text of T distinct tokens 0..T-1 (every one kept, none visual), its tables, and a sampler of
-    ``centres`` text centres with the ``order`` option."""
+    """A text of T distinct tokens 0..T-1 (every one kept, none visual, the pass's positions in the text's
+    order), its tables, and a sampler of ``centres`` text centres with the ``order`` option."""
     ids = jnp.arange(T, dtype=jnp.int32)
     epoch = sampling.EpochData(ids, jnp.int32(T), jnp.zeros(T, jnp.int32), jnp.int32(0), ids, jnp.int32(T))
     tables = sampling.Tables(jnp.ones(T), jnp.ones(T), jnp.arange(T, dtype=jnp.int32), -jnp.ones(T, jnp.int32))
@@ -104,20 +104,11 @@ def ordered_text(T: int, centres: int, **order):
     return epoch, tables, cfg
 
 
-def test_corpus_streams_read_their_stretches_in_order():
+def test_shuffled_centres_sweep_the_passs_order_b_at_a_time():
+    """With ``shuffle`` step s takes the next B positions of the pass's order (here the text's own: the
+    positions of ``ordered_text``'s pass are in order), the last step of a sweep wrapping to the start."""
     T, centres = 1000, 64
-    epoch, tables, cfg = ordered_text(T, centres, corpus_streams=True)
-    stride = -(-T // centres)  # 16 tokens a stream
-    steps = np.stack([np.asarray(sample_batch(jax.random.key(s), epoch, tables, cfg, s)["text"]["words"])
-                      for s in range(stride + 1)])
-    assert (steps[0] == (np.arange(centres) * stride) % T).all()  # streams start far apart
-    assert (np.diff(steps[:stride], axis=0) % T == 1).all()  # each stream reads on token by token
-    assert set(steps[:stride].ravel()) == set(range(T)) and (steps[stride] == steps[0]).all()
-
-
-def test_corpus_order_sweeps_the_stratum_in_order():
-    T, centres = 1000, 64
-    epoch, tables, cfg = ordered_text(T, centres, corpus_order=True)
+    epoch, tables, cfg = ordered_text(T, centres, shuffle=True)
     sweep = -(-T // centres)  # 16 steps, the last one wrapping to the start
     seen = np.concatenate([np.asarray(sample_batch(jax.random.key(s), epoch, tables, cfg, s)["text"]
                                       ["words"]) for s in range(sweep)])

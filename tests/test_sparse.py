@@ -32,27 +32,6 @@ def test_sparse_sgd_equals_a_numpy_update_with_duplicates_summed():
     assert int(state.count) == 3
 
 
-def test_capped_sgd_bounds_a_frequent_rows_step_and_keeps_rare_rows_steps():
-    rng = np.random.default_rng(3)
-    table = rng.normal(size=(9, 3)).astype(np.float32)
-    opt = sparse.sgd(0.5, scale=2.0, cap=3.0)
-    idx = np.array([4, 4, 4, 4, 4, 4, 1, 1, 7, 4, 2, 1], np.int32)  # row 4: 7 times, row 1: 3, rows 7, 2: once
-    g = rng.normal(size=(12, 3)).astype(np.float32)
-    parts = lambda a: [jnp.asarray(a[:5]), jnp.asarray(a[5:])]  # noqa: E731  (duplicates across gathers)
-    tables, state = jax.jit(opt.update)({"v": jnp.asarray(table)}, opt.init({"v": table}), {"v": parts(idx)},
-                                        {"v": parts(g)})
-    expected = table.astype(np.float64)
-    for r in np.unique(idx):
-        n = (idx == r).sum()
-        expected[r] -= 0.5 * 2.0 * min(1.0, 3.0 / n) * g[idx == r].sum(0)
-    np.testing.assert_allclose(tables["v"], expected, rtol=1e-5, atol=1e-6)
-    plain, _ = sparse.sgd(0.5, scale=2.0).update({"v": jnp.asarray(table)}, opt.init({"v": table}), {"v": parts(idx)},
-                                                 {"v": parts(g)})
-    rare = [1, 2, 7]  # at most cap occurrences: word2vec's step exactly
-    np.testing.assert_allclose(np.asarray(tables["v"])[rare], np.asarray(plain["v"])[rare], rtol=1e-6)
-    assert not np.allclose(np.asarray(tables["v"])[4], np.asarray(plain["v"])[4])
-
-
 def _numpy_lazy_adam(table, steps, rate, b1=0.9, b2=0.999, eps=1e-8):
     table = table.astype(np.float64)
     m, u = np.zeros_like(table), np.zeros_like(table)
@@ -125,36 +104,6 @@ def test_the_configs_adam_settings_reach_dense_and_lazy_adam():
         params = optax.apply_updates(params, updates)
     np.testing.assert_allclose(tables["e"], ref, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(params["e"], ref, rtol=1e-5, atol=1e-6)
-
-
-def test_row_adam_equals_a_float64_row_adam_and_adam_on_rows_of_one():
-    """optimizers.row_adam: per-coordinate first moment, one second moment a row (the mean squared
-    gradient of the row); a row of one coordinate is plain Adam's."""
-    from pixie_jax import optimizers
-    rng = np.random.default_rng(4)
-    table = rng.normal(size=(5, 4)).astype(np.float32)
-    grads = [rng.normal(size=(5, 4)).astype(np.float32) * (1 + 10 * np.arange(5)[:, None]) for _ in range(4)]
-    b1, b2, eps, rate = 0.8, 0.95, 1e-6, 0.1
-    ref, m, u = table.astype(np.float64), np.zeros((5, 4)), np.zeros((5, 1))
-    for t, g in enumerate(grads, start=1):
-        m = b1 * m + (1 - b1) * g
-        u = b2 * u + (1 - b2) * np.mean(g.astype(np.float64) ** 2, axis=1, keepdims=True)
-        ref = ref - rate * (m / (1 - b1 ** t)) / (np.sqrt(u / (1 - b2 ** t)) + eps)
-
-    def run(opt, x, gs):
-        params = {"e": jnp.asarray(x)}
-        state = opt.init(params)
-        for g in gs:
-            updates, state = jax.jit(opt.update)({"e": jnp.asarray(g)}, state, params)
-            params = optax.apply_updates(params, updates)
-        return np.asarray(params["e"])
-
-    np.testing.assert_allclose(run(optimizers.row_adam(rate, b1, b2, eps), table, grads), ref, rtol=1e-5, atol=1e-5)
-    steps = np.linalg.norm(run(optimizers.row_adam(rate, b1, b2, eps), table, grads[:1]) - table, axis=1)
-    np.testing.assert_allclose(steps, rate * 2.0, rtol=1e-4)  # first step: sqrt(K) x rate whatever the row's scale
-    column = [g[:, :1] for g in grads]
-    np.testing.assert_allclose(run(optimizers.row_adam(rate, b1, b2, eps), table[:, :1], column),
-                               run(optax.adam(rate, b1, b2, eps), table[:, :1], column), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("group,packed", [(1, False), (2, False), (1, True), (8, True)])

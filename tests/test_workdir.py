@@ -307,17 +307,50 @@ def test_a_failed_checkpoint_write_is_one_line_and_leaves_nothing_half_written(c
 
 def test_a_run_recorded_before_a_setting_was_added_resumes_only_with_its_earlier_value(tmp_path):
     data = {"vocabulary": "v", "tokens": "t", "features": "f"}
-    old = {"config": {"seed": 0}, "data": data}  # recorded before sampler.corpus_order existed
+    old = {"config": {"seed": 0}, "data": data}  # recorded before sampler.shuffle existed
     (tmp_path / "run.json").write_text(json.dumps(old))
-    now = {"config": {"seed": 0, "sampler.corpus_order": False}, "data": data}
+    now = {"config": {"seed": 0, "sampler.shuffle": False}, "data": data}
     assert workdir_lib.check_and_record(tmp_path, now, resuming=True) == []
     (tmp_path / "run.json").write_text(json.dumps(old))
-    changed = {"config": {"seed": 0, "sampler.corpus_order": True}, "data": data}
-    with pytest.raises(workdir_lib.WorkdirError, match="config sampler.corpus_order: False -> True"):
+    changed = {"config": {"seed": 0, "sampler.shuffle": True}, "data": data}
+    with pytest.raises(workdir_lib.WorkdirError, match="config sampler.shuffle: False -> True"):
         workdir_lib.check_and_record(tmp_path, changed, resuming=True)
     unknown = {"config": {"seed": 0, "sampler.unheard_of": 1}, "data": data}  # not a known addition: compared
     with pytest.raises(workdir_lib.WorkdirError, match="config sampler.unheard_of: None -> 1"):
         workdir_lib.check_and_record(tmp_path, unknown, resuming=True)
+
+
+@pytest.mark.parametrize("recorded, refused", [
+    ({"sampler.corpus_order": False, "sampler.corpus_streams": False, "optimizer.row_cap": 16.0}, None),
+    ({"sampler.corpus_order": True}, "sampler.corpus_order = True"),
+    ({"sampler.corpus_streams": True}, "sampler.corpus_streams = True"),
+    ({"optimizer.name": "capped_sgd", "optimizer.row_cap": 8.0}, "optimizer.row_cap = 8.0, optimizer.name = 'capped_sgd'"),
+    ({"optimizer.name": "row_adam"}, "optimizer.name = 'row_adam'"),
+])
+def test_a_run_recorded_with_a_removed_option_resumes_only_at_its_old_default(tmp_path, recorded, refused):
+    data = {"vocabulary": "v", "tokens": "t", "features": "f"}
+    (tmp_path / "run.json").write_text(json.dumps({"config": {"seed": 0, "optimizer.name": "adam"} | recorded,
+                                                   "data": data}))
+    now = {"config": {"seed": 0, "optimizer.name": "adam"}, "data": data}
+    if refused is None:
+        assert workdir_lib.check_and_record(tmp_path, now, resuming=True) == []
+        return
+    with pytest.raises(workdir_lib.WorkdirError, match=rf"records a run trained with {re.escape(refused)}, which "
+                                                        r"this version of pixie-jax no longer has"):
+        workdir_lib.check_and_record(tmp_path, now, resuming=True)
+
+
+def test_a_config_of_ones_own_holding_a_removed_option_is_refused(tmp_path):
+    from pixie_jax.overrides import load_config
+    config = load_config("pixie")
+    config.sampler.corpus_order = True
+    with pytest.raises(validation.ConfigError, match=r"sampler.corpus_order is no longer read \(removed: centres in "
+                                                     r"corpus order collapse a batched trainer"):
+        experiment.check(config)
+    config = load_config("pixie")
+    config.optimizer.name = "row_adam"
+    with pytest.raises(validation.ConfigError, match=r"optimizer.name = 'row_adam' \(must be one of 'adam', "):
+        experiment.check(config)
 
 
 def test_a_models_own_length_may_change_only_with_a_new_schedule(tmp_path):

@@ -17,6 +17,7 @@ import optax
 from pixie_jax import embeddings, embedding_files, objective, pixie
 from pixie_jax.modelspec import ModelSpec
 from pixie_jax.vectors import fit_linear, predict_linear
+from pixie_jax.errors import InputError
 
 
 def init_mlp(key, dim: int, hidden: int, features: int) -> dict:
@@ -59,14 +60,14 @@ def imagined_features(config, e: np.ndarray, mask: np.ndarray, x: np.ndarray, ke
     c = config.ivsgns
     rows = np.flatnonzero(np.asarray(mask) > 0)
     if len(rows) < 2:
-        raise ValueError(f"IV-SGNS needs at least 2 visual words to fit its map, got {len(rows)}")
+        raise InputError(f"IV-SGNS needs at least 2 visual words to fit its map, got {len(rows)}")
     if c.map == "linear":
         return predict_linear(fit_linear(e[rows], x[rows], c.ridge), e)
     if c.map == "nonlinear":
         params = fit_mlp(key, e[rows], x[rows], c.hidden, c.steps,
                          c.learning_rate)
         return np.asarray(mlp(params, jnp.asarray(e, jnp.float32)))
-    raise ValueError(f"ivsgns.map must be 'linear' or 'nonlinear', got {c.map!r}")
+    raise InputError(f"ivsgns.map must be 'linear' or 'nonlinear', got {c.map!r}")
 
 
 def sgns_file_vectors(path, vocab_words) -> np.ndarray:
@@ -75,7 +76,7 @@ def sgns_file_vectors(path, vocab_words) -> np.ndarray:
     index = {w: i for i, w in enumerate(arrays["words"])}
     missing = [w for w in vocab_words if w not in index]
     if missing:
-        raise ValueError(f"{path}: {len(missing)} vocabulary words are missing (first {missing[0]!r}); "
+        raise InputError(f"{path}: {len(missing)} vocabulary words are missing (first {missing[0]!r}); "
                          f"train the SGNS embeddings on the same corpus, min_count and max_vocab")
     return np.asarray(arrays["e"], np.float32)[[index[w] for w in vocab_words]]
 

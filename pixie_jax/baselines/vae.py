@@ -14,6 +14,7 @@ import math
 from pixie_jax import embeddings, pixie
 from pixie_jax.model import Pixie, visual_elbo
 from pixie_jax.modelspec import ModelSpec
+from pixie_jax.errors import InputError
 
 
 class Vae(Pixie):
@@ -43,7 +44,7 @@ def total_steps(config, steps_per_call: int) -> int:
 def sampler_fields(config, n_visual: int) -> dict:
     """Only the ``vae`` draws: no centres."""
     if not n_visual:
-        raise ValueError("the VAE needs visual features: set --config.features")
+        raise InputError("the VAE needs visual features: set --config.features")
     return {"text_centres": 0, "visual_centres": 0, "visual_words": config.sampler.visual_words}
 
 

@@ -28,6 +28,7 @@ from pixie_jax.model import init_tables
 from pixie_jax.modelspec import ModelSpec
 from pixie_jax.objective import gather_rows, stratum_text_loss
 from pixie_jax.vectors import principal_directions
+from pixie_jax.errors import InputError
 
 
 class VSgns(NamedTuple):
@@ -112,7 +113,7 @@ VARIANTS = ("A", "B")  # vsgns.model: a fixed projection, or a learned map
 def build(config, vocab_size: int) -> VSgns:
     """Model A (``vsgns.model = 'A'``) or B of ``config`` over ``vocab_size`` words."""
     if config.vsgns.model not in VARIANTS:
-        raise ValueError(f"vsgns.model must be 'A' (fixed projection) or 'B' (learned map), got {config.vsgns.model!r}")
+        raise InputError(f"vsgns.model must be 'A' (fixed projection) or 'B' (learned map), got {config.vsgns.model!r}")
     m = config.model
     return VSgns(vocab_size, m.dim, m.features, config.vsgns.gamma, config.vsgns.model == "B")
 

@@ -22,13 +22,14 @@ import numpy as np
 
 from pixie_jax.evaluate.neighbours import QueryError
 from pixie_jax.vectors import l2_normalise
+from pixie_jax.errors import InputError
 
 RESTRICT = 30_000  # word2vec's and gensim's customary answer vocabulary: the 30,000 most frequent words
 EPS = 1e-3         # 3CosMul's epsilon (Levy & Goldberg 2014)
 METHODS = {"add": "3CosAdd", "mul": "3CosMul"}
 
 
-class AnalogyError(ValueError):
+class AnalogyError(InputError):
     """An analogy file that cannot be read, or a question set that no question of can be answered."""
 
 
@@ -90,7 +91,7 @@ def answer(unit: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray, method
     """The row answering each question ``a[i] : b[i] :: c[i] : ?`` among the rows of ``unit`` (unit vectors),
     the question's own rows excluded (module docstring's equations)."""
     if method not in METHODS:
-        raise ValueError(f"analogy method {method!r}: expected one of {', '.join(METHODS)}")
+        raise InputError(f"analogy method {method!r}: expected one of {', '.join(METHODS)}")
     out = np.empty(len(a), np.int64)
     for start in range(0, len(a), chunk):
         rows = slice(start, start + chunk)
@@ -210,15 +211,15 @@ def parse_query(expression: str) -> tuple[list[str], list[str]]:
     for token in _TERM.findall(expression):
         if token in "+-":
             if sign is not None:
-                raise ValueError(f"query {expression!r}: two operators in a row")
+                raise InputError(f"query {expression!r}: two operators in a row")
             sign = token
             continue
         (negative if sign == "-" else positive).append(token.casefold())
         sign = None
     if sign is not None:
-        raise ValueError(f"query {expression!r}: ends with an operator")
+        raise InputError(f"query {expression!r}: ends with an operator")
     if not positive:
-        raise ValueError(f"query {expression!r}: needs at least one word added, e.g. 'king - man + woman'")
+        raise InputError(f"query {expression!r}: needs at least one word added, e.g. 'king - man + woman'")
     return positive, negative
 
 
@@ -241,7 +242,7 @@ def arithmetic(words, vectors: np.ndarray, expression: str, k: int = 10, method:
         cos = (unit @ unit[pos + neg].T + 1) / 2
         scores = cos[:, :len(pos)].prod(1) / (cos[:, len(pos):].prod(1) + EPS)
     else:
-        raise ValueError(f"analogy method {method!r}: expected one of {', '.join(METHODS)}")
+        raise InputError(f"analogy method {method!r}: expected one of {', '.join(METHODS)}")
     scores[pos + neg] = -np.inf
     top = np.argsort(-scores, kind="stable")[:k]
     return [(str(words[i]), float(scores[i])) for i in top]

@@ -13,6 +13,7 @@ import numpy as np
 
 from pixie_jax.evaluate import similarity
 from pixie_jax.vectors import l2_normalise
+from pixie_jax.errors import InputError
 
 EDGES = (1_000, 10_000)
 
@@ -63,7 +64,7 @@ def neighbour_overlap(words, vectors: np.ndarray, ref_vectors: np.ndarray, k: in
     """{band: mean |N_k(w) ∩ N'_k(w)| / k} between ``vectors`` and ``ref_vectors`` (rows are the same
     ``words``), over a seeded sample of at most ``per_band`` words of each band."""
     if len(vectors) != len(ref_vectors):
-        raise ValueError(f"the two embeddings must have the same rows: {len(vectors)} and {len(ref_vectors)}")
+        raise InputError(f"the two embeddings must have the same rows: {len(vectors)} and {len(ref_vectors)}")
     a, b = (l2_normalise(np.asarray(v, np.float32)) for v in (vectors, ref_vectors))
     rng = np.random.default_rng(seed)
     bands = band_of(np.arange(len(words)), edges)

@@ -9,6 +9,7 @@ import numpy as np
 
 from pixie_jax import embedding_files
 from pixie_jax.evaluate import analogy, kinds as kinds_lib, neighbours, similarity
+from pixie_jax.errors import InputError
 
 
 @dataclasses.dataclass
@@ -22,12 +23,13 @@ class Embedding:
     settings: tuple[str, ...]
 
 
-def load(specs, kinds=None, visual_words: set | None = None) -> tuple[list[Embedding], dict]:
-    """The embeddings of each ``[NAME=]FILE`` in ``specs`` for ``kinds`` (default e, s, t where present);
+def load(specs, kinds=None, visual_words: set | None = None, log=None) -> tuple[list[Embedding], dict]:
+    """The embeddings of each ``[NAME=]FILE`` in ``specs`` for ``kinds`` (default e, s, t where present),
+    read by :func:`pixie_jax.embedding_files.load_embeddings` (``log`` hears what it left out);
     ``visual_words`` replaces each file's own mask. Returns (embeddings, {NAME: arrays})."""
     out, loaded = [], {}
     for name, path in embedding_files.named_paths(specs):
-        arrays = embedding_files.load_embeddings(path)
+        arrays = embedding_files.load_embeddings(path, log)
         if visual_words is not None:
             arrays["mask"] = np.array([w in visual_words for w in arrays["words"]], np.float32)
         loaded[name] = arrays
@@ -49,7 +51,7 @@ def combined(loaded: dict, items) -> list[Embedding]:
     for item in items:
         label, sep, spec = item.partition("=")
         if not sep:
-            raise ValueError(f"--combine {item!r}: expected LABEL=NAME:KIND+NAME:KIND")
+            raise InputError(f"--combine {item!r}: expected LABEL=NAME:KIND+NAME:KIND")
         words, vectors, mask = kinds_lib.combine(loaded, spec)
         settings = kinds_lib.settings_for("+".join(p.partition(":")[2] for p in spec.split("+")))
         out.append(Embedding(f"{label}:{spec}", list(words), vectors, mask, settings))

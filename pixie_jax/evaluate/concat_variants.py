@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from pixie_jax.vectors import embedding_t, fit_linear, predict_linear
+from pixie_jax.errors import InputError
 
 
 def _concat(first, arrays: dict, a: float = 1.0) -> np.ndarray:
@@ -40,7 +41,7 @@ def filled(arrays: dict, alpha: float = 1.0) -> np.ndarray:
     (penalty ``alpha``) fitted on the words with features."""
     visual = np.asarray(arrays["mask"]) > 0
     if visual.sum() < 2:
-        raise ValueError(f"filling mu needs words with features to fit on; the embeddings have {int(visual.sum())}")
+        raise InputError(f"filling mu needs words with features to fit on; the embeddings have {int(visual.sum())}")
     mu = np.asarray(arrays["mu"], np.float32).copy()
     mu[~visual] = predict_linear(fit_linear(arrays["e"][visual], mu[visual], alpha), arrays["e"][~visual])
     return np.concatenate([arrays["e"], mu], axis=1).astype(np.float32)

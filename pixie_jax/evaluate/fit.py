@@ -20,6 +20,7 @@ import numpy as np
 
 from pixie_jax import sampling, vocab as vocab_lib
 from pixie_jax.evaluate.bands import EDGES, band_names, band_of
+from pixie_jax.errors import InputError
 
 
 def sample_pairs(ids: np.ndarray, keep_prob: np.ndarray, window: int, pairs: int,
@@ -28,7 +29,7 @@ def sample_pairs(ids: np.ndarray, keep_prob: np.ndarray, window: int, pairs: int
     ids = np.asarray(ids)
     kept = ids[rng.random(len(ids)) < np.asarray(keep_prob, np.float64)[ids]]
     if len(kept) < 2:
-        raise ValueError(f"the corpus keeps {len(kept)} token(s) after subsampling; pairs need at least 2")
+        raise InputError(f"the corpus keeps {len(kept)} token(s) after subsampling; pairs need at least 2")
     distance_p = sampling.distance_probabilities(window)  # d = 1..L
     centres, contexts, have = [], [], 0
     while have < pairs:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 from pixie_jax.vectors import l2_normalise
+from pixie_jax.errors import ProjectError
 
 VISUAL_ONLY = {"x", "mu"}  # no text embedding: scored in the visual setting only
 
 
-class KindError(KeyError):
+class KindError(ProjectError, KeyError):
     def __str__(self) -> str:
         return str(self.args[0])
 

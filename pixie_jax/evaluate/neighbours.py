@@ -11,9 +11,10 @@ import os
 import numpy as np
 
 from pixie_jax.vectors import l2_normalise
+from pixie_jax.errors import InputError, ProjectError
 
 
-class QueryError(KeyError):
+class QueryError(ProjectError, KeyError):
     def __str__(self) -> str:
         return str(self.args[0])
 
@@ -46,7 +47,7 @@ def load_concreteness(path: str | os.PathLike) -> dict[str, float]:
     with open(path, encoding="utf-8-sig") as f:
         header = f.readline().rstrip("\r\n").split("\t")
         if "Word" not in header or "Conc.M" not in header:
-            raise ValueError(f"{path}: line 1: expected a header with 'Word' and 'Conc.M', got {header}")
+            raise InputError(f"{path}: line 1: expected a header with 'Word' and 'Conc.M', got {header}")
         w, c = header.index("Word"), header.index("Conc.M")
         out = {}
         for lineno, line in enumerate(f, 2):
@@ -56,5 +57,5 @@ def load_concreteness(path: str | os.PathLike) -> dict[str, float]:
             try:
                 out[fields[w].lower()] = float(fields[c])
             except ValueError:
-                raise ValueError(f"{path}: line {lineno}: rating {fields[c]!r} is not a number") from None
+                raise InputError(f"{path}: line {lineno}: rating {fields[c]!r} is not a number") from None
     return out

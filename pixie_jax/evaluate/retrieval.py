@@ -27,10 +27,16 @@ import optax
 from pixie_jax.corpus import normalise
 from pixie_jax.files import load_arrays
 from pixie_jax.visual.wordnet import synset_of
+from pixie_jax.errors import InputError
 
 
-class RetrievalDataError(ValueError):
+class RetrievalDataError(InputError):
     pass
+
+
+# configs/retrieval.py's settings, checked before anything is read (:func:`pixie_jax.validation.validate`)
+RULES = (("size", 1, True), ("margin", 0, True), ("learning_rate", 0, False), ("decay_every", 1, True),
+         ("epochs", 1, True), ("batch_size", 2, True), ("clip", 0, False), ("max_len", 1, True), ("folds", 1, True))
 
 
 @dataclasses.dataclass
@@ -245,19 +251,20 @@ def run(config, workdir: str | os.PathLike, embeddings: list[tuple[str, str]], d
 
     from flax import serialization
 
-    from pixie_jax import embedding_files
+    from pixie_jax import embedding_files, validation
     from pixie_jax.evaluate import kinds as kinds_lib
     from pixie_jax.files import atomic_write
+    validation.validate(config, RULES)
     cfg = RetrievalConfig(**{k: config[k] for k in RetrievalConfig.__dataclass_fields__})
     source, _, where = data.partition(":")
     workdir = Path(workdir)
     if source not in ("imagenet-gloss", "precomputed"):
-        raise ValueError(f"--data must be imagenet-gloss:FEATURES.npz or precomputed:FOLDER, got {data!r}")
+        raise InputError(f"--data must be imagenet-gloss:FEATURES.npz or precomputed:FOLDER, got {data!r}")
     if not Path(where).exists():
-        raise ValueError(f"--data {data}: {where} does not exist")
+        raise InputError(f"--data {data}: {where} does not exist")
     vectors = {}
     for name, path in embeddings:
-        arrays = embedding_files.load_embeddings(path)
+        arrays = embedding_files.load_embeddings(path, log)
         k = kind or ("t" if "t" in kinds_lib.available(arrays) else "e")
         vectors[name] = (k, arrays["words"], kinds_lib.vectors(arrays, k))
     if source == "imagenet-gloss":

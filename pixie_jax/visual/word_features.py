@@ -33,6 +33,7 @@ from pixie_jax import resources
 from pixie_jax.files import load_arrays
 from pixie_jax.visual import wordnet as wordnet_lib
 from pixie_jax.visual.features import FeatureFileError, WordFeatures
+from pixie_jax.errors import InputError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -315,10 +316,10 @@ def build_word_features(words, sources: list[ClassFeatures], wn, rule: PaperRule
     weights = weights or {}
     unknown = set(weights) - {s.name for s in sources}
     if unknown:
-        raise ValueError(f"weights name unknown sources {sorted(unknown)}; the sources are {[s.name for s in sources]}")
+        raise InputError(f"weights name unknown sources {sorted(unknown)}; the sources are {[s.name for s in sources]}")
     sources = [s for s in sources if weights.get(s.name, 1.0) > 0]
     if not sources:
-        raise ValueError("no image source left (all have weight 0)")
+        raise InputError("no image source left (all have weight 0)")
     dims = {s.means.shape[1] for s in sources}
     if len(dims) != 1:
         raise FeatureFileError(f"the sources have different feature sizes: "
