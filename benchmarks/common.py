@@ -1,5 +1,6 @@
 """What the throughput scripts share: the base config with the command line's corpus and batch, the
 prepared data with and without features, gensim on the same tokens, and a line naming the machine."""
+
 from __future__ import annotations
 
 import os
@@ -7,7 +8,8 @@ import platform
 
 import jax
 
-from pixie_jax import training_data as data_lib, overrides
+from pixie_jax import overrides
+from pixie_jax import training_data as data_lib
 from pixie_jax.errors import InputError
 
 
@@ -15,7 +17,9 @@ def checked_config(items, corpus: str | None = None, what: str = "--set"):
     """configs/pixie.py with the KEY=VALUE ``items`` applied and (where given) ``corpus``, checked as
     bin/train checks it (every key known, every value in range) and its corpus found, before anything
     is read or trained: an :class:`InputError` names what is wrong."""
-    from pixie_jax import corpus as corpus_lib, experiment
+    from pixie_jax import corpus as corpus_lib
+    from pixie_jax import experiment
+
     config = overrides.load_config("pixie")
     try:
         overrides.apply_overrides(config, items)
@@ -42,21 +46,32 @@ def prepare(args):
 
 
 def machine() -> str:
-    return (f"{platform.machine()}, {os.cpu_count()} cores, jax {jax.__version__} on "
-            f"{jax.devices()[0].device_kind} x{len(jax.devices())}")
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, jax {jax.__version__} on "
+        f"{jax.devices()[0].device_kind} x{len(jax.devices())}"
+    )
 
 
 def gensim_sentences(data) -> list[list[str]]:
     """The prepared token ids as gensim's sentences: the words in runs of 10,000 (word2vec's cap)."""
     words = data.vocab.words
     tokens = [words[i] for i in data.ids]
-    return [tokens[i:i + 10_000] for i in range(0, len(tokens), 10_000)]
+    return [tokens[i : i + 10_000] for i in range(0, len(tokens), 10_000)]
 
 
 def gensim_skipgram(config):
     """An untrained gensim Word2Vec with ``config``'s skip-gram settings (dimension, window, negatives,
     subsampling threshold, seed), every word of the sentences kept, all cores."""
     from gensim.models import Word2Vec
-    return Word2Vec(vector_size=config.model.dim, window=config.sampler.window, sg=1, hs=0,
-                    negative=config.sampler.negatives, sample=config.subsample, min_count=1,
-                    workers=os.cpu_count() or 1, seed=config.seed)
+
+    return Word2Vec(
+        vector_size=config.model.dim,
+        window=config.sampler.window,
+        sg=1,
+        hs=0,
+        negative=config.sampler.negatives,
+        sample=config.subsample,
+        min_count=1,
+        workers=os.cpu_count() or 1,
+        seed=config.seed,
+    )

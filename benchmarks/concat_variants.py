@@ -8,6 +8,7 @@ photos; PIXIE+ and SGNS for reference.
 
 Prints the similarity table (Spearman rho, coverage) in both settings.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pixie_jax import embedding_files  # noqa: E402
-from pixie_jax.evaluate import concat_variants, similarity  # noqa: E402
+from pixie_jax import embedding_files
+from pixie_jax.evaluate import concat_variants, similarity
 
 
 def main(argv=None):

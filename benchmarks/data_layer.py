@@ -5,6 +5,7 @@
 Target: a 10^8-byte corpus (text8, gutenberg8) in under 30 s on one core with under 2 GB of
 peak host memory. Prints one JSON object as its last line.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pixie_jax import corpus, vocab  # noqa: E402
+from pixie_jax import corpus, vocab
 
 
 def main(argv=None):
@@ -35,14 +36,24 @@ def main(argv=None):
     ids = vocab.encode(text, v)
     t3 = time.perf_counter()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    result = {"corpus": args.corpus, "bytes": len(text), "tokens_in_vocab": int(len(ids)), "vocab": len(v),
-              "read_normalise_s": round(t1 - t0, 2), "vocab_s": round(t2 - t1, 2), "encode_s": round(t3 - t2, 2),
-              "total_s": round(t3 - t0, 2), "peak_rss_mb": round(peak_mb),
-              "cores_allowed": len(os.sched_getaffinity(0)),
-              "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
-    print(f"{args.corpus}: {len(text):,} characters, {len(ids):,} tokens in a vocabulary of {len(v):,}; "
-          f"read+normalise {t1 - t0:.1f} s, vocabulary {t2 - t1:.1f} s, encode {t3 - t2:.1f} s; "
-          f"peak memory {peak_mb:.0f} MB")
+    result = {
+        "corpus": args.corpus,
+        "bytes": len(text),
+        "tokens_in_vocab": int(len(ids)),
+        "vocab": len(v),
+        "read_normalise_s": round(t1 - t0, 2),
+        "vocab_s": round(t2 - t1, 2),
+        "encode_s": round(t3 - t2, 2),
+        "total_s": round(t3 - t0, 2),
+        "peak_rss_mb": round(peak_mb),
+        "cores_allowed": len(os.sched_getaffinity(0)),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+    }
+    print(
+        f"{args.corpus}: {len(text):,} characters, {len(ids):,} tokens in a vocabulary of {len(v):,}; "
+        f"read+normalise {t1 - t0:.1f} s, vocabulary {t2 - t1:.1f} s, encode {t3 - t2:.1f} s; "
+        f"peak memory {peak_mb:.0f} MB"
+    )
     print(json.dumps(result))
 
 

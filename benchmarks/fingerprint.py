@@ -6,6 +6,7 @@ text8); the fingerprint is printed one line a config and array, and written as J
 
     python benchmarks/fingerprint.py [--configs pixie sgns ...] [--out fingerprints.json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,12 +20,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 TRAINED = ("pixie", "sgns", "vsgns", "vae", "ivsgns", "ivsgns_nonlinear", "paper")
 SHORT = {"epochs": 0.002, "steps_per_call": 4, "progress": False, "benchmarks": "", "checkpoint_every": 1000}
-SHORT_BY_CONFIG = {"paper": {"corpus": "bundled", "sampler.text_centres": 2048, "sampler.visual_centres": 256},
-                   "vae": {"vae.steps": 8}}
+SHORT_BY_CONFIG = {
+    "paper": {"corpus": "bundled", "sampler.text_centres": 2048, "sampler.visual_centres": 256},
+    "vae": {"vae.steps": 8},
+}
 
 
 def digest(array) -> str:
     import numpy as np
+
     a = np.ascontiguousarray(array)
     return hashlib.sha256(a.dtype.str.encode() + str(a.shape).encode() + a.tobytes()).hexdigest()[:16]
 
@@ -33,6 +37,7 @@ def fingerprint(name: str) -> dict:
     """{kind: sha256 prefix} of the arrays of a short run of configs/<name>.py."""
     from pixie_jax import experiment
     from pixie_jax.overrides import load_config, set_value
+
     config = load_config(name)
     for key, value in {**SHORT, **SHORT_BY_CONFIG.get(name, {})}.items():
         set_value(config, key, value)

@@ -5,6 +5,7 @@ column) and pairs of two visual words ('visual'); None where the paper has '-'. 
 of two words of the held-out subset of 2K visual words; (*) marks models trained without
 those words' features. tests/test_reproduce.py checks this transcription against the paper's text.
 """
+
 BENCHMARKS = ("SEMSIM", "SimLex", "SIM", "EN-RG", "EN-MC", "MEN", "REL", "MTurk", "VISSIM", "WORDSIM")
 
 # visual-setting coverage (% of each benchmark's pairs), Table 2's header
@@ -42,16 +43,32 @@ def _rows(block):
     return {name: [_cell(c) for c in cells] for name, *cells in (line.split() for line in block.strip().splitlines())}
 
 
-TABLE2 = {model: {b: {"all": cells[2 * i], "visual": cells[2 * i + 1]} for i, b in enumerate(BENCHMARKS)}
-          for model, cells in _rows(_T2).items()}
+TABLE2 = {
+    model: {b: {"all": cells[2 * i], "visual": cells[2 * i + 1]} for i, b in enumerate(BENCHMARKS)}
+    for model, cells in _rows(_T2).items()
+}
 TABLE3 = {model: dict(zip(BENCHMARKS, cells)) for model, cells in _rows(_T3).items()}
 
 
 def paper_benchmark(file_stem: str) -> str | None:
     """The paper's name for a benchmark file (EN-SIMLEX-999 -> SimLex, EN-WS-353-REL -> REL, ...), or None."""
     s = file_stem.upper().replace("_", "-")
-    rules = (("SEMSIM", "SEMSIM"), ("VISSIM", "VISSIM"), ("SIMLEX", "SimLex"), ("MTURK", "MTurk"),
-             ("353-REL", "REL"), ("WS-REL", "REL"), ("353-SIM", "SIM"), ("WS-SIM", "SIM"),
-             ("WS-353", "WORDSIM"), ("WS353", "WORDSIM"), ("WORDSIM", "WORDSIM"), ("MEN", "MEN"),
-             ("RG-65", "EN-RG"), ("EN-RG", "EN-RG"), ("MC-30", "EN-MC"), ("EN-MC", "EN-MC"))
+    rules = (
+        ("SEMSIM", "SEMSIM"),
+        ("VISSIM", "VISSIM"),
+        ("SIMLEX", "SimLex"),
+        ("MTURK", "MTurk"),
+        ("353-REL", "REL"),
+        ("WS-REL", "REL"),
+        ("353-SIM", "SIM"),
+        ("WS-SIM", "SIM"),
+        ("WS-353", "WORDSIM"),
+        ("WS353", "WORDSIM"),
+        ("WORDSIM", "WORDSIM"),
+        ("MEN", "MEN"),
+        ("RG-65", "EN-RG"),
+        ("EN-RG", "EN-RG"),
+        ("MC-30", "EN-MC"),
+        ("EN-MC", "EN-MC"),
+    )
     return next((name for key, name in rules if key in s), None)

@@ -10,6 +10,7 @@ Stages (each includes the ones before it, so differences are the cost of one sta
 Milliseconds per step over ``--steps`` steps per call after a compile call, median of ``--repeat``.
 The last line printed is one JSON object.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import common  # noqa: E402
-from pixie_jax import experiment, objective, optimizers, sampling, step  # noqa: E402
+from benchmarks import common
+from pixie_jax import experiment, objective, optimizers, sampling, step
 
 
 def _timed(fn, make_args, steps: int, repeat: int) -> float:
@@ -60,7 +61,9 @@ def stage_functions(run, config, steps: int) -> dict:
         def f(state, epoch):
             def b(carry, step):
                 return carry, body(carry, step, epoch)
+
             return jax.lax.scan(b, state, jnp.arange(steps))[1]
+
         return jax.jit(f)
 
     def sample(state, step, epoch):
@@ -68,7 +71,9 @@ def stage_functions(run, config, steps: int) -> dict:
 
     def loss(state, step, epoch):
         batch = batch_at(step, epoch)
-        return loss_fn(state.params, objective.gather_rows(state.params, batch), batch, run.features, cfg.visual_words or 1)[0]
+        return loss_fn(
+            state.params, objective.gather_rows(state.params, batch), batch, run.features, cfg.visual_words or 1
+        )[0]
 
     def grad(state, step, epoch):
         return sum(jnp.sum(x) for x in jax.tree.leaves(gradients(state.params, batch_at(step, epoch))))
@@ -83,8 +88,10 @@ def profile(config, data, steps: int, repeat: int) -> dict:
     config.steps_per_call = steps
     run = experiment.setup(config, data)
     epoch = run.epoch_data(0)
-    out = {name: _timed(fn, lambda: (jax.tree.map(jnp.copy, run.state), epoch), steps, repeat)
-           for name, fn in stage_functions(run, config, steps).items()}
+    out = {
+        name: _timed(fn, lambda: (jax.tree.map(jnp.copy, run.state), epoch), steps, repeat)
+        for name, fn in stage_functions(run, config, steps).items()
+    }
     out["pairs_per_s"] = run.sampler.pairs_per_step / (out["step"] / 1e3)
     return out
 
@@ -103,10 +110,14 @@ def main(argv=None):
 
     base, data, sgns_data = common.prepare(args)
     print(f"machine: {common.machine()}")
-    print(f"corpus {args.corpus}: {len(data.ids):,} tokens, {len(data.vocab):,} words, {data.n_visual:,} visual; "
-          f"{(args.text_centres + args.visual_centres) * base.sampler.contexts_per_centre:,} pairs per step")
-    print(f"{'model':6s} {'N':>3s} {'optimizer':10s} {'sample':>7s} {'loss':>7s} {'grad':>7s} {'update':>7s} "
-          f"{'step ms':>8s} {'pairs/s':>10s}")
+    print(
+        f"corpus {args.corpus}: {len(data.ids):,} tokens, {len(data.vocab):,} words, {data.n_visual:,} visual; "
+        f"{(args.text_centres + args.visual_centres) * base.sampler.contexts_per_centre:,} pairs per step"
+    )
+    print(
+        f"{'model':6s} {'N':>3s} {'optimizer':10s} {'sample':>7s} {'loss':>7s} {'grad':>7s} {'update':>7s} "
+        f"{'step ms':>8s} {'pairs/s':>10s}"
+    )
     results = {}
     for model, d in (("sgns", sgns_data), ("pixie", data)):
         for n in args.negatives:
@@ -116,9 +127,11 @@ def main(argv=None):
                 cfg.optimizer.name = opt
                 r = profile(cfg, d, args.steps, args.repeat)
                 results[f"{model}_N{n}_{opt}"] = {k: round(v, 2) for k, v in r.items()}
-                print(f"{model:6s} {n:3d} {opt:10s} {r['sample']:7.2f} {r['loss'] - r['sample']:7.2f} "
-                      f"{r['grad'] - r['loss']:7.2f} {r['step'] - r['grad']:7.2f} {r['step']:8.2f} "
-                      f"{r['pairs_per_s']:10,.0f}")
+                print(
+                    f"{model:6s} {n:3d} {opt:10s} {r['sample']:7.2f} {r['loss'] - r['sample']:7.2f} "
+                    f"{r['grad'] - r['loss']:7.2f} {r['step'] - r['grad']:7.2f} {r['step']:8.2f} "
+                    f"{r['pairs_per_s']:10,.0f}"
+                )
     print(json.dumps(results))
 
 

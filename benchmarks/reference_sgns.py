@@ -24,6 +24,7 @@ alpha decaying linearly from 0.025 to 0.0001 over all epochs. Switches (KEY=VALU
                    1 + alpha * sum over the row's pairs of sigmoid'(f) |u|^2 (u the pair's other row)
 Settings from configs/pixie.py (window, negatives, subsampling, dimension). Writes DIR/reference.{md,json}.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,11 +39,19 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import common, per_pass  # noqa: E402
-from pixie_jax import vocab as vocab_lib  # noqa: E402
+from benchmarks import common, per_pass
+from pixie_jax import vocab as vocab_lib
 
-DEFAULTS = {"order": "corpus", "input": "context", "init": 0.5, "skip": 1, "contexts": 8, "batch": 0, "rule": "sum",
-            "same": 1}
+DEFAULTS = {
+    "order": "corpus",
+    "input": "context",
+    "init": 0.5,
+    "skip": 1,
+    "contexts": 8,
+    "batch": 0,
+    "rule": "sum",
+    "same": 1,
+}
 
 
 @numba.njit(cache=True)
@@ -93,8 +102,23 @@ def _distance_cdf(window):
 
 
 @numba.njit(cache=True)
-def train_epoch(ids, keep, cum, syn0, syn1, window, negative, alpha_start, alpha_end, seed, random_order,
-                centre_input, contexts, skip, shuffled):
+def train_epoch(
+    ids,
+    keep,
+    cum,
+    syn0,
+    syn1,
+    window,
+    negative,
+    alpha_start,
+    alpha_end,
+    seed,
+    random_order,
+    centre_input,
+    contexts,
+    skip,
+    shuffled,
+):
     """One pass; alpha goes linearly from alpha_start to alpha_end over it. Returns the pairs trained."""
     np.random.seed(seed)
     kept, m = _subsample(ids, keep)
@@ -150,8 +174,9 @@ def _touch(r, curv, touched, n):
 
 
 @numba.njit(cache=True)
-def train_epoch_batched(ids, keep, cum, syn0, syn1, window, negative, alpha_start, alpha_end, seed, contexts,
-                        batch, damped, skip_same):
+def train_epoch_batched(
+    ids, keep, cum, syn0, syn1, window, negative, alpha_start, alpha_end, seed, contexts, batch, damped, skip_same
+):
     """order=random with the updates of ``batch`` centres taken at the step's start and applied together:
     each row moves by alpha * sum of its pair gradients (sum), or that divided by 1 + alpha * sum of
     sigmoid'(f) |u|^2 over its pairs, u the other row of each pair (damped). Centre is the input."""
@@ -218,14 +243,35 @@ def train(data, config, epochs: int, settings: dict, seed: int = 0) -> tuple[np.
     for e in range(epochs):
         a0 = start - (start - end) * e / epochs
         a1 = start - (start - end) * (e + 1) / epochs
-        common_args = (ids, keep, cum, syn0, syn1, config.sampler.window, config.sampler.negatives, a0, a1,
-                       seed * 1000 + e)
+        common_args = (
+            ids,
+            keep,
+            cum,
+            syn0,
+            syn1,
+            config.sampler.window,
+            config.sampler.negatives,
+            a0,
+            a1,
+            seed * 1000 + e,
+        )
         if settings["batch"]:
-            train_epoch_batched(*common_args, int(settings["contexts"]), int(settings["batch"]),
-                                settings["rule"] == "damped", int(settings["same"]))
+            train_epoch_batched(
+                *common_args,
+                int(settings["contexts"]),
+                int(settings["batch"]),
+                settings["rule"] == "damped",
+                int(settings["same"]),
+            )
         else:
-            train_epoch(*common_args, settings["order"] == "random", settings["input"] == "centre",
-                        int(settings["contexts"]), int(settings["skip"]), settings["order"] == "shuffled")
+            train_epoch(
+                *common_args,
+                settings["order"] == "random",
+                settings["input"] == "centre",
+                int(settings["contexts"]),
+                int(settings["skip"]),
+                settings["order"] == "shuffled",
+            )
     return syn0, time.perf_counter() - t0
 
 
@@ -241,21 +287,29 @@ def main(argv=None):
     base, data, words, benches = per_pass.text_setup(args)
     results, reference = {}, None
     for name, *items in args.variant or [["word2vec"]]:
-        settings = DEFAULTS | {k: (v if k in ("order", "input", "rule") else float(v))
-                               for k, _, v in (item.partition("=") for item in items)}
+        settings = DEFAULTS | {
+            k: (v if k in ("order", "input", "rule") else float(v))
+            for k, _, v in (item.partition("=") for item in items)
+        }
         vectors, seconds = train(data, base, args.epochs, settings, args.seed)
         reference = vectors if reference is None else reference
-        results[name] = {"seconds": seconds, "overrides": " ".join(items)} | per_pass.score(words, vectors, benches,
-                                                                                            reference)
+        results[name] = {"seconds": seconds, "overrides": " ".join(items)} | per_pass.score(
+            words, vectors, benches, reference
+        )
         print(f"{name}: {results[name]}", flush=True)
     columns = [b.name for b in benches] + ["analogy total %"]
     first = next(iter(results.values()))
     bands = [k for k in first if " <" in k or "-10k" in k or ">=" in k]
     bands = [k for k in bands if not k.endswith("pairs")]
     command = "python benchmarks/reference_sgns.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = "\n\n".join([f"Command: `{command}`  \nCorpus {args.corpus}, {args.epochs} epochs, seed {args.seed}; "
-                        f"machine: {common.machine()}. Overlap: with the first variant.",
-                        per_pass.table(results, columns), per_pass.table(results, bands)])
+    text = "\n\n".join(
+        [
+            f"Command: `{command}`  \nCorpus {args.corpus}, {args.epochs} epochs, seed {args.seed}; "
+            f"machine: {common.machine()}. Overlap: with the first variant.",
+            per_pass.table(results, columns),
+            per_pass.table(results, bands),
+        ]
+    )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "reference.md").write_text(text + "\n")

@@ -19,6 +19,7 @@ takes 4,096 + 512 centres a step (about 3,400 steps); the earlier rule, about 1,
 one-pass run 16,384 centres and 853 steps, and it learned less on every set (RESULTS, "The paper's
 Table 2 on gutenberg8 at the batch sized to the run").
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,24 +35,38 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import paper_numbers  # noqa: E402
+import paper_numbers
 
-from pixie_jax import training_data as data_lib, experiment, overrides, propagation  # noqa: E402
-from pixie_jax.baselines import ivsgns  # noqa: E402
-from pixie_jax.evaluate import analogy, kinds as kinds_lib, similarity  # noqa: E402
-from pixie_jax.files import atomic_write  # noqa: E402
-from pixie_jax.prng import stream_keys  # noqa: E402
+from pixie_jax import experiment, overrides, propagation
+from pixie_jax import training_data as data_lib
+from pixie_jax.baselines import ivsgns
+from pixie_jax.evaluate import analogy, similarity
+from pixie_jax.evaluate import kinds as kinds_lib
+from pixie_jax.files import atomic_write
+from pixie_jax.prng import stream_keys
 
 # Table 2 rows: the paper's name -> the kind spec over the merged arrays of one seed
 TABLE2_ROWS = {
-    "CNN": "x", "VAE": "vae.mu", "SGNS": "sgns.e", "CNN+SGNS": "sgns.e+x", "VAE+SGNS": "sgns.e+vae.mu",
-    "V-SGNS": "vsgns.e", "IV-SGNS(LINEAR)": "sgns.e+iv_linear.fx", "IV-SGNS(NONLINEAR)": "sgns.e+iv_nonlinear.fx",
-    "PIXIE+": "pixie.s", "PIXIE-concat": "pixie.t",
+    "CNN": "x",
+    "VAE": "vae.mu",
+    "SGNS": "sgns.e",
+    "CNN+SGNS": "sgns.e+x",
+    "VAE+SGNS": "sgns.e+vae.mu",
+    "V-SGNS": "vsgns.e",
+    "IV-SGNS(LINEAR)": "sgns.e+iv_linear.fx",
+    "IV-SGNS(NONLINEAR)": "sgns.e+iv_nonlinear.fx",
+    "PIXIE+": "pixie.s",
+    "PIXIE-concat": "pixie.t",
     "PIXIE-concat, parts L2-normalised": "pixie.e+pixie.mu",  # not in the paper: eq. (11) with l2(e), l2(mu)
 }
 TABLE3_ROWS = {
-    "SGNS": "sgns.e", "V-SGNS": "vsgns.e", "IV-SGNS(LINEAR)": "sgns.e+iv_linear.fx", "PIXIE-concat": "pixie.t",
-    "V-SGNS(*)": "vsgns_star.e", "IV-SGNS(*)": "sgns.e+iv_star.fx", "PIXIE-concat(*)": "pixie_star.t",
+    "SGNS": "sgns.e",
+    "V-SGNS": "vsgns.e",
+    "IV-SGNS(LINEAR)": "sgns.e+iv_linear.fx",
+    "PIXIE-concat": "pixie.t",
+    "V-SGNS(*)": "vsgns_star.e",
+    "IV-SGNS(*)": "sgns.e+iv_star.fx",
+    "PIXIE-concat(*)": "pixie_star.t",
     "PIXIE-concat, parts L2-normalised": "pixie.e+pixie.mu",
     "PIXIE-concat, parts L2-normalised(*)": "pixie_star.e+pixie_star.mu",
 }
@@ -59,7 +74,13 @@ TABLE3_ROWS = {
 
 def load_config(name: str, args):
     c = overrides.load_config(name)
-    c.corpus, c.features, c.epochs, c.benchmarks, c.progress = args.corpus, args.features, args.epochs, "", args.progress
+    c.corpus, c.features, c.epochs, c.benchmarks, c.progress = (
+        args.corpus,
+        args.features,
+        args.epochs,
+        "",
+        args.progress,
+    )
     # a key of one model's section (vsgns.*, vae.*, ivsgns.*) only applies to that model
     return overrides.apply_overrides(c, args.set, only_present=True)
 
@@ -91,8 +112,9 @@ def train_seed(args, seed: int, data, data_star, out: Path, log) -> tuple[dict, 
         cfg.seed = seed
         t0 = time.time()
         log(f"[seed {seed}] {name} ...")
-        result = experiment.run(cfg, out / f"seed{seed}" / name, data=run_data,
-                                log=lambda line, *a: keep_batch(name, str(line)))
+        result = experiment.run(
+            cfg, out / f"seed{seed}" / name, data=run_data, log=lambda line, *a: keep_batch(name, str(line))
+        )
         seconds[name] = time.time() - t0
         log(f"[seed {seed}] {name}: {seconds[name]:.0f} s")
         for kind, array in result.arrays.items():
@@ -164,7 +186,8 @@ PAIR_COUNTS_NOTE = (
     "7,576 lines (its subset is not published; here every distinct pair is scored, 7,534: a repeated pair's "
     "ratings are averaged and a word paired with itself is dropped), and counts 150 pairs for WS-353 REL, "
     "whose published file has 252. SemSim and VisSim are not shipped (no licence stated): pass their folder "
-    "to --benchmarks.\n")
+    "to --benchmarks.\n"
+)
 
 
 def markdown(per_seed: list[dict], benches, setup: dict) -> str:
@@ -173,8 +196,12 @@ def markdown(per_seed: list[dict], benches, setup: dict) -> str:
 
     def table(key, setting, paper_rows, paper_cell, analogies=False):
         analogies = analogies and any(first["analogy"].values())
-        head = ("| model | " + " | ".join(f"{n}" + (f" ({p})" if p and p != n else "") for n, p in names)
-                + (" | analogy, 3CosAdd % (not in the paper)" if analogies else "") + " |")
+        head = (
+            "| model | "
+            + " | ".join(f"{n}" + (f" ({p})" if p and p != n else "") for n, p in names)
+            + (" | analogy, 3CosAdd % (not in the paper)" if analogies else "")
+            + " |"
+        )
         lines = [head, "|" + "---|" * (len(names) + 1 + analogies)]
         used = ["pairs used"]
         for b, _ in names:
@@ -196,10 +223,13 @@ def markdown(per_seed: list[dict], benches, setup: dict) -> str:
             lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines)
 
-    seeds = ("mean±sd over seeds " + ", ".join(map(str, setup["seeds"])) if len(per_seed) > 1
-             else f"seed {setup['seeds'][0]}")
+    seeds = (
+        "mean±sd over seeds " + ", ".join(map(str, setup["seeds"]))
+        if len(per_seed) > 1
+        else f"seed {setup['seeds'][0]}"
+    )
     batches = "; ".join(f"{name}, {line}" for name, line in setup.get("batches", {}).get(setup["seeds"][0], {}).items())
-    t2_paper = lambda setting: (lambda cell: _paper(cell[setting]) if cell else "n/a")  # noqa: E731
+    t2_paper = lambda setting: lambda cell: _paper(cell[setting]) if cell else "n/a"  # noqa: E731
     parts = [
         f"# The paper's {'Tables 2 and 3' if first['table3'] else 'Table 2'}, reproduced\n",
         f"Each cell: our Spearman rho ({seeds}) "
@@ -209,21 +239,29 @@ def markdown(per_seed: list[dict], benches, setup: dict) -> str:
         f"Command: `{setup['command']}`  \n"
         f"Corpus {setup['corpus']} ({setup['tokens']:,} tokens, vocabulary {setup['vocab']:,}), features "
         f"{setup['features']} ({setup['visual']:,} visual words)"
-        + (f"; held out for Table 3: {setup['held_out']:,} visual words (subset seed {setup['subset_seed']})"
-           if setup["held_out"] else "") + f". Machine: {setup['machine']}. "
+        + (
+            f"; held out for Table 3: {setup['held_out']:,} visual words (subset seed {setup['subset_seed']})"
+            if setup["held_out"]
+            else ""
+        )
+        + f". Machine: {setup['machine']}. "
         f"Wall time {setup['minutes']:.1f} min."
-        + (f" Batches (seed {setup['seeds'][0]}): {batches}." if batches else "") + "\n",
+        + (f" Batches (seed {setup['seeds'][0]}): {batches}." if batches else "")
+        + "\n",
         "## Table 2, all pairs in the vocabulary (the paper's 100% columns)\n",
         table("table2", "all", paper_numbers.TABLE2, t2_paper("all"), analogies=True),
         "\n## Table 2, pairs of two visual words\n",
         "The paper's visual coverage: "
-        + ", ".join(f"{b} {c}%" for b, c in paper_numbers.VISUAL_COVERAGE.items()) + ".\n",
+        + ", ".join(f"{b} {c}%" for b, c in paper_numbers.VISUAL_COVERAGE.items())
+        + ".\n",
         table("table2", "visual", paper_numbers.TABLE2, t2_paper("visual")),
     ]
     if first["table3"]:
-        parts += ["\n## Table 3, pairs of two held-out visual words (visual propagation)\n",
-                  "(*): trained (or, for IV-SGNS, its map fitted) without the held-out words' features.\n",
-                  table("table3", "held-out", paper_numbers.TABLE3, _paper)]
+        parts += [
+            "\n## Table 3, pairs of two held-out visual words (visual propagation)\n",
+            "(*): trained (or, for IV-SGNS, its map fitted) without the held-out words' features.\n",
+            table("table3", "held-out", paper_numbers.TABLE3, _paper),
+        ]
     parts.append("")
     return "\n".join(parts)
 
@@ -232,33 +270,58 @@ def machine() -> str:
     import os
 
     import jax
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, jax {jax.__version__} "
-            f"on {jax.devices()[0].platform}")
+
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, jax {jax.__version__} "
+        f"on {jax.devices()[0].platform}"
+    )
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", default="bundled", help="a corpus file or folder, 'text8' or 'bundled'")
-    parser.add_argument("--features", default="bundled", help="a word-feature file ('bundled': the 1000 ImageNet "
-                                                                "sample photos' features)")
+    parser.add_argument(
+        "--features",
+        default="bundled",
+        help="a word-feature file ('bundled': the 1000 ImageNet sample photos' features)",
+    )
     parser.add_argument("--benchmarks", nargs="+", default=["bundled"], help="benchmark files or folders")
-    parser.add_argument("--analogies", default="bundled",
-                        help="analogy questions for the extra column ('bundled': word2vec's questions-words.txt; "
-                             "'none' leaves the column out)")
+    parser.add_argument(
+        "--analogies",
+        default="bundled",
+        help="analogy questions for the extra column ('bundled': word2vec's questions-words.txt; "
+        "'none' leaves the column out)",
+    )
     parser.add_argument("--epochs", type=float, default=1.0, help="passes over the corpus for every trained model")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--fraction", type=float, default=propagation.PAPER_FRACTION,
-                        help="fraction of the visual words held out for Table 3 (the paper: 2000/9713)")
+    parser.add_argument(
+        "--fraction",
+        type=float,
+        default=propagation.PAPER_FRACTION,
+        help="fraction of the visual words held out for Table 3 (the paper: 2000/9713)",
+    )
     parser.add_argument("--subset-seed", type=int, default=0)
-    parser.add_argument("--tables", type=int, nargs="+", choices=(2, 3), default=[2, 3],
-                        help="'2' trains only Table 2's models (Table 3 needs two more trainings per seed)")
-    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
-                        help="config overrides for every model, e.g. sampler.negatives=64")
+    parser.add_argument(
+        "--tables",
+        type=int,
+        nargs="+",
+        choices=(2, 3),
+        default=[2, 3],
+        help="'2' trains only Table 2's models (Table 3 needs two more trainings per seed)",
+    )
+    parser.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config overrides for every model, e.g. sampler.negatives=64",
+    )
     parser.add_argument("--out", default="runs/reproduce")
     parser.add_argument("--progress", action="store_true", help="progress bars for each training run")
     args = parser.parse_args(argv)
     if not any(item.startswith("model.features=") for item in args.set):  # follow the feature file's width
         from pixie_jax.visual.features import load_word_features
+
         args.set.append(f"model.features={load_word_features(args.features).features.shape[1]}")
     check_overrides(args)
     out = Path(args.out)
@@ -275,19 +338,33 @@ def main(argv=None):
     for seed in args.seeds:  # the tables are rewritten after every seed, so a long run keeps what it finished
         merged, seconds[seed], batches[seed] = train_seed(args, seed, data, held and held.data_without, out, log)
         per_seed.append(score_seed(merged, words, held and held.in_subset, benches, questions))
-        setup = {"command": " ".join(["python", "benchmarks/reproduce.py"] + (argv if argv is not None else sys.argv[1:])),
-                 "corpus": args.corpus, "features": args.features, "tokens": len(data.ids), "vocab": len(words),
-                 "visual": data.n_visual, "held_out": len(held.words) if held else 0,
-                 "subset_seed": args.subset_seed,
-                 "seeds": args.seeds[:len(per_seed)], "machine": machine(), "minutes": (time.time() - t0) / 60,
-                 "seconds_per_run": seconds, "batches": batches}
+        setup = {
+            "command": " ".join(["python", "benchmarks/reproduce.py"] + (argv if argv is not None else sys.argv[1:])),
+            "corpus": args.corpus,
+            "features": args.features,
+            "tokens": len(data.ids),
+            "vocab": len(words),
+            "visual": data.n_visual,
+            "held_out": len(held.words) if held else 0,
+            "subset_seed": args.subset_seed,
+            "seeds": args.seeds[: len(per_seed)],
+            "machine": machine(),
+            "minutes": (time.time() - t0) / 60,
+            "seconds_per_run": seconds,
+            "batches": batches,
+        }
         text = markdown(per_seed, benches, setup)
         with atomic_write(out / "TABLES.md", "w") as f:
             f.write(text)
-        plain = [{t: {r: {b: {s: sc.__dict__ for s, sc in v.items()} for b, v in rows.items()} for r, rows in tab.items()}
-                  for t, tab in one.items() if t != "analogy"}
-                 | {"analogy": {r: sc and sc.__dict__ | {"accuracy": sc.accuracy} for r, sc in one["analogy"].items()}}
-                 for one in per_seed]
+        plain = [
+            {
+                t: {r: {b: {s: sc.__dict__ for s, sc in v.items()} for b, v in rows.items()} for r, rows in tab.items()}
+                for t, tab in one.items()
+                if t != "analogy"
+            }
+            | {"analogy": {r: sc and sc.__dict__ | {"accuracy": sc.accuracy} for r, sc in one["analogy"].items()}}
+            for one in per_seed
+        ]
         with atomic_write(out / "results.json", "w") as f:
             json.dump({"setup": setup, "held_out": held.words if held else [], "scores": plain}, f, indent=1)
     log(text)

@@ -12,6 +12,7 @@ one compiled step (flops, bytes accessed) per pair, divided by the device's peak
 (known for H100/H200/A100, else ``--bandwidth``/``--peak``). Prints one JSON line last: pairs/s, the
 bound, peak resident memory of this process.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pixie_jax import training_data as data_lib, experiment, overrides, vocab as vocab_lib  # noqa: E402
-from pixie_jax.visual import features as features_lib  # noqa: E402
+from pixie_jax import experiment, overrides
+from pixie_jax import training_data as data_lib
+from pixie_jax import vocab as vocab_lib
+from pixie_jax.visual import features as features_lib
 
 # (memory bandwidth GB/s, float32 non-tensor-core peak TFLOP/s) from the vendors' data sheets
 DEVICES = {"H100": (3350.0, 67.0), "H200": (4800.0, 67.0), "A100": (2039.0, 19.5)}
@@ -48,9 +51,16 @@ def synthetic_data(vocab_size: int, tokens: int, features: int, seed: int = 0) -
         vis_index[rows] = np.arange(len(rows))
         raw = rng.normal(size=(len(rows), features)).astype(np.float32)
         scaling = features_lib.MinMaxScaling.fit(raw)
-    return data_lib.TrainingData(vocab, ids, vocab_lib.keep_probabilities(counts, 1e-3),
-                              vocab_lib.alias_table(vocab_lib.noise_distribution(counts, 0.75)), vis_index,
-                              scaling.apply(raw) if features else raw, scaling, raw)
+    return data_lib.TrainingData(
+        vocab,
+        ids,
+        vocab_lib.keep_probabilities(counts, 1e-3),
+        vocab_lib.alias_table(vocab_lib.noise_distribution(counts, 0.75)),
+        vis_index,
+        scaling.apply(raw) if features else raw,
+        scaling,
+        raw,
+    )
 
 
 def device_bound(compiled, pairs: int, bandwidth: float | None, peak: float | None) -> dict:
@@ -64,8 +74,10 @@ def device_bound(compiled, pairs: int, bandwidth: float | None, peak: float | No
     out = {"flops_per_pair": flops / pairs, "bytes_per_pair": moved / pairs}
     if bandwidth and peak:
         seconds = max(moved / (bandwidth * 1e9), flops / (peak * 1e12))
-        out |= {"bound_pairs_per_s": pairs / seconds if seconds else None,
-                "bound_by": "memory" if moved / (bandwidth * 1e9) >= flops / (peak * 1e12) else "compute"}
+        out |= {
+            "bound_pairs_per_s": pairs / seconds if seconds else None,
+            "bound_by": "memory" if moved / (bandwidth * 1e9) >= flops / (peak * 1e12) else "compute",
+        }
     return out
 
 
@@ -88,13 +100,21 @@ def main(argv=None):
 
     t0 = time.perf_counter()
     data = synthetic_data(args.vocab, args.tokens, args.features)
-    result = {"device": jax.devices()[0].device_kind, "devices": len(jax.devices()), "vocab": args.vocab,
-              "dim": args.dim, "negatives": args.negatives, "features": args.features, "optimizer": args.optimizer,
-              "data_seconds": round(time.perf_counter() - t0, 1), "settings": {}}
+    result = {
+        "device": jax.devices()[0].device_kind,
+        "devices": len(jax.devices()),
+        "vocab": args.vocab,
+        "dim": args.dim,
+        "negatives": args.negatives,
+        "features": args.features,
+        "optimizer": args.optimizer,
+        "data_seconds": round(time.perf_counter() - t0, 1),
+        "settings": {},
+    }
     for group in args.groups:
         result["settings"][f"G{group}"] = measure(args, data, group)
         print(f"G={group}: {result['settings'][f'G{group}']}", flush=True)
-    result["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
+    result["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(json.dumps(result))
 
 
@@ -117,12 +137,16 @@ def measure(args, data, group: int) -> dict:
     jax.block_until_ready(state)
     t0 = time.perf_counter()
     for i in range(args.chunks):
-        state, metrics = compiled(state, run.keys.sample, np.int32((i + 1) * args.steps_per_call), epoch, run.tables,
-                                  run.features)
+        state, metrics = compiled(
+            state, run.keys.sample, np.int32((i + 1) * args.steps_per_call), epoch, run.tables, run.features
+        )
     jax.block_until_ready(state)
     seconds = time.perf_counter() - t0
-    out = {"pairs_per_step": run.sampler.pairs_per_step, "pairs_per_s": args.chunks * pairs / seconds,
-           "loss": float(np.mean(jax.device_get(metrics["loss"])))}
+    out = {
+        "pairs_per_step": run.sampler.pairs_per_step,
+        "pairs_per_s": args.chunks * pairs / seconds,
+        "loss": float(np.mean(jax.device_get(metrics["loss"]))),
+    }
     del run, state, compiled
     # the cost of one step, compiled alone (a loop's cost analysis need not count its trips)
     config.steps_per_call = 1

@@ -8,6 +8,7 @@ so tokens/s = pairs/s x T / (E[kept] (L + 1)). gensim (sg=1, same window, negati
 subsampling threshold, min_count, all cores) is timed on the same token stream; its tokens/s is
 T x epochs / training seconds. The last line printed is one JSON object.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import common  # noqa: E402
-from pixie_jax import experiment  # noqa: E402
+from benchmarks import common
+from pixie_jax import experiment
 
 
 def measure(config, data, chunks: int) -> dict:
@@ -41,8 +42,12 @@ def measure(config, data, chunks: int) -> dict:
     pairs = chunks * config.steps_per_call * run.sampler.pairs_per_step
     pairs_per_s = pairs / seconds
     tokens_per_s = pairs_per_s * len(data.ids) / (data.expected_kept() * (run.sampler.window + 1))
-    return {"pairs_per_s": pairs_per_s, "tokens_per_s": tokens_per_s, "seconds": seconds,
-            "loss": float(np.mean(jax.device_get(metrics["loss"])))}
+    return {
+        "pairs_per_s": pairs_per_s,
+        "tokens_per_s": tokens_per_s,
+        "seconds": seconds,
+        "loss": float(np.mean(jax.device_get(metrics["loss"]))),
+    }
 
 
 def gensim_rate(data, config, epochs: int) -> float:
@@ -60,17 +65,29 @@ def main(argv=None):
     parser.add_argument("--corpus", default="bundled")
     parser.add_argument("--features", default="bundled")
     parser.add_argument("--negatives", type=int, default=5)
-    parser.add_argument("--groups", type=int, nargs="+", default=[1],
-                        help="negative_group settings (G > 1: a multiple of 2 (L + 1) = 22 slots a row of two "
-                             "centres, or of C = 8 with --contexts-drawn)")
-    parser.add_argument("--contexts-drawn", action="store_true",
-                        help="C = 8 contexts drawn a centre (the former sampler) instead of the whole reduced window")
+    parser.add_argument(
+        "--groups",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="negative_group settings (G > 1: a multiple of 2 (L + 1) = 22 slots a row of two "
+        "centres, or of C = 8 with --contexts-drawn)",
+    )
+    parser.add_argument(
+        "--contexts-drawn",
+        action="store_true",
+        help="C = 8 contexts drawn a centre (the former sampler) instead of the whole reduced window",
+    )
     parser.add_argument("--text-centres", type=int, default=2048)
     parser.add_argument("--visual-centres", type=int, default=256)
     parser.add_argument("--chunks", type=int, default=5)
     parser.add_argument("--steps-per-call", type=int, default=20)
-    parser.add_argument("--optimizers", nargs="+", default=["adam", "sparse_sgd"],
-                        help="table optimizers (optimizer.name): dense adam, sparse_sgd, lazy_adam")
+    parser.add_argument(
+        "--optimizers",
+        nargs="+",
+        default=["adam", "sparse_sgd"],
+        help="table optimizers (optimizer.name): dense adam, sparse_sgd, lazy_adam",
+    )
     parser.add_argument("--gensim-epochs", type=int, default=1)
     parser.add_argument("--no-gensim", action="store_true")
     args = parser.parse_args(argv)
@@ -79,8 +96,10 @@ def main(argv=None):
     base.sampler.negatives, base.steps_per_call = args.negatives, args.steps_per_call
     base.sampler.enumerate_window = not args.contexts_drawn
     print(f"machine: {common.machine()}")
-    print(f"corpus {args.corpus}: {len(data.ids):,} tokens, {len(data.vocab):,} words, {data.n_visual:,} visual; "
-          f"N={args.negatives}, L={base.sampler.window}, K={base.model.dim}, C={base.sampler.contexts_per_centre}")
+    print(
+        f"corpus {args.corpus}: {len(data.ids):,} tokens, {len(data.vocab):,} words, {data.n_visual:,} visual; "
+        f"N={args.negatives}, L={base.sampler.window}, K={base.model.dim}, C={base.sampler.contexts_per_centre}"
+    )
     results = {}
     gensim = None if args.no_gensim else gensim_rate(data, base, args.gensim_epochs)
     if gensim:
@@ -94,14 +113,22 @@ def main(argv=None):
                 if gensim:
                     r["vs_gensim"] = r["tokens_per_s"] / gensim
                 results[f"{model}_{opt}_G{g}"] = r
-                print(f"{model:5s} {opt:10s} G={g:<4d} {r['pairs_per_s']:>12,.0f} pairs/s "
-                      f"{r['tokens_per_s']:>10,.0f} tokens/s" + (f" {r['vs_gensim']:.2f}x gensim" if gensim else ""))
+                print(
+                    f"{model:5s} {opt:10s} G={g:<4d} {r['pairs_per_s']:>12,.0f} pairs/s "
+                    f"{r['tokens_per_s']:>10,.0f} tokens/s" + (f" {r['vs_gensim']:.2f}x gensim" if gensim else "")
+                )
     fastest = max((k for k in results if k.startswith("pixie")), key=lambda k: results[k]["tokens_per_s"])
     best = results[fastest]
-    summary = {"setting": fastest, "pairs_per_s": best["pairs_per_s"], "tokens_per_s": best["tokens_per_s"],
-               "gensim_tokens_per_s": gensim, "ratio": best["tokens_per_s"] / gensim if gensim else None,
-               "negatives": args.negatives, "corpus": args.corpus,
-               "all": {k: {m: round(v, 3) for m, v in r.items()} for k, r in results.items()}}
+    summary = {
+        "setting": fastest,
+        "pairs_per_s": best["pairs_per_s"],
+        "tokens_per_s": best["tokens_per_s"],
+        "gensim_tokens_per_s": gensim,
+        "ratio": best["tokens_per_s"] / gensim if gensim else None,
+        "negatives": args.negatives,
+        "corpus": args.corpus,
+        "all": {k: {m: round(v, 3) for m, v in r.items()} for k, r in results.items()},
+    }
     print(json.dumps(summary))
 
 

@@ -15,12 +15,12 @@ Word2Vec(sg=1, hs=0) with the config's dimension, window, negatives, subsampling
 cores, epoch e trained with alpha from 0.025 (1 - e/E) to 0.025 (1 - (e+1)/E) as its own E-epoch
 run would. Writes DIR/time_to_quality.{md,json,png}.
 """
+
 from __future__ import annotations
 
 import argparse
 import functools
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -32,11 +32,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import common  # noqa: E402
-from pixie_jax import training_data as data_lib, experiment, overrides, registry, train  # noqa: E402
-from pixie_jax.cli import command  # noqa: E402
-from pixie_jax.errors import InputError  # noqa: E402
-from pixie_jax.evaluate import analogy, similarity  # noqa: E402
+from benchmarks import common
+from pixie_jax import experiment, registry, train
+from pixie_jax import training_data as data_lib
+from pixie_jax.cli import command
+from pixie_jax.errors import InputError
+from pixie_jax.evaluate import analogy, similarity
 
 BENCHMARKS = ("EN-MEN-TR-3k", "EN-SIMLEX-999", "EN-WS-353-ALL", "EN-RG-65", "EN-MC-30")
 ANALOGY = "analogy %"  # 3CosAdd accuracy on questions-words.txt
@@ -45,8 +46,9 @@ COLUMNS = BENCHMARKS + (ANALOGY,)
 
 def scores(words, vectors, benchmarks) -> dict:
     """Spearman rho on each similarity set, and the analogy accuracy (3CosAdd, total, %)."""
-    return ({b.name: similarity.score(b, words, vectors).rho for b in benchmarks}
-            | {ANALOGY: analogy.total(words, vectors, questions()).accuracy})
+    return {b.name: similarity.score(b, words, vectors).rho for b in benchmarks} | {
+        ANALOGY: analogy.total(words, vectors, questions()).accuracy
+    }
 
 
 @functools.cache
@@ -77,12 +79,13 @@ def run_gensim(data, config, epochs: int, benchmarks, log, final: dict | None = 
     return rows
 
 
-def run_ours(name, config, data, epochs: float, benchmarks, log, evals_per_epoch: int = 1,
-             final: dict | None = None) -> list[dict]:
+def run_ours(
+    name, config, data, epochs: float, benchmarks, log, evals_per_epoch: int = 1, final: dict | None = None
+) -> list[dict]:
     """Our SGNS (``name`` 'sgns', kind e) or PIXIE ('pixie', kind s) pass by pass: a row of scores per
     evaluation; the last vectors into ``final['vectors']``, the tables (e, v) into ``final['tables']``."""
     cfg = config.copy_and_resolve_references()
-    cfg.epochs, cfg.progress, cfg.checkpoint_every = float(epochs), False, 10 ** 9
+    cfg.epochs, cfg.progress, cfg.checkpoint_every = float(epochs), False, 10**9
     if name == "sgns":
         cfg.features = ""
         data = data_lib.text_only(cfg, data)
@@ -98,8 +101,9 @@ def run_ours(name, config, data, epochs: float, benchmarks, log, evals_per_epoch
         vectors = arrays[kind]
         if final is not None:
             final["vectors"], final["tables"] = vectors, (arrays["e"], arrays["v"])
-        rows.append({"epoch": round(passes, 3), "seconds": clock["seconds"]} | scores(data.vocab.words, vectors,
-                                                                                     benchmarks))
+        rows.append(
+            {"epoch": round(passes, 3), "seconds": clock["seconds"]} | scores(data.vocab.words, vectors, benchmarks)
+        )
         log(f"{name} epoch {passes:.2f}: {rows[-1]}")
         clock["since"] = time.perf_counter()
 
@@ -111,8 +115,9 @@ def run_ours(name, config, data, epochs: float, benchmarks, log, evals_per_epoch
     try:
         experiment.train(warm, workdir / "warm", data=data, log=lambda *a: None)
         clock["since"] = time.perf_counter()
-        experiment.train(cfg, workdir / "run", data=data, log=lambda *a: None, on_pass=on_pass,
-                    report_every=1.0 / evals_per_epoch)
+        experiment.train(
+            cfg, workdir / "run", data=data, log=lambda *a: None, on_pass=on_pass, report_every=1.0 / evals_per_epoch
+        )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return rows
@@ -120,8 +125,10 @@ def run_ours(name, config, data, epochs: float, benchmarks, log, evals_per_epoch
 
 def plot(results: dict, path: Path) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, len(COLUMNS), figsize=(4 * len(COLUMNS), 3.4), sharex=True)
     for ax, bench in zip(axes, COLUMNS):
         for system, rows in results.items():
@@ -141,9 +148,11 @@ def table(results: dict) -> str:
     lines = [head, "|" + "---|" * (3 + len(COLUMNS))]
     for system, rows in results.items():
         for r in rows:
-            lines.append(f"| {system} | {r['epoch']:g} | {r['seconds']:.0f} | "
-                         + " | ".join(f"{r[b]:.3f}" for b in BENCHMARKS)
-                         + (f" | {r[ANALOGY]:.1f} |" if ANALOGY in r else " | - |"))
+            lines.append(
+                f"| {system} | {r['epoch']:g} | {r['seconds']:.0f} | "
+                + " | ".join(f"{r[b]:.3f}" for b in BENCHMARKS)
+                + (f" | {r[ANALOGY]:.1f} |" if ANALOGY in r else " | - |")
+            )
     return "\n".join(lines)
 
 
@@ -171,19 +180,24 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=5, help="gensim's epochs (and ours, unless --our-epochs)")
     parser.add_argument("--our-epochs", type=float, help="passes of our systems (default: --epochs)")
     parser.add_argument("--evals-per-epoch", type=int, default=1, help="scores of our systems per pass")
-    parser.add_argument("--systems", nargs="+", default=["gensim", "sgns", "pixie"],
-                        choices=["gensim", "sgns", "pixie"])
+    parser.add_argument(
+        "--systems", nargs="+", default=["gensim", "sgns", "pixie"], choices=["gensim", "sgns", "pixie"]
+    )
     parser.add_argument("--out", default="time_to_quality")
-    parser.add_argument("--merge", nargs="+", metavar="JSON",
-                        help="no training: one table and figure from earlier runs' time_to_quality.json "
-                             "(systems named NAME=FILE, or by file and system)")
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="JSON",
+        help="no training: one table and figure from earlier runs' time_to_quality.json "
+        "(systems named NAME=FILE, or by file and system)",
+    )
     args, extra = parser.parse_known_args(argv)
     if args.merge:
         return merge(args.merge, Path(args.out))
     bad = [item for item in extra if not item.startswith("--config.")]
     if bad:
         parser.error(f"unrecognised argument {bad[0]!r}; overrides look like --config.KEY=VALUE")
-    config = common.checked_config([item[len("--config."):] for item in extra], args.corpus, what="--config")
+    config = common.checked_config([item[len("--config.") :] for item in extra], args.corpus, what="--config")
     for name, value, low in (("--epochs", args.epochs, 1), ("--evals-per-epoch", args.evals_per_epoch, 1)):
         if value < low:
             raise InputError(f"{name} must be >= {low}, got {value}")
@@ -201,17 +215,21 @@ def main(argv=None):
         if system == "gensim":
             results["gensim"] = run_gensim(data, config, args.epochs, benchmarks, log)
         else:
-            results[f"{system} (ours)"] = run_ours(system, config, data, args.our_epochs or args.epochs, benchmarks,
-                                                   log, args.evals_per_epoch)
+            results[f"{system} (ours)"] = run_ours(
+                system, config, data, args.our_epochs or args.epochs, benchmarks, log, args.evals_per_epoch
+            )
     machine, batch = common.machine(), experiment.sampler(config, data)
     command = "python benchmarks/time_to_quality.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = (f"Command: `{command}`  \nCorpus {args.corpus} ({len(data.ids):,} tokens, {len(data.vocab):,} words); "
-            f"machine: {machine}; optimizer {config.optimizer.name} {config.optimizer.learning_rate}, "
-            f"N = {config.sampler.negatives}, G = {config.sampler.negative_group}, "
-            f"{batch.text_centres:,} + {batch.visual_centres:,} centres per step (PIXIE's).\n\n" + table(results))
+    text = (
+        f"Command: `{command}`  \nCorpus {args.corpus} ({len(data.ids):,} tokens, {len(data.vocab):,} words); "
+        f"machine: {machine}; optimizer {config.optimizer.name} {config.optimizer.learning_rate}, "
+        f"N = {config.sampler.negatives}, G = {config.sampler.negative_group}, "
+        f"{batch.text_centres:,} + {batch.visual_centres:,} centres per step (PIXIE's).\n\n" + table(results)
+    )
     (out / "time_to_quality.md").write_text(text + "\n")
-    (out / "time_to_quality.json").write_text(json.dumps({"command": command, "machine": machine,
-                                                          "results": results}, indent=1))
+    (out / "time_to_quality.json").write_text(
+        json.dumps({"command": command, "machine": machine, "results": results}, indent=1)
+    )
     plot(results, out / "time_to_quality.png")
     print(text)
 

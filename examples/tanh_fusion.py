@@ -3,6 +3,7 @@
 Import this file, then train it like any model: ``config.model.name = "pixie_tanh"``
 (docs/adding_a_model.md). W [K, K] starts at the identity, so the variant starts near eq. (5).
 """
+
 import jax.numpy as jnp
 
 from pixie_jax import embeddings, objective, pixie, registry
@@ -17,6 +18,14 @@ def build(config, vocab_size: int) -> Pixie:
     return Pixie(vocab_size, m.dim, m.features, m.hidden, TANH)
 
 
-SPEC = registry.register(ModelSpec(
-    "pixie_tanh", build, objective.rows_loss, embeddings.pixie_arrays, kinds=("e", "v", "mu", "x", "s", "t"),
-    scored=("e", "s", "t"), sampler=pixie.sampler_fields))
+SPEC = registry.register(
+    ModelSpec(
+        "pixie_tanh",
+        build,
+        objective.rows_loss,
+        embeddings.pixie_arrays,
+        kinds=("e", "v", "mu", "x", "s", "t"),
+        scored=("e", "s", "t"),
+        sampler=pixie.sampler_fields,
+    )
+)

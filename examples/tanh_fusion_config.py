@@ -4,6 +4,7 @@
 
 ``model.name`` is the model's own file: the registry loads it and trains its ``SPEC``.
 """
+
 from pathlib import Path
 
 from pixie_jax.overrides import load_config

@@ -1,4 +1,5 @@
 """Orbax checkpoints of the training state: save every N steps, keep the last k, resume exactly."""
+
 from __future__ import annotations
 
 import contextlib
@@ -24,8 +25,9 @@ class CheckpointError(ProjectError):
 
 
 def manager(directory: str | Path, keep: int = 3) -> ocp.CheckpointManager:
-    options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True, enable_async_checkpointing=False,
-                                           cleanup_tmp_directories=True)
+    options = ocp.CheckpointManagerOptions(
+        max_to_keep=keep, create=True, enable_async_checkpointing=False, cleanup_tmp_directories=True
+    )
     return ocp.CheckpointManager(Path(directory).absolute(), options=options)
 
 
@@ -60,13 +62,16 @@ def check_space(directory: str | Path, state, latest: int | None = None) -> None
     ``state``: a tenth more than the checkpoint of step ``latest`` takes there (orbax compresses), or
     before any, the state's array bytes plus a fifth; and 1 MB for orbax's own files."""
     written = Path(directory) / str(latest)
-    need = (1.1 * folder_bytes(written) if latest is not None and written.is_dir()
-            else 1.2 * state_bytes(state)) + 2**20
+    need = (
+        1.1 * folder_bytes(written) if latest is not None and written.is_dir() else 1.2 * state_bytes(state)
+    ) + 2**20
     free = shutil.disk_usage(Path(directory)).free
     if free < need:
-        raise CheckpointError(f"{directory}: {free / 2**20:,.1f} MB free on its disk, a checkpoint needs about "
-                              f"{need / 2**20:,.1f} MB; free space or choose another --workdir, then run the same "
-                              f"command (training resumes from the last checkpoint kept)")
+        raise CheckpointError(
+            f"{directory}: {free / 2**20:,.1f} MB free on its disk, a checkpoint needs about "
+            f"{need / 2**20:,.1f} MB; free space or choose another --workdir, then run the same "
+            f"command (training resumes from the last checkpoint kept)"
+        )
 
 
 def prune(mgr: ocp.CheckpointManager, keep: int) -> list[int]:
@@ -93,17 +98,21 @@ def save(mgr: ocp.CheckpointManager, step: int, state) -> None:
     except Exception as err:  # orbax and tensorstore raise many kinds (ValueError, OSError, ...) for one failure
         try:  # the writer threads that did not fail may still be writing: let them end before cleaning up
             mgr.wait_until_finished()
-        except Exception:  # noqa: BLE001 - the same failure again; the first one is reported
+        except Exception:
             pass
         remove_partials(mgr)
         code = getattr(err, "errno", None) or next(iter(re.findall(r"os_error_code='(\d+)'", str(err))), None)
-        reason = (f"{os.strerror(int(code))}, errno {code}" if code
-                  else (str(err).splitlines() or [type(err).__name__])[0][-300:])
+        reason = (
+            f"{os.strerror(int(code))}, errno {code}"
+            if code
+            else (str(err).splitlines() or [type(err).__name__])[0][-300:]
+        )
         kept = list(mgr.all_steps())
         raise CheckpointError(
             f"{mgr.directory}: cannot write the checkpoint of step {step} ({reason}); "
             f"{f'the checkpoint of step {max(kept)} is kept' if kept else 'no earlier checkpoint exists'}. Free "
-            f"space on that disk (or choose another --workdir) and run the same command to resume") from err
+            f"space on that disk (or choose another --workdir) and run the same command to resume"
+        ) from err
 
 
 def remove_partials(mgr: ocp.CheckpointManager, settle: float = 1.0, deadline: float = 30.0) -> None:
@@ -138,12 +147,14 @@ def restore(mgr: ocp.CheckpointManager, like, step: int | None = None):
     step = mgr.latest_step() if step is None else step
     if step is None or step not in mgr.all_steps():
         raise CheckpointError(f"{mgr.directory}: no checkpoint for step {step} (have {list(mgr.all_steps())})")
-    abstract = jax.tree.map(lambda x: np.zeros(np.shape(x), np.asarray(x).dtype) if hasattr(x, "shape") else x,
-                            jax.device_get(like))
+    abstract = jax.tree.map(
+        lambda x: np.zeros(np.shape(x), np.asarray(x).dtype) if hasattr(x, "shape") else x, jax.device_get(like)
+    )
     try:
         state = mgr.restore(step, args=ocp.args.StandardRestore(abstract))
     except Exception as err:  # orbax raises many kinds; all mean the same to a user
         raise CheckpointError(
             f"{mgr.directory}/{step}: the checkpoint cannot be read ({type(err).__name__}: {err}). "
-            f"Delete that folder to resume from an earlier one, or start a fresh --workdir") from err
+            f"Delete that folder to resume from an earlier one, or start a fresh --workdir"
+        ) from err
     return state, step

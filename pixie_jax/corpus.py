@@ -4,6 +4,7 @@ A corpus is a sequence of tokens in text8 form (lower-case a-z words, single spa
 :func:`iter_corpus` streams it in pieces (a corpus larger than memory passes through);
 :func:`load_corpus` joins them into one ``str``, the form :func:`pixie_jax.vocab.encode` reads.
 """
+
 from __future__ import annotations
 
 import bz2
@@ -17,8 +18,8 @@ import re
 import unicodedata
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from pixie_jax import download
 from pixie_jax.errors import InputError
@@ -65,7 +66,7 @@ def strip_gutenberg_boilerplate(raw: str) -> str:
     start, end = _PG_START.search(raw), _PG_END.search(raw)
     if start is None or end is None or end.start() < start.end():
         return raw
-    return raw[start.end():end.start()]
+    return raw[start.end() : end.start()]
 
 
 def _open_text(path: Path):
@@ -102,15 +103,16 @@ def _decoded_blocks(path: Path, errors: str, block_bytes: int = 1 << 24) -> Iter
         for stream in _raw_streams(path):
             decoder = codecs.getincrementaldecoder("utf-8")(errors)
             lines = 1
-            for block in itertools.chain(iter(lambda: stream.read(block_bytes), b""), [None]):
+            for block in itertools.chain(iter(lambda: stream.read(block_bytes), b""), [None]):  # noqa: B023 - called within the iteration
                 pending = len(decoder.getstate()[0])
                 try:  # None: the end of the stream, where a cut multi-byte character is an error too
                     yield decoder.decode(block, final=False) if block is not None else decoder.decode(b"", True) + " "
                 except UnicodeDecodeError as err:
-                    line = lines + (block or b"")[:max(err.start - pending, 0)].count(b"\n")
+                    line = lines + (block or b"")[: max(err.start - pending, 0)].count(b"\n")
                     raise CorpusError(
                         f"{path}: line {line} is not valid UTF-8 ({err.reason}); re-encode the file as UTF-8, or "
-                        f"replace such bytes with --config.corpus_errors=replace") from err
+                        f"replace such bytes with --config.corpus_errors=replace"
+                    ) from err
                 lines += (block or b"").count(b"\n")
     except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile, zlib.error) as err:
         raise CorpusError(f"{path}: cannot read ({err})") from err
@@ -132,6 +134,7 @@ def corpus_files(source: str | os.PathLike, cache_dir: str | os.PathLike | None 
         return [text8_path(cache_dir)]
     if str(source) == "bundled":
         from pixie_jax import resources
+
         source = resources.corpus_path()
     path = Path(source)
     if not path.exists():
@@ -142,8 +145,14 @@ def corpus_files(source: str | os.PathLike, cache_dir: str | os.PathLike | None 
     return files
 
 
-def iter_corpus(source: str | os.PathLike | list[Path], *, normalise_text: bool = True, errors: str = "strict",
-                cache_dir: str | os.PathLike | None = None, block_bytes: int = 1 << 24) -> Iterator[str]:
+def iter_corpus(
+    source: str | os.PathLike | list[Path],
+    *,
+    normalise_text: bool = True,
+    errors: str = "strict",
+    cache_dir: str | os.PathLike | None = None,
+    block_bytes: int = 1 << 24,
+) -> Iterator[str]:
     """The corpus ``source`` names (see :func:`corpus_files`; or the list of files it gave) in text8 form,
     as pieces of about ``block_bytes`` that each end on a token boundary: a corpus larger than memory
     streams through.
@@ -159,8 +168,8 @@ def iter_corpus(source: str | os.PathLike | list[Path], *, normalise_text: bool 
         for text in _decoded_blocks(file, errors, block_bytes):
             text = carry + text
             cut = max(text.rfind(" "), text.rfind("\n"))  # whitespace always separates tokens
-            carry = text[cut + 1:]
-            piece = clean(text[:cut + 1])
+            carry = text[cut + 1 :]
+            piece = clean(text[: cut + 1])
             if piece:
                 any_token = True
                 yield piece
@@ -168,15 +177,24 @@ def iter_corpus(source: str | os.PathLike | list[Path], *, normalise_text: bool 
         raise CorpusError(f"{', '.join(map(str, files))}: the corpus is empty (no word made of letters a-z)")
 
 
-def load_corpus(source: str | os.PathLike, *, normalise_text: bool = True, errors: str = "strict",
-                cache_dir: str | os.PathLike | None = None) -> str:
+def load_corpus(
+    source: str | os.PathLike,
+    *,
+    normalise_text: bool = True,
+    errors: str = "strict",
+    cache_dir: str | os.PathLike | None = None,
+) -> str:
     """The corpus named by ``source`` as one text8-form string (:func:`iter_corpus`, joined)."""
     return " ".join(iter_corpus(source, normalise_text=normalise_text, errors=errors, cache_dir=cache_dir))
 
 
-def text8_path(cache_dir: str | os.PathLike | None = None, url: str = TEXT8_URL,
-               expected_bytes: int | None = TEXT8_ZIP_BYTES, member_bytes: int = TEXT8_BYTES,
-               progress: bool = True) -> Path:
+def text8_path(
+    cache_dir: str | os.PathLike | None = None,
+    url: str = TEXT8_URL,
+    expected_bytes: int | None = TEXT8_ZIP_BYTES,
+    member_bytes: int = TEXT8_BYTES,
+    progress: bool = True,
+) -> Path:
     """Path of text8.zip in the cache, downloading it the first time.
 
     The download goes to a temporary file that is checked (size, zip integrity with
@@ -185,9 +203,13 @@ def text8_path(cache_dir: str | os.PathLike | None = None, url: str = TEXT8_URL,
     written beside it and checked on every later use.
     """
     cache = download.cache_dir(cache_dir)
-    return download.fetch(url, cache / "text8.zip", expected_bytes=expected_bytes,
-                          validate=functools.partial(_validate_text8_zip, member_bytes=member_bytes),
-                          progress=progress)
+    return download.fetch(
+        url,
+        cache / "text8.zip",
+        expected_bytes=expected_bytes,
+        validate=functools.partial(_validate_text8_zip, member_bytes=member_bytes),
+        progress=progress,
+    )
 
 
 def _validate_text8_zip(path: Path, member_bytes: int) -> None:
@@ -202,4 +224,5 @@ def _validate_text8_zip(path: Path, member_bytes: int) -> None:
         raise download.DownloadError(f"member {bad!r} fails its CRC check")
     if names != ["text8"] or sizes != [member_bytes]:
         raise download.DownloadError(
-            f"expected one member 'text8' of {member_bytes} bytes, found {list(zip(names, sizes))}")
+            f"expected one member 'text8' of {member_bytes} bytes, found {list(zip(names, sizes))}"
+        )

@@ -1,11 +1,12 @@
 """Cached, verified downloads: a file is fetched once, checked, then renamed into place."""
+
 from __future__ import annotations
 
 import hashlib
 import os
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from tqdm.auto import tqdm
 
@@ -50,9 +51,16 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def fetch(url: str, dest: Path, *, expected_bytes: int | None = None, sha256: str | None = None,
-          validate: Callable[[Path], None] | None = None, progress: bool = True,
-          timeout: float = 60.0) -> Path:
+def fetch(
+    url: str,
+    dest: Path,
+    *,
+    expected_bytes: int | None = None,
+    sha256: str | None = None,
+    validate: Callable[[Path], None] | None = None,
+    progress: bool = True,
+    timeout: float = 60.0,
+) -> Path:
     """Download ``url`` to ``dest`` unless a verified copy is already there.
 
     A finished download is checked (``expected_bytes``, ``sha256``, ``validate``) in a
@@ -65,8 +73,10 @@ def fetch(url: str, dest: Path, *, expected_bytes: int | None = None, sha256: st
     if dest.exists():
         if record.exists():
             if sha256_of(dest) != record.read_text().split()[0]:
-                raise DownloadError(f"{dest} does not match its recorded sha256 ({record}): the cached copy "
-                                    f"is corrupt; delete both files and run again to download {url} anew")
+                raise DownloadError(
+                    f"{dest} does not match its recorded sha256 ({record}): the cached copy "
+                    f"is corrupt; delete both files and run again to download {url} anew"
+                )
             return dest
         try:  # a copy placed by hand: check it as if just downloaded
             record.write_text(f"{_verify(dest, expected_bytes, sha256, validate)}  {dest.name}\n")
@@ -83,17 +93,20 @@ def fetch(url: str, dest: Path, *, expected_bytes: int | None = None, sha256: st
     except BaseException as err:
         part.unlink(missing_ok=True)
         if isinstance(err, DownloadError):
-            raise DownloadError(f"download of {url} failed: {err}. Nothing was kept; run again to retry, "
-                                f"or place a good copy at {dest} yourself") from err
+            raise DownloadError(
+                f"download of {url} failed: {err}. Nothing was kept; run again to retry, "
+                f"or place a good copy at {dest} yourself"
+            ) from err
         if isinstance(err, (OSError, ValueError)):
-            raise DownloadError(f"download of {url} failed ({err}). Nothing was kept; check the network "
-                                f"and run again, or place a copy at {dest} yourself") from err
+            raise DownloadError(
+                f"download of {url} failed ({err}). Nothing was kept; check the network "
+                f"and run again, or place a copy at {dest} yourself"
+            ) from err
         raise
     return dest
 
 
-def _verify(path: Path, expected_bytes: int | None, sha256: str | None,
-            validate: Callable[[Path], None] | None) -> str:
+def _verify(path: Path, expected_bytes: int | None, sha256: str | None, validate: Callable[[Path], None] | None) -> str:
     """Check a file's size, sha256 and contents; return its sha256."""
     size = path.stat().st_size
     if expected_bytes is not None and size != expected_bytes:
@@ -109,8 +122,13 @@ def _verify(path: Path, expected_bytes: int | None, sha256: str | None,
 def _stream(url: str, part: Path, progress: bool, timeout: float) -> None:
     with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as out:
         total = response.headers.get("Content-Length")
-        with tqdm(total=int(total) if total else None, unit="B", unit_scale=True,
-                  desc=f"downloading {url.rsplit('/', 1)[-1]}", disable=not progress) as bar:
+        with tqdm(
+            total=int(total) if total else None,
+            unit="B",
+            unit_scale=True,
+            desc=f"downloading {url.rsplit('/', 1)[-1]}",
+            disable=not progress,
+        ) as bar:
             while block := response.read(1 << 20):
                 out.write(block)
                 bar.update(len(block))

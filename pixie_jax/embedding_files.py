@@ -1,4 +1,5 @@
 """Embedding files: ``embeddings.npz`` (every kind of vector) and word2vec text format."""
+
 from __future__ import annotations
 
 import os
@@ -6,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pixie_jax.files import atomic_write, load_arrays, save_npz
 from pixie_jax.errors import InputError
+from pixie_jax.files import atomic_write, load_arrays, save_npz
 
 KINDS_DOC = {
     "e": "word embeddings e_w (text)",
@@ -26,8 +27,12 @@ class EmbeddingFileError(InputError):
 
 def save_embeddings(path: str | os.PathLike, words, mask, **kinds) -> None:
     """npz with ``words`` [V], ``mask`` [V] (1 for words with features) and one array per kind."""
-    save_npz(path, words=np.asarray(words), mask=np.asarray(mask, np.float32),
-             **{k: np.asarray(v, np.float32) for k, v in kinds.items()})
+    save_npz(
+        path,
+        words=np.asarray(words),
+        mask=np.asarray(mask, np.float32),
+        **{k: np.asarray(v, np.float32) for k, v in kinds.items()},
+    )
 
 
 def load_embeddings(path: str | os.PathLike, log=None) -> dict:
@@ -52,6 +57,7 @@ def load_embeddings(path: str | os.PathLike, log=None) -> dict:
         out.setdefault("mask", np.zeros(len(out["words"]), np.float32))
     else:
         from pixie_jax.visual.features import load_word_features
+
         wf = load_word_features(path)
         out = {"words": list(wf.words), "e": wf.features, "mask": np.zeros(len(wf.words), np.float32)}
     return usable(out, path, log)
@@ -70,28 +76,40 @@ def usable(arrays: dict, path, log=None) -> dict:
         raise EmbeddingFileError(f"{path}: no matrix of float vectors in it (arrays: {', '.join(sorted(arrays))})")
     for kind, matrix in floats.items():
         if len(matrix) != len(words):
-            raise EmbeddingFileError(f"{path}: {kind} has {len(matrix):,} rows for {len(words):,} words; the rows "
-                                     f"must match the words one to one")
+            raise EmbeddingFileError(
+                f"{path}: {kind} has {len(matrix):,} rows for {len(words):,} words; the rows "
+                f"must match the words one to one"
+            )
     if all(m.shape[1] == 1 for m in floats.values()):
-        raise EmbeddingFileError(f"{path}: vectors of 1 dimension, whose cosines are all +-1: not embeddings (a "
-                                 f"vocabulary file of word<TAB>count lines?)")
+        raise EmbeddingFileError(
+            f"{path}: vectors of 1 dimension, whose cosines are all +-1: not embeddings (a "
+            f"vocabulary file of word<TAB>count lines?)"
+        )
     finite = np.logical_and.reduce([np.isfinite(m).all(axis=1) for m in floats.values()])
     if not finite.any():
-        raise EmbeddingFileError(f"{path}: every one of its {len(words):,} rows holds a value that is not finite "
-                                 f"(NaN or infinity): no usable vectors")
+        raise EmbeddingFileError(
+            f"{path}: every one of its {len(words):,} rows holds a value that is not finite "
+            f"(NaN or infinity): no usable vectors"
+        )
     folded = [str(w).casefold() for w in words]
     keep = np.zeros(len(words), bool)
     keep[sorted({folded[i]: i for i in reversed(np.flatnonzero(finite))}.values())] = True
     if log and not finite.all():
         bad = [words[i] for i in np.flatnonzero(~finite)]
-        log(f"{path}: {len(bad):,} rows hold values that are not finite and are left out: "
-            f"{', '.join(bad[:5])}{', ...' if len(bad) > 5 else ''}")
+        log(
+            f"{path}: {len(bad):,} rows hold values that are not finite and are left out: "
+            f"{', '.join(bad[:5])}{', ...' if len(bad) > 5 else ''}"
+        )
     twins = [words[i] for i in np.flatnonzero(finite & ~keep)]
     if log and twins:
-        log(f"{path}: {len(twins):,} words are the same as an earlier word after case folding; the earlier row is "
-            f"kept (e.g. {twins[0]!r} is left out)")
-    out = {k: (np.asarray(v)[keep] if k != "words" and np.ndim(v) >= 1 and len(v) == len(words) else v)
-           for k, v in arrays.items()}
+        log(
+            f"{path}: {len(twins):,} words are the same as an earlier word after case folding; the earlier row is "
+            f"kept (e.g. {twins[0]!r} is left out)"
+        )
+    out = {
+        k: (np.asarray(v)[keep] if k != "words" and np.ndim(v) >= 1 and len(v) == len(words) else v)
+        for k, v in arrays.items()
+    }
     out["words"] = [w for w, k in zip(folded, keep) if k]
     return out
 
@@ -117,8 +135,7 @@ def named_paths(specs) -> list[tuple[str, str]]:
     for spec in specs:
         name, path = named_path(spec)
         if name in seen:
-            raise InputError(f"two embeddings are named {name!r} ({seen[name]} and {path}); name each one "
-                             f"NAME=FILE")
+            raise InputError(f"two embeddings are named {name!r} ({seen[name]} and {path}); name each one NAME=FILE")
         seen[name] = path
         out.append((name, path))
     return out

@@ -1,5 +1,6 @@
 """A trained model's embedding arrays over the vocabulary (the kinds of docs/baselines.md), from its
 parameters: rows in vocabulary order, zero rows where a word has no features."""
+
 from __future__ import annotations
 
 import jax.numpy as jnp
@@ -37,8 +38,11 @@ def pixie_arrays(model: Pixie, params, data) -> dict:
     """:func:`table_arrays` and mu, s (eq. 10) and t (eq. 11)."""
     arrays = table_arrays(model, params, data)
     mu, mask = encoder_means(model, params, data), arrays["mask"]
-    return arrays | {"mu": mu, "s": np.asarray(embedding_s(arrays["e"], mu, mask)),
-                     "t": np.asarray(embedding_t(arrays["e"], mu, mask))}
+    return arrays | {
+        "mu": mu,
+        "s": np.asarray(embedding_s(arrays["e"], mu, mask)),
+        "t": np.asarray(embedding_t(arrays["e"], mu, mask)),
+    }
 
 
 def vae_arrays(model: Pixie, params, data) -> dict:

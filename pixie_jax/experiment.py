@@ -5,6 +5,7 @@ This is the one place a config becomes a model: the config is validated and the 
 here, the model built once (:func:`learner`), and the trainer (:mod:`pixie_jax.train`) handed the
 built model, its bound loss, its sampler and its features.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -13,18 +14,20 @@ import functools
 import jax
 import numpy as np
 
-from pixie_jax import objective, optimizers, outputs, registry, sampling, train as trainer, validation, workdir as workdir_lib
+from pixie_jax import objective, optimizers, outputs, registry, sampling, validation
+from pixie_jax import train as trainer
+from pixie_jax import workdir as workdir_lib
+from pixie_jax.errors import InputError
 from pixie_jax.modelspec import ModelSpec
 from pixie_jax.prng import stream_keys
 from pixie_jax.training_data import TrainingData, prepare_data, text_only
-from pixie_jax.errors import InputError
 
 
 @dataclasses.dataclass
 class Result:
-    arrays: dict                 # kind -> [V, d] over data.vocab, and 'mask'
+    arrays: dict  # kind -> [V, d] over data.vocab, and 'mask'
     data: TrainingData
-    kinds: tuple[str, ...]       # the kinds worth scoring
+    kinds: tuple[str, ...]  # the kinds worth scoring
     visual_only: dict | None = None  # arrays for the words with features but no text
 
 
@@ -42,12 +45,15 @@ def check_embedding(config, spec: ModelSpec) -> None:
     """``config.embedding`` must name kinds (or a+b concatenations) the model writes; checked before training."""
     missing = [p for p in config.embedding.split("+") if p not in spec.kinds]
     if missing:
-        raise InputError(f"embedding {config.embedding!r}: model {spec.name!r} writes kinds {', '.join(spec.kinds)} "
-                         f"(or concatenations such as 'e+x'), not {missing[0]!r}")
+        raise InputError(
+            f"embedding {config.embedding!r}: model {spec.name!r} writes kinds {', '.join(spec.kinds)} "
+            f"(or concatenations such as 'e+x'), not {missing[0]!r}"
+        )
 
 
-def sized_batch(config, data: TrainingData, spec: ModelSpec | None = None, log=None,
-                recorded: tuple[int, int] | None = None):
+def sized_batch(
+    config, data: TrainingData, spec: ModelSpec | None = None, log=None, recorded: tuple[int, int] | None = None
+):
     """``config`` itself where it gives ``sampler.text_centres``; where that is 0 (the batch sized to the
     run), a copy with the text centres 2,048 (:data:`pixie_jax.train.SIZED_TEXT_CENTRES`) and the visual
     centres ``sampler.visual_centres``, both times :func:`pixie_jax.train.batch_scale`: about
@@ -71,9 +77,11 @@ def sized_batch(config, data: TrainingData, spec: ModelSpec | None = None, log=N
     batch = registry.build_sampler(sized, data.n_visual, spec)
     if batch.pairs_per_step:
         per_pass = trainer.steps_per_epoch(data, batch)
-        log(f"{how}: {batch.text_centres:,} + {batch.visual_centres:,} centres a step, {per_pass:,} steps a pass, "
+        log(
+            f"{how}: {batch.text_centres:,} + {batch.visual_centres:,} centres a step, {per_pass:,} steps a pass, "
             f"about {round(per_pass * config.epochs):,} in {config.epochs:g} (sampler.steps_per_run = {target}; give "
-            f"sampler.text_centres for a batch of your own)")
+            f"sampler.text_centres for a batch of your own)"
+        )
     return sized
 
 
@@ -94,8 +102,16 @@ def learner(config, data: TrainingData, spec: ModelSpec | None = None) -> traine
     if spec.device_features is not None:
         features = spec.device_features(model, features)
     total = spec.total_steps(config, config.steps_per_call) if spec.total_steps else None
-    return trainer.Learner(spec.name, model, functools.partial(spec.loss, model, visual_weight=lam), batch,
-                           features, total, spec.length_keys, note=f"lambda = {lam:.3g}")
+    return trainer.Learner(
+        spec.name,
+        model,
+        functools.partial(spec.loss, model, visual_weight=lam),
+        batch,
+        features,
+        total,
+        spec.length_keys,
+        note=f"lambda = {lam:.3g}",
+    )
 
 
 def setup(config, data: TrainingData, devices=None) -> trainer.Run:
@@ -104,8 +120,9 @@ def setup(config, data: TrainingData, devices=None) -> trainer.Run:
     return trainer.setup(config, learner(config, data), data, devices)
 
 
-def train(config, workdir, data: TrainingData | None = None, log=print, devices=None, on_pass=None,
-          report_every: float = 1.0) -> tuple[dict, TrainingData]:
+def train(
+    config, workdir, data: TrainingData | None = None, log=print, devices=None, on_pass=None, report_every: float = 1.0
+) -> tuple[dict, TrainingData]:
     """Train the model ``config`` names in ``workdir`` (:func:`pixie_jax.train.fit`: resuming from its
     last checkpoint; ``on_pass`` and ``report_every`` as there), reading the data unless given; return
     (params, data). The config is checked first and the workdir locked for the run."""
@@ -149,6 +166,7 @@ def run_and_write(config, workdir, log=print, devices=None) -> Result:
     with workdir_lib.locked(workdir):
         result = _run(config, spec, workdir, None, log, devices)
         if jax.process_index() == 0:  # one writer in a multi-process run
-            outputs.write_outputs(config, workdir, result.arrays, result.data, result.kinds, result.visual_only,
-                                  log=log)
+            outputs.write_outputs(
+                config, workdir, result.arrays, result.data, result.kinds, result.visual_only, log=log
+            )
     return result

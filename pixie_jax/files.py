@@ -1,5 +1,6 @@
 """Writing files so that a failure never leaves a half-written one behind; sizes and owners of what
 interrupted writes leave."""
+
 from __future__ import annotations
 
 import contextlib
@@ -10,6 +11,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+
 from pixie_jax.errors import InputError
 
 
@@ -75,5 +77,7 @@ def load_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
             return {k: loaded[k] for k in loaded.files}
     except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as err:
         reason = "not a NumPy .npz or .npy file" if "pickle" in str(err) else str(err)
-        raise ArrayFileError(f"{path}: cannot be read ({reason}); it may be cut short by an interrupted copy or "
-                             f"download, or be another kind of file: copy or build it again") from err
+        raise ArrayFileError(
+            f"{path}: cannot be read ({reason}); it may be cut short by an interrupted copy or "
+            f"download, or be another kind of file: copy or build it again"
+        ) from err

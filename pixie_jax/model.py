@@ -9,10 +9,12 @@ visual features ``x[w]`` (D-dim, scaled into [0, 1]), latent visual factors ``z[
 
 All parameters live in one pytree ``params = {"e", "v", "encoder", "decoder", "fusion"}``.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import flax.linen as nn
 import jax
@@ -88,7 +90,7 @@ FUSIONS = {"additive": ADDITIVE, "gated": GATED}
 # ---------------------------------------------------------------- distributions
 def gaussian_kl(mu, logvar):
     """KL(N(mu, diag e^logvar) || N(0, I)) = 1/2 sum_k (e^logvar + mu^2 - 1 - logvar)."""
-    return 0.5 * jnp.sum(jnp.exp(logvar) + mu ** 2 - 1.0 - logvar, axis=-1)
+    return 0.5 * jnp.sum(jnp.exp(logvar) + mu**2 - 1.0 - logvar, axis=-1)
 
 
 def gaussian_log_likelihood(x, mean, logvar):
@@ -104,8 +106,10 @@ def reparameterise(mu, logvar, eps):
 # ---------------------------------------------------------------- the model
 def init_tables(key, vocab_size: int, dim: int) -> dict:
     """word2vec's initialisation: e ~ U(-0.5/K, 0.5/K), v = 0."""
-    return {"e": jax.random.uniform(key, (vocab_size, dim), jnp.float32, -0.5 / dim, 0.5 / dim),
-            "v": jnp.zeros((vocab_size, dim), jnp.float32)}
+    return {
+        "e": jax.random.uniform(key, (vocab_size, dim), jnp.float32, -0.5 / dim, 0.5 / dim),
+        "v": jnp.zeros((vocab_size, dim), jnp.float32),
+    }
 
 
 class Pixie(NamedTuple):
@@ -154,7 +158,7 @@ def fused_logits(model: Pixie, params, e, z, v):
     features), ``v`` [B, C, M, K] rows of each centre's contexts (a context and its negatives)
     give logits [B, J, C, M].
     """
-    h = model.combine(params, e[:, None, :], z)                  # [B, J, K]: e_w + z_w
+    h = model.combine(params, e[:, None, :], z)  # [B, J, K]: e_w + z_w
     return jnp.einsum("bjk,bcmk->bjcm", h, v)
 
 

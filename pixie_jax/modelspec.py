@@ -2,10 +2,12 @@
 ``SPEC`` (:mod:`pixie_jax.pixie`, :mod:`pixie_jax.baselines`), and :mod:`pixie_jax.registry` finds it by
 ``config.model.name``; :mod:`pixie_jax.experiment` builds the model from it and hands the trainer a
 :class:`pixie_jax.train.Learner`."""
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,21 +22,21 @@ class ModelSpec:
     """
 
     name: str
-    build: Callable[[Any, int], Any]        # (config, vocabulary size) -> model with init(key) -> params
+    build: Callable[[Any, int], Any]  # (config, vocabulary size) -> model with init(key) -> params
     loss: Callable
-    arrays: Callable                        # (model, params, data) -> {kind: [V, d], 'mask': [V]}
-    kinds: tuple[str, ...]                  # the kinds ``arrays`` (and ``finish``) write
-    scored: tuple[str, ...]                 # the kinds worth scoring when there are visual words
-    sampler: Callable | None = None         # (config, n_visual) -> SamplerConfig fields beyond the config's
+    arrays: Callable  # (model, params, data) -> {kind: [V, d], 'mask': [V]}
+    kinds: tuple[str, ...]  # the kinds ``arrays`` (and ``finish``) write
+    scored: tuple[str, ...]  # the kinds worth scoring when there are visual words
+    sampler: Callable | None = None  # (config, n_visual) -> SamplerConfig fields beyond the config's
     device_features: Callable | None = None  # (model, scaled features) -> the feature array the loss reads
-    total_steps: Callable | None = None     # (config, steps_per_call) -> steps (default: config.epochs passes)
-    length_keys: tuple[str, ...] = ()       # its own settings that ``total_steps`` reads: like epochs, free to
-                                            # change on a resume with config.resume_with_new_schedule
-    text_only: bool = False                 # trained on the corpus without its features
-    pretrained: Callable | None = None      # (config, data, log) -> arrays, or None to train
-    finish: Callable | None = None          # (config, arrays, keys, log) -> arrays, after training
-    visual_only: Callable | None = None     # (model, params, data) -> arrays of words with features, no text
+    total_steps: Callable | None = None  # (config, steps_per_call) -> steps (default: config.epochs passes)
+    length_keys: tuple[str, ...] = ()  # its own settings that ``total_steps`` reads: like epochs, free to
+    # change on a resume with config.resume_with_new_schedule
+    text_only: bool = False  # trained on the corpus without its features
+    pretrained: Callable | None = None  # (config, data, log) -> arrays, or None to train
+    finish: Callable | None = None  # (config, arrays, keys, log) -> arrays, after training
+    visual_only: Callable | None = None  # (model, params, data) -> arrays of words with features, no text
     settings: Callable[[], dict] | None = None  # () -> its own settings' defaults, config.<name>: {key: value}
-    embedding: str = ""                     # the kind(s) its configs write by default ('': the config's)
-    rules: tuple = ()                       # (key, lowest value, lowest allowed?) of the model's own settings
-    choices: tuple = ()                     # (key, allowed values), both checked before any data is read
+    embedding: str = ""  # the kind(s) its configs write by default ('': the config's)
+    rules: tuple = ()  # (key, lowest value, lowest allowed?) of the model's own settings
+    choices: tuple = ()  # (key, allowed values), both checked before any data is read

@@ -14,13 +14,14 @@ The loss reads the tables e and v only through the rows a batch gathers (:func:`
 so its gradient can be taken with respect to those rows alone (sparse updates, see
 :mod:`pixie_jax.sparse`) or, through the gather, with respect to the whole tables.
 """
+
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
 
-from pixie_jax.model import Pixie, fused_logits, reparameterise, sgns_pair_loss, visual_elbo
 from pixie_jax.errors import InputError
+from pixie_jax.model import Pixie, fused_logits, reparameterise, sgns_pair_loss, visual_elbo
 
 STRATA = ("text", "visual")
 TABLES = ("e", "v")  # the tables whose rows a batch gathers (:func:`gather_rows`)
@@ -39,8 +40,7 @@ def row_index_tree(batch: dict) -> dict:
     for name in STRATA:
         if name in batch:
             ctx, neg = batch[name]["contexts"], batch[name]["negatives"]
-            outputs = ({"out": jnp.concatenate([ctx[..., None], neg], -1)} if neg.ndim == 3
-                       else {"ctx": ctx, "neg": neg})
+            outputs = {"out": jnp.concatenate([ctx[..., None], neg], -1)} if neg.ndim == 3 else {"ctx": ctx, "neg": neg}
             tree[name] = {"e": batch[name]["words"]} | outputs
     return tree
 
@@ -48,8 +48,10 @@ def row_index_tree(batch: dict) -> dict:
 def gather_rows(params, batch: dict) -> dict:
     """:func:`row_index_tree` with each index array replaced by its rows: ``e`` [B, K] from e, the
     others [..., K] from v."""
-    return {name: {part: params["e" if part == "e" else "v"][index] for part, index in parts.items()}
-            for name, parts in row_index_tree(batch).items()}
+    return {
+        name: {part: params["e" if part == "e" else "v"][index] for part, index in parts.items()}
+        for name, parts in row_index_tree(batch).items()
+    }
 
 
 def _by_table(tree: dict, flatten) -> dict:
@@ -75,24 +77,26 @@ def stratum_text_loss(model, params, rows: dict, stratum: dict, z):
     Returns a scalar. Packed rows (``owner`` in the stratum) go to :func:`packed_text_loss`.
     """
     valid = stratum["valid"]
-    z = jnp.zeros_like(rows["e"][:, None, :]) if z is None else z            # [B, 1 or J, K]
+    z = jnp.zeros_like(rows["e"][:, None, :]) if z is None else z  # [B, 1 or J, K]
     if "owner" in stratum:
         return packed_text_loss(model, params, rows, stratum, z)
     if "out" in rows:  # G = 1: logits of the context (m = 0) and of its own negatives (m >= 1), eq. (5)
-        logits = fused_logits(model, params, rows["e"], z, rows["out"])      # [B, J, C, 1 + N]
+        logits = fused_logits(model, params, rows["e"], z, rows["out"])  # [B, J, C, 1 + N]
         per_pair = jnp.einsum("bjc,bc->bj", sgns_pair_loss(logits[..., 0], logits[..., 1:]), valid)
     else:  # one set of negatives per group of G pairs (whole centres): its loss counts for each valid pair
-        h = model.combine(params, rows["e"][:, None, :], z)                  # [B, J, K]: e_w + z_w
-        pos_logits = jnp.einsum("bjk,bck->bjc", h, rows["ctx"])             # [B, J, C]
-        per_pair = (jnp.einsum("bjc,bc->bj", -jax.nn.log_sigmoid(pos_logits), valid)
-                    - _group_negative_logsig(h, rows["neg"]) * valid.sum(-1)[:, None])
+        h = model.combine(params, rows["e"][:, None, :], z)  # [B, J, K]: e_w + z_w
+        pos_logits = jnp.einsum("bjk,bck->bjc", h, rows["ctx"])  # [B, J, C]
+        per_pair = (
+            jnp.einsum("bjc,bc->bj", -jax.nn.log_sigmoid(pos_logits), valid)
+            - _group_negative_logsig(h, rows["neg"]) * valid.sum(-1)[:, None]
+        )
     return jnp.sum(stratum["weight"] * per_pair.mean(-1))
 
 
 def _group_negative_logsig(h, neg_rows):
     """sum_i log sigmoid(-h_b . v_{c'_i}) [B, J] for each centre's h [B, J, K], the negatives [G', N, K]
     of its group (centres in groups of B / G', in order)."""
-    hg = h.reshape((neg_rows.shape[0], -1) + h.shape[1:])                    # [G', m, J, K]
+    hg = h.reshape((neg_rows.shape[0], -1) + h.shape[1:])  # [G', m, J, K]
     neg_logits = jnp.einsum("gmjk,gnk->gmjn", hg, neg_rows).reshape(h.shape[:2] + (-1,))
     return jax.nn.log_sigmoid(-neg_logits).sum(-1)
 
@@ -115,11 +119,11 @@ def packed_text_loss(model, params, rows: dict, stratum: dict, z):
     (eq. (2) negated), each slot's centre h = e_w + z_w taken by its ``owner``; with G > 1 each centre's
     shared negatives' term counts once per valid pair of the centre."""
     valid, owner = stratum["valid"], stratum["owner"]
-    hc = model.combine(params, rows["e"][:, None, :], z)                      # [B, J, K]
-    h = per_slot(hc, owner)                                                    # [R, S, J, K]
-    slot_weight = per_slot(stratum["weight"], owner) * valid                   # [R, S]
+    hc = model.combine(params, rows["e"][:, None, :], z)  # [B, J, K]
+    h = per_slot(hc, owner)  # [R, S, J, K]
+    slot_weight = per_slot(stratum["weight"], owner) * valid  # [R, S]
     if "out" in rows:  # G = 1: each slot's context and its own negatives
-        logits = jnp.einsum("rsjk,rsmk->rjsm", h, rows["out"])                # [R, J, S, 1 + N]
+        logits = jnp.einsum("rsjk,rsmk->rjsm", h, rows["out"])  # [R, J, S, 1 + N]
         return jnp.einsum("rjs,rs->", sgns_pair_loss(logits[..., 0], logits[..., 1:]), slot_weight) / h.shape[2]
     pos = jnp.einsum("rjs,rs->", -jax.nn.log_sigmoid(jnp.einsum("rsjk,rsk->rjs", h, rows["ctx"])), slot_weight)
     neg = -_group_negative_logsig(hc, rows["neg"]).mean(-1) * centre_counts(valid, owner)

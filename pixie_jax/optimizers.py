@@ -1,6 +1,7 @@
 """The optimizers of a config: one for the embedding tables e and v (a dense optax transformation, or
 a row-sparse rule of :mod:`pixie_jax.sparse` that updates only the rows a step touches) and one for
 every other parameter (encoder, decoder, fusion, maps), each on the config's schedule."""
+
 from __future__ import annotations
 
 import optax
@@ -8,13 +9,18 @@ import optax
 from pixie_jax import objective, sparse
 from pixie_jax.errors import InputError
 
-
-_OPTIMIZERS = {"adam": optax.adam, "adamw": optax.adamw, "sgd": optax.sgd,
-               "adagrad": optax.adagrad, "rmsprop": optax.rmsprop, "lamb": optax.lamb}
+_OPTIMIZERS = {
+    "adam": optax.adam,
+    "adamw": optax.adamw,
+    "sgd": optax.sgd,
+    "adagrad": optax.adagrad,
+    "rmsprop": optax.rmsprop,
+    "lamb": optax.lamb,
+}
 
 
 TABLE_NAMES = (*_OPTIMIZERS, *sparse.OPTIMIZERS)  # optimizer.name's choices
-NETWORK_NAMES = tuple(_OPTIMIZERS)                # optimizer.network_name's
+NETWORK_NAMES = tuple(_OPTIMIZERS)  # optimizer.network_name's
 CHOICES = (("optimizer.name", TABLE_NAMES), ("optimizer.network_name", NETWORK_NAMES))
 
 
@@ -28,11 +34,15 @@ def _schedule(rate: float, schedule: str, total_steps: int):
 
 def _named(name: str, rate, adam: dict | None = None) -> optax.GradientTransformation:
     if name in sparse.OPTIMIZERS:
-        raise InputError(f"optimizer {name!r} updates table rows only: use it as optimizer.name, and one of "
-                         f"{sorted(_OPTIMIZERS)} as optimizer.network_name")
+        raise InputError(
+            f"optimizer {name!r} updates table rows only: use it as optimizer.name, and one of "
+            f"{sorted(_OPTIMIZERS)} as optimizer.network_name"
+        )
     if name not in _OPTIMIZERS:
-        raise InputError(f"unknown optimizer {name!r}; choose one of {sorted(_OPTIMIZERS)} "
-                         f"(or for the tables {', '.join(sparse.OPTIMIZERS)})")
+        raise InputError(
+            f"unknown optimizer {name!r}; choose one of {sorted(_OPTIMIZERS)} "
+            f"(or for the tables {', '.join(sparse.OPTIMIZERS)})"
+        )
     if name in ("adam", "adamw"):
         return _OPTIMIZERS[name](rate, **(adam or {}))
     return _OPTIMIZERS[name](rate)
@@ -41,8 +51,11 @@ def _named(name: str, rate, adam: dict | None = None) -> optax.GradientTransform
 def _adam(o) -> dict:
     """The tables' Adam settings (adam, adamw, lazy_adam) ``b1``, ``b2``, ``eps`` (``optimizer.adam_b1``,
     ``adam_b2``, ``adam_eps``; optax's 0.9, 0.999, 1e-8 for a config written before a setting existed)."""
-    return {"b1": float(o.get("adam_b1", 0.9)), "b2": float(o.get("adam_b2", 0.999)),
-            "eps": float(o.get("adam_eps", 1e-8))}
+    return {
+        "b1": float(o.get("adam_b1", 0.9)),
+        "b2": float(o.get("adam_b2", 0.999)),
+        "eps": float(o.get("adam_eps", 1e-8)),
+    }
 
 
 def network_optimizer(config, total_steps: int = 1) -> optax.GradientTransformation:

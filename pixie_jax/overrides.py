@@ -3,10 +3,12 @@
 An override is 'KEY=VALUE' (on the command line ``--config.KEY=VALUE``): the value is cast to the
 type of the key's current value ('True'/'False' for booleans, comma-separated items for tuples).
 """
+
 from __future__ import annotations
 
 import runpy
 from pathlib import Path
+
 from pixie_jax.errors import InputError
 
 CONFIGS = Path(__file__).resolve().parent / "configs"  # shipped in the package; configs/ of a checkout links here
@@ -21,8 +23,9 @@ def load_config(name_or_path: str):
     source checkout) or of a config file's path."""
     path = Path(name_or_path)
     if path.is_dir():
-        raise ConfigFileError(f"{path}: a folder, not a config file (a .py file with get_config(), or the name of "
-                              f"one in {CONFIGS})")
+        raise ConfigFileError(
+            f"{path}: a folder, not a config file (a .py file with get_config(), or the name of one in {CONFIGS})"
+        )
     if not path.suffix:
         path = CONFIGS / f"{name_or_path}.py"
     if not path.is_file():
@@ -33,8 +36,10 @@ def load_config(name_or_path: str):
     except SyntaxError as err:
         raise ConfigFileError(f"{path}: line {err.lineno}: {err.msg}; fix the config file") from None
     if not callable(namespace.get("get_config")):
-        raise ConfigFileError(f"{path}: defines no get_config(); a config file defines get_config() returning an "
-                              f"ml_collections.ConfigDict (see configs/pixie.py)")
+        raise ConfigFileError(
+            f"{path}: defines no get_config(); a config file defines get_config() returning an "
+            f"ml_collections.ConfigDict (see configs/pixie.py)"
+        )
     return namespace["get_config"]()
 
 
@@ -74,8 +79,10 @@ def typed(config, key: str, text: str):
     old = get_value(config, key)
     if hasattr(old, "items"):
         inner = flat_keys(old, f"{key}.")
-        raise InputError(f"{key} is a section of settings, not a value; set one of its keys, e.g. "
-                         f"{inner[0] if inner else key + '.KEY'}=VALUE")
+        raise InputError(
+            f"{key} is a section of settings, not a value; set one of its keys, e.g. "
+            f"{inner[0] if inner else key + '.KEY'}=VALUE"
+        )
     if isinstance(old, (tuple, list)):
         return type(old)(item for item in text.split(",") if item)
     if isinstance(old, bool):

@@ -2,12 +2,13 @@
 ``features = ''`` it is SGNS (configs/sgns.py). The model itself is :mod:`pixie_jax.model`, its
 loss :mod:`pixie_jax.objective`, its embedding kinds (e, v, mu, x, s, t) :mod:`pixie_jax.embeddings`.
 """
+
 from __future__ import annotations
 
 from pixie_jax import embeddings, objective
+from pixie_jax.errors import InputError
 from pixie_jax.model import FUSIONS, Pixie
 from pixie_jax.modelspec import ModelSpec
-from pixie_jax.errors import InputError
 
 
 def sampler_fields(config, n_visual: int) -> dict:
@@ -24,8 +25,14 @@ def build(config, vocab_size: int, cls=Pixie) -> Pixie:
     return cls(vocab_size, m.dim, m.features, m.hidden, FUSIONS[m.fusion])
 
 
-SPEC = ModelSpec("pixie", build, objective.rows_loss, embeddings.pixie_arrays,
-                 kinds=("e", "v", "mu", "x", "s", "t"), scored=("e", "s", "t"), sampler=sampler_fields,
-                 visual_only=lambda model, params, data: embeddings.visual_only_embeddings(
-                     model, params, data, text_dim=model.dim),
-                 choices=(("model.fusion", tuple(FUSIONS)),))
+SPEC = ModelSpec(
+    "pixie",
+    build,
+    objective.rows_loss,
+    embeddings.pixie_arrays,
+    kinds=("e", "v", "mu", "x", "s", "t"),
+    scored=("e", "s", "t"),
+    sampler=sampler_fields,
+    visual_only=lambda model, params, data: embeddings.visual_only_embeddings(model, params, data, text_dim=model.dim),
+    choices=(("model.fusion", tuple(FUSIONS)),),
+)

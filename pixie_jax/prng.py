@@ -5,6 +5,7 @@
 
 (3 was the standalone VAE loop's batches; the numbers stay fixed so that runs reproduce across versions.)
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -13,10 +14,10 @@ import jax
 
 
 class StreamKeys(NamedTuple):
-    sample: jax.Array      # batches: fold_in(sample, step)
-    subsample: jax.Array   # the subsampling of each pass: fold_in(subsample, pass)
-    init: jax.Array        # parameter initialisation
-    fit: jax.Array         # post-training fits (IV-SGNS's nonlinear map)
+    sample: jax.Array  # batches: fold_in(sample, step)
+    subsample: jax.Array  # the subsampling of each pass: fold_in(subsample, pass)
+    init: jax.Array  # parameter initialisation
+    fit: jax.Array  # post-training fits (IV-SGNS's nonlinear map)
 
 
 def stream_keys(seed: int) -> StreamKeys:

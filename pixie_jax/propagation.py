@@ -6,6 +6,7 @@ same fraction of whatever visual words the features cover. Both runs share the s
 only difference is the held-out features. In the run without them the held-out words have
 m_w = 0, so their s and t embeddings carry only what propagated into e_w through shared contexts.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,18 +16,21 @@ from pathlib import Path
 import numpy as np
 
 from pixie_jax import experiment
-from pixie_jax.training_data import TrainingData, prepare_data, visual_fields
-from pixie_jax.evaluate import kinds as kinds_lib, similarity
-from pixie_jax.files import atomic_write
 from pixie_jax.errors import InputError
+from pixie_jax.evaluate import kinds as kinds_lib
+from pixie_jax.evaluate import similarity
+from pixie_jax.files import atomic_write
+from pixie_jax.training_data import TrainingData, prepare_data, visual_fields
 
 PAPER_FRACTION = 2000 / 9713
 
 
 def check_fraction(fraction: float) -> None:
     if not 0 < fraction < 1:
-        raise InputError(f"the held-out fraction must be between 0 and 1 (exclusive), got {fraction}; the paper's "
-                         f"is {PAPER_FRACTION:.3f}")
+        raise InputError(
+            f"the held-out fraction must be between 0 and 1 (exclusive), got {fraction}; the paper's "
+            f"is {PAPER_FRACTION:.3f}"
+        )
 
 
 def choose_held_out(visual_words, fraction: float = PAPER_FRACTION, seed: int = 0) -> list[str]:
@@ -42,14 +46,13 @@ def choose_held_out(visual_words, fraction: float = PAPER_FRACTION, seed: int = 
 class HeldOut:
     """A held-out subset of the visual words and the training data without their features."""
 
-    words: list[str]             # sorted
-    visual_words: int            # visual words before holding out
-    in_subset: np.ndarray        # float32 [V]: 1 for the held-out words
+    words: list[str]  # sorted
+    visual_words: int  # visual words before holding out
+    in_subset: np.ndarray  # float32 [V]: 1 for the held-out words
     data_without: TrainingData
 
 
-def hold_out(config, data: TrainingData, fraction: float = PAPER_FRACTION, seed: int = 0,
-             log=print) -> HeldOut:
+def hold_out(config, data: TrainingData, fraction: float = PAPER_FRACTION, seed: int = 0, log=print) -> HeldOut:
     """Choose the subset (:func:`choose_held_out`) and rebuild ``data``'s visual fields without it."""
     visual = [w for w, i in zip(data.vocab.words, data.vis_index) if i >= 0]
     if not visual:
@@ -60,8 +63,7 @@ def hold_out(config, data: TrainingData, fraction: float = PAPER_FRACTION, seed:
     cfg.exclude_visual_words = tuple(held)
     held_set = set(held)
     in_subset = np.array([w in held_set for w in data.vocab.words], np.float32)
-    return HeldOut(held, len(visual), in_subset,
-                   dataclasses.replace(data, **visual_fields(cfg, data.vocab, log)))
+    return HeldOut(held, len(visual), in_subset, dataclasses.replace(data, **visual_fields(cfg, data.vocab, log)))
 
 
 def train_both(config, workdir, data: TrainingData, held: HeldOut, log=print) -> dict:
@@ -101,11 +103,21 @@ def run(config, workdir, fraction: float = PAPER_FRACTION, seed: int = 0, kinds=
     table = similarity.format_table(results)
     log(table)
     with atomic_write(workdir / "propagation.json", "w") as f:
-        json.dump({"held_out": held.words, "visual_words": held.visual_words, "seed": seed,
-                   "scores": {k: [s.__dict__ for s in v] for k, v in results.items()}}, f, indent=1)
+        json.dump(
+            {
+                "held_out": held.words,
+                "visual_words": held.visual_words,
+                "seed": seed,
+                "scores": {k: [s.__dict__ for s in v] for k, v in results.items()},
+            },
+            f,
+            indent=1,
+        )
     with atomic_write(workdir / "propagation.md", "w") as f:
-        f.write(f"# Visual propagation\n\nFeatures of {len(held.words)} of {held.visual_words} visual words held out "
-                f"(seed {seed}); Spearman rho on benchmark pairs made of two held-out words "
-                f"(pairs used in brackets as % of the file). `with`: trained with all features; `without`: "
-                f"trained without the held-out words' features.\n\n```\n{table}\n```\n")
+        f.write(
+            f"# Visual propagation\n\nFeatures of {len(held.words)} of {held.visual_words} visual words held out "
+            f"(seed {seed}); Spearman rho on benchmark pairs made of two held-out words "
+            f"(pairs used in brackets as % of the file). `with`: trained with all features; `without`: "
+            f"trained without the held-out words' features.\n\n```\n{table}\n```\n"
+        )
     return results

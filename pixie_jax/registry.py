@@ -9,6 +9,7 @@ gathered rows, what its batches draw, its own settings' rules, the embedding kin
     vae     the visual component alone, :mod:`pixie_jax.baselines.vae`    kinds mu, x
     ivsgns  SGNS + a map e -> x, :mod:`pixie_jax.baselines.ivsgns`         kinds e, v, x, fx (IV-SGNS is e+fx)
 """
+
 from __future__ import annotations
 
 import importlib
@@ -19,8 +20,8 @@ import ml_collections
 
 from pixie_jax import pixie, sampling
 from pixie_jax.baselines import ivsgns, vae, vsgns
-from pixie_jax.modelspec import ModelSpec  # also reached as registry.ModelSpec by a model of one's own
 from pixie_jax.errors import InputError
+from pixie_jax.modelspec import ModelSpec  # also reached as registry.ModelSpec by a model of one's own
 
 
 def configure(config, name: str):
@@ -40,10 +41,18 @@ def build_sampler(config, n_visual: int, spec: ModelSpec | None = None) -> sampl
     s, spec = config.sampler, spec or get(config)
     fields = spec.sampler(config, n_visual) if spec.sampler else {"visual_centres": 0, "visual_words": 0}
     return sampling.SamplerConfig(
-        window=s.window, contexts_per_centre=s.contexts_per_centre, negatives=s.negatives,
-        negative_group=s.negative_group, text_centres=fields.pop("text_centres", s.text_centres),
-        samples=s.samples, latent=config.model.dim, visual_rows=n_visual,
-        enumerate_window=s.enumerate_window, shuffle=s.shuffle, **fields)
+        window=s.window,
+        contexts_per_centre=s.contexts_per_centre,
+        negatives=s.negatives,
+        negative_group=s.negative_group,
+        text_centres=fields.pop("text_centres", s.text_centres),
+        samples=s.samples,
+        latent=config.model.dim,
+        visual_rows=n_visual,
+        enumerate_window=s.enumerate_window,
+        shuffle=s.shuffle,
+        **fields,
+    )
 
 
 MODELS: dict[str, ModelSpec] = {}
@@ -66,8 +75,10 @@ def get(config) -> ModelSpec:
         return MODELS[name]
     if name.endswith(".py") or "." in name:
         return _LOADED.get(name) or _load(name)
-    raise InputError(f"unknown model.name {name!r}; choose one of {', '.join(MODELS)}, or give a model's own file "
-                     f"(path/to/model.py) or module (package.module) that defines SPEC")
+    raise InputError(
+        f"unknown model.name {name!r}; choose one of {', '.join(MODELS)}, or give a model's own file "
+        f"(path/to/model.py) or module (package.module) that defines SPEC"
+    )
 
 
 _LOADED: dict[str, ModelSpec] = {}  # model.name -> the spec its file or module defined (each loaded once)
@@ -89,8 +100,9 @@ def _load(name: str) -> ModelSpec:
             raise InputError(f"model.name {name!r}: no module {err.name!r} to import") from None
     spec = getattr(module, "SPEC", None)
     if not isinstance(spec, ModelSpec):
-        raise InputError(f"model.name {name!r}: defines no SPEC (a pixie_jax.modelspec.ModelSpec, "
-                         f"docs/adding_a_model.md)")
+        raise InputError(
+            f"model.name {name!r}: defines no SPEC (a pixie_jax.modelspec.ModelSpec, docs/adding_a_model.md)"
+        )
     _LOADED[name] = register(spec)
     return spec
 

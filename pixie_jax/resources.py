@@ -1,4 +1,5 @@
 """Paths of the small real data shipped inside the package (see pixie_jax/data/NOTICE.md)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -24,6 +24,7 @@ that the encoder runs on a fixed number of visual centres per step. Each stratum
 are weighted by (stratum size / tokens) / (centres drawn x C), which keeps the estimate
 unbiased for the per-pair average.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -32,44 +33,45 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+
 from pixie_jax.errors import InputError
 
 
 class EpochData(NamedTuple):
     """One subsampled pass over the corpus, padded to the corpus length."""
 
-    kept: jax.Array       # int32 [T]: ids of kept tokens, in order (padding after n_kept)
-    n_kept: jax.Array     # int32 []
-    vis_pos: jax.Array    # int32 [T]: positions in ``kept`` of tokens with features
+    kept: jax.Array  # int32 [T]: ids of kept tokens, in order (padding after n_kept)
+    n_kept: jax.Array  # int32 []
+    vis_pos: jax.Array  # int32 [T]: positions in ``kept`` of tokens with features
     n_vis: jax.Array
-    txt_pos: jax.Array    # int32 [T]: positions of the others
+    txt_pos: jax.Array  # int32 [T]: positions of the others
     n_txt: jax.Array
 
 
 class Tables(NamedTuple):
     """Per-word arrays the sampler reads (all on the device)."""
 
-    keep_prob: jax.Array   # float32 [V]
+    keep_prob: jax.Array  # float32 [V]
     noise_prob: jax.Array  # float32 [V]  alias table: acceptance probabilities
     noise_alias: jax.Array  # int32 [V]
-    vis_index: jax.Array   # int32 [V]: row of the word in the feature table, -1 if none
+    vis_index: jax.Array  # int32 [V]: row of the word in the feature table, -1 if none
 
 
 @dataclasses.dataclass(frozen=True)
 class SamplerConfig:
-    window: int = 10             # L
+    window: int = 10  # L
     contexts_per_centre: int = 8  # C
-    negatives: int = 64          # N
-    negative_group: int = 1      # G: pairs sharing one set of negatives (1 = the paper)
-    text_centres: int = 2048     # centres drawn from words without features
-    visual_centres: int = 256    # centres drawn from words with features
-    visual_words: int = 64       # words drawn uniformly for the visual (VAE) term
-    samples: int = 1             # J
-    latent: int = 100            # K
-    margin_negatives: int = 0    # visual words drawn per visual centre for V-SGNS's max-margin term
-    visual_rows: int = 0         # rows of the feature table (words with features)
+    negatives: int = 64  # N
+    negative_group: int = 1  # G: pairs sharing one set of negatives (1 = the paper)
+    text_centres: int = 2048  # centres drawn from words without features
+    visual_centres: int = 256  # centres drawn from words with features
+    visual_words: int = 64  # words drawn uniformly for the visual (VAE) term
+    samples: int = 1  # J
+    latent: int = 100  # K
+    margin_negatives: int = 0  # visual words drawn per visual centre for V-SGNS's max-margin term
+    visual_rows: int = 0  # rows of the feature table (words with features)
     enumerate_window: bool = False  # every context of a reduced window (word2vec) instead of C draws
-    shuffle: bool = False           # centres of a pass: its tokens in a random order, each once (no replacement)
+    shuffle: bool = False  # centres of a pass: its tokens in a random order, each once (no replacement)
 
     @property
     def centres_per_row(self) -> int:
@@ -93,19 +95,27 @@ class SamplerConfig:
     def __post_init__(self):
         g, c, per_row = self.negative_group, self.slots, self.centres_per_row
         if g != 1 and g % c:
-            slots = ("2 x (window + 1), two centres' contexts, as enumerate_window is on" if self.enumerate_window
-                     else "contexts_per_centre")
-            raise InputError(f"negative_group must be 1 or a multiple of the context slots per row ({c}: {slots}), "
-                             f"got {g}")
+            slots = (
+                "2 x (window + 1), two centres' contexts, as enumerate_window is on"
+                if self.enumerate_window
+                else "contexts_per_centre"
+            )
+            raise InputError(
+                f"negative_group must be 1 or a multiple of the context slots per row ({c}: {slots}), got {g}"
+            )
         unit = (g // c if g > 1 else 1) * per_row  # centres per group of shared negatives, or per row
-        why = ("the centres whose pairs share one group of negatives" if g > 1
-               else "enumerate_window packs the centres in pairs")
+        why = (
+            "the centres whose pairs share one group of negatives"
+            if g > 1
+            else "enumerate_window packs the centres in pairs"
+        )
         for name in ("text_centres", "visual_centres"):
             if getattr(self, name) % unit:
                 raise InputError(f"{name} ({getattr(self, name)}) must be a multiple of {unit}: {why}")
         if self.window < 1 or self.negatives < 0 or c < 1 or self.samples < 1 or self.text_centres < 0:
-            raise InputError(f"window, contexts_per_centre and samples must be >= 1, negatives and text_centres "
-                             f">= 0: {self}")
+            raise InputError(
+                f"window, contexts_per_centre and samples must be >= 1, negatives and text_centres >= 0: {self}"
+            )
         if not (self.text_centres or self.visual_centres or self.visual_words):
             raise InputError(f"a batch needs text centres, visual centres or visual words: {self}")
 
@@ -136,8 +146,14 @@ def subsample(key, ids, keep_prob, vis_index, shuffle: bool = False) -> EpochDat
         k_v, k_t = jax.random.split(jax.random.fold_in(key, 1))
         vis_pos = shuffle_positions(k_v, vis_pos, visual.sum(dtype=jnp.int32))
         txt_pos = shuffle_positions(k_t, txt_pos, n_kept - visual.sum(dtype=jnp.int32))
-    return EpochData(kept, n_kept, vis_pos.astype(jnp.int32), visual.sum(dtype=jnp.int32),
-                     txt_pos.astype(jnp.int32), n_kept - visual.sum(dtype=jnp.int32))
+    return EpochData(
+        kept,
+        n_kept,
+        vis_pos.astype(jnp.int32),
+        visual.sum(dtype=jnp.int32),
+        txt_pos.astype(jnp.int32),
+        n_kept - visual.sum(dtype=jnp.int32),
+    )
 
 
 def distance_probabilities(window: int) -> np.ndarray:
@@ -190,8 +206,13 @@ def _stratum(key, epoch: EpochData, positions, count, tables: Tables, cfg: Sampl
         neg_shape = (rows // (cfg.negative_group // cfg.slots), cfg.negatives)
     neg = alias_sample(k_n, tables.noise_prob, tables.noise_alias, neg_shape)
     weight = count.astype(jnp.float32) / epoch.n_kept / (centres * cfg.pairs_per_centre)
-    return {"words": epoch.kept[pos], "contexts": ctx, "valid": valid.astype(jnp.float32),
-            "negatives": neg, "weight": jnp.full((centres,), weight, jnp.float32)} | packed
+    return {
+        "words": epoch.kept[pos],
+        "contexts": ctx,
+        "valid": valid.astype(jnp.float32),
+        "negatives": neg,
+        "weight": jnp.full((centres,), weight, jnp.float32),
+    } | packed
 
 
 def packed_windows(key, rows: int, window: int):
@@ -202,8 +223,8 @@ def packed_windows(key, rows: int, window: int):
     b = jax.random.randint(key, (rows, 1), 1, window + 1)
     s = jnp.arange(2 * (window + 1))
     second = s >= 2 * b
-    j = jnp.where(second, s - 2 * b, s)            # the slot's place among its centre's contexts
-    reach = jnp.where(second, window + 1 - b, b)   # its centre's reduced window
+    j = jnp.where(second, s - 2 * b, s)  # the slot's place among its centre's contexts
+    reach = jnp.where(second, window + 1 - b, b)  # its centre's reduced window
     offsets = jnp.where(j < reach, j - reach, j - reach + 1)
     return second.astype(jnp.int32), offsets.astype(jnp.int32)
 

@@ -17,9 +17,11 @@ no i_j names. Two optimizers use it without ever forming a dense [V, K] gradient
                are; dense Adam would keep moving them with decaying moments. When a step touches
                every row the two are the same.
 """
+
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -44,8 +46,8 @@ class SgdState(NamedTuple):
 
 class LazyAdamState(NamedTuple):
     count: jax.Array  # int32 []
-    mu: dict          # first moments, like the tables
-    nu: dict          # second moments
+    mu: dict  # first moments, like the tables
+    nu: dict  # second moments
 
 
 def _as_schedule(rate) -> Schedule:
@@ -116,8 +118,8 @@ def lazy_adam(learning_rate, b1: float = 0.9, b2: float = 0.999, eps: float = 1e
             rows, g = summed_row_gradients(indices[k], [g.astype(table.dtype) for g in row_grads[k]], table.shape[0])
             m_r = b1 * state.mu[k].at[rows].get(mode="fill", fill_value=0) + (1 - b1) * g
             u_r = b2 * state.nu[k].at[rows].get(mode="fill", fill_value=0) + (1 - b2) * g * g
-            m_hat = m_r / (1 - b1 ** t)
-            u_hat = u_r / (1 - b2 ** t)
+            m_hat = m_r / (1 - b1**t)
+            u_hat = u_r / (1 - b2**t)
             new_tables[k] = table.at[rows].add(-rate * m_hat / (jnp.sqrt(u_hat) + eps), mode="drop")
             mu[k] = state.mu[k].at[rows].set(m_r, mode="drop")
             nu[k] = state.nu[k].at[rows].set(u_r, mode="drop")

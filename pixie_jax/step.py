@@ -11,15 +11,18 @@ Layout of one call of the chunk function (everything stays on the device):
 ``loss(params, rows, batch, features, vae_words) -> (loss, metrics)`` is a model's loss bound to the
 model (:class:`pixie_jax.train.Learner`); the chunk knows no model.
 """
+
 from __future__ import annotations
 
 import functools
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import optax
-from jax.sharding import AxisType, NamedSharding, PartitionSpec as P
+from jax.sharding import AxisType, NamedSharding
+from jax.sharding import PartitionSpec as P
 
 from pixie_jax import objective, sampling
 
@@ -43,8 +46,10 @@ def make_grad_fn(loss, sampler_cfg: sampling.SamplerConfig, mesh):
 
     def local(params, batch, features):
         grads, metrics = jax.grad(
-            lambda p: loss(p, objective.gather_rows(p, batch), batch, features, vae_words), has_aux=True)(params)
+            lambda p: loss(p, objective.gather_rows(p, batch), batch, features, vae_words), has_aux=True
+        )(params)
         return jax.lax.psum((grads, metrics), "data")
+
     return jax.shard_map(local, mesh=mesh, in_specs=(P(), P("data"), P()), out_specs=P(), check_vma=False)
 
 
@@ -58,10 +63,13 @@ def make_row_grad_fn(loss, sampler_cfg: sampling.SamplerConfig, mesh):
         tables, networks = objective.split_params(params)
         rows = objective.gather_rows(tables, batch)
         (g_net, g_rows), metrics = jax.grad(
-            lambda n, r: loss(n, r, batch, features, vae_words), argnums=(0, 1), has_aux=True)(networks, rows)
+            lambda n, r: loss(n, r, batch, features, vae_words), argnums=(0, 1), has_aux=True
+        )(networks, rows)
         return jax.lax.psum(g_net, "data"), g_rows, jax.lax.psum(metrics, "data")
-    return jax.shard_map(local, mesh=mesh, in_specs=(P(), P("data"), P()), out_specs=(P(), P("data"), P()),
-                         check_vma=False)
+
+    return jax.shard_map(
+        local, mesh=mesh, in_specs=(P(), P("data"), P()), out_specs=(P(), P("data"), P()), check_vma=False
+    )
 
 
 def make_update(loss, optimizer, sampler_cfg: sampling.SamplerConfig, mesh):
@@ -77,6 +85,7 @@ def make_update(loss, optimizer, sampler_cfg: sampling.SamplerConfig, mesh):
             grads, metrics = grad_fn(state.params, batch, features)
             updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
             return TrainState(optax.apply_updates(state.params, updates), opt_state), metrics
+
         return dense
 
     tables_opt, networks_opt = optimizer
@@ -91,9 +100,11 @@ def make_update(loss, optimizer, sampler_cfg: sampling.SamplerConfig, mesh):
         if networks_learn:
             updates, net_state = networks_opt.update(g_net, net_state, networks)
             networks = optax.apply_updates(networks, updates)
-        tables, table_state = tables_opt.update(tables, state.opt_state["tables"], objective.row_indices(batch),
-                                                objective.flatten_row_grads(g_rows))
+        tables, table_state = tables_opt.update(
+            tables, state.opt_state["tables"], objective.row_indices(batch), objective.flatten_row_grads(g_rows)
+        )
         return TrainState(tables | networks, {"tables": table_state, "networks": net_state}), metrics
+
     return rows
 
 

@@ -3,6 +3,7 @@ distributed runtime ends this one with a C++ abort and stack traces (or a Gloo e
 traceback). Run as the child of a small supervisor, the process's stderr passes through line by line
 until a traceback or a fatal log line begins; what follows is held, and if it is such a failure the
 supervisor prints one line instead (the full text goes to a file), else the held text as it was."""
+
 from __future__ import annotations
 
 import os
@@ -13,11 +14,16 @@ import sys
 from pathlib import Path
 
 # the start of a traceback or of a fatal runtime message: hold what follows
-HOLD = re.compile(r"^(Traceback \(most recent call last\)|[FE]\d{4} \d\d:\d\d:\d\d|\*\*\* Check failure|"
-                  r"terminate called)")
+HOLD = re.compile(
+    r"^(Traceback \(most recent call last\)|[FE]\d{4} \d\d:\d\d:\d\d|\*\*\* Check failure|"
+    r"terminate called)"
+)
 # a held text that means another process of the run is gone (or the network between them)
-LOST = re.compile(r"heartbeat|another task died|distributed service|[Gg]loo|coordination service|DEADLINE_EXCEEDED|"
-                  r"UNAVAILABLE|Connection reset|connection closed", re.IGNORECASE)
+LOST = re.compile(
+    r"heartbeat|another task died|distributed service|[Gg]loo|coordination service|DEADLINE_EXCEEDED|"
+    r"UNAVAILABLE|Connection reset|connection closed",
+    re.IGNORECASE,
+)
 
 
 def _in_child() -> None:
@@ -25,6 +31,7 @@ def _in_child() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     try:
         import ctypes
+
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
@@ -36,8 +43,9 @@ def run_child(argv: list[str], env: dict | None = None, stderr=None) -> tuple[in
     stderr = stderr or sys.stderr
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        child = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True, errors="replace",
-                                 preexec_fn=_in_child)
+        child = subprocess.Popen(
+            argv, env=env, stderr=subprocess.PIPE, text=True, errors="replace", preexec_fn=_in_child
+        )
         held: list[str] = []
         for line in child.stderr:
             if held or HOLD.match(line):
@@ -71,7 +79,9 @@ def supervise(argv: list[str], process: str, workdir: str) -> int:
         where = f" (jax's messages in {log})"
     except OSError:
         where = ""
-    sys.stderr.write(f"error: process {process} stopped: the run lost another of its processes (it stopped, or the "
-                     f"network between them failed){where}. Start every process again with the same commands to "
-                     f"resume from the last checkpoint in {Path(workdir) / 'checkpoints'}\n")
+    sys.stderr.write(
+        f"error: process {process} stopped: the run lost another of its processes (it stopped, or the "
+        f"network between them failed){where}. Start every process again with the same commands to "
+        f"resume from the last checkpoint in {Path(workdir) / 'checkpoints'}\n"
+    )
     return 1

@@ -12,6 +12,7 @@ An entry is served only once it checks out: meta.json (written last) holds the s
 vocab.tsv, both hashed again when loaded (about 1 s per 10^9 bytes of ids), and every id must be a row
 of the vocabulary. A damaged entry is rebuilt from the corpus, with a line saying so.
 """
+
 from __future__ import annotations
 
 import collections
@@ -26,9 +27,11 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from pixie_jax import corpus as corpus_lib, download, vocab as vocab_lib
-from pixie_jax.files import folder_bytes, process_alive
+from pixie_jax import corpus as corpus_lib
+from pixie_jax import download
+from pixie_jax import vocab as vocab_lib
 from pixie_jax.errors import InputError
+from pixie_jax.files import folder_bytes, process_alive
 
 FORMAT = 2  # bump when the normalisation or the layout of a cache entry changes
 
@@ -36,8 +39,8 @@ FORMAT = 2  # bump when the normalisation or the layout of a cache entry changes
 @dataclasses.dataclass(frozen=True)
 class Tokens:
     vocab: vocab_lib.Vocab
-    ids: np.ndarray   # int32 [T]: memory-mapped from the cache, or in memory
-    digest: str       # sha256 of the ids (16 hex digits)
+    ids: np.ndarray  # int32 [T]: memory-mapped from the cache, or in memory
+    digest: str  # sha256 of the ids (16 hex digits)
 
 
 class CacheError(InputError):
@@ -47,10 +50,10 @@ class CacheError(InputError):
 def cache_key(files, min_count: int, max_vocab: int | None, errors: str) -> str:
     """A hash of the files' identities (resolved path, size, modification and inode change times) and the
     settings."""
-    stats = [(str(Path(f).resolve()), st.st_size, st.st_mtime_ns, st.st_ctime_ns) for f in files
-             for st in [os.stat(f)]]
-    text = json.dumps({"format": FORMAT, "files": stats, "min_count": min_count, "max_vocab": max_vocab,
-                       "errors": errors})
+    stats = [(str(Path(f).resolve()), st.st_size, st.st_mtime_ns, st.st_ctime_ns) for f in files for st in [os.stat(f)]]
+    text = json.dumps(
+        {"format": FORMAT, "files": stats, "min_count": min_count, "max_vocab": max_vocab, "errors": errors}
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -74,16 +77,18 @@ def _write_ids(path: Path, pieces, vocab: vocab_lib.Vocab) -> str:
     total = int(vocab.counts.sum())
     digest, written = hashlib.sha256(), 0
     with open(path, "wb") as f:
-        np.lib.format.write_array_header_1_0(f, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.int32)),
-                                                 "fortran_order": False, "shape": (total,)})
+        np.lib.format.write_array_header_1_0(
+            f, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.int32)), "fortran_order": False, "shape": (total,)}
+        )
         for ids in vocab_lib.encode_pieces(pieces, vocab):
             data = ids.astype("<i4").tobytes()
             digest.update(data)
             f.write(data)
             written += len(ids)
     if written != total:
-        raise corpus_lib.CorpusError(f"the corpus changed while it was read ({written:,} tokens of the vocabulary, "
-                                     f"{total:,} counted); run again")
+        raise corpus_lib.CorpusError(
+            f"the corpus changed while it was read ({written:,} tokens of the vocabulary, {total:,} counted); run again"
+        )
     return digest.hexdigest()[:16]
 
 
@@ -100,7 +105,7 @@ def ids_digest(ids: np.ndarray) -> str:
     """sha256 of the ids as little-endian int32 (16 hex digits), read in pieces of 64 MB."""
     digest, step = hashlib.sha256(), 1 << 24
     for start in range(0, len(ids), step):
-        digest.update(np.ascontiguousarray(ids[start:start + step], dtype="<i4").data)
+        digest.update(np.ascontiguousarray(ids[start : start + step], dtype="<i4").data)
     return digest.hexdigest()[:16]
 
 
@@ -137,7 +142,7 @@ def _scan_ids(path: Path, offset: int, count: int) -> tuple[str, int, int]:
         f.seek(offset)
         left = count
         while left:
-            piece = buffer[:min(left, len(buffer))]
+            piece = buffer[: min(left, len(buffer))]
             if f.readinto(memoryview(piece).cast("B")) != piece.nbytes:
                 raise CacheError(f"ids.npy ends before its {count:,} ids")
             digest.update(piece.data)
@@ -164,9 +169,9 @@ class Entry:
     """One folder of ``<cache>/corpora``: a token cache entry, or a temporary one left by a killed build."""
 
     folder: Path
-    source: str      # the corpus as named ('bundled', 'text8', a path); '' if unknown
+    source: str  # the corpus as named ('bundled', 'text8', a path); '' if unknown
     bytes: int
-    stale: str       # why no run can use it any more ('' when one can)
+    stale: str  # why no run can use it any more ('' when one can)
 
 
 def _read_meta(folder: Path) -> dict | None:
@@ -213,8 +218,16 @@ def remove_entries(entries) -> int:
     return freed
 
 
-def tokenise(source, min_count: int = 5, max_vocab: int | None = 50_000, errors: str = "strict",
-             cache_dir=None, cache: bool = True, progress: bool = False, log=print) -> Tokens:
+def tokenise(
+    source,
+    min_count: int = 5,
+    max_vocab: int | None = 50_000,
+    errors: str = "strict",
+    cache_dir=None,
+    cache: bool = True,
+    progress: bool = False,
+    log=print,
+) -> Tokens:
     """The vocabulary and token ids of the corpus ``source`` (:func:`pixie_jax.corpus.corpus_files`),
     from the cache when an entry for these files and settings exists, else by two streamed passes
     (written to the cache when ``cache``)."""
@@ -235,11 +248,22 @@ def tokenise(source, min_count: int = 5, max_vocab: int | None = 50_000, errors:
     try:
         vocab.save(tmp / "vocab.tsv")
         digest = _write_ids(tmp / "ids.npy", pieces, vocab)
-        (tmp / "meta.json").write_text(json.dumps({"format": FORMAT, "tokens": int(vocab.counts.sum()),
-                                                   "digest": digest, "vocab_digest": file_digest(tmp / "vocab.tsv"),
-                                                   "source": str(source), "min_count": min_count,
-                                                   "max_vocab": max_vocab, "errors": errors,
-                                                   "files": [str(f) for f in files]}), encoding="utf-8")
+        (tmp / "meta.json").write_text(
+            json.dumps(
+                {
+                    "format": FORMAT,
+                    "tokens": int(vocab.counts.sum()),
+                    "digest": digest,
+                    "vocab_digest": file_digest(tmp / "vocab.tsv"),
+                    "source": str(source),
+                    "min_count": min_count,
+                    "max_vocab": max_vocab,
+                    "errors": errors,
+                    "files": [str(f) for f in files],
+                }
+            ),
+            encoding="utf-8",
+        )
         if _load_entry(folder) is None:
             shutil.rmtree(folder, ignore_errors=True)  # an incomplete entry
         try:
@@ -248,9 +272,11 @@ def tokenise(source, min_count: int = 5, max_vocab: int | None = 50_000, errors:
             shutil.rmtree(tmp, ignore_errors=True)
     except OSError as err:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise corpus_lib.CorpusError(f"{folder.parent}: cannot write the corpus's token ids ({err.strerror or err}); "
-                                     f"free space there, set --config.cache_dir to another disk, or "
-                                     f"--config.corpus_cache=False to keep them in memory") from err
+        raise corpus_lib.CorpusError(
+            f"{folder.parent}: cannot write the corpus's token ids ({err.strerror or err}); "
+            f"free space there, set --config.cache_dir to another disk, or "
+            f"--config.corpus_cache=False to keep them in memory"
+        ) from err
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -258,5 +284,6 @@ def tokenise(source, min_count: int = 5, max_vocab: int | None = 50_000, errors:
     try:
         return verify_entry(folder)
     except (OSError, ValueError) as err:
-        raise corpus_lib.CorpusError(f"{folder}: the token cache entry just written does not check out ({err}); "
-                                     f"delete it and run again") from err
+        raise corpus_lib.CorpusError(
+            f"{folder}: the token cache entry just written does not check out ({err}); delete it and run again"
+        ) from err

@@ -2,6 +2,7 @@
 :func:`fit`'s loop over chunks of steps (:mod:`pixie_jax.step`) with its run records, checkpoints,
 metrics and progress. The trainer knows no model: :mod:`pixie_jax.experiment` builds the learner.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -12,15 +13,17 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from pixie_jax import checkpoints, objective, optimizers, sampling, workdir as workdir_lib
+from pixie_jax import checkpoints, objective, optimizers, sampling
+from pixie_jax import workdir as workdir_lib
 from pixie_jax.errors import InputError, ProjectError
 from pixie_jax.prng import StreamKeys, stream_keys
 from pixie_jax.step import Chunk, TrainState, init_optimizer, make_mesh, make_train_chunk, replicate, subsample_epoch
@@ -38,13 +41,13 @@ class Learner:
     """
 
     name: str
-    model: Any                       # init(key) -> params
+    model: Any  # init(key) -> params
     loss: Callable
     sampler: sampling.SamplerConfig
     features: np.ndarray
     total_steps: int | None = None
     length_keys: tuple[str, ...] = ()  # the model's settings behind total_steps (pixie_jax.workdir.check_and_record)
-    note: str = ""                   # added to the first line the trainer logs (PIXIE: its lambda)
+    note: str = ""  # added to the first line the trainer logs (PIXIE: its lambda)
 
 
 class TrainingError(ProjectError):
@@ -53,7 +56,6 @@ class TrainingError(ProjectError):
 
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C during training; the message says at which step and what was kept."""
-
 
 
 def steps_per_epoch(data: TrainingData, sampler_cfg: sampling.SamplerConfig) -> int:
@@ -87,9 +89,9 @@ class Run:
     per_epoch: int
     total: int
     keys: StreamKeys
-    corpus: np.ndarray            # int32 [T] token ids on the host (memory-mapped from the token cache)
-    bounds: np.ndarray            # int64 [S + 1]: the corpus's segments (:func:`segment_bounds`)
-    ids: jax.Array | None         # the whole corpus on the devices when it is one segment
+    corpus: np.ndarray  # int32 [T] token ids on the host (memory-mapped from the token cache)
+    bounds: np.ndarray  # int64 [S + 1]: the corpus's segments (:func:`segment_bounds`)
+    ids: jax.Array | None  # the whole corpus on the devices when it is one segment
     tables: sampling.Tables
     features: jax.Array
     state: TrainState
@@ -108,12 +110,18 @@ class Run:
         """Pass ``index`` over ``segment`` subsampled (:func:`pixie_jax.sampling.subsample`), on the devices."""
         key = jax.random.fold_in(self.keys.subsample, index)
         if len(self.bounds) == 2:  # the whole corpus is one segment, already on the devices
-            return subsample_epoch(key, self.ids, self.tables.keep_prob, self.tables.vis_index,
-                                   shuffle=self.sampler.shuffle)
+            return subsample_epoch(
+                key, self.ids, self.tables.keep_prob, self.tables.vis_index, shuffle=self.sampler.shuffle
+            )
         start, end = self.bounds[segment], self.bounds[segment + 1]
         ids = self.put(np.asarray(self.corpus[start:end], np.int32))
-        return subsample_epoch(jax.random.fold_in(key, segment), ids, self.tables.keep_prob, self.tables.vis_index,
-                               shuffle=self.sampler.shuffle)
+        return subsample_epoch(
+            jax.random.fold_in(key, segment),
+            ids,
+            self.tables.keep_prob,
+            self.tables.vis_index,
+            shuffle=self.sampler.shuffle,
+        )
 
     def run_chunk(self, first: int, epoch: sampling.EpochData):
         return self.chunk(self.state, self.keys.sample, jnp.int32(first), epoch, self.tables, self.features)
@@ -152,7 +160,8 @@ def check_segment_fits(bounds: np.ndarray, devices) -> None:
             raise TrainingError(
                 f"a corpus segment of {tokens:,} tokens needs about {need / 2**30:.2f} GiB on {device}, which has "
                 f"{free / 2**30:.2f} GiB free: lower --config.segment_tokens (to at most {free // BYTES_PER_TOKEN:,}; "
-                f"each pass then visits more, smaller segments), or train on more processes")
+                f"each pass then visits more, smaller segments), or train on more processes"
+            )
 
 
 def step_rows(sampler_cfg: sampling.SamplerConfig) -> int:
@@ -192,7 +201,8 @@ def check_step_fits(sampler_cfg: sampling.SamplerConfig, dim: int, devices) -> N
                 f"{sampler_cfg.visual_centres:,} centres): at least {need / 2**30:,.1f} GiB per device with their "
                 f"gradients, and {device} has {free / 2**30:.1f} GiB free. Lower --config.sampler.text_centres "
                 f"(the rows alone fill it at about {fit:,}) or the negatives per pair, or share negatives "
-                f"(--config.sampler.negative_group)")
+                f"(--config.sampler.negative_group)"
+            )
 
 
 def check_enough_data(config, sampler_cfg: sampling.SamplerConfig, data: TrainingData) -> None:
@@ -201,15 +211,21 @@ def check_enough_data(config, sampler_cfg: sampling.SamplerConfig, data: Trainin
     if not sampler_cfg.pairs_per_step:
         return
     kept, centres = data.expected_kept(), sampler_cfg.text_centres + sampler_cfg.visual_centres
-    where = (f"corpus {config.corpus}: a subsampled pass keeps about {kept:,.1f} of its {len(data.ids):,} tokens "
-             f"({len(data.vocab):,} words, subsample = {config.subsample:g})")
+    where = (
+        f"corpus {config.corpus}: a subsampled pass keeps about {kept:,.1f} of its {len(data.ids):,} tokens "
+        f"({len(data.vocab):,} words, subsample = {config.subsample:g})"
+    )
     if kept < 2:
-        raise TrainingError(f"{where}, so no pair survives subsampling: lower --config.subsample (0 keeps every "
-                            f"token) or use a larger corpus")
+        raise TrainingError(
+            f"{where}, so no pair survives subsampling: lower --config.subsample (0 keeps every "
+            f"token) or use a larger corpus"
+        )
     if kept < centres:
-        raise TrainingError(f"{where}, fewer than the {centres:,} centres of one step ({sampler_cfg.text_centres:,} + "
-                            f"{sampler_cfg.visual_centres:,}): lower --config.sampler.text_centres (and "
-                            f"visual_centres), or --config.subsample, or use a larger corpus")
+        raise TrainingError(
+            f"{where}, fewer than the {centres:,} centres of one step ({sampler_cfg.text_centres:,} + "
+            f"{sampler_cfg.visual_centres:,}): lower --config.sampler.text_centres (and "
+            f"visual_centres), or --config.subsample, or use a larger corpus"
+        )
 
 
 def total_steps(config, learner: Learner, per_epoch: int | None) -> int:
@@ -229,8 +245,10 @@ def setup(config, learner: Learner, data: TrainingData, devices=None) -> Run:
         unit = n_dev * (sampler_cfg.centres_per_row if name != "visual_words" else 1)
         if getattr(sampler_cfg, name) % unit:
             pairs = " times 2 (enumerate_window packs the centres in pairs)" if unit > n_dev else ""
-            raise InputError(f"sampler.{name} ({getattr(sampler_cfg, name)}) must be a multiple of "
-                             f"the number of devices ({n_dev}){pairs}")
+            raise InputError(
+                f"sampler.{name} ({getattr(sampler_cfg, name)}) must be a multiple of "
+                f"the number of devices ({n_dev}){pairs}"
+            )
     check_enough_data(config, sampler_cfg, data)
     bounds = segment_bounds(len(data.ids), config.segment_tokens)
     check_segment_fits(bounds, mesh.devices.flat)
@@ -239,22 +257,44 @@ def setup(config, learner: Learner, data: TrainingData, devices=None) -> Run:
     total = total_steps(config, learner, per_pass)
     per_epoch = per_pass or total  # a model without pairs (the VAE) makes one pass of its steps
     if len(bounds) > 2 and per_epoch < (len(bounds) - 1) * config.steps_per_call:
-        raise InputError(f"a pass of {per_epoch:,} steps cannot visit {len(bounds) - 1} corpus segments in calls of "
-                         f"{config.steps_per_call} steps: raise segment_tokens or lower steps_per_call")
+        raise InputError(
+            f"a pass of {per_epoch:,} steps cannot visit {len(bounds) - 1} corpus segments in calls of "
+            f"{config.steps_per_call} steps: raise segment_tokens or lower steps_per_call"
+        )
     keys = stream_keys(config.seed)
     params = learner.model.init(keys.init)
     if optimizers.is_sparse(config) and all(t in params for t in objective.TABLES):
-        optimizer = (optimizers.table_optimizer(config, total, sampler_cfg.pairs_per_step),
-                     optimizers.network_optimizer(config, total))
+        optimizer = (
+            optimizers.table_optimizer(config, total, sampler_cfg.pairs_per_step),
+            optimizers.network_optimizer(config, total),
+        )
     else:
         optimizer = optimizers.build_optimizer(config, total)
     put = functools.partial(replicate, mesh)
-    tables = put(sampling.Tables(jnp.asarray(data.keep_prob), jnp.asarray(data.noise.prob),
-                                 jnp.asarray(data.noise.alias), jnp.asarray(data.vis_index)))
+    tables = put(
+        sampling.Tables(
+            jnp.asarray(data.keep_prob),
+            jnp.asarray(data.noise.prob),
+            jnp.asarray(data.noise.alias),
+            jnp.asarray(data.vis_index),
+        )
+    )
     whole = put(jnp.asarray(data.ids)) if len(bounds) == 2 else None
-    return Run(learner, sampler_cfg, mesh, per_epoch, total, keys, data.ids, bounds, whole, tables,
-               put(jnp.asarray(learner.features)), put(TrainState(params, init_optimizer(optimizer, params))),
-               make_train_chunk(learner.loss, optimizer, sampler_cfg, mesh, config.steps_per_call))
+    return Run(
+        learner,
+        sampler_cfg,
+        mesh,
+        per_epoch,
+        total,
+        keys,
+        data.ids,
+        bounds,
+        whole,
+        tables,
+        put(jnp.asarray(learner.features)),
+        put(TrainState(params, init_optimizer(optimizer, params))),
+        make_train_chunk(learner.loss, optimizer, sampler_cfg, mesh, config.steps_per_call),
+    )
 
 
 class DeferredInterrupts:
@@ -293,8 +333,16 @@ class DeferredInterrupts:
             self.check()
 
 
-def fit(config, workdir: str | os.PathLike, learner: Learner, data: TrainingData, log=print, devices=None,
-        on_pass=None, report_every: float = 1.0) -> dict:
+def fit(
+    config,
+    workdir: str | os.PathLike,
+    learner: Learner,
+    data: TrainingData,
+    log=print,
+    devices=None,
+    on_pass=None,
+    report_every: float = 1.0,
+) -> dict:
     """Train ``learner`` on ``data``, resuming from the last checkpoint in ``workdir``; return the
     parameters on the host. The config is validated and the workdir locked by the caller
     (:func:`pixie_jax.experiment.train`); a resume must have the settings and data recorded in its
@@ -317,12 +365,17 @@ def _fit(config, workdir: Path, learner, data, log, devices, on_pass, report_eve
         raise workdir_lib.WorkdirError(
             f"{workdir / 'checkpoints'} holds step {latest:,}, beyond the {total:,} steps of the new schedule: the "
             f"run has already trained longer than asked. Ask for a schedule at least as long as the one trained, or "
-            f"use another --workdir for the shorter run")
+            f"use another --workdir for the shorter run"
+        )
     primary = jax.process_index() == 0  # in a multi-process run, process 0 keeps the workdir's records
     if primary:
-        for change in workdir_lib.check_and_record(workdir, workdir_lib.run_record(config, data),
-                                                   latest is not None, config.resume_with_new_schedule,
-                                                   learner.length_keys):
+        for change in workdir_lib.check_and_record(
+            workdir,
+            workdir_lib.run_record(config, data),
+            latest is not None,
+            config.resume_with_new_schedule,
+            learner.length_keys,
+        ):
             log(f"continuing with a new schedule: {change}")
         for path in workdir_lib.remove_stale_temporaries(workdir):
             log(f"removed {path}, left by an interrupted write")
@@ -338,16 +391,20 @@ def _fit(config, workdir: Path, learner, data, log, devices, on_pass, report_eve
     run.state = run.put(run.state)
     n_dev = run.mesh.devices.size
 
-    what = (f"({total / per_epoch:.2f} passes) of {sampler_cfg.pairs_per_step:,} pairs" if sampler_cfg.pairs_per_step
-            else f"of {sampler_cfg.visual_words:,} visual words")
+    what = (
+        f"({total / per_epoch:.2f} passes) of {sampler_cfg.pairs_per_step:,} pairs"
+        if sampler_cfg.pairs_per_step
+        else f"of {sampler_cfg.visual_words:,} visual words"
+    )
     processes = f" in {jax.process_count()} processes" if jax.process_count() > 1 else ""
     note = f"; {learner.note}" if learner.note else ""
     asked = math.ceil(config.epochs * per_epoch) if learner.total_steps is None else total
     if asked != total:
-        note += (f"; the {asked:,} steps of {config.epochs:g} passes rounded up to whole calls of "
-                 f"steps_per_call = {spc}")
-    log(f"training {learner.name}: {total:,} steps {what} on {n_dev} {jax.devices()[0].platform} device(s)"
-        f"{processes}{note}")
+        note += f"; the {asked:,} steps of {config.epochs:g} passes rounded up to whole calls of steps_per_call = {spc}"
+    log(
+        f"training {learner.name}: {total:,} steps {what} on {n_dev} {jax.devices()[0].platform} device(s)"
+        f"{processes}{note}"
+    )
     metrics_file = open(workdir / "metrics.jsonl" if primary else os.devnull, "a", encoding="utf-8")
     where, epoch = None, None
     bar = tqdm(total=total, initial=start, unit="step", disable=not config.progress, dynamic_ncols=True)
@@ -365,20 +422,29 @@ def _fit(config, workdir: Path, learner, data, log, devices, on_pass, report_eve
             metrics = jax.device_get(metrics)
             seconds = time.perf_counter() - t0
             if not all(np.isfinite(v).all() for v in metrics.values()):
-                kept = (f"the last good checkpoint (step {last_good}) is in {workdir / 'checkpoints'}" if last_good
-                        else "no checkpoint had been written yet")
+                kept = (
+                    f"the last good checkpoint (step {last_good}) is in {workdir / 'checkpoints'}"
+                    if last_good
+                    else "no checkpoint had been written yet"
+                )
                 raise TrainingError(
                     f"the loss became non-finite between steps {first} and {first + spc}; stopped: {kept}. "
-                    f"Lower the learning rate or check the features for extreme values")
+                    f"Lower the learning rate or check the features for extreme values"
+                )
             if sampler_cfg.pairs_per_step and not np.any(metrics["loss"]):
                 raise TrainingError(
                     f"every step from {first} to {first + spc} had a loss of exactly 0: no pair was drawn (the "
-                    f"subsampled pass kept too few tokens); stopped. Lower --config.subsample or use a larger corpus")
+                    f"subsampled pass kept too few tokens); stopped. Lower --config.subsample or use a larger corpus"
+                )
             run.state = new_state
             step = done = first + spc
             record = {k: float(np.mean(v)) for k, v in metrics.items()}
-            record.update(step=step, epoch=step / per_epoch, seconds=seconds,
-                          pairs_per_s=spc * sampler_cfg.pairs_per_step / seconds)
+            record.update(
+                step=step,
+                epoch=step / per_epoch,
+                seconds=seconds,
+                pairs_per_s=spc * sampler_cfg.pairs_per_step / seconds,
+            )
             metrics_file.write(json.dumps(record) + "\n")
             metrics_file.flush()
             bar.update(spc)
@@ -389,8 +455,11 @@ def _fit(config, workdir: Path, learner, data, log, devices, on_pass, report_eve
             if on_pass is not None and (step // every > first // every or step == total):
                 on_pass(step / per_epoch, jax.device_get(run.state.params))
     except KeyboardInterrupt:
-        kept = (f"the checkpoint of step {last_good} in {workdir / 'checkpoints'} is kept: run the same command to "
-                f"resume" if last_good else "no checkpoint had been written yet: run the same command to start again")
+        kept = (
+            f"the checkpoint of step {last_good} in {workdir / 'checkpoints'} is kept: run the same command to resume"
+            if last_good
+            else "no checkpoint had been written yet: run the same command to start again"
+        )
         raise Interrupted(f"interrupted at step {done:,} of {total:,}; {kept}") from None
     finally:
         bar.close()
@@ -400,4 +469,3 @@ def _fit(config, workdir: Path, learner, data, log, devices, on_pass, report_eve
         finally:  # a failed write's partial checkpoint, once no writer is left
             checkpoints.remove_partials(manager)
     return jax.device_get(run.state.params)
-

@@ -1,5 +1,6 @@
 """The data a run reads, prepared on the host from a config: vocabulary, token ids, subsampling and
 noise tables, and the visual features (scaled into [0, 1]) of the words that have them."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -7,9 +8,10 @@ import time
 
 import numpy as np
 
-from pixie_jax import tokens as tokens_lib, vocab as vocab_lib
-from pixie_jax.visual import features as features_lib
+from pixie_jax import tokens as tokens_lib
+from pixie_jax import vocab as vocab_lib
 from pixie_jax.errors import InputError
+from pixie_jax.visual import features as features_lib
 
 
 class DataError(InputError):
@@ -21,16 +23,16 @@ class TrainingData:
     """Everything the step reads, prepared on the host from a config."""
 
     vocab: vocab_lib.Vocab
-    ids: np.ndarray            # int32 [T], memory-mapped from the token cache (:mod:`pixie_jax.tokens`)
-    keep_prob: np.ndarray      # float32 [V]
+    ids: np.ndarray  # int32 [T], memory-mapped from the token cache (:mod:`pixie_jax.tokens`)
+    keep_prob: np.ndarray  # float32 [V]
     noise: vocab_lib.AliasTable
-    vis_index: np.ndarray      # int32 [V], -1 for words without features
-    features: np.ndarray       # float32 [V_x, D] scaled into [0, 1]
+    vis_index: np.ndarray  # int32 [V], -1 for words without features
+    features: np.ndarray  # float32 [V_x, D] scaled into [0, 1]
     scaling: features_lib.MinMaxScaling | None
-    raw_features: np.ndarray   # float32 [V_x, D] as read
-    visual_only_words: tuple[str, ...] = ()      # words with features but not in the vocabulary
+    raw_features: np.ndarray  # float32 [V_x, D] as read
+    visual_only_words: tuple[str, ...] = ()  # words with features but not in the vocabulary
     visual_only_features: np.ndarray | None = None  # their raw features
-    ids_digest: str = ""       # sha256 of ids (16 hex digits), recorded in a workdir's run.json
+    ids_digest: str = ""  # sha256 of ids (16 hex digits), recorded in a workdir's run.json
 
     @property
     def n_visual(self) -> int:
@@ -44,16 +46,27 @@ class TrainingData:
 def prepare_data(config, log=print) -> TrainingData:
     """Read the corpus and features named by ``config`` and build the vocabulary and tables."""
     t0 = time.time()
-    tokens = tokens_lib.tokenise(config.corpus, config.min_count, config.max_vocab or None, config.corpus_errors,
-                                 config.cache_dir or None, cache=config.corpus_cache, progress=config.progress,
-                                 log=log)
+    tokens = tokens_lib.tokenise(
+        config.corpus,
+        config.min_count,
+        config.max_vocab or None,
+        config.corpus_errors,
+        config.cache_dir or None,
+        cache=config.corpus_cache,
+        progress=config.progress,
+        log=log,
+    )
     vocab, ids = tokens.vocab, tokens.ids
     if len(vocab) < 2:
-        raise DataError(f"corpus {config.corpus}: the vocabulary has {len(vocab)} word(s) "
-                        f"({', '.join(vocab.words)}) at min_count={config.min_count}; skip-gram needs at least two "
-                        f"distinct words: use a larger corpus or lower --config.min_count")
-    log(f"corpus {config.corpus}: {len(ids):,} tokens in the vocabulary of {len(vocab):,} words "
-        f"({time.time() - t0:.1f} s)")
+        raise DataError(
+            f"corpus {config.corpus}: the vocabulary has {len(vocab)} word(s) "
+            f"({', '.join(vocab.words)}) at min_count={config.min_count}; skip-gram needs at least two "
+            f"distinct words: use a larger corpus or lower --config.min_count"
+        )
+    log(
+        f"corpus {config.corpus}: {len(ids):,} tokens in the vocabulary of {len(vocab):,} words "
+        f"({time.time() - t0:.1f} s)"
+    )
     keep = vocab_lib.keep_probabilities(vocab.counts, config.subsample)
     noise = vocab_lib.alias_table(vocab_lib.noise_distribution(vocab.counts, config.noise_power))
     return TrainingData(vocab, ids, keep, noise, **visual_fields(config, vocab, log), ids_digest=tokens.digest)
@@ -73,27 +86,37 @@ def visual_fields(config, vocab: vocab_lib.Vocab, log=print) -> dict:
         raw = wf.features[chosen].astype(np.float32)
         vis_index[rows[chosen]] = np.arange(len(chosen), dtype=np.int32)
         if raw.shape[1] != config.model.features:
-            raise DataError(f"{config.features}: features are {raw.shape[1]}-d but config.model.features is "
-                                f"{config.model.features}; set --config.model.features={raw.shape[1]}")
+            raise DataError(
+                f"{config.features}: features are {raw.shape[1]}-d but config.model.features is "
+                f"{config.model.features}; set --config.model.features={raw.shape[1]}"
+            )
         if not chosen:
-            raise DataError(f"{config.features}: none of its {len(wf.words):,} words (e.g. "
-                            f"{', '.join(wf.words[:3])}) is a word of the vocabulary"
-                            f"{' left after exclude_visual_words' if exclude else ''}; use features built for this "
-                            f"corpus (bin/build-visual-features --corpus ...), or --config.features= to train text "
-                            f"only")
+            raise DataError(
+                f"{config.features}: none of its {len(wf.words):,} words (e.g. "
+                f"{', '.join(wf.words[:3])}) is a word of the vocabulary"
+                f"{' left after exclude_visual_words' if exclude else ''}; use features built for this "
+                f"corpus (bin/build-visual-features --corpus ...), or --config.features= to train text "
+                f"only"
+            )
         unseen = [i for i, r in enumerate(rows) if r < 0]
         visual_only, visual_only_raw = tuple(wf.words[i] for i in unseen), wf.features[unseen].astype(np.float32)
-        log(f"visual features {config.features}: {len(chosen):,} of {len(vocab):,} vocabulary words "
-            f"({len(wf.words):,} words in the file, {len(exclude & set(wf.words))} excluded)")
+        log(
+            f"visual features {config.features}: {len(chosen):,} of {len(vocab):,} vocabulary words "
+            f"({len(wf.words):,} words in the file, {len(exclude & set(wf.words))} excluded)"
+        )
     if len(raw):
         scaling = features_lib.MinMaxScaling.fit(raw)
         scaled = scaling.apply(raw)
     else:
         scaled = raw
-    return dict(vis_index=vis_index, features=scaled, scaling=scaling, raw_features=raw,
-                visual_only_words=visual_only, visual_only_features=visual_only_raw)
-
-
+    return dict(
+        vis_index=vis_index,
+        features=scaled,
+        scaling=scaling,
+        raw_features=raw,
+        visual_only_words=visual_only,
+        visual_only_features=visual_only_raw,
+    )
 
 
 def text_only(config, data: TrainingData) -> TrainingData:

@@ -1,5 +1,6 @@
 """Vector helpers shared by evaluation, the baselines and the visual tools (numpy, float64 inside), and
 PIXIE's combined embeddings s and t from e, mu and the visual mask."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,9 @@ def l2_normalise(x: np.ndarray) -> np.ndarray:
 def row_cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """cos(a_i, b_i) = a_i . b_i / (|a_i| |b_i|) for each row pair, in float64 (0 where a row is zero)."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return np.einsum("...i,...i->...", a, b) / np.maximum(np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1),
-                                                         1e-12)
+    return np.einsum("...i,...i->...", a, b) / np.maximum(
+        np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1), 1e-12
+    )
 
 
 def principal_directions(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,5 @@
 """Vocabulary, the corpus as ids, subsampling probabilities and the noise distribution."""
+
 from __future__ import annotations
 
 import collections
@@ -7,8 +8,8 @@ import os
 
 import numpy as np
 
-from pixie_jax.files import atomic_write
 from pixie_jax.errors import InputError
+from pixie_jax.files import atomic_write
 
 _CHUNK_CHARS = 1 << 23  # tokenise in ~8 MB pieces to keep peak memory small
 
@@ -47,7 +48,7 @@ class Vocab:
                 f.write(f"{word}\t{int(count)}\n")
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Vocab":
+    def load(cls, path: str | os.PathLike) -> Vocab:
         words, counts = [], []
         with open(path, encoding="utf-8") as f:
             for lineno, line in enumerate(f, 1):
@@ -141,7 +142,7 @@ def noise_distribution(counts: np.ndarray, power: float = 0.75) -> np.ndarray:
 class AliasTable:
     """Walker/Vose alias table: draw i ~ U{0..V-1}, u ~ U(0,1); return i if u < prob[i] else alias[i]."""
 
-    prob: np.ndarray   # float32 [V]
+    prob: np.ndarray  # float32 [V]
     alias: np.ndarray  # int32 [V]
 
     def probabilities(self) -> np.ndarray:

@@ -1,6 +1,7 @@
 """A training workdir that knows its run: one run at a time (a lock), the resolved config and a
 fingerprint of the data recorded in run.json and checked on resume, metrics cut back to the
 restored step, and no stale temporary files of this project's interrupted writes."""
+
 from __future__ import annotations
 
 import contextlib
@@ -18,13 +19,28 @@ from pixie_jax.files import atomic_write
 from pixie_jax.overrides import flat_keys, get_value
 
 # settings that may change between a run and its resume: they do not change what is trained
-FREE = ("progress", "keep_checkpoints", "checkpoint_every", "benchmarks", "embedding", "cache_dir", "corpus",
-        "features", "resume_with_new_schedule", "corpus_cache",
-        "sampler.steps_per_run")  # recorded through the batch it sized (sampler.text_centres, visual_centres)
+FREE = (
+    "progress",
+    "keep_checkpoints",
+    "checkpoint_every",
+    "benchmarks",
+    "embedding",
+    "cache_dir",
+    "corpus",
+    "features",
+    "resume_with_new_schedule",
+    "corpus_cache",
+    "sampler.steps_per_run",
+)  # recorded through the batch it sized (sampler.text_centres, visual_centres)
 # settings added to the configs after runs were first recorded, with the value that trains as runs did
 # before them: a run.json without such a key holds a run trained with that value
-ADDED = {"optimizer.adam_eps": 1e-8, "optimizer.adam_b1": 0.9, "optimizer.adam_b2": 0.999,
-         "sampler.enumerate_window": False, "sampler.shuffle": False}
+ADDED = {
+    "optimizer.adam_eps": 1e-8,
+    "optimizer.adam_b1": 0.9,
+    "optimizer.adam_b2": 0.999,
+    "sampler.enumerate_window": False,
+    "sampler.shuffle": False,
+}
 # settings and choices the project no longer has, with the value that trained as the project still does: a
 # run recorded with that value resumes, one recorded with another is refused naming it
 REMOVED = {"optimizer.row_cap": 16.0, "sampler.corpus_order": False, "sampler.corpus_streams": False}
@@ -53,8 +69,10 @@ def locked(workdir: str | os.PathLike):
         except BlockingIOError:
             f.seek(0)
             holder = f.read().strip() or "unknown"
-            raise WorkdirError(f"{workdir} is in use by another run (process {holder}); wait for it to finish or "
-                               f"choose another --workdir") from None
+            raise WorkdirError(
+                f"{workdir} is in use by another run (process {holder}); wait for it to finish or "
+                f"choose another --workdir"
+            ) from None
         f.seek(0)
         f.truncate()
         f.write(str(os.getpid()))
@@ -84,10 +102,14 @@ def _digest(*arrays) -> str:
 def run_record(config, data) -> dict:
     """The resolved config (flat) and a fingerprint of the data: vocabulary, token ids, visual features."""
     values = {key: get_value(config, key) for key in flat_keys(config)}
-    return {"config": {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()},
-            "data": {"vocabulary": _digest(np.array(data.vocab.words), data.vocab.counts),
-                     "tokens": f"{len(data.ids)} ids, {data.ids_digest or _digest(data.ids)}",
-                     "features": _digest(data.vis_index, data.raw_features)}}
+    return {
+        "config": {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()},
+        "data": {
+            "vocabulary": _digest(np.array(data.vocab.words), data.vocab.counts),
+            "tokens": f"{len(data.ids)} ids, {data.ids_digest or _digest(data.ids)}",
+            "features": _digest(data.vis_index, data.raw_features),
+        },
+    }
 
 
 def read_record(path: Path) -> dict:
@@ -98,8 +120,10 @@ def read_record(path: Path) -> dict:
             raise InputError("no 'config' and 'data' records")
         return old
     except (ValueError, UnicodeDecodeError) as err:
-        raise WorkdirError(f"{path}: not a run record of this project ({err}); restore it from a backup, or delete "
-                           f"{path.parent / 'checkpoints'} and {path.name} to start afresh") from None
+        raise WorkdirError(
+            f"{path}: not a run record of this project ({err}); restore it from a backup, or delete "
+            f"{path.parent / 'checkpoints'} and {path.name} to start afresh"
+        ) from None
 
 
 def saved_steps(workdir: str | os.PathLike) -> list[int]:
@@ -125,13 +149,20 @@ def check_removed(path: Path, config: dict) -> None:
     used = [f"{k} = {config[k]!r}" for k, default in REMOVED.items() if k in config and config[k] != default]
     used += [f"{k} = {config[k]!r}" for k, gone in REMOVED_CHOICES.items() if config.get(k) in gone]
     if used:
-        raise WorkdirError(f"{path} records a run trained with {', '.join(used)}, which this version of pixie-jax no "
-                           f"longer has (docs/studies/per_pass.md says why); resume it with the version that "
-                           f"trained it, or start afresh in another --workdir")
+        raise WorkdirError(
+            f"{path} records a run trained with {', '.join(used)}, which this version of pixie-jax no "
+            f"longer has (docs/studies/per_pass.md says why); resume it with the version that "
+            f"trained it, or start afresh in another --workdir"
+        )
 
 
-def check_and_record(workdir: str | os.PathLike, record: dict, resuming: bool,
-                     new_schedule: bool = False, length_keys: tuple[str, ...] = ()) -> list[str]:
+def check_and_record(
+    workdir: str | os.PathLike,
+    record: dict,
+    resuming: bool,
+    new_schedule: bool = False,
+    length_keys: tuple[str, ...] = (),
+) -> list[str]:
     """On resume, refuse a ``record`` that differs from the workdir's run.json (beyond :data:`FREE`, and
     beyond :data:`SCHEDULE` and the model's ``length_keys`` if ``new_schedule``; a key of :data:`ADDED` that
     run.json lacks counts as its value there); then write ``record`` as run.json. Return the schedule
@@ -139,26 +170,37 @@ def check_and_record(workdir: str | os.PathLike, record: dict, resuming: bool,
     path = Path(workdir) / "run.json"
     changed = []
     if resuming and not path.exists():
-        raise WorkdirError(f"{workdir} holds checkpoints but no run.json to say with which settings and data they "
-                           f"were trained, so a resume cannot be checked. Put the run's run.json back, or delete "
-                           f"{Path(workdir) / 'checkpoints'} to start afresh here (or use another --workdir)")
+        raise WorkdirError(
+            f"{workdir} holds checkpoints but no run.json to say with which settings and data they "
+            f"were trained, so a resume cannot be checked. Put the run's run.json back, or delete "
+            f"{Path(workdir) / 'checkpoints'} to start afresh here (or use another --workdir)"
+        )
     if resuming:
         old = read_record(path)
         check_removed(path, old["config"])
         recorded = ADDED | old["config"]
-        diffs = {k: f"config {k}: {recorded.get(k)!r} -> {v!r}" for k, v in record["config"].items()
-                 if k not in FREE and recorded.get(k) != v}
+        diffs = {
+            k: f"config {k}: {recorded.get(k)!r} -> {v!r}"
+            for k, v in record["config"].items()
+            if k not in FREE and recorded.get(k) != v
+        }
         schedule = SCHEDULE + tuple(length_keys)
         changed = [diffs.pop(k) for k in schedule if k in diffs and new_schedule]
         scheduled = [k for k in schedule if k in diffs]
-        diffs |= {k: f"data {k}: {old['data'].get(k)} -> {v}" for k, v in record["data"].items()
-                  if old["data"].get(k) != v}
+        diffs |= {
+            k: f"data {k}: {old['data'].get(k)} -> {v}" for k, v in record["data"].items() if old["data"].get(k) != v
+        }
         if diffs:
-            hint = (" To continue this run with a new length, add --config.resume_with_new_schedule=True"
-                    if scheduled and len(scheduled) == len(diffs) else "")
-            raise WorkdirError(f"{workdir} holds a run with other settings ({'; '.join(diffs.values())}); resuming "
-                               f"would mix them. Use another --workdir, or delete {Path(workdir) / 'checkpoints'} to "
-                               f"start afresh here.{hint}")
+            hint = (
+                " To continue this run with a new length, add --config.resume_with_new_schedule=True"
+                if scheduled and len(scheduled) == len(diffs)
+                else ""
+            )
+            raise WorkdirError(
+                f"{workdir} holds a run with other settings ({'; '.join(diffs.values())}); resuming "
+                f"would mix them. Use another --workdir, or delete {Path(workdir) / 'checkpoints'} to "
+                f"start afresh here.{hint}"
+            )
     with atomic_write(path, "w") as f:
         json.dump(record, f, indent=1)
     return changed

@@ -1,4 +1,5 @@
 """Shared fixtures. Four host devices make the data-parallel code testable on a CPU."""
+
 import functools
 import importlib.util
 import os
@@ -61,6 +62,7 @@ def corpus_file(tmp_path):
 def tiny_config(corpus, features="", config="pixie", **overrides):
     """configs/<config>.py shrunk for tests."""
     from pixie_jax.overrides import load_config, set_value
+
     c = load_config(config)
     c.corpus = str(corpus)
     c.features = str(features)
@@ -87,18 +89,36 @@ def tiny_config(corpus, features="", config="pixie", **overrides):
 
 def train_command(corpus, workdir, *extra):
     """bin/train on ``corpus`` with a tiny text-only model: the argument list for subprocess."""
-    args = [sys.executable, str(ROOT / "bin" / "train"), "--config", str(ROOT / "configs" / "pixie.py"),
-            f"--workdir={workdir}", f"--config.corpus={corpus}", "--config.features=", "--config.min_count=1",
-            "--config.model.dim=8", "--config.sampler.text_centres=64", "--config.sampler.window=3",
-            "--config.sampler.negatives=4", "--config.steps_per_call=5", "--config.checkpoint_every=10",
-            "--config.epochs=12", "--config.progress=False", "--config.benchmarks=", "--config.embedding=e", *extra]
+    args = [
+        sys.executable,
+        str(ROOT / "bin" / "train"),
+        "--config",
+        str(ROOT / "configs" / "pixie.py"),
+        f"--workdir={workdir}",
+        f"--config.corpus={corpus}",
+        "--config.features=",
+        "--config.min_count=1",
+        "--config.model.dim=8",
+        "--config.sampler.text_centres=64",
+        "--config.sampler.window=3",
+        "--config.sampler.negatives=4",
+        "--config.steps_per_call=5",
+        "--config.checkpoint_every=10",
+        "--config.epochs=12",
+        "--config.progress=False",
+        "--config.benchmarks=",
+        "--config.embedding=e",
+        *extra,
+    ]
     return args
 
 
 @functools.cache
 def _compiled_sample_batch():
     import jax
+
     from pixie_jax import sampling
+
     return jax.jit(sampling.sample_batch, static_argnums=3)
 
 
@@ -111,6 +131,7 @@ def sample_batch(key, epoch, tables, cfg, step=0):
 def features_file(tmp_path, words, dim=6, seed=0):
     """Features with 2 visual clusters: words of topic a and b get distinct means."""
     from pixie_jax.visual.features import WordFeatures, save_word_features
+
     rng = np.random.default_rng(seed)
     rows = np.stack([rng.normal(loc=(3.0 if w.startswith("ta") else -3.0), size=dim) for w in words])
     path = tmp_path / "features.npz"
@@ -122,6 +143,7 @@ def features_file(tmp_path, words, dim=6, seed=0):
 def wn():
     """WordNet 3.0 (NLTK's, or a dict folder); the test is skipped where there is none."""
     from pixie_jax.visual import wordnet
+
     try:
         return wordnet.load_wordnet()
     except wordnet.WordNetError as err:

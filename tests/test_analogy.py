@@ -49,8 +49,10 @@ def test_answers_match_an_exhaustive_float64_search(tmp_path):
     }
     scores = analogy.evaluate(words, vectors, analogy.read_analogies(path), restrict=10)
     for method, objective in expected.items():
-        correct = sum(max((w for w in range(10) if w not in q[:3]), key=lambda w: objective(*q[:3], w)) == q[3]
-                      for q in questions[:-2])
+        correct = sum(
+            max((w for w in range(10) if w not in q[:3]), key=lambda w: objective(*q[:3], w)) == q[3]
+            for q in questions[:-2]
+        )
         total = next(s for s in scores if s.section == "total" and s.method == method)
         assert (total.correct, total.answered, total.questions) == (correct, len(questions) - 2, len(questions))
         assert total.accuracy == pytest.approx(100 * correct / (len(questions) - 2))
@@ -71,8 +73,10 @@ def test_3cosadd_is_gensims_evaluate_word_analogies():
         assert 5 < ours["total"].accuracy < 95  # neither trivial nor hopeless: the comparison means something
         for theirs in sections[:-1]:
             mine = ours[theirs["section"]]
-            assert (mine.correct, mine.answered) == (len(theirs["correct"]),
-                                                      len(theirs["correct"]) + len(theirs["incorrect"]))
+            assert (mine.correct, mine.answered) == (
+                len(theirs["correct"]),
+                len(theirs["correct"]) + len(theirs["incorrect"]),
+            )
     assert ours["semantic"].questions + ours["syntactic"].questions == 19544
 
 
@@ -87,8 +91,11 @@ def test_vector_arithmetic_finds_queen():
     assert analogy.parse_query("king-man+woman") == (["king", "woman"], ["man"])
     with pytest.raises(QueryError, match="'kingdom' is not in the embeddings' vocabulary"):
         analogy.arithmetic(words, vectors, "kingdom - man")
-    for bad, message in (("king - - man", "two operators"), ("king -", "ends with an operator"),
-                         ("- man", "at least one word added")):
+    for bad, message in (
+        ("king - - man", "two operators"),
+        ("king -", "ends with an operator"),
+        ("- man", "at least one word added"),
+    ):
         with pytest.raises(ValueError, match=message):
             analogy.parse_query(bad)
 
@@ -122,19 +129,48 @@ def test_bin_evaluate_scores_analogies_and_answers_queries(tmp_path):
     questions = analogy.load_analogies("bundled")
     words, vectors = structured_vectors(questions, distractors=500)
     embedding_files.save_embeddings(tmp_path / "emb.npz", words, np.zeros(len(words)), e=vectors, x=vectors[:, :3])
-    run = lambda *extra: subprocess.run([sys.executable, str(ROOT / "bin" / "evaluate"), "--embeddings",  # noqa: E731
-                                         f"toy={tmp_path / 'emb.npz'}", "--kind", "e", "x", *extra],
-                                        capture_output=True, text=True)
-    out = run("--analogies", "bundled", "--analogy-vocab", "1000", "--query", "athens - greece + iraq",
-              "king - kingdom", "--json", str(tmp_path / "s.json"), "--report", str(tmp_path / "report"))
+
+    def run(*extra):
+        return subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bin" / "evaluate"),
+                "--embeddings",
+                f"toy={tmp_path / 'emb.npz'}",
+                "--kind",
+                "e",
+                "x",
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+        )
+
+    out = run(
+        "--analogies",
+        "bundled",
+        "--analogy-vocab",
+        "1000",
+        "--query",
+        "athens - greece + iraq",
+        "king - kingdom",
+        "--json",
+        str(tmp_path / "s.json"),
+        "--report",
+        str(tmp_path / "report"),
+    )
     assert out.returncode == 0, out.stderr
-    expected = {s.section: s for s in analogy.evaluate(words, vectors, questions, restrict=1000)
-                if s.method == "3CosAdd"}
+    expected = {
+        s.section: s for s in analogy.evaluate(words, vectors, questions, restrict=1000) if s.method == "3CosAdd"
+    }
     rows = [r for r in json.loads((tmp_path / "s.json").read_text()) if r["task"] == "analogy"]
     assert {r["kind"] for r in rows} == {"e"}  # x has no text: no analogies
     total = next(r for r in rows if r["section"] == "total" and r["method"] == "3CosAdd")
-    assert (total["correct"], total["answered"], total["restrict"]) == (expected["total"].correct,
-                                                                       expected["total"].answered, 1000)
+    assert (total["correct"], total["answered"], total["restrict"]) == (
+        expected["total"].correct,
+        expected["total"].answered,
+        1000,
+    )
     line = next(ln for ln in out.stdout.splitlines() if ln.startswith("total "))
     assert f"{expected['total'].accuracy:.1f} / " in line and f"({expected['total'].coverage:.0f}%)" in line
     assert "answers among the 1,000 most frequent words" in out.stdout

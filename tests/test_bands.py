@@ -8,8 +8,19 @@ def test_pairs_fall_in_the_band_of_their_rarer_word():
     words = [f"w{i}" for i in range(30)]
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(30, 4))
-    pairs = (("w0", "w1"), ("w2", "w3"), ("w1", "w4"), ("w0", "w12"), ("w5", "w15"), ("w3", "w11"),
-             ("w25", "w2"), ("w21", "w22"), ("w20", "w29"), ("w27", "w1"), ("w0", "oov"))
+    pairs = (
+        ("w0", "w1"),
+        ("w2", "w3"),
+        ("w1", "w4"),
+        ("w0", "w12"),
+        ("w5", "w15"),
+        ("w3", "w11"),
+        ("w25", "w2"),
+        ("w21", "w22"),
+        ("w20", "w29"),
+        ("w27", "w1"),
+        ("w0", "oov"),
+    )
     scores = np.arange(len(pairs), dtype=float)
     bench = similarity.Benchmark("toy", pairs, scores, len(pairs))
     by = bands.similarity_by_band(words, vectors, bench, edges=(10, 20))

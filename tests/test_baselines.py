@@ -1,12 +1,14 @@
 """The paper's competing models: V-SGNS, VAE, IV-SGNS and concatenations, checked against
 independent references and trained end to end on small generated data."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from conftest import features_file, sample_batch, tiny_config, topic_corpus
 
-from pixie_jax import experiment, registry, sampling, vectors as vectors_lib, vocab
+from pixie_jax import experiment, registry, sampling, vocab
+from pixie_jax import vectors as vectors_lib
 from pixie_jax.baselines import ivsgns, vsgns
 from pixie_jax.evaluate import kinds as kinds_lib
 from pixie_jax.step import subsample_epoch as subsample  # compiled, as the trainer runs it
@@ -62,13 +64,23 @@ def test_margin_terms_match_a_loop():
     u, t, neg = rng.normal(size=(5, 4)), rng.normal(size=(5, 4)), rng.normal(size=(5, 3, 4))
     cos = lambda a, b: a @ b / np.linalg.norm(a) / np.linalg.norm(b)  # noqa: E731
     ref = [sum(max(0.0, 0.5 - cos(u[b], t[b]) + cos(u[b], neg[b, k])) for k in range(3)) for b in range(5)]
-    np.testing.assert_allclose(vsgns.margin_terms(jnp.asarray(u), jnp.asarray(t), jnp.asarray(neg), 0.5), ref,
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        vsgns.margin_terms(jnp.asarray(u), jnp.asarray(t), jnp.asarray(neg), 0.5), ref, rtol=1e-5
+    )
 
 
 def test_vsgns_loss_is_sgns_plus_weighted_margins():
-    cfg = sampling.SamplerConfig(window=3, contexts_per_centre=2, negatives=3, text_centres=8, visual_centres=4,
-                                 visual_words=0, margin_negatives=5, latent=4, visual_rows=3)
+    cfg = sampling.SamplerConfig(
+        window=3,
+        contexts_per_centre=2,
+        negatives=3,
+        text_centres=8,
+        visual_centres=4,
+        visual_words=0,
+        margin_negatives=5,
+        latent=4,
+        visual_rows=3,
+    )
     ids = jnp.asarray(np.random.default_rng(2).integers(0, 10, 200), jnp.int32)
     vis_index = jnp.asarray([0, 1, 2, -1, -1, -1, -1, -1, -1, -1], jnp.int32)
     keep = jnp.ones(10)
@@ -90,8 +102,9 @@ def test_vsgns_loss_is_sgns_plus_weighted_margins():
     cos = lambda a, b: a @ b / (np.linalg.norm(a) * np.linalg.norm(b))  # noqa: E731
     text = 0.0
     for stratum in (batch["text"], vis):
-        words, ctx, valid, neg, weight = (np.asarray(stratum[k]) for k in
-                                          ("words", "contexts", "valid", "negatives", "weight"))
+        words, ctx, valid, neg, weight = (
+            np.asarray(stratum[k]) for k in ("words", "contexts", "valid", "negatives", "weight")
+        )
         for b, w in enumerate(words):
             for c in range(ctx.shape[1]):
                 pair = -log_sig(e[w] @ v[ctx[b, c]]) - sum(log_sig(-e[w] @ v[n]) for n in neg[b, c])
@@ -99,8 +112,9 @@ def test_vsgns_loss_is_sgns_plus_weighted_margins():
     margin = 0.0
     for b, w in enumerate(np.asarray(vis["words"])):
         target = x[int(vis["rows"][b])]
-        margin += float(vis["token_weight"][b]) * sum(max(0.0, 0.5 - cos(e[w], target) + cos(e[w], x[int(r)]))
-                                                      for r in np.asarray(vis["margin_rows"][b]))
+        margin += float(vis["token_weight"][b]) * sum(
+            max(0.0, 0.5 - cos(e[w], target) + cos(e[w], x[int(r)])) for r in np.asarray(vis["margin_rows"][b])
+        )
     np.testing.assert_allclose(metrics["loss_text"], text, rtol=1e-5)
     np.testing.assert_allclose(metrics["loss_visual"], margin, rtol=1e-5)
     np.testing.assert_allclose(loss, text + margin, rtol=1e-5)
@@ -125,9 +139,13 @@ def test_vsgns_learns_visual_clusters_that_text_cannot_show(corpus_file, tmp_pat
     for name, variant in (("sgns", None), ("vsgns", "A"), ("vsgns", "B")):
         # centres with replacement and C draws: twice the steps a pass of the enumerated window, so the
         # margin term (one per visual centre and step, under Adam) gets as many updates as before
-        cfg = tiny_config(corpus_file, features if variant else "", config=name, epochs=2.0,
-                          **{"optimizer.learning_rate": 0.01, "sampler.enumerate_window": False,
-                             "sampler.shuffle": False})
+        cfg = tiny_config(
+            corpus_file,
+            features if variant else "",
+            config=name,
+            epochs=2.0,
+            **{"optimizer.learning_rate": 0.01, "sampler.enumerate_window": False, "sampler.shuffle": False},
+        )
         if variant:
             cfg.vsgns.model = variant
             cfg.vsgns.negatives = 4
@@ -143,14 +161,16 @@ def test_vsgns_learns_visual_clusters_that_text_cannot_show(corpus_file, tmp_pat
 # ---------------------------------------------------------------- VAE
 def test_vae_alone_encodes_the_clusters(corpus_file, tmp_path):
     features, words = crossing_features(tmp_path)
-    cfg = tiny_config(corpus_file, features, config="vae",
-                      **{"vae.steps": 300, "optimizer.network_learning_rate": 1e-2})
+    cfg = tiny_config(
+        corpus_file, features, config="vae", **{"vae.steps": 300, "optimizer.network_learning_rate": 1e-2}
+    )
     result = experiment.run_and_write(cfg, tmp_path / "vae", log=quiet)
     arrays = result.arrays | {"words": list(result.data.vocab.words)}
     assert set(result.arrays) == {"mu", "x", "mask"} and result.kinds == ("mu",)
     assert cross_topic_similarity(arrays, words, "mu") > 1.0  # of at most 2
     lines = (tmp_path / "vae" / "metrics.jsonl").read_text().splitlines()
     import json
+
     first, last = json.loads(lines[0]), json.loads(lines[-1])
     assert last["loss"] < first["loss"] and last["step"] == 300
     text = (tmp_path / "vae" / "embeddings.txt").read_text().splitlines()

@@ -1,4 +1,5 @@
 """The command-line tools, end to end."""
+
 import subprocess
 import sys
 
@@ -9,12 +10,22 @@ TRAIN = [sys.executable, str(ROOT / "bin" / "train")]
 
 
 def test_default_config_on_bundled_data_writes_everything(tmp_path):
-    out = subprocess.run(TRAIN + ["--config", str(ROOT / "configs" / "pixie.py"), f"--workdir={tmp_path}",
-                                  "--config.epochs=0.01", "--config.progress=False"],
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        TRAIN
+        + [
+            "--config",
+            str(ROOT / "configs" / "pixie.py"),
+            f"--workdir={tmp_path}",
+            "--config.epochs=0.01",
+            "--config.progress=False",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "1,046 of 21,900 vocabulary words" in out.stdout
-    table = out.stdout[out.stdout.index("benchmark"):]
+    table = out.stdout[out.stdout.index("benchmark") :]
     assert "EN-MEN-TR-3k" in table and "t [visual]" in table
     for name in ("embeddings.npz", "embeddings.txt", "metrics.jsonl", "similarity.json", "vocab.tsv"):
         assert (tmp_path / name).exists(), name
@@ -22,28 +33,42 @@ def test_default_config_on_bundled_data_writes_everything(tmp_path):
     assert z["t"].shape == (21900, 200) and z["s"].shape == (21900, 100) and int(z["mask"].sum()) == 1046
     np.testing.assert_allclose(z["s"], z["e"] + z["mask"][:, None] * z["mu"], rtol=1e-6)
     from gensim.models import KeyedVectors
+
     kv = KeyedVectors.load_word2vec_format(str(tmp_path / "embeddings.txt"))
     assert len(kv.index_to_key) == 21900 and kv.vector_size == 200
     np.testing.assert_allclose(kv["dog"], z["t"][list(z["words"]).index("dog")], rtol=1e-5)
 
 
 def test_unknown_keys_and_bad_values_are_rejected(tmp_path):
-    out = subprocess.run(TRAIN + ["--config", str(ROOT / "configs" / "sgns.py"), f"--workdir={tmp_path}",
-                                  "--config.sampler.negativs=3"], capture_output=True, text=True)
+    out = subprocess.run(
+        TRAIN + ["--config", str(ROOT / "configs" / "sgns.py"), f"--workdir={tmp_path}", "--config.sampler.negativs=3"],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode != 0
     assert "has no key 'sampler.negativs'" in out.stderr and "sampler.negatives" in out.stderr
-    out = subprocess.run(TRAIN + ["--config", str(ROOT / "configs" / "sgns.py"), f"--workdir={tmp_path}",
-                                  "--config.sampler.window=wide"], capture_output=True, text=True)
+    out = subprocess.run(
+        TRAIN
+        + ["--config", str(ROOT / "configs" / "sgns.py"), f"--workdir={tmp_path}", "--config.sampler.window=wide"],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode != 0 and "--config.sampler.window=wide" in out.stderr
-    out = subprocess.run(TRAIN + ["--config", str(ROOT / "configs" / "sgns.py"), f"--workdir={tmp_path}",
-                                  "--config.optimizer.name=adamax"], capture_output=True, text=True)
+    out = subprocess.run(
+        TRAIN
+        + ["--config", str(ROOT / "configs" / "sgns.py"), f"--workdir={tmp_path}", "--config.optimizer.name=adamax"],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode != 0 and "optimizer.name = 'adamax' (must be one of 'adam', " in out.stderr
 
 
 def test_an_interruption_before_training_names_the_checkpoint_left_or_none(tmp_path):
     from pixie_jax import cli
-    assert cli._interrupted(tmp_path / "run") == ("interrupted before any checkpoint was written; run the same "
-                                                  "command to start again")
+
+    assert cli._interrupted(tmp_path / "run") == (
+        "interrupted before any checkpoint was written; run the same command to start again"
+    )
     for step in ("100", "2500", "tmp"):
         (tmp_path / "run" / "checkpoints" / step).mkdir(parents=True)
     assert "the checkpoint of step 2,500 in" in cli._interrupted(tmp_path / "run")
@@ -51,16 +76,37 @@ def test_an_interruption_before_training_names_the_checkpoint_left_or_none(tmp_p
 
 def test_a_built_wheel_ships_the_configs_and_finds_them_by_name_from_any_folder(tmp_path):
     import os
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "wheel"), str(ROOT)],
-                   check=True, capture_output=True, timeout=600)
+
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "wheel"), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     wheel = next((tmp_path / "wheel").glob("pixie_jax-*.whl"))
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(tmp_path / "site"),
-                    str(wheel)], check=True, capture_output=True, timeout=600)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(tmp_path / "site"), str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     env = dict(os.environ, PYTHONPATH=str(tmp_path / "site"))
-    out = subprocess.run([sys.executable, "-c", "import pixie_jax, sys; from pixie_jax.cli import train_main; "
-                          "print(pixie_jax.__file__, flush=True); train_main(sys.argv[1:])",
-                          "--config", "paper", "--config.epochs=0"], cwd=tmp_path, env=env, capture_output=True,
-                         text=True, timeout=300)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import pixie_jax, sys; from pixie_jax.cli import train_main; "
+            "print(pixie_jax.__file__, flush=True); train_main(sys.argv[1:])",
+            "--config",
+            "paper",
+            "--config.epochs=0",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.stdout.startswith(str(tmp_path / "site")), out.stdout + out.stderr
     assert out.returncode == 1 and "epochs = 0.0 (must be > 0)" in out.stderr, out.stderr
 
@@ -70,14 +116,16 @@ def test_only_the_projects_own_errors_become_one_line_messages():
     a case the project does not check) is re-raised by the entry point's guard with its traceback."""
     import jax.numpy as jnp
     import pytest
+
     from pixie_jax import cli, sampling
     from pixie_jax.errors import InputError
 
     def caught(fn):
         try:
             fn()
-        except Exception as err:  # noqa: BLE001 - the point is which kind
+        except Exception as err:
             return err
+
     ours = caught(lambda: sampling.SamplerConfig(window=3, text_centres=3, enumerate_window=True))
     assert isinstance(ours, InputError)
     with pytest.raises(SystemExit, match="^error: text_centres .3. must be a multiple of 2"):

@@ -1,4 +1,5 @@
 """The labelled extensions of eq. (11): a weighted visual block, and mu filled in from e."""
+
 import numpy as np
 import pytest
 
@@ -32,7 +33,12 @@ def test_filled_mu_keeps_the_visual_words_and_predicts_the_others_from_e():
     np.testing.assert_allclose(out[~visual, 3:], arr["e"][~visual] @ arr["a"] + 0.5, atol=1e-4)  # exact map recovered
     arr["s"] = arr["e"] + arr["mu"]
     np.testing.assert_allclose(CV.whole(arr), np.concatenate([arr["s"], arr["mu"]], axis=1))
-    assert set(CV.variants(arr)) == {"t (eq. 11)", "t, visual block x0.5 (extension)", "t, visual block x2 (extension)",
-                                     "t with s for e (extension)", "t, mu filled from e (extension)"}
+    assert set(CV.variants(arr)) == {
+        "t (eq. 11)",
+        "t, visual block x0.5 (extension)",
+        "t, visual block x2 (extension)",
+        "t with s for e (extension)",
+        "t, mu filled from e (extension)",
+    }
     with pytest.raises(ValueError, match="needs words with features"):
         CV.filled({**arr, "mask": np.zeros_like(arr["mask"])})

@@ -15,8 +15,7 @@ from pixie_jax import corpus, download
 
 
 def test_normalise_follows_text8_rules():
-    assert corpus.normalise("Hello, World! It's 42°C in Zürich.") == \
-        "hello world it s four two c in zurich"
+    assert corpus.normalise("Hello, World! It's 42°C in Zürich.") == "hello world it s four two c in zurich"
     assert corpus.normalise("  A\tb\n\nC--d  ") == "a b c d"
     assert corpus.normalise("1984") == "one nine eight four"
     assert corpus.normalise("") == ""
@@ -37,8 +36,9 @@ def _first_books(n):
 def test_normaliser_reproduces_gutenberg8_from_raw_books():
     """gutenberg8 starts with its first two books (MANIFEST order), each normalised and joined with spaces."""
     books = _first_books(2)
-    expected = "".join(" " + corpus.normalise(corpus.strip_gutenberg_boilerplate(raw.decode("utf-8", "replace")))
-                       for _, raw in books)
+    expected = "".join(
+        " " + corpus.normalise(corpus.strip_gutenberg_boilerplate(raw.decode("utf-8", "replace"))) for _, raw in books
+    )
     with lzma.open(shared("gutenberg8", "gutenberg8.xz"), "rb") as f:
         start = f.read(len(expected)).decode("ascii")
     assert len(expected) > 100_000
@@ -147,6 +147,7 @@ def server():
     def make(payload):
         servers.append(_Server(payload))
         return servers[-1]
+
     yield make
     for s in servers:
         s.close()
@@ -182,6 +183,7 @@ def test_failed_text8_download_leaves_nothing(tmp_path, server, case):
 def test_the_parts_of_killed_downloads_are_removed_by_the_next(tmp_path, server):
     import subprocess
     import sys
+
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     stale = tmp_path / f".text8.zip.part-{dead.stdout.strip()}"  # a process that has exited
     stale.write_bytes(b"half a download")

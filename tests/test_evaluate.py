@@ -12,8 +12,12 @@ from pixie_jax.evaluate import kinds
 
 def _arrays():
     rng = np.random.default_rng(0)
-    return {"words": ["a", "b", "c"], "mask": np.array([1.0, 0, 1]), "e": rng.normal(size=(3, 4)),
-            "x": rng.normal(size=(3, 2)) * 100}
+    return {
+        "words": ["a", "b", "c"],
+        "mask": np.array([1.0, 0, 1]),
+        "e": rng.normal(size=(3, 4)),
+        "x": rng.normal(size=(3, 2)) * 100,
+    }
 
 
 def test_concatenation_normalises_each_part():
@@ -50,11 +54,29 @@ def test_bin_evaluate_scores_and_writes_json(tmp_path):
     embedding_files.save_embeddings(tmp_path / "emb.npz", words, [1, 1, 1, 1, 0, 0], e=e, x=e[:, ::-1])
     (tmp_path / "bench").mkdir()
     (tmp_path / "bench" / "toy.txt").write_text("".join(f"w0\t{w}\t{10 - i}\n" for i, w in enumerate(words[1:], 1)))
-    out = subprocess.run([sys.executable, str(ROOT / "bin" / "evaluate"), "--embeddings", f"toy={tmp_path / 'emb.npz'}",
-                          "--benchmarks", str(tmp_path / "bench"), "--kind", "e", "x", "--json",
-                          str(tmp_path / "s.json"), "--neighbours", "w2", "--pairs", "w0,w5",
-                          "--report", str(tmp_path / "report")],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bin" / "evaluate"),
+            "--embeddings",
+            f"toy={tmp_path / 'emb.npz'}",
+            "--benchmarks",
+            str(tmp_path / "bench"),
+            "--kind",
+            "e",
+            "x",
+            "--json",
+            str(tmp_path / "s.json"),
+            "--neighbours",
+            "w2",
+            "--pairs",
+            "w0,w5",
+            "--report",
+            str(tmp_path / "report"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     line = next(ln for ln in out.stdout.splitlines() if "toy:e (visual):" in ln)
     near = line.split(": ", 1)[1].split(", ")
@@ -71,26 +93,48 @@ def test_bin_evaluate_scores_and_writes_json(tmp_path):
     e_vis = next(r for r in rows if r["kind"] == "e" and r["setting"] == "visual")
     assert e_vis["used"] == 3 and e_vis["rho"] == pytest.approx(1.0)
     embedding_files.save_embeddings(tmp_path / "text.npz", words[::-1], np.zeros(6), e=e[::-1, ::-1])
-    combined = subprocess.run([sys.executable, str(ROOT / "bin" / "evaluate"), "--embeddings", f"t={tmp_path / 'text.npz'}",
-                               f"v={tmp_path / 'emb.npz'}", "--kind", "e", "--benchmarks", str(tmp_path / "bench"),
-                               "--combine", "CNN+SGNS=t:e+v:x"], capture_output=True, text=True)
+    combined = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bin" / "evaluate"),
+            "--embeddings",
+            f"t={tmp_path / 'text.npz'}",
+            f"v={tmp_path / 'emb.npz'}",
+            "--kind",
+            "e",
+            "--benchmarks",
+            str(tmp_path / "bench"),
+            "--combine",
+            "CNN+SGNS=t:e+v:x",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert combined.returncode == 0, combined.stderr
     row = next(ln for ln in combined.stdout.splitlines() if ln.startswith("toy"))
     # t:e is e with the word order and the axes reversed: same cosines; 3 of the 5 pairs are visual
     assert "CNN+SGNS:t:e+v:x [visual]" in combined.stdout and "1.000 (60%)" in row, combined.stdout
-    bad = subprocess.run([sys.executable, str(ROOT / "bin" / "evaluate"), "--embeddings", str(tmp_path / "emb.npz"),
-                          "--kind", "s"], capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, str(ROOT / "bin" / "evaluate"), "--embeddings", str(tmp_path / "emb.npz"), "--kind", "s"],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode != 0 and "no kind 's'; they have e, x" in bad.stderr
 
 
 def test_feature_files_score_as_the_cnn_baseline(tmp_path):
     from pixie_jax.visual.features import WordFeatures, save_word_features
+
     save_word_features(tmp_path / "f.npz", WordFeatures(("a", "b"), np.ones((2, 3), np.float32)))
     arrays = embedding_files.load_embeddings(tmp_path / "f.npz")
     assert kinds.available(arrays) == ["x"] and arrays["mask"].tolist() == [1, 1]
     from pixie_jax.evaluate import compare
-    with pytest.raises(embedding_files.EmbeddingFileError, match=r"f.npz: no word embeddings \(kind e, s or t\) in it, only x; "
-                                                    r"name the kind to score with --kind"):
+
+    with pytest.raises(
+        embedding_files.EmbeddingFileError,
+        match=r"f.npz: no word embeddings \(kind e, s or t\) in it, only x; "
+        r"name the kind to score with --kind",
+    ):
         compare.load([str(tmp_path / "f.npz")])
     assert [e.label for e in compare.load([f"f={tmp_path / 'f.npz'}"], kinds=["x"])[0]] == ["f:x"]
     with pytest.raises(embedding_files.EmbeddingFileError, match=rf"{tmp_path}: a folder, not an embeddings file"):

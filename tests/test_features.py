@@ -8,6 +8,7 @@ def test_npz_and_text_files_load_the_same(tmp_path):
     wf = F.WordFeatures(("cat", "dog"), np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.5]], np.float32), {"src": "x"})
     F.save_word_features(tmp_path / "f.npz", wf)
     from pixie_jax.embedding_files import save_word2vec_text
+
     save_word2vec_text(tmp_path / "f.txt", wf.words, wf.features)
     a, b = F.load_word_features(tmp_path / "f.npz"), F.load_word_features(tmp_path / "f.txt")
     assert a.words == b.words == ("cat", "dog") and a.provenance == {"src": "x"}
@@ -16,16 +17,19 @@ def test_npz_and_text_files_load_the_same(tmp_path):
     np.testing.assert_allclose(F.load_word_features(tmp_path / "plain.txt").features, wf.features)
 
 
-@pytest.mark.parametrize("content,message", [
-    ("cat 1 2 3\ndog 4 5\n", r"bad.txt: line 2: 2 values where earlier lines have 3"),
-    ("cat 1 2 3\ndog 4 x 6\n", r"bad.txt: line 2: 'x' is not a number; expected an .npz or word2vec text"),
-    ('{"config": {}, "data": {}}\n', r"bad.txt: line 1: '\{\},' is not a number"),
-    ("cat\n", r"bad.txt: line 1: 'cat' and no values"),
-    (b"cat 1 2\n\x98\xff 1 2\n", r"bad.txt: line 2: not UTF-8 text"),
-    ("cat 1 2 3\ndog 4 nan 6\n", r"bad.txt: row 1 \(word 'dog'\) has NaN or inf"),
-    ("cat 1 2 3\ncat 4 5 6\n", r"bad.txt: word 'cat' appears more than once"),
-    ("", r"bad.txt: no feature rows"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ("cat 1 2 3\ndog 4 5\n", r"bad.txt: line 2: 2 values where earlier lines have 3"),
+        ("cat 1 2 3\ndog 4 x 6\n", r"bad.txt: line 2: 'x' is not a number; expected an .npz or word2vec text"),
+        ('{"config": {}, "data": {}}\n', r"bad.txt: line 1: '\{\},' is not a number"),
+        ("cat\n", r"bad.txt: line 1: 'cat' and no values"),
+        (b"cat 1 2\n\x98\xff 1 2\n", r"bad.txt: line 2: not UTF-8 text"),
+        ("cat 1 2 3\ndog 4 nan 6\n", r"bad.txt: row 1 \(word 'dog'\) has NaN or inf"),
+        ("cat 1 2 3\ncat 4 5 6\n", r"bad.txt: word 'cat' appears more than once"),
+        ("", r"bad.txt: no feature rows"),
+    ],
+)
 def test_bad_feature_files(tmp_path, content, message):
     path = tmp_path / "bad.txt"
     path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)

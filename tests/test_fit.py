@@ -1,4 +1,5 @@
 """The SGNS objective of trained tables by band: word2vec's pair distribution and the loss in float64."""
+
 import numpy as np
 import pytest
 

@@ -1,25 +1,46 @@
 """The package's layers: data flows one way, and no module imports one of a higher layer.
 
-    0 helpers      files, download, resources, vectors, overrides, prng, checkpoints, validation, workdir, errors
-    1 data         corpus, vocab, tokens, visual/*, embedding_files, training_data
-    2 models       model, sampling, objective, sparse, modelspec, pixie, baselines/*, embeddings, registry,
-                   configs/* (the shipped config files: run by path, a baseline's section taken from its module)
-    3 evaluation   evaluate/* (reads arrays; knows no trainer and no model)
-    4 trainer      step, optimizers, train (knows no model: the experiment hands it a built one)
-    5 experiments  experiment, outputs, propagation
-    6 command line cli, supervise
+0 helpers      files, download, resources, vectors, overrides, prng, checkpoints, validation, workdir, errors
+1 data         corpus, vocab, tokens, visual/*, embedding_files, training_data
+2 models       model, sampling, objective, sparse, modelspec, pixie, baselines/*, embeddings, registry,
+               configs/* (the shipped config files: run by path, a baseline's section taken from its module)
+3 evaluation   evaluate/* (reads arrays; knows no trainer and no model)
+4 trainer      step, optimizers, train (knows no model: the experiment hands it a built one)
+5 experiments  experiment, outputs, propagation
+6 command line cli, supervise
 """
+
 import ast
 from pathlib import Path
 
 from conftest import ROOT
 
 LAYERS = {
-    0: ("files", "download", "resources", "vectors", "overrides", "prng", "checkpoints", "validation",
-        "workdir", "errors"),
+    0: (
+        "files",
+        "download",
+        "resources",
+        "vectors",
+        "overrides",
+        "prng",
+        "checkpoints",
+        "validation",
+        "workdir",
+        "errors",
+    ),
     1: ("corpus", "vocab", "tokens", "visual", "embedding_files", "training_data"),
-    2: ("model", "sampling", "objective", "sparse", "modelspec", "pixie", "baselines", "embeddings", "registry",
-        "configs"),
+    2: (
+        "model",
+        "sampling",
+        "objective",
+        "sparse",
+        "modelspec",
+        "pixie",
+        "baselines",
+        "embeddings",
+        "registry",
+        "configs",
+    ),
     3: ("evaluate",),
     4: ("step", "optimizers", "train"),
     5: ("experiment", "outputs", "propagation"),
@@ -46,7 +67,7 @@ def imported(path: Path, root: Path = PACKAGE) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:  # relative: resolved against the file's own package
-                base = ".".join(package[:len(package) - node.level + 1] + ((base,) if base else ()))
+                base = ".".join(package[: len(package) - node.level + 1] + ((base,) if base else ()))
             if base == "pixie_jax":
                 out |= {a.name for a in node.names}
             elif base.startswith("pixie_jax."):
@@ -55,8 +76,11 @@ def imported(path: Path, root: Path = PACKAGE) -> set[str]:
 
 
 def test_every_module_has_a_layer():
-    names = {p.stem if p.is_file() else p.name for p in PACKAGE.iterdir()
-             if (p.suffix == ".py" and p.stem != "__init__") or (p.is_dir() and any(p.glob("*.py")))}
+    names = {
+        p.stem if p.is_file() else p.name
+        for p in PACKAGE.iterdir()
+        if (p.suffix == ".py" and p.stem != "__init__") or (p.is_dir() and any(p.glob("*.py")))
+    }
     assert names == set(LAYER), names ^ set(LAYER)
 
 
@@ -87,7 +111,9 @@ def test_evaluation_and_the_trainer_import_no_model():
     """Evaluation reads arrays and the trainer runs a learner it is handed: neither imports a model module
     nor the registry."""
     models = {"model", "pixie", "baselines", "registry", "embeddings"}
-    wrong = [f"{p.relative_to(PACKAGE)} imports {sorted(imported(p) & models)}"
-             for p in [*sorted((PACKAGE / "evaluate").glob("*.py")), *(PACKAGE / f"{m}.py" for m in LAYERS[4])]
-             if imported(p) & models]
+    wrong = [
+        f"{p.relative_to(PACKAGE)} imports {sorted(imported(p) & models)}"
+        for p in [*sorted((PACKAGE / "evaluate").glob("*.py")), *(PACKAGE / f"{m}.py" for m in LAYERS[4])]
+        if imported(p) & models
+    ]
     assert not wrong, "\n".join(wrong)

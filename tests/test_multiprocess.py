@@ -1,6 +1,7 @@
 """Training in several processes (jax.distributed, CPU devices talking through gloo): two processes of
 two devices each give the parameters of one process of four devices, resume from their checkpoints,
 and stop when one of them dies."""
+
 import os
 import signal
 import socket
@@ -33,14 +34,34 @@ def setup(tmp_path):
 def command(corpus, feats, workdir, epochs, *extra):
     """bin/train of a small PIXIE (the encoder and decoder train too), constant learning rate, a checkpoint
     every 10 steps (a later ``--config.checkpoint_every`` in ``extra`` wins)."""
-    return [sys.executable, str(ROOT / "bin" / "train"), "--config", str(ROOT / "configs" / "pixie.py"),
-            f"--workdir={workdir}", f"--config.corpus={corpus}", f"--config.features={feats}",
-            "--config.min_count=1", "--config.subsample=0", "--config.model.dim=8", "--config.model.hidden=16",
-            "--config.model.features=6", "--config.sampler.window=3", "--config.sampler.contexts_per_centre=2",
-            "--config.sampler.negatives=4", "--config.sampler.text_centres=64", "--config.sampler.visual_centres=16",
-            "--config.sampler.visual_words=8", "--config.steps_per_call=5", "--config.checkpoint_every=10",
-            f"--config.epochs={epochs}", "--config.optimizer.schedule=constant", "--config.progress=False",
-            "--config.benchmarks=", "--config.embedding=e", *extra]
+    return [
+        sys.executable,
+        str(ROOT / "bin" / "train"),
+        "--config",
+        str(ROOT / "configs" / "pixie.py"),
+        f"--workdir={workdir}",
+        f"--config.corpus={corpus}",
+        f"--config.features={feats}",
+        "--config.min_count=1",
+        "--config.subsample=0",
+        "--config.model.dim=8",
+        "--config.model.hidden=16",
+        "--config.model.features=6",
+        "--config.sampler.window=3",
+        "--config.sampler.contexts_per_centre=2",
+        "--config.sampler.negatives=4",
+        "--config.sampler.text_centres=64",
+        "--config.sampler.visual_centres=16",
+        "--config.sampler.visual_words=8",
+        "--config.steps_per_call=5",
+        "--config.checkpoint_every=10",
+        f"--config.epochs={epochs}",
+        "--config.optimizer.schedule=constant",
+        "--config.progress=False",
+        "--config.benchmarks=",
+        "--config.embedding=e",
+        *extra,
+    ]
 
 
 def start(cmd, devices, **kw):
@@ -51,13 +72,24 @@ def start(cmd, devices, **kw):
 def two_processes(cmd):
     """``cmd`` as processes 0 and 1 of a 2-process run with 2 CPU devices each."""
     port = free_port()
-    return [start([*cmd, f"--coordinator=127.0.0.1:{port}", "--num-processes=2", f"--process-id={i}",
-                   "--heartbeat-timeout=10"], 2) for i in range(2)]
+    return [
+        start(
+            [
+                *cmd,
+                f"--coordinator=127.0.0.1:{port}",
+                "--num-processes=2",
+                f"--process-id={i}",
+                "--heartbeat-timeout=10",
+            ],
+            2,
+        )
+        for i in range(2)
+    ]
 
 
 def finish(procs, timeout=300):
     outs = [p.communicate(timeout=timeout) for p in procs]
-    for p, (out, err) in zip(procs, outs):
+    for p, (_out, err) in zip(procs, outs):
         assert p.returncode == 0, err[-3000:]
     return outs
 
@@ -75,8 +107,9 @@ def test_two_processes_of_two_devices_equal_one_of_four_and_resume(setup, tmp_pa
     one = start(command(corpus, feats, tmp_path / "one", 0.4, at_end), 4)  # alongside the first half
     outs = finish(two_processes(command(corpus, feats, tmp_path / "two", 0.2, at_end)) + [one])
     assert "on 4 cpu device(s) in 2 processes" in outs[0][0]
-    outs = finish(two_processes(command(corpus, feats, tmp_path / "two", 0.4, at_end,
-                                        "--config.resume_with_new_schedule=True")))
+    outs = finish(
+        two_processes(command(corpus, feats, tmp_path / "two", 0.4, at_end, "--config.resume_with_new_schedule=True"))
+    )
     assert "resumed from" in outs[0][0] + outs[0][1] and "resumed from" in outs[1][0] + outs[1][1]
     one, two = arrays(tmp_path / "one"), arrays(tmp_path / "two")
     for kind in one:
@@ -110,11 +143,21 @@ def test_a_process_left_alone_at_startup_stops_after_its_timeout_with_one_line(s
     corpus, feats = setup
     port = free_port()
     t0 = time.time()
-    alone = start([*command(corpus, feats, tmp_path / "run", 1), f"--coordinator=127.0.0.1:{port}",
-                   "--num-processes=2", "--process-id=0", "--startup-timeout=5"], 1)
+    alone = start(
+        [
+            *command(corpus, feats, tmp_path / "run", 1),
+            f"--coordinator=127.0.0.1:{port}",
+            "--num-processes=2",
+            "--process-id=0",
+            "--startup-timeout=5",
+        ],
+        1,
+    )
     out, err = alone.communicate(timeout=120)
     assert alone.returncode == 1 and time.time() - t0 < 60
     assert f"waiting up to 5 s for 2 processes to join at 127.0.0.1:{port}" in out
-    assert err.strip().splitlines() == [f"error: process 0 waited 5 s for 2 processes to join at 127.0.0.1:{port}; "
-                                        f"start every process (the same command with each --process-id), check that "
-                                        f"the address is reachable from each, or raise --startup-timeout"]
+    assert err.strip().splitlines() == [
+        f"error: process 0 waited 5 s for 2 processes to join at 127.0.0.1:{port}; "
+        f"start every process (the same command with each --process-id), check that "
+        f"the address is reachable from each, or raise --startup-timeout"
+    ]

@@ -1,11 +1,13 @@
 """The loss against references: SGNS exactly, unbiasedness by exact enumeration, finite differences."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from conftest import sample_batch
 
-from pixie_jax import model as M, sampling, vectors, vocab
+from pixie_jax import model as M
+from pixie_jax import sampling, vectors, vocab
 from pixie_jax.objective import batch_loss
 from pixie_jax.step import subsample_epoch as subsample  # compiled, as the trainer runs it
 
@@ -26,8 +28,7 @@ def _setup(visual=True, seed=0, lam=0.3):
     if visual:
         vis_index[VISUAL] = np.arange(len(VISUAL))
     feats = jnp.asarray(rng.uniform(size=(max(len(VISUAL), 1), D)), jnp.float32)
-    tables = sampling.Tables(jnp.ones(V), jnp.asarray(table.prob), jnp.asarray(table.alias),
-                             jnp.asarray(vis_index))
+    tables = sampling.Tables(jnp.ones(V), jnp.asarray(table.prob), jnp.asarray(table.alias), jnp.asarray(vis_index))
     epoch = subsample(jax.random.key(9), jnp.asarray(IDS), tables.keep_prob, tables.vis_index)
     return pix, params, table, feats, tables, epoch, vis_index, lam
 
@@ -70,9 +71,19 @@ def test_minibatch_loss_is_unbiased_by_exact_enumeration(group, enumerate_window
     pix, params, table, feats, tables, epoch, vis_index, lam = _setup()
     # make q(z|x) a point mass so that the expectation over z is exact too
     params["encoder"]["logvar"]["bias"] = jnp.full((K,), -40.0)
-    cfg = sampling.SamplerConfig(window=L, contexts_per_centre=2, negatives=3, negative_group=group,
-                                 text_centres=8, visual_centres=4, visual_words=4, samples=1, latent=K,
-                                 visual_rows=len(VISUAL), enumerate_window=enumerate_window)
+    cfg = sampling.SamplerConfig(
+        window=L,
+        contexts_per_centre=2,
+        negatives=3,
+        negative_group=group,
+        text_centres=8,
+        visual_centres=4,
+        visual_words=4,
+        samples=1,
+        latent=K,
+        visual_rows=len(VISUAL),
+        enumerate_window=enumerate_window,
+    )
 
     def one(key):
         batch = sample_batch(key, epoch, tables, cfg)
@@ -87,8 +98,9 @@ def test_minibatch_loss_is_unbiased_by_exact_enumeration(group, enumerate_window
 
 def test_without_visual_features_the_loss_and_gradients_are_sgns():
     pix, params, table, feats, tables, epoch, _, _ = _setup(visual=False)
-    cfg = sampling.SamplerConfig(window=L, contexts_per_centre=3, negatives=5, text_centres=6, visual_centres=0,
-                                 visual_words=0, latent=K)
+    cfg = sampling.SamplerConfig(
+        window=L, contexts_per_centre=3, negatives=5, text_centres=6, visual_centres=0, visual_words=0, latent=K
+    )
     batch = sample_batch(jax.random.key(5), epoch, tables, cfg)
     assert set(batch) == {"text"}
     loss, grads = jax.value_and_grad(lambda p: batch_loss(pix, p, batch, feats)[0])(params)
@@ -122,9 +134,19 @@ def test_gradients_match_finite_differences_in_float64(group, packed):
         pix, params, _, feats, tables, epoch, _, lam = _setup(lam=0.05)
         params = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), params)
         feats = jnp.asarray(feats, jnp.float64)
-        cfg = sampling.SamplerConfig(window=L, contexts_per_centre=2, negatives=3, negative_group=group,
-                                     text_centres=4, visual_centres=2, visual_words=2, samples=2, latent=K,
-                                     visual_rows=len(VISUAL), enumerate_window=packed)
+        cfg = sampling.SamplerConfig(
+            window=L,
+            contexts_per_centre=2,
+            negatives=3,
+            negative_group=group,
+            text_centres=4,
+            visual_centres=2,
+            visual_words=2,
+            samples=2,
+            latent=K,
+            visual_rows=len(VISUAL),
+            enumerate_window=packed,
+        )
         batch = sample_batch(jax.random.key(1), epoch, tables, cfg)
         batch = jax.tree.map(lambda a: a.astype(jnp.float64) if a.dtype == jnp.float32 else a, batch)
         f = jax.jit(lambda p: batch_loss(pix, p, batch, feats, cfg.visual_words, lam)[0])
@@ -133,8 +155,8 @@ def test_gradients_match_finite_differences_in_float64(group, packed):
         for _ in range(5):
             direction = jax.tree.map(lambda a: jnp.asarray(rng.normal(size=a.shape)), params)
             h = 1e-6
-            plus = f(jax.tree.map(lambda a, d: a + h * d, params, direction))
-            minus = f(jax.tree.map(lambda a, d: a - h * d, params, direction))
+            plus = f(jax.tree.map(lambda a, d: a + h * d, params, direction))  # noqa: B023
+            minus = f(jax.tree.map(lambda a, d: a - h * d, params, direction))  # noqa: B023
             numeric = (plus - minus) / (2 * h)
             analytic = sum(jnp.vdot(g, d) for g, d in zip(jax.tree.leaves(grads), jax.tree.leaves(direction)))
             np.testing.assert_allclose(float(analytic), float(numeric), rtol=1e-6, atol=1e-8)
@@ -142,10 +164,12 @@ def test_gradients_match_finite_differences_in_float64(group, packed):
 
 def test_distributions_against_scipy():
     from scipy import stats
+
     rng = np.random.default_rng(0)
     mu, logvar, x = rng.normal(size=(3, 7)), rng.normal(size=(3, 7)), rng.normal(size=(3, 7))
-    np.testing.assert_allclose(M.gaussian_log_likelihood(x, mu, logvar),
-                               stats.norm(mu, np.exp(logvar / 2)).logpdf(x).sum(-1), rtol=1e-5)
+    np.testing.assert_allclose(
+        M.gaussian_log_likelihood(x, mu, logvar), stats.norm(mu, np.exp(logvar / 2)).logpdf(x).sum(-1), rtol=1e-5
+    )
     # KL(q || p) by numerical integration, one dimension at a time
     grid = np.linspace(-12, 12, 200001)
     dens = stats.norm(mu[0, 0], np.exp(logvar[0, 0] / 2))
@@ -171,17 +195,28 @@ def test_lambda_per_word_is_visual_words_over_pairs_of_a_pass():
     text terms summed over a pass's P pairs plus each visual word's -ELBO once. P is counted here by
     enumerating word2vec's reduced windows on a corpus, against the trainer's (L + 1) per kept token."""
     import ml_collections
-    from pixie_jax import training_data as data_lib, objective
+
+    from pixie_jax import objective
+    from pixie_jax import training_data as data_lib
+
     rng = np.random.default_rng(0)
     ids = rng.integers(0, V, 4000).astype(np.int32)
     keep = rng.uniform(0.3, 1.0, V).astype(np.float32)
     vis_index = np.array([-1, 0, -1, -1, 1, -1], np.int32)
-    data = data_lib.TrainingData(vocab.Vocab(tuple("abcdef"), np.bincount(ids, minlength=V)), ids, keep,
-                                 vocab.alias_table(np.full(V, 1 / V)), vis_index, np.zeros((2, D), np.float32),
-                                 None, np.zeros((2, D), np.float32))
+    data = data_lib.TrainingData(
+        vocab.Vocab(tuple("abcdef"), np.bincount(ids, minlength=V)),
+        ids,
+        keep,
+        vocab.alias_table(np.full(V, 1 / V)),
+        vis_index,
+        np.zeros((2, D), np.float32),
+        None,
+        np.zeros((2, D), np.float32),
+    )
     cfg = ml_collections.ConfigDict({"visual_weight_mode": "per_word", "visual_weight": 1.0})
-    lam = objective.visual_weight(cfg, data, sampling.SamplerConfig(window=L, text_centres=8, visual_centres=0,
-                                                                visual_words=0))
+    lam = objective.visual_weight(
+        cfg, data, sampling.SamplerConfig(window=L, text_centres=8, visual_centres=0, visual_words=0)
+    )
     # expected pairs of one pass: token t kept with keep[w_t]; window b ~ U{1..L}; context t+-d kept too
     # (subsampling happens before windows, so a window of b counts b kept neighbours each side)
     k = keep[ids].astype(np.float64)
@@ -198,8 +233,10 @@ def test_decoder_variance_floor():
     params = dec.init(jax.random.key(0), jnp.zeros((1, 2)))["params"]
     for bias, expected in ((-1e3, M.MIN_DECODER_LOGVAR), (5.0, 5.0)):
         p = jax.tree.map(lambda a: a, params)
-        p["logvar"] = {"kernel": jnp.zeros_like(params["logvar"]["kernel"]),
-                       "bias": jnp.full_like(params["logvar"]["bias"], bias)}
+        p["logvar"] = {
+            "kernel": jnp.zeros_like(params["logvar"]["kernel"]),
+            "bias": jnp.full_like(params["logvar"]["bias"], bias),
+        }
         _, logvar = dec.apply({"params": p}, jnp.ones((3, 2)))
         np.testing.assert_allclose(logvar, expected, atol=1e-4)
     _, logvar = dec.apply({"params": params}, 100 * jax.random.normal(jax.random.key(1), (50, 2)))

@@ -1,4 +1,5 @@
 """The model registry: a variant added in one file trains through the generic trainer."""
+
 import json
 import subprocess
 import sys
@@ -8,8 +9,8 @@ import numpy as np
 import pytest
 from conftest import ROOT, features_file, tiny_config, topic_corpus
 
-from pixie_jax import checkpoints, training_data as data_lib, experiment, registry, vocab
-
+from pixie_jax import checkpoints, experiment, registry, vocab
+from pixie_jax import training_data as data_lib
 
 TANH_FILE = str(ROOT / "examples" / "tanh_fusion.py")
 
@@ -25,15 +26,37 @@ def test_documented_variant_trains_from_the_command_line_and_learns_its_fusion(c
     (config.model.name is its path) and trains it through the generic trainer."""
     words = vocab.build_vocab(topic_corpus(), 1).words
     feats = features_file(tmp_path, [w for w in words if w.startswith(("ta", "tb"))])
-    tiny = ["--config.min_count=1", "--config.model.dim=8", "--config.model.hidden=16", "--config.model.features=6",
-            "--config.sampler.window=3", "--config.sampler.negatives=4", "--config.sampler.text_centres=64",
-            "--config.sampler.visual_centres=16", "--config.sampler.visual_words=8", "--config.steps_per_call=5",
-            "--config.checkpoint_every=10", "--config.epochs=0.5", "--config.progress=False",
-            "--config.benchmarks="]
-    done = subprocess.run([sys.executable, str(ROOT / "bin" / "train"), "--config",
-                           str(ROOT / "examples" / "tanh_fusion_config.py"), f"--workdir={tmp_path / 'run'}",
-                           f"--config.corpus={corpus_file}", f"--config.features={feats}", *tiny],
-                          capture_output=True, text=True, cwd=tmp_path)
+    tiny = [
+        "--config.min_count=1",
+        "--config.model.dim=8",
+        "--config.model.hidden=16",
+        "--config.model.features=6",
+        "--config.sampler.window=3",
+        "--config.sampler.negatives=4",
+        "--config.sampler.text_centres=64",
+        "--config.sampler.visual_centres=16",
+        "--config.sampler.visual_words=8",
+        "--config.steps_per_call=5",
+        "--config.checkpoint_every=10",
+        "--config.epochs=0.5",
+        "--config.progress=False",
+        "--config.benchmarks=",
+    ]
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bin" / "train"),
+            "--config",
+            str(ROOT / "examples" / "tanh_fusion_config.py"),
+            f"--workdir={tmp_path / 'run'}",
+            f"--config.corpus={corpus_file}",
+            f"--config.features={feats}",
+            *tiny,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert "training pixie_tanh:" in done.stdout + done.stderr
     z = np.load(tmp_path / "run" / "embeddings.npz")
@@ -67,8 +90,10 @@ def test_registry_names_are_unique(tanh_spec):
     with pytest.raises(ValueError, match="already registered"):
         registry.register(other)
     assert registry.register(tanh_spec) is tanh_spec  # registering the same spec again is harmless
-    with pytest.raises(ValueError, match="unknown model.name 'glove'; choose one of pixie, vsgns, vae, ivsgns, "
-                                         ".*or give a model's own file"):
+    with pytest.raises(
+        ValueError,
+        match="unknown model.name 'glove'; choose one of pixie, vsgns, vae, ivsgns, .*or give a model's own file",
+    ):
         registry.get(tiny_config("x", **{"model.name": "glove"}))
 
 
@@ -80,6 +105,7 @@ def test_fusion_is_additive_at_z_zero(tanh_spec):
 
 def test_a_model_module_holds_its_own_settings_and_the_configs_take_them_from_it():
     from pixie_jax import overrides
+
     for name in ("vsgns", "vae", "ivsgns"):
         config = registry.configure(overrides.load_config("pixie"), name)
         spec = registry.get(config)

@@ -1,5 +1,6 @@
 """A user's mistakes are one line before anything trains; a run never trains on nothing; Ctrl-C stops
 a run at any moment with one line; a bug keeps its traceback."""
+
 import json
 import os
 import re
@@ -33,13 +34,17 @@ def one_line_error(fn, *args):
 
 # --- data that leaves nothing to train on ---------------------------------------------------------
 
+
 def test_a_corpus_whose_tokens_subsampling_drops_stops_before_training(tmp_path):
     corpus = tmp_path / "tiny.txt"
     corpus.write_text("the cat sat " * 6)  # 18 tokens, 3 words: at t = 1e-3 about one token survives a pass
     cfg = tiny_config(corpus, subsample=1e-3, epochs=20.0)
-    with pytest.raises(TrainingError, match=r"corpus .*tiny.txt: a subsampled pass keeps about 1\.\d of its 18 "
-                                            r"tokens \(3 words, subsample = 0.001\), so no pair survives subsampling: "
-                                            r"lower --config.subsample"):
+    with pytest.raises(
+        TrainingError,
+        match=r"corpus .*tiny.txt: a subsampled pass keeps about 1\.\d of its 18 "
+        r"tokens \(3 words, subsample = 0.001\), so no pair survives subsampling: "
+        r"lower --config.subsample",
+    ):
         experiment.train(cfg, tmp_path / "run", log=quiet)
     assert not (tmp_path / "run" / "checkpoints").exists()
 
@@ -48,8 +53,11 @@ def test_a_corpus_smaller_than_one_step_stops_before_training(tmp_path):
     corpus = tmp_path / "tiny.txt"
     corpus.write_text("the cat sat " * 6)
     cfg = tiny_config(corpus)  # 64 + 16 centres a step, no subsampling
-    with pytest.raises(TrainingError, match=r"keeps about 18.0 of its 18 tokens .*fewer than the 64 centres of one "
-                                            r"step \(64 \+ 0\): lower --config.sampler.text_centres"):
+    with pytest.raises(
+        TrainingError,
+        match=r"keeps about 18.0 of its 18 tokens .*fewer than the 64 centres of one "
+        r"step \(64 \+ 0\): lower --config.sampler.text_centres",
+    ):
         experiment.train(cfg, tmp_path / "run", log=quiet)
 
 
@@ -58,8 +66,11 @@ def test_the_rounding_of_the_steps_to_whole_calls_is_stated(corpus_file, tmp_pat
     cfg = tiny_config(corpus_file, epochs=0.1, steps_per_call=20)
     experiment.train(cfg, tmp_path / "run", log=lines.append)
     training = next(line for line in lines if line.startswith("training"))
-    match = re.search(r"training pixie: (\d+) steps \(([\d.]+) passes\).*; the (\d+) steps of 0.1 passes rounded "
-                      r"up to whole calls of steps_per_call = 20$", training)
+    match = re.search(
+        r"training pixie: (\d+) steps \(([\d.]+) passes\).*; the (\d+) steps of 0.1 passes rounded "
+        r"up to whole calls of steps_per_call = 20$",
+        training,
+    )
     assert match, training
     total, asked = int(match[1]), int(match[3])
     assert asked < total == -(-asked // 20) * 20
@@ -69,26 +80,44 @@ def test_the_rounding_of_the_steps_to_whole_calls_is_stated(corpus_file, tmp_pat
 
 # --- settings and arguments -----------------------------------------------------------------------
 
+
 def test_a_section_given_a_value_is_one_line_naming_the_key(tmp_path):
-    message = one_line_error(cli.parse_config, cli.config_parser("", "", "runs"),
-                             ["--config", "pixie", "--config.sampler=3"])
-    assert re.search(r"--config.sampler=3: sampler is a section of settings, not a value; set one of its keys, "
-                     r"e.g. sampler\.\w+=VALUE$", message), message
+    message = one_line_error(
+        cli.parse_config, cli.config_parser("", "", "runs"), ["--config", "pixie", "--config.sampler=3"]
+    )
+    assert re.search(
+        r"--config.sampler=3: sampler is a section of settings, not a value; set one of its keys, "
+        r"e.g. sampler\.\w+=VALUE$",
+        message,
+    ), message
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--coordinator", "localhost:1234", "--num-processes", "2", "--process-id", "5"],
-     "--process-id must be 0 to 1 (--num-processes 2), got 5"),
-    (["--coordinator", "localhost:1234", "--num-processes", "2"], "--coordinator needs --process-id too"),
-    (["--coordinator", "nohost:abc", "--num-processes", "2", "--process-id", "0"],
-     "--coordinator 'nohost:abc': expected HOST:PORT with a port 1-65535"),
-    (["--coordinator", "no-such-host.invalid:1234", "--num-processes", "2", "--process-id", "0"],
-     "the host 'no-such-host.invalid' does not resolve"),
-    (["--num-processes", "2", "--process-id", "0"], "--num-processes and --process-id need --coordinator"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["--coordinator", "localhost:1234", "--num-processes", "2", "--process-id", "5"],
+            "--process-id must be 0 to 1 (--num-processes 2), got 5",
+        ),
+        (["--coordinator", "localhost:1234", "--num-processes", "2"], "--coordinator needs --process-id too"),
+        (
+            ["--coordinator", "nohost:abc", "--num-processes", "2", "--process-id", "0"],
+            "--coordinator 'nohost:abc': expected HOST:PORT with a port 1-65535",
+        ),
+        (
+            ["--coordinator", "no-such-host.invalid:1234", "--num-processes", "2", "--process-id", "0"],
+            "the host 'no-such-host.invalid' does not resolve",
+        ),
+        (["--num-processes", "2", "--process-id", "0"], "--num-processes and --process-id need --coordinator"),
+    ],
+)
 def test_multi_process_argument_mistakes_are_one_line_before_jax_distributed_starts(tmp_path, argv, message):
-    out = subprocess.run([sys.executable, str(ROOT / "bin" / "train"), "--config", "sgns", f"--workdir={tmp_path}",
-                          *argv], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bin" / "train"), "--config", "sgns", f"--workdir={tmp_path}", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 1 and out.stderr.strip().splitlines() == [f"error: {out.stderr.strip()[7:]}"], out.stderr
     assert message in out.stderr and "waiting" not in out.stdout
     assert not any(tmp_path.iterdir())
@@ -97,6 +126,7 @@ def test_multi_process_argument_mistakes_are_one_line_before_jax_distributed_sta
 def test_retrieval_settings_are_checked_before_anything_is_read(tmp_path):
     from pixie_jax.evaluate import retrieval
     from pixie_jax.overrides import load_config
+
     config = load_config("retrieval")
     config.folds = 0
     with pytest.raises(InputError, match=r"folds = 0 \(must be >= 1\)"):
@@ -113,6 +143,7 @@ def test_the_cache_command_names_a_file_given_as_its_folder_and_creates_no_folde
 
 
 # --- the project's errors against bugs --------------------------------------------------------------
+
 
 def test_the_projects_errors_are_one_line_and_a_bug_keeps_its_traceback(capsys):
     @cli.command
@@ -134,6 +165,7 @@ def test_the_projects_errors_are_one_line_and_a_bug_keeps_its_traceback(capsys):
 
 # --- embedding files ----------------------------------------------------------------------------------
 
+
 def test_evaluate_refuses_files_without_usable_vectors(tmp_path):
     vocab = tmp_path / "vocab.tsv"
     vocab.write_text("the\t100\nking\t50\nqueen\t40\n")
@@ -141,13 +173,16 @@ def test_evaluate_refuses_files_without_usable_vectors(tmp_path):
     words = np.array(["king", "queen", "man"])
     np.savez(tmp_path / "nan.npz", words=words, e=np.full((3, 4), np.nan, np.float32), mask=np.zeros(3))
     assert "every one of its 3 rows holds a value that is not finite" in one_line_error(
-        cli.evaluate_main, ["--embeddings", str(tmp_path / "nan.npz")])
+        cli.evaluate_main, ["--embeddings", str(tmp_path / "nan.npz")]
+    )
     np.savez(tmp_path / "short.npz", words=words, e=np.ones((2, 4), np.float32), mask=np.zeros(3))
-    assert "e has 2 rows for 3 words" in one_line_error(cli.evaluate_main,
-                                                        ["--embeddings", str(tmp_path / "short.npz")])
+    assert "e has 2 rows for 3 words" in one_line_error(
+        cli.evaluate_main, ["--embeddings", str(tmp_path / "short.npz")]
+    )
     np.savez(tmp_path / "ints.npz", words=words, counts=np.ones((3, 1), np.int64))
-    assert "no matrix of float vectors" in one_line_error(cli.evaluate_main,
-                                                          ["--embeddings", str(tmp_path / "ints.npz")])
+    assert "no matrix of float vectors" in one_line_error(
+        cli.evaluate_main, ["--embeddings", str(tmp_path / "ints.npz")]
+    )
 
 
 def test_rows_that_are_not_finite_are_named_and_left_out(tmp_path, capsys):
@@ -166,6 +201,7 @@ def test_every_evaluation_reads_a_mixed_case_word2vec_file_alike(tmp_path):
     analogies see the same rows."""
     from pixie_jax import embedding_files
     from pixie_jax.evaluate import analogy, similarity
+
     rng = np.random.default_rng(1)
     words = ["King", "queen", "MAN", "woman", "king", "Tiger", "cat"]
     vectors = rng.normal(size=(len(words), 6)).astype(np.float32)
@@ -175,13 +211,17 @@ def test_every_evaluation_reads_a_mixed_case_word2vec_file_alike(tmp_path):
     arrays = embedding_files.load_embeddings(path, notes.append)
     assert arrays["words"] == ["king", "queen", "man", "woman", "tiger", "cat"]
     np.testing.assert_allclose(arrays["e"][0], vectors[0], rtol=1e-5)  # 'King' (the first) wins over 'king'
-    assert "1 words are the same as an earlier word after case folding; the earlier row is kept (e.g. 'king'" in notes[0]
+    assert (
+        "1 words are the same as an earlier word after case folding; the earlier row is kept (e.g. 'king'" in notes[0]
+    )
     bench = tmp_path / "pairs.txt"
     bench.write_text("king\tqueen\t9\nman\twoman\t8\ntiger\tcat\t7\nking\tcat\t1\n")
     score = similarity.score(similarity.read_benchmark(bench), arrays["words"], arrays["e"])
     assert score.used == 4
-    cos = [similarity.cosine_similarities(vectors, np.array([i]), np.array([j]))[0]
-           for i, j in ((0, 1), (2, 3), (5, 6), (0, 6))]
+    cos = [
+        similarity.cosine_similarities(vectors, np.array([i]), np.array([j]))[0]
+        for i, j in ((0, 1), (2, 3), (5, 6), (0, 6))
+    ]
     assert score.rho == pytest.approx(__import__("scipy.stats").stats.spearmanr(cos, [9, 8, 7, 1]).statistic)
     index = analogy.first_rows(arrays["words"], None)[1]
     assert index == {w: i for i, w in enumerate(arrays["words"])}
@@ -189,30 +229,39 @@ def test_every_evaluation_reads_a_mixed_case_word2vec_file_alike(tmp_path):
 
 # --- the benchmark scripts check every argument first -------------------------------------------------
 
-@pytest.mark.parametrize("argv, message", [
-    (["--recipe", "r", "--set", "bogus.key=1"], "--set: config has no key 'bogus.key'"),
-    (["--recipe", "r", "sampler.windw=3"], "--recipe r: config has no key 'sampler.windw'"),
-    (["--recipe", "r", "--corpus", "no/such/corpus.txt"], "no/such/corpus.txt: no such file or folder"),
-    (["--recipe", "r", "--epochs", "-1"], "--epochs must be > 0"),
-    (["--recipe", "r", "--systems", "pixie"], "--systems pixie needs --features"),
-    (["--recipe", "r", "optimizer.learning_rate=-1"], "optimizer.learning_rate = -1.0 (must be > 0)"),
-])
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--recipe", "r", "--set", "bogus.key=1"], "--set: config has no key 'bogus.key'"),
+        (["--recipe", "r", "sampler.windw=3"], "--recipe r: config has no key 'sampler.windw'"),
+        (["--recipe", "r", "--corpus", "no/such/corpus.txt"], "no/such/corpus.txt: no such file or folder"),
+        (["--recipe", "r", "--epochs", "-1"], "--epochs must be > 0"),
+        (["--recipe", "r", "--systems", "pixie"], "--systems pixie needs --features"),
+        (["--recipe", "r", "optimizer.learning_rate=-1"], "optimizer.learning_rate = -1.0 (must be > 0)"),
+    ],
+)
 def test_per_pass_checks_its_arguments_before_training(tmp_path, argv, message):
     sys.path.insert(0, str(ROOT))
     from benchmarks import per_pass
+
     assert message in one_line_error(per_pass.main, [*argv, "--out", str(tmp_path / "out")])
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--config.bogus=1"], "--config: config has no key 'bogus'"),
-    (["--evals-per-epoch", "0"], "--evals-per-epoch must be >= 1, got 0"),
-    (["--epochs", "0"], "--epochs must be >= 1"),
-    (["--merge", "no/such/file.json"], "no/such/file.json: No such file or directory"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--config.bogus=1"], "--config: config has no key 'bogus'"),
+        (["--evals-per-epoch", "0"], "--evals-per-epoch must be >= 1, got 0"),
+        (["--epochs", "0"], "--epochs must be >= 1"),
+        (["--merge", "no/such/file.json"], "no/such/file.json: No such file or directory"),
+    ],
+)
 def test_time_to_quality_checks_its_arguments_before_training(tmp_path, argv, message):
     sys.path.insert(0, str(ROOT))
     from benchmarks import time_to_quality
+
     assert message in one_line_error(time_to_quality.main, [*argv, "--out", str(tmp_path / "out")])
     assert not (tmp_path / "out").exists()
 
@@ -220,16 +269,20 @@ def test_time_to_quality_checks_its_arguments_before_training(tmp_path, argv, me
 def test_time_to_quality_merges_only_its_own_results(tmp_path):
     sys.path.insert(0, str(ROOT))
     from benchmarks import time_to_quality
+
     run_json = tmp_path / "run.json"
     run_json.write_text(json.dumps({"config": {}, "data": {}}))
     assert f"--merge {run_json}: not a time_to_quality.json" in one_line_error(
-        time_to_quality.main, ["--merge", str(run_json), "--out", str(tmp_path / "out")])
+        time_to_quality.main, ["--merge", str(run_json), "--out", str(tmp_path / "out")]
+    )
 
 
 # --- Ctrl-C at any moment -----------------------------------------------------------------------------
 
-CTRL_C = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-          "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')")  # SIGINT not ignored
+CTRL_C = (
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+)  # SIGINT not ignored
 
 
 @pytest.mark.parametrize("after", [0.3, 1.5, 3.0, "checkpoint"])
@@ -238,13 +291,18 @@ def test_ctrl_c_at_any_moment_stops_with_one_line(corpus_file, tmp_path, after):
     first checkpoint: the run stops with one line and exit status 1."""
     run = tmp_path / "run"
     env = dict(os.environ, XLA_FLAGS=xla_flags(1), JAX_COMPILATION_CACHE_DIR="")  # compile: the slow start
-    victim = subprocess.Popen([sys.executable, "-c", CTRL_C, *train_command(corpus_file, run)[1:],
-                               "--config.epochs=100"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True)
+    victim = subprocess.Popen(
+        [sys.executable, "-c", CTRL_C, *train_command(corpus_file, run)[1:], "--config.epochs=100"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     if after == "checkpoint":
         deadline = time.time() + 120
-        while time.time() < deadline and not ((run / "checkpoints").exists()
-                                              and any(p.name.isdigit() for p in (run / "checkpoints").iterdir())):
+        while time.time() < deadline and not (
+            (run / "checkpoints").exists() and any(p.name.isdigit() for p in (run / "checkpoints").iterdir())
+        ):
             time.sleep(0.05)
     else:
         time.sleep(after)
@@ -259,8 +317,9 @@ def test_ctrl_c_at_any_moment_stops_with_one_line(corpus_file, tmp_path, after):
 
 
 def test_the_distributed_checks_take_the_parsed_arguments():
-    args = SimpleNamespace(coordinator="127.0.0.1:8476", num_processes=2, process_id=1, heartbeat_timeout=100,
-                           startup_timeout=300)
+    args = SimpleNamespace(
+        coordinator="127.0.0.1:8476", num_processes=2, process_id=1, heartbeat_timeout=100, startup_timeout=300
+    )
     cli.check_distributed_args(args)  # a valid set passes
     args.startup_timeout = 0
     with pytest.raises(InputError, match="--startup-timeout must be >= 1 second"):

@@ -1,4 +1,5 @@
 """Retrieval: the triplet losses, recall, data formats, and learning on a generated task."""
+
 import warnings
 
 import jax.numpy as jnp
@@ -17,8 +18,9 @@ def test_triplet_losses_by_hand():
             if i != j:
                 by_hand += max(0, m - s[i, i] + s[i, j]) + max(0, m - s[j, j] + s[i, j])
     assert float(R.triplet_loss(jnp.asarray(s), m)) == pytest.approx(by_hand, rel=1e-6)
-    hard = sum(max(max(0, m - s[i, i] + s[i, j]) for j in range(3) if j != i) for i in range(3)) + \
-        sum(max(max(0, m - s[j, j] + s[i, j]) for i in range(3) if i != j) for j in range(3))
+    hard = sum(max(max(0, m - s[i, i] + s[i, j]) for j in range(3) if j != i) for i in range(3)) + sum(
+        max(max(0, m - s[j, j] + s[i, j]) for i in range(3) if i != j) for j in range(3)
+    )
     assert float(R.triplet_loss(jnp.asarray(s), m, hardest=True)) == pytest.approx(hard, rel=1e-6)
 
 
@@ -27,8 +29,8 @@ def test_recalls_count_any_caption_of_an_image():
     captions = np.array([[0, 1.0, 0], [1.0, 0, 0], [0, 0, 1.0], [0, 0.9, 0.1]])
     caption_image = np.array([0, 1, 2, 1])  # caption 0 is wrong for image 0, caption 3 right for image 1
     r = R.recalls(images, captions, caption_image, ks=(1, 2))
-    assert r["i2t_R@1"] == pytest.approx(100 / 3)   # image 2 only
-    assert r["t2i_R@1"] == pytest.approx(50.0)      # captions 2 and 3
+    assert r["i2t_R@1"] == pytest.approx(100 / 3)  # image 2 only
+    assert r["t2i_R@1"] == pytest.approx(50.0)  # captions 2 and 3
 
 
 def test_precomputed_format_and_count_mismatch(tmp_path):
@@ -73,8 +75,11 @@ def test_bin_retrieval_on_the_precomputed_format(tmp_path):
     import json
     import subprocess
     import sys
+
     from conftest import ROOT
+
     from pixie_jax import embedding_files
+
     rng = np.random.default_rng(1)
     words = [f"x{chr(97 + i)}" for i in range(26)]  # letters only: captions are normalised to a-z
     proj = rng.normal(size=(26, 8))
@@ -85,10 +90,25 @@ def test_bin_retrieval_on_the_precomputed_format(tmp_path):
         (tmp_path / f"{split}_caps.txt").write_text("\n".join(" ".join(c) for c in caps) + "\n")
     embedding_files.save_embeddings(tmp_path / "emb.npz", words, np.zeros(26), e=rng.normal(size=(26, 6)))
     emb = f"toy={tmp_path / 'emb.npz'}"
-    out = subprocess.run([sys.executable, str(ROOT / "bin" / "retrieval"), "--embeddings", emb,
-                          "--data", f"precomputed:{tmp_path}", "--config", str(ROOT / "configs" / "retrieval.py"),
-                          "--config.size=16", "--config.epochs=2", "--config.batch_size=50",
-                          f"--workdir={tmp_path / 'run'}"], capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bin" / "retrieval"),
+            "--embeddings",
+            emb,
+            "--data",
+            f"precomputed:{tmp_path}",
+            "--config",
+            str(ROOT / "configs" / "retrieval.py"),
+            "--config.size=16",
+            "--config.epochs=2",
+            "--config.batch_size=50",
+            f"--workdir={tmp_path / 'run'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "toy:e" in out.stdout and "i2t_R@10" in out.stdout
     report = json.loads((tmp_path / "run" / "retrieval.json").read_text())
@@ -98,15 +118,30 @@ def test_bin_retrieval_on_the_precomputed_format(tmp_path):
 
 def test_bin_retrieval_checks_its_arguments_before_wordnet(tmp_path, capsys):
     from conftest import ROOT
+
     from pixie_jax import cli
+
     features = tmp_path / "photos.npz"
     np.savez(features, features=np.zeros((1, 2)))
     common = ["--config", str(ROOT / "configs" / "retrieval.py"), "--workdir", str(tmp_path / "run")]
-    cases = [(["--embeddings", str(tmp_path / "missing.npz"), "--data", f"imagenet-gloss:{features}",
-               "--wordnet", str(tmp_path / "no wordnet")], "missing.npz: no such embeddings file"),
-             (["--embeddings", str(tmp_path / "missing.npz"), "--data", f"imagenet-gloss:{tmp_path / 'none.npz'}"],
-              "none.npz does not exist"),
-             (["--embeddings", str(features), "--data", "flickr:x"], "--data must be imagenet-gloss:FEATURES.npz")]
+    cases = [
+        (
+            [
+                "--embeddings",
+                str(tmp_path / "missing.npz"),
+                "--data",
+                f"imagenet-gloss:{features}",
+                "--wordnet",
+                str(tmp_path / "no wordnet"),
+            ],
+            "missing.npz: no such embeddings file",
+        ),
+        (
+            ["--embeddings", str(tmp_path / "missing.npz"), "--data", f"imagenet-gloss:{tmp_path / 'none.npz'}"],
+            "none.npz does not exist",
+        ),
+        (["--embeddings", str(features), "--data", "flickr:x"], "--data must be imagenet-gloss:FEATURES.npz"),
+    ]
     for args, message in cases:
         with pytest.raises(SystemExit) as stop:
             cli.retrieval_main(args + common)
@@ -121,7 +156,7 @@ def test_learning_rate_drops_tenfold_every_decay_period():
         np.testing.assert_allclose(float(rate(step)), value, rtol=1e-6)
     # no drop at the last epoch boundary (range(decay_every, epochs, decay_every) excludes epochs)
     cfg = R.RetrievalConfig(learning_rate=1.0, decay_every=15, epochs=30)
-    np.testing.assert_allclose(float(R.learning_rate(cfg, 2)(10 ** 6)), 0.1, rtol=1e-6)
+    np.testing.assert_allclose(float(R.learning_rate(cfg, 2)(10**6)), 0.1, rtol=1e-6)
 
 
 def test_padding_row_and_shifted_caption_ids():

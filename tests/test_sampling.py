@@ -29,21 +29,24 @@ def test_subsample_keeps_order_and_splits_strata():
     frac = np.bincount(kept, minlength=4) / 5000
     np.testing.assert_allclose(frac, [1, 0.5, 0.25, 1], atol=0.03)
     assert int(ep.n_vis) + int(ep.n_txt) == n
-    vis_words = kept[np.asarray(ep.vis_pos)[:int(ep.n_vis)]]
-    txt_words = kept[np.asarray(ep.txt_pos)[:int(ep.n_txt)]]
+    vis_words = kept[np.asarray(ep.vis_pos)[: int(ep.n_vis)]]
+    txt_words = kept[np.asarray(ep.txt_pos)[: int(ep.n_txt)]]
     assert set(vis_words) == {1, 3} and set(txt_words) == {0, 2}
     # kept tokens stay in corpus order: the corpus cycles 0 1 2 3 and words 0 and 3 are always kept, so
     # each kept token is followed by a later word of its cycle, or by the 0 that starts the next one
     a, b = kept[:-1], kept[1:]
     assert ((b > a) | ((a == 3) & (b == 0))).all() and (kept[kept % 3 == 0] == np.tile([0, 3], 5000)).all()
-    assert (np.diff(np.asarray(ep.vis_pos)[:int(ep.n_vis)]) > 0).all()
+    assert (np.diff(np.asarray(ep.vis_pos)[: int(ep.n_vis)]) > 0).all()
 
 
 def test_sampler_config_rejects_bad_groups():
     with pytest.raises(ValueError, match=r"multiple of the context slots per row \(8: contexts_per_centre\)"):
         sampling.SamplerConfig(contexts_per_centre=8, negative_group=12)
-    with pytest.raises(ValueError, match=r"slots per row \(8: 2 x \(window \+ 1\), two centres' contexts, as "
-                                         r"enumerate_window is on\), got 4"):
+    with pytest.raises(
+        ValueError,
+        match=r"slots per row \(8: 2 x \(window \+ 1\), two centres' contexts, as "
+        r"enumerate_window is on\), got 4",
+    ):
         sampling.SamplerConfig(window=3, negative_group=4, enumerate_window=True)
     with pytest.raises(ValueError, match="text_centres .6. must be a multiple of 4: the centres whose pairs share"):
         sampling.SamplerConfig(contexts_per_centre=2, negative_group=8, text_centres=6)
@@ -59,8 +62,9 @@ def test_window_enumeration_gives_every_context_of_a_reduced_window_once():
     ids = jnp.arange(T, dtype=jnp.int32)  # token t is word t: a context's id is its position
     epoch = sampling.EpochData(ids, jnp.int32(T), jnp.zeros(T, jnp.int32), jnp.int32(0), ids, jnp.int32(T))
     tables = sampling.Tables(jnp.ones(T), jnp.ones(T), jnp.arange(T, dtype=jnp.int32), -jnp.ones(T, jnp.int32))
-    cfg = sampling.SamplerConfig(window=L, negatives=2, text_centres=centres, visual_centres=0, visual_words=0,
-                                 enumerate_window=True)
+    cfg = sampling.SamplerConfig(
+        window=L, negatives=2, text_centres=centres, visual_centres=0, visual_words=0, enumerate_window=True
+    )
     assert cfg.slots == 2 * (L + 1) and cfg.pairs_per_step == centres * (L + 1)
     text = sample_batch(jax.random.key(3), epoch, tables, cfg)["text"]
     words, ctx, valid = np.asarray(text["words"]), np.asarray(text["contexts"]), np.asarray(text["valid"]) > 0
@@ -99,8 +103,9 @@ def ordered_text(T: int, centres: int, **order):
     ids = jnp.arange(T, dtype=jnp.int32)
     epoch = sampling.EpochData(ids, jnp.int32(T), jnp.zeros(T, jnp.int32), jnp.int32(0), ids, jnp.int32(T))
     tables = sampling.Tables(jnp.ones(T), jnp.ones(T), jnp.arange(T, dtype=jnp.int32), -jnp.ones(T, jnp.int32))
-    cfg = sampling.SamplerConfig(window=3, contexts_per_centre=2, negatives=1, text_centres=centres, visual_centres=0,
-                                 visual_words=0, **order)
+    cfg = sampling.SamplerConfig(
+        window=3, contexts_per_centre=2, negatives=1, text_centres=centres, visual_centres=0, visual_words=0, **order
+    )
     return epoch, tables, cfg
 
 
@@ -110,8 +115,9 @@ def test_shuffled_centres_sweep_the_passs_order_b_at_a_time():
     T, centres = 1000, 64
     epoch, tables, cfg = ordered_text(T, centres, shuffle=True)
     sweep = -(-T // centres)  # 16 steps, the last one wrapping to the start
-    seen = np.concatenate([np.asarray(sample_batch(jax.random.key(s), epoch, tables, cfg, s)["text"]
-                                      ["words"]) for s in range(sweep)])
+    seen = np.concatenate(
+        [np.asarray(sample_batch(jax.random.key(s), epoch, tables, cfg, s)["text"]["words"]) for s in range(sweep)]
+    )
     assert (seen[:T] == np.arange(T)).all() and (seen[T:] == np.arange(sweep * centres - T)).all()
     again = sample_batch(jax.random.key(0), epoch, tables, cfg, 3 * sweep + 2)["text"]["words"]
     assert (np.asarray(again) == np.arange(2 * centres, 3 * centres)).all()  # each sweep starts afresh
@@ -131,11 +137,20 @@ def test_shuffled_centres_take_every_token_of_a_pass_once_in_a_random_order():
     assert sorted(vis) == list(np.asarray(plain.vis_pos[:n_vis]))
     assert (np.diff(txt) < 0).sum() > n_txt // 3  # not in the text's order
     tables = sampling.Tables(keep, jnp.ones(50), jnp.arange(50, dtype=jnp.int32), vis_index)
-    cfg = sampling.SamplerConfig(window=3, contexts_per_centre=2, negatives=1, text_centres=centres, visual_centres=0,
-                                 visual_words=0, shuffle=True, enumerate_window=True)
+    cfg = sampling.SamplerConfig(
+        window=3,
+        contexts_per_centre=2,
+        negatives=1,
+        text_centres=centres,
+        visual_centres=0,
+        visual_words=0,
+        shuffle=True,
+        enumerate_window=True,
+    )
     sweep = -(-n_txt // centres)
-    words = np.concatenate([np.asarray(sample_batch(jax.random.key(s), epoch, tables, cfg, s)["text"]
-                                       ["words"]) for s in range(sweep)])
+    words = np.concatenate(
+        [np.asarray(sample_batch(jax.random.key(s), epoch, tables, cfg, s)["text"]["words"]) for s in range(sweep)]
+    )
     kept = np.asarray(epoch.kept)
     assert sorted(words[:n_txt]) == sorted(kept[txt])  # a sweep: every text token once as a centre
     assert not (words[:n_txt] == kept[np.sort(txt)]).all()

@@ -1,5 +1,6 @@
 """Corpora larger than memory: token ids built by streaming and cached, and training one segment of
 the corpus at a time."""
+
 import json
 import os
 
@@ -78,8 +79,13 @@ def test_a_damaged_cache_entry_is_rebuilt_and_a_same_size_same_mtime_edit_is_see
     # an edit that keeps the size and puts the modification time back (touch -r, rsync -t) is still seen
     stat = os.stat(path)
     text = path.read_text()
-    path.write_text(text.replace(first.vocab.words[0], first.vocab.words[1][:len(first.vocab.words[0])].ljust(
-        len(first.vocab.words[0]), "q"), 50))
+    path.write_text(
+        text.replace(
+            first.vocab.words[0],
+            first.vocab.words[1][: len(first.vocab.words[0])].ljust(len(first.vocab.words[0]), "q"),
+            50,
+        )
+    )
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert os.stat(path).st_size == stat.st_size and os.stat(path).st_mtime_ns == stat.st_mtime_ns
     lines = []
@@ -101,8 +107,13 @@ def test_segments_split_the_corpus_and_each_pass_visits_them_in_order():
 
 
 def test_training_in_segments_learns_and_resumes_exactly(corpus_file, tmp_path, monkeypatch):
-    cfg = tiny_config(corpus_file, epochs=1.0, segment_tokens=5_000, checkpoint_every=10,
-                      **{"optimizer.learning_rate": 0.05, "sampler.text_centres": 256})
+    cfg = tiny_config(
+        corpus_file,
+        epochs=1.0,
+        segment_tokens=5_000,
+        checkpoint_every=10,
+        **{"optimizer.learning_rate": 0.05, "sampler.text_centres": 256},
+    )
     visited = []
     real = train.Run.epoch_data
     monkeypatch.setattr(train.Run, "epoch_data", lambda self, *a: visited.append(a) or real(self, *a))
@@ -119,6 +130,7 @@ def test_training_in_segments_learns_and_resumes_exactly(corpus_file, tmp_path, 
         if first >= 35:
             raise KeyboardInterrupt
         return run_chunk(self, first, epoch)
+
     monkeypatch.setattr(train.Run, "run_chunk", stop)
     with pytest.raises(train.Interrupted, match="interrupted at step 35 of .*checkpoint of step 30"):
         experiment.train(cfg, tmp_path / "resumed", log=quiet, devices=jax.devices()[:1])
@@ -131,15 +143,23 @@ def test_training_in_segments_learns_and_resumes_exactly(corpus_file, tmp_path, 
 def test_a_segment_too_large_for_the_device_names_the_fix(corpus_file, tmp_path, monkeypatch):
     monkeypatch.setattr(train, "device_bytes_free", lambda device: 200_000)  # room for a step's rows, not the corpus
     cfg = tiny_config(corpus_file, epochs=0.3)
-    with pytest.raises(train.TrainingError, match=r"a corpus segment of 20,000 tokens needs about .* GiB free: "
-                                                  r"lower --config.segment_tokens \(to at most 6,250;"):
+    with pytest.raises(
+        train.TrainingError,
+        match=r"a corpus segment of 20,000 tokens needs about .* GiB free: "
+        r"lower --config.segment_tokens \(to at most 6,250;",
+    ):
         experiment.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
-    experiment.train(tiny_config(corpus_file, epochs=0.3, segment_tokens=3_000), tmp_path / "run", log=quiet,
-                devices=jax.devices()[:1])
+    experiment.train(
+        tiny_config(corpus_file, epochs=0.3, segment_tokens=3_000),
+        tmp_path / "run",
+        log=quiet,
+        devices=jax.devices()[:1],
+    )
 
 
 def test_the_token_cache_lives_under_the_configured_cache_dir(corpus_file, tmp_path):
     from pixie_jax.training_data import prepare_data
+
     cfg = tiny_config(corpus_file, cache_dir=str(tmp_path / "c"))
     lines = []
     prepare_data(cfg, log=lines.append)
@@ -150,6 +170,7 @@ def test_the_token_cache_lives_under_the_configured_cache_dir(corpus_file, tmp_p
 
 def test_the_cache_command_lists_entries_and_removes_only_the_stale_ones(tmp_path, capsys):
     from pixie_jax import cli
+
     path, other = tmp_path / "c.txt", tmp_path / "d.txt"
     path.write_text(topic_corpus(3000))
     other.write_text(topic_corpus(2000, seed=2))

@@ -14,7 +14,7 @@ def test_rank_preserving_similarity_gives_rho_one(tmp_path):
     words = ["w0", "w1", "w2", "w3", "w4", "w5"]
     angles = np.linspace(0, 1.4, 6)
     vectors = np.stack([np.cos(angles), np.sin(angles)], 1)
-    lines = "".join(f"W0\t{w}\t{10 - 3 * i ** 1.5:.4f}\n" for i, w in enumerate(words[1:], 1))
+    lines = "".join(f"W0\t{w}\t{10 - 3 * i**1.5:.4f}\n" for i, w in enumerate(words[1:], 1))
     bench = _bench(tmp_path, lines)
     assert bench.pairs[0] == ("w0", "w1")  # case-folded
     s = S.score(bench, words, vectors)
@@ -35,11 +35,14 @@ def test_settings_duplicates_and_self_pairs(tmp_path):
     assert np.isnan(vis.rho)  # fewer than 3 pairs
 
 
-@pytest.mark.parametrize("text,message", [
-    ("a\tb\n", r"bad.txt: line 1: expected 3 fields 'word1<TAB>word2<TAB>score', got 2"),
-    ("a\tb\t1\nc\td\tn\t2\n", r"bad.txt: line 2: expected 3 fields .*got 4.*keep only those columns"),
-    ("a b 1\nc d high\n", r"bad.txt: line 2: score 'high' is not a number"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("a\tb\n", r"bad.txt: line 1: expected 3 fields 'word1<TAB>word2<TAB>score', got 2"),
+        ("a\tb\t1\nc\td\tn\t2\n", r"bad.txt: line 2: expected 3 fields .*got 4.*keep only those columns"),
+        ("a b 1\nc d high\n", r"bad.txt: line 2: score 'high' is not a number"),
+    ],
+)
 def test_bad_benchmark_lines_name_file_and_line(tmp_path, text, message):
     with pytest.raises(S.BenchmarkError, match=message):
         _bench(tmp_path, text, "bad.txt")
@@ -47,8 +50,16 @@ def test_bad_benchmark_lines_name_file_and_line(tmp_path, text, message):
 
 def test_bundled_benchmarks_and_shared_copies_agree():
     bundled = {b.name: b for b in S.load_benchmarks("bundled")}
-    assert set(bundled) == {"EN-MC-30", "EN-MEN-TR-3k", "EN-MTurk-287", "EN-RG-65", "EN-SIMLEX-999", "EN-WS-353-ALL",
-                            "EN-WS-353-REL", "EN-WS-353-SIM"}
+    assert set(bundled) == {
+        "EN-MC-30",
+        "EN-MEN-TR-3k",
+        "EN-MTurk-287",
+        "EN-RG-65",
+        "EN-SIMLEX-999",
+        "EN-WS-353-ALL",
+        "EN-WS-353-REL",
+        "EN-WS-353-SIM",
+    }
     assert bundled["EN-MTurk-287"].rows_in_file == 287
     assert bundled["EN-MTurk-287"].pairs == S.load_benchmarks(shared("mturk287"))[0].pairs
     assert bundled["EN-MEN-TR-3k"].rows_in_file == 3000 and len(bundled["EN-MEN-TR-3k"].pairs) == 3000

@@ -1,4 +1,5 @@
 """Sparse row updates: against hand-written numpy updates, dense Adam, and the dense gradient."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -7,7 +8,8 @@ import pytest
 from conftest import features_file, sample_batch, tiny_config, topic_corpus
 from test_objective import _setup
 
-from pixie_jax import training_data as data_lib, experiment, objective, sampling, sparse, vocab
+from pixie_jax import experiment, objective, sampling, sparse, vocab
+from pixie_jax import training_data as data_lib
 
 
 def _rows_and_grads(rng, vocab, n, k=3):
@@ -23,8 +25,12 @@ def test_sparse_sgd_equals_a_numpy_update_with_duplicates_summed():
     for step in range(3):
         idx, g = _rows_and_grads(rng, 9, 12)
         idx[:3] = idx[3]  # some rows four times
-        tables, state = opt.update(tables, state, {"e": [jnp.asarray(idx[:5]), jnp.asarray(idx[5:])]},
-                                      {"e": [jnp.asarray(g[:5]), jnp.asarray(g[5:])]})
+        tables, state = opt.update(
+            tables,
+            state,
+            {"e": [jnp.asarray(idx[:5]), jnp.asarray(idx[5:])]},
+            {"e": [jnp.asarray(g[:5]), jnp.asarray(g[5:])]},
+        )
         rate = 0.5 + (0.1 - 0.5) * step / 4
         for i, row in zip(idx, g):
             expected[i] -= rate * 3.0 * row
@@ -41,7 +47,7 @@ def _numpy_lazy_adam(table, steps, rate, b1=0.9, b2=0.999, eps=1e-8):
         for r in np.unique(idx):
             m[r] = b1 * m[r] + (1 - b1) * summed[r]
             u[r] = b2 * u[r] + (1 - b2) * summed[r] ** 2
-            table[r] -= rate * (m[r] / (1 - b1 ** t)) / (np.sqrt(u[r] / (1 - b2 ** t)) + eps)
+            table[r] -= rate * (m[r] / (1 - b1**t)) / (np.sqrt(u[r] / (1 - b2**t)) + eps)
     return table, m, u
 
 
@@ -53,8 +59,12 @@ def test_lazy_adam_equals_a_numpy_lazy_adam(n):
     opt = sparse.lazy_adam(0.05)
     tables, state = {"v": jnp.asarray(table)}, opt.init({"v": table})
     for idx, g in steps:
-        tables, state = jax.jit(opt.update)(tables, state, {"v": [jnp.asarray(idx[:2]), jnp.asarray(idx[2:])]},
-                                                    {"v": [jnp.asarray(g[:2]), jnp.asarray(g[2:])]})
+        tables, state = jax.jit(opt.update)(
+            tables,
+            state,
+            {"v": [jnp.asarray(idx[:2]), jnp.asarray(idx[2:])]},
+            {"v": [jnp.asarray(g[:2]), jnp.asarray(g[2:])]},
+        )
     ref, m, u = _numpy_lazy_adam(table, steps, 0.05)
     np.testing.assert_allclose(tables["v"], ref, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(state.mu["v"], m, rtol=1e-5, atol=1e-7)
@@ -83,9 +93,11 @@ def test_the_configs_adam_settings_reach_dense_and_lazy_adam():
     """optimizer.adam_b1 / adam_b2 / adam_eps: both table rules take the same step as a float64 Adam with them."""
     from pixie_jax import optimizers
     from pixie_jax.configs import pixie as pixie_config
+
     config = pixie_config.get_config()
-    config.optimizer.update(name="lazy_adam", learning_rate=0.05, schedule="constant", adam_b1=0.5, adam_b2=0.9,
-                            adam_eps=1e-3)
+    config.optimizer.update(
+        name="lazy_adam", learning_rate=0.05, schedule="constant", adam_b1=0.5, adam_b2=0.9, adam_eps=1e-3
+    )
     rng = np.random.default_rng(3)
     table = rng.normal(size=(6, 3)).astype(np.float32)
     steps = [(np.arange(6).astype(np.int32), rng.normal(size=(6, 3)).astype(np.float32)) for _ in range(3)]
@@ -109,15 +121,25 @@ def test_the_configs_adam_settings_reach_dense_and_lazy_adam():
 @pytest.mark.parametrize("group,packed", [(1, False), (2, False), (1, True), (8, True)])
 def test_row_gradients_scattered_are_the_dense_gradient(group, packed):
     pix, params, _, feats, tables, epoch, _, lam = _setup()
-    cfg = sampling.SamplerConfig(window=3, contexts_per_centre=2, negatives=3, negative_group=group,
-                                 text_centres=4, visual_centres=2, visual_words=2, latent=4, visual_rows=2,
-                                 enumerate_window=packed)
+    cfg = sampling.SamplerConfig(
+        window=3,
+        contexts_per_centre=2,
+        negatives=3,
+        negative_group=group,
+        text_centres=4,
+        visual_centres=2,
+        visual_words=2,
+        latent=4,
+        visual_rows=2,
+        enumerate_window=packed,
+    )
     batch = sample_batch(jax.random.key(4), epoch, tables, cfg)
     dense = jax.jit(jax.grad(lambda p: objective.batch_loss(pix, p, batch, feats, 2, lam)[0]))(params)
     tables_, networks = objective.split_params(params)
     rows = objective.gather_rows(tables_, batch)
-    g_net, g_rows = jax.jit(jax.grad(lambda n, r: objective.rows_loss(pix, n, r, batch, feats, 2, lam)[0],
-                                     argnums=(0, 1)))(networks, rows)
+    g_net, g_rows = jax.jit(
+        jax.grad(lambda n, r: objective.rows_loss(pix, n, r, batch, feats, 2, lam)[0], argnums=(0, 1))
+    )(networks, rows)
     idx, flat = objective.row_indices(batch), objective.flatten_row_grads(g_rows)
     for name in ("e", "v"):
         assert [i.shape[0] for i in idx[name]] == [g.shape[0] for g in flat[name]]
@@ -147,8 +169,12 @@ def test_sparse_optimizers_learn_topics(corpus_file, tmp_path, name, rate):
 def test_sparse_four_devices_match_one(corpus_file, tmp_path, name):
     words = vocab.build_vocab(topic_corpus(), 1).words
     feats = features_file(tmp_path, [w for w in words if w.endswith(("wa", "wb", "wc"))])
-    cfg = tiny_config(corpus_file, features=feats, epochs=0.3,
-                      **{"sampler.negative_group": 16, "optimizer.name": name, "optimizer.learning_rate": 0.02})
+    cfg = tiny_config(
+        corpus_file,
+        features=feats,
+        epochs=0.3,
+        **{"sampler.negative_group": 16, "optimizer.name": name, "optimizer.learning_rate": 0.02},
+    )
     one, _ = experiment.train(cfg, tmp_path / "one", log=lambda *a: None, devices=jax.devices()[:1])
     four, _ = experiment.train(cfg, tmp_path / "four", log=lambda *a: None, devices=jax.devices()[:4])
     for a, b in zip(jax.tree.leaves(one), jax.tree.leaves(four)):

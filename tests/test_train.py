@@ -1,4 +1,5 @@
 """Training end to end on small generated data: learning, data parallelism, exact resume, failures."""
+
 import math
 import os
 import signal
@@ -13,6 +14,7 @@ from conftest import ROOT, features_file, tiny_config, topic_corpus, train_comma
 
 from pixie_jax import experiment, registry, train, vocab
 from pixie_jax.prng import stream_keys
+
 
 def quiet(*args, **kwargs):
     pass
@@ -35,6 +37,7 @@ def test_sgns_learns_topics(corpus_file, tmp_path):
     assert within > between + 0.3, (within, between)
     lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
     import json
+
     first, last = json.loads(lines[0]), json.loads(lines[-1])
     assert last["loss"] < first["loss"] and last["pairs_per_s"] > 0
 
@@ -62,8 +65,9 @@ def kill_and_resume(command, tmp_path, kinds):
     env = dict(os.environ, XLA_FLAGS=xla_flags(1))
     rarely = "--config.checkpoint_every=100000"
     subprocess.run([*command(tmp_path / "straight"), rarely], check=True, env=env, capture_output=True)
-    victim = subprocess.Popen(command(tmp_path / "killed"), env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    victim = subprocess.Popen(
+        command(tmp_path / "killed"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     ckpt = tmp_path / "killed" / "checkpoints"
     deadline = time.time() + 120
     while time.time() < deadline and not (ckpt.exists() and any(p.name.isdigit() for p in ckpt.iterdir())):
@@ -90,11 +94,26 @@ def test_vae_baseline_resumes_after_sigkill(corpus_file, tmp_path):
     feats = features_file(tmp_path, [w for w in words if w.startswith(("ta", "tb"))])
 
     def command(workdir):
-        return [sys.executable, str(ROOT / "bin" / "train"), "--config", str(ROOT / "configs" / "vae.py"),
-                f"--workdir={workdir}", f"--config.corpus={corpus_file}", f"--config.features={feats}",
-                "--config.min_count=1", "--config.model.dim=4", "--config.model.hidden=8", "--config.model.features=6",
-                "--config.sampler.visual_words=8", "--config.steps_per_call=5", "--config.checkpoint_every=10",
-                "--config.vae.steps=400", "--config.progress=False", "--config.benchmarks="]
+        return [
+            sys.executable,
+            str(ROOT / "bin" / "train"),
+            "--config",
+            str(ROOT / "configs" / "vae.py"),
+            f"--workdir={workdir}",
+            f"--config.corpus={corpus_file}",
+            f"--config.features={feats}",
+            "--config.min_count=1",
+            "--config.model.dim=4",
+            "--config.model.hidden=8",
+            "--config.model.features=6",
+            "--config.sampler.visual_words=8",
+            "--config.steps_per_call=5",
+            "--config.checkpoint_every=10",
+            "--config.vae.steps=400",
+            "--config.progress=False",
+            "--config.benchmarks=",
+        ]
+
     kill_and_resume(command, tmp_path, ("mu",))
 
 
@@ -113,6 +132,7 @@ def test_non_finite_loss_after_a_checkpoint_names_it(corpus_file, tmp_path, monk
         if first >= 20:
             metrics = dict(metrics, loss=metrics["loss"] * float("nan"))
         return state, metrics
+
     monkeypatch.setattr(train.Run, "run_chunk", poisoned)
     with pytest.raises(train.TrainingError, match=r"steps 20 and 25.*last good checkpoint \(step 20\)"):
         experiment.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
@@ -128,12 +148,14 @@ def test_corrupt_checkpoint_is_reported(corpus_file, tmp_path):
         if f.is_file():
             f.write_bytes(b"garbage")
     from pixie_jax.checkpoints import CheckpointError
+
     with pytest.raises(CheckpointError, match="cannot be read.*Delete that folder"):
         experiment.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
 
 
 def test_outputs_include_words_with_features_but_no_text(corpus_file, tmp_path):
     from pixie_jax import experiment
+
     words = [w for w in vocab.build_vocab(topic_corpus(), 1).words if w.startswith("ta")] + ["zebra"]
     cfg = tiny_config(corpus_file, features=features_file(tmp_path, words), epochs=0.1)
     result = experiment.run_and_write(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
@@ -150,29 +172,45 @@ def test_on_pass_is_called_after_each_pass_with_the_parameters(corpus_file, tmp_
     # centres with replacement and C draws: a pass of 2 x 10 steps, so half-pass reports fall on chunk ends
     cfg = tiny_config(corpus_file, epochs=2.0, **{"sampler.shuffle": False, "sampler.enumerate_window": False})
     seen = []
-    params, _ = experiment.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1],
-                            on_pass=lambda passes, p: seen.append((passes, np.asarray(p["e"]).copy())))
+    params, _ = experiment.train(
+        cfg,
+        tmp_path / "run",
+        log=quiet,
+        devices=jax.devices()[:1],
+        on_pass=lambda passes, p: seen.append((passes, np.asarray(p["e"]).copy())),
+    )
     assert [round(p) for p, _ in seen] == [1, 2] and 1.0 <= seen[0][0] < 1.2
     np.testing.assert_array_equal(seen[-1][1], params["e"])
     assert not np.array_equal(seen[0][1], seen[1][1])
     halves = []
-    experiment.train(cfg, tmp_path / "halves", log=quiet, devices=jax.devices()[:1], report_every=0.5,
-                on_pass=lambda passes, p: halves.append(passes))
+    experiment.train(
+        cfg,
+        tmp_path / "halves",
+        log=quiet,
+        devices=jax.devices()[:1],
+        report_every=0.5,
+        on_pass=lambda passes, p: halves.append(passes),
+    )
     assert [round(2 * p) for p in halves] == [1, 2, 3, 4]
 
 
 def test_a_step_that_cannot_fit_is_refused_before_compiling(monkeypatch):
     from pixie_jax import sampling
+
     cfg = sampling.SamplerConfig(window=5, contexts_per_centre=4, negatives=5, text_centres=1000, visual_centres=24)
     assert train.step_rows(cfg) == 1024 * (1 + 4 * 6)  # each centre, each context and its own negatives
-    shared = sampling.SamplerConfig(window=5, contexts_per_centre=4, negatives=5, negative_group=8, text_centres=1000,
-                                    visual_centres=24)
+    shared = sampling.SamplerConfig(
+        window=5, contexts_per_centre=4, negatives=5, negative_group=8, text_centres=1000, visual_centres=24
+    )
     assert train.step_rows(shared) == 1024 * 5 + 1024 * 4 // 8 * 5
     train.check_step_fits(cfg, 100, jax.devices())  # 20 MB: fits anywhere
     monkeypatch.setattr(train, "host_bytes_available", lambda: 2**30)
     huge = sampling.SamplerConfig(window=5, contexts_per_centre=4, negatives=5, text_centres=10**7)
-    with pytest.raises(train.TrainingError, match=r"one step gathers 250,006,400 table rows .* at least 186.3 GiB per "
-                                                  r"device .* has 1.0 GiB free. Lower --config.sampler.text_centres"):
+    with pytest.raises(
+        train.TrainingError,
+        match=r"one step gathers 250,006,400 table rows .* at least 186.3 GiB per "
+        r"device .* has 1.0 GiB free. Lower --config.sampler.text_centres",
+    ):
         train.check_step_fits(huge, 100, jax.devices()[:1])
 
 
@@ -180,8 +218,8 @@ def test_the_batch_is_sized_to_the_run():
     from types import SimpleNamespace
 
     from pixie_jax import sampling
-    given = sampling.SamplerConfig(window=10, negatives=5, text_centres=2048, visual_centres=256,
-                                   enumerate_window=True)
+
+    given = sampling.SamplerConfig(window=10, negatives=5, text_centres=2048, visual_centres=256, enumerate_window=True)
     corpus = lambda kept: SimpleNamespace(expected_kept=lambda: kept)  # noqa: E731
     assert train.steps_per_epoch(corpus(2.36e6), given) == 1025  # the bundled corpus's size
     assert train.batch_scale(given, corpus(2.36e6), 3.0, 3000) == 1  # 3 passes: log2 (3,075 / 3,000) -> 2^0
@@ -199,8 +237,10 @@ def test_the_batch_is_sized_to_the_run():
 
 def test_a_config_sizes_its_batch_and_says_so(corpus_file):
     from pixie_jax import training_data
-    cfg = tiny_config(corpus_file, epochs=2.0, **{"sampler.text_centres": 0, "sampler.visual_centres": 4,
-                                                  "sampler.steps_per_run": 4})
+
+    cfg = tiny_config(
+        corpus_file, epochs=2.0, **{"sampler.text_centres": 0, "sampler.visual_centres": 4, "sampler.steps_per_run": 4}
+    )
     data = training_data.prepare_data(cfg, quiet)
     lines = []
     sized = experiment.sized_batch(cfg, data, log=lines.append)
@@ -209,9 +249,11 @@ def test_a_config_sizes_its_batch_and_says_so(corpus_file):
     steps = train.steps_per_epoch(data, experiment.sampler(cfg, data))  # ceil(kept / text centres): no features
     assert abs(math.log2(2 * data.expected_kept() / sized.sampler.text_centres / 4)) <= 0.5  # 2 passes, ~4 steps
     assert cfg.sampler.text_centres == 0  # cfg as it was
-    assert lines == [f"the batch sized to the run: {2048 * scale:,} + 0 centres a step, {steps} steps a pass, "
-                     f"about {2 * steps} in 2 (sampler.steps_per_run = 4; give sampler.text_centres for a batch "
-                     f"of your own)"]  # no features: no visual centres
+    assert lines == [
+        f"the batch sized to the run: {2048 * scale:,} + 0 centres a step, {steps} steps a pass, "
+        f"about {2 * steps} in 2 (sampler.steps_per_run = 4; give sampler.text_centres for a batch "
+        f"of your own)"
+    ]  # no features: no visual centres
     assert experiment.learner(sized, data).sampler.text_centres == 2048 * scale
     cfg.epochs = 0.5  # a quarter of the run: a quarter of the batch
     assert experiment.sized_batch(cfg, data).sampler.text_centres == 2048 * scale // 4

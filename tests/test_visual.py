@@ -1,4 +1,5 @@
 """CNN extractor against the reference features; WordNet mapping; word-level features."""
+
 import warnings
 
 import numpy as np
@@ -51,7 +52,6 @@ def test_corrupt_images_are_skipped_with_a_count(tmp_path):
     assert list(z["wnids"]) == [p.name[:9] for p in src] and z["features"].shape == (2, 1280)
 
 
-
 def test_wordnet_maps_words_to_imagenet_ids(wn):
     goose = wordnet.noun_synsets(wn, "goose")[0]
     assert wordnet.wnid(goose) == "n01855672"
@@ -64,17 +64,20 @@ def test_wordnet_maps_words_to_imagenet_ids(wn):
 
 def test_word_features_average_photos_and_back_off(wn):
     wnids = ("n02085620", "n02099601", "n01855672")  # chihuahua, golden retriever, goose
-    src = word_features.ClassFeatures("test", wnids, np.array([[1.0, 0], [3.0, 0], [0, 8.0]], np.float32),
-                                      np.array([1, 3, 2]))
-    wf, cov = word_features.build_word_features(["dog", "goose", "idea", "retriever"], [src], wn,
-                                                word_features.ClosureRule())
+    src = word_features.ClassFeatures(
+        "test", wnids, np.array([[1.0, 0], [3.0, 0], [0, 8.0]], np.float32), np.array([1, 3, 2])
+    )
+    wf, cov = word_features.build_word_features(
+        ["dog", "goose", "idea", "retriever"], [src], wn, word_features.ClosureRule()
+    )
     assert wf.words == ("dog", "goose", "retriever")
     np.testing.assert_allclose(wf.features[0], [(1 * 1 + 3 * 3) / 4, 0])  # photo-weighted mean
     np.testing.assert_allclose(wf.features[1], [0, 8])
     assert cov.visual_words == 3 and cov.photos_per_word_median == 3
     # back-off: 'retriever' (3 photos) gains its hypernyms' classes up to 'dog' when it needs 4
-    wf2, cov2 = word_features.build_word_features(["retriever"], [src], wn,
-                                                  word_features.ClosureRule(backoff_min_images=4))
+    wf2, cov2 = word_features.build_word_features(
+        ["retriever"], [src], wn, word_features.ClosureRule(backoff_min_images=4)
+    )
     np.testing.assert_allclose(wf2.features[0], [2.5, 0])
     assert cov2.backed_off == 1
 

@@ -1,6 +1,7 @@
 """The paper's visual-word rule on a small hand-made WordNet: a word is visual through its own
 ImageNet synset, with the photos of that synset and those below it (down to a depth), topped up from
 its hypernyms to at most max_images, sampled down with a seed; the closure rule kept as an option."""
+
 import numpy as np
 import pytest
 
@@ -78,8 +79,12 @@ COUNTS = {3: 2, 5: 3, 6: 5, 8: 4}
 @pytest.fixture
 def source():
     offsets = sorted(MEANS)
-    return WF.ClassFeatures("photos", tuple(wid(o) for o in offsets), np.array([MEANS[o] for o in offsets], np.float32),
-                            np.array([COUNTS[o] for o in offsets]))
+    return WF.ClassFeatures(
+        "photos",
+        tuple(wid(o) for o in offsets),
+        np.array([MEANS[o] for o in offsets], np.float32),
+        np.array([COUNTS[o] for o in offsets]),
+    )
 
 
 def build(words, source, **rule):
@@ -99,8 +104,9 @@ def test_own_synset_and_the_photos_below_it_down_to_a_depth(source):
     assert cov.visual_by_rule == 3 and cov.visual_words == 2
     assert cov.through == {"own": 1, "hyponym": 1}
     deeper, _ = build(["dog"], source, depth=3, max_images=100, topup_levels=0)
-    np.testing.assert_allclose(features(deeper)["dog"], (2 * np.array([1, 0]) + 3 * np.array([0, 1])
-                                                         + 4 * np.array([2, 2])) / 9)
+    np.testing.assert_allclose(
+        features(deeper)["dog"], (2 * np.array([1, 0]) + 3 * np.array([0, 1]) + 4 * np.array([2, 2])) / 9
+    )
 
 
 def test_top_up_from_hypernyms_to_max_images(source):
@@ -125,8 +131,9 @@ def test_the_cap_samples_photos_with_a_seed(source):
     assert cov.photos_per_word_mean == 4
     again, _ = build(["dog"], source, depth=3, max_images=4, topup_levels=0)
     np.testing.assert_array_equal(wf.features, again.features)
-    draws = {tuple(build(["dog"], source, depth=3, max_images=4, topup_levels=0, seed=s)[0].features[0])
-             for s in range(20)}
+    draws = {
+        tuple(build(["dog"], source, depth=3, max_images=4, topup_levels=0, seed=s)[0].features[0]) for s in range(20)
+    }
     assert len(draws) > 1  # other seeds, other photos
     # every draw is a photo-weighted mean of 4 of the 9 photos: inside their convex hull, weights sum to 4
     for x in draws:

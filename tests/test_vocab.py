@@ -51,7 +51,7 @@ def test_keep_probabilities_match_word2vec():
 def test_alias_table_is_exact_and_sampled_correctly():
     counts = np.array([500, 120, 40, 40, 7, 1, 1, 300])
     p = vocab.noise_distribution(counts)
-    np.testing.assert_allclose(p, counts ** 0.75 / (counts ** 0.75).sum())
+    np.testing.assert_allclose(p, counts**0.75 / (counts**0.75).sum())
     table = vocab.alias_table(p)
     np.testing.assert_allclose(table.probabilities(), p, atol=1e-7)
     draws = np.asarray(sampling.alias_sample(jax.random.key(0), table.prob, table.alias, (400_000,)))

@@ -7,6 +7,7 @@ then every word, visual or not, is embedded as [e_w / |e_w|, f(e_w) / |f(e_w)|]
     linear:    f(e) = W^T e + b,  (W, b) = argmin sum_w |W^T e_w + b - x_w|^2 + alpha |W|^2   (ridge; b free)
     nonlinear: f(e) = W2^T tanh(W1^T e + b1) + b2,  mean squared error minimised by Adam (full batch)
 """
+
 from __future__ import annotations
 
 import jax
@@ -14,16 +15,20 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from pixie_jax import embeddings, embedding_files, objective, pixie
+from pixie_jax import embedding_files, embeddings, objective, pixie
+from pixie_jax.errors import InputError
 from pixie_jax.modelspec import ModelSpec
 from pixie_jax.vectors import fit_linear, predict_linear
-from pixie_jax.errors import InputError
 
 
 def init_mlp(key, dim: int, hidden: int, features: int) -> dict:
     k1, k2 = jax.random.split(key)
-    return {"w1": jax.random.normal(k1, (dim, hidden)) / np.sqrt(dim), "b1": jnp.zeros(hidden),
-            "w2": jax.random.normal(k2, (hidden, features)) / np.sqrt(hidden), "b2": jnp.zeros(features)}
+    return {
+        "w1": jax.random.normal(k1, (dim, hidden)) / np.sqrt(dim),
+        "b1": jnp.zeros(hidden),
+        "w2": jax.random.normal(k2, (hidden, features)) / np.sqrt(hidden),
+        "b2": jnp.zeros(features),
+    }
 
 
 def mlp(params, e):
@@ -31,8 +36,9 @@ def mlp(params, e):
     return jnp.tanh(e @ params["w1"] + params["b1"]) @ params["w2"] + params["b2"]
 
 
-def fit_mlp(key, e: np.ndarray, x: np.ndarray, hidden: int = 300, steps: int = 2000,
-            learning_rate: float = 1e-3) -> dict:
+def fit_mlp(
+    key, e: np.ndarray, x: np.ndarray, hidden: int = 300, steps: int = 2000, learning_rate: float = 1e-3
+) -> dict:
     """Adam on the mean squared error over all the rows (full batch), the output bias started at mean(x)."""
     params = init_mlp(key, e.shape[1], hidden, x.shape[1])
     params["b2"] = jnp.asarray(x.mean(0))
@@ -64,8 +70,7 @@ def imagined_features(config, e: np.ndarray, mask: np.ndarray, x: np.ndarray, ke
     if c.map == "linear":
         return predict_linear(fit_linear(e[rows], x[rows], c.ridge), e)
     if c.map == "nonlinear":
-        params = fit_mlp(key, e[rows], x[rows], c.hidden, c.steps,
-                         c.learning_rate)
+        params = fit_mlp(key, e[rows], x[rows], c.hidden, c.steps, c.learning_rate)
         return np.asarray(mlp(params, jnp.asarray(e, jnp.float32)))
     raise InputError(f"ivsgns.map must be 'linear' or 'nonlinear', got {c.map!r}")
 
@@ -76,8 +81,10 @@ def sgns_file_vectors(path, vocab_words) -> np.ndarray:
     index = {w: i for i, w in enumerate(arrays["words"])}
     missing = [w for w in vocab_words if w not in index]
     if missing:
-        raise InputError(f"{path}: {len(missing)} vocabulary words are missing (first {missing[0]!r}); "
-                         f"train the SGNS embeddings on the same corpus, min_count and max_vocab")
+        raise InputError(
+            f"{path}: {len(missing)} vocabulary words are missing (first {missing[0]!r}); "
+            f"train the SGNS embeddings on the same corpus, min_count and max_vocab"
+        )
     return np.asarray(arrays["e"], np.float32)[[index[w] for w in vocab_words]]
 
 
@@ -98,16 +105,29 @@ def finish(config, arrays: dict, keys, log) -> dict:
 
 def settings() -> dict:
     """config.ivsgns: IV-SGNS's own settings and their defaults."""
-    return {"map": "linear",       # or 'nonlinear'
-            "ridge": 1.0,          # alpha of the linear map
-            "hidden": 300,         # tanh units of the nonlinear map
-            "steps": 2000,         # full-batch Adam steps of the nonlinear map
-            "learning_rate": 1e-3,
-            "sgns": ""}            # an embeddings.npz with kind e on the same vocabulary; '' trains SGNS
+    return {
+        "map": "linear",  # or 'nonlinear'
+        "ridge": 1.0,  # alpha of the linear map
+        "hidden": 300,  # tanh units of the nonlinear map
+        "steps": 2000,  # full-batch Adam steps of the nonlinear map
+        "learning_rate": 1e-3,
+        "sgns": "",
+    }  # an embeddings.npz with kind e on the same vocabulary; '' trains SGNS
 
 
-SPEC = ModelSpec("ivsgns", pixie.build, objective.rows_loss, embeddings.table_arrays, kinds=("e", "v", "x", "fx"),
-                 scored=("e", "e+fx"), sampler=pixie.sampler_fields, text_only=True, pretrained=pretrained,
-                 finish=finish, settings=settings, embedding="e+fx",
-                 rules=(("ivsgns.steps", 1, True), ("ivsgns.hidden", 1, True), ("ivsgns.ridge", 0, True)),
-                 choices=(("ivsgns.map", MAPS),))
+SPEC = ModelSpec(
+    "ivsgns",
+    pixie.build,
+    objective.rows_loss,
+    embeddings.table_arrays,
+    kinds=("e", "v", "x", "fx"),
+    scored=("e", "e+fx"),
+    sampler=pixie.sampler_fields,
+    text_only=True,
+    pretrained=pretrained,
+    finish=finish,
+    settings=settings,
+    embedding="e+fx",
+    rules=(("ivsgns.steps", 1, True), ("ivsgns.hidden", 1, True), ("ivsgns.ridge", 0, True)),
+    choices=(("ivsgns.map", MAPS),),
+)

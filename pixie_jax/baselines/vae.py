@@ -7,14 +7,15 @@ estimated on B words drawn uniformly per step with J reparameterised samples eac
 ``vae`` draws, as PIXIE estimates it), and minimised by the generic trainer with the config's
 network optimizer for ``config.vae.steps`` steps.
 """
+
 from __future__ import annotations
 
 import math
 
 from pixie_jax import embeddings, pixie
+from pixie_jax.errors import InputError
 from pixie_jax.model import Pixie, visual_elbo
 from pixie_jax.modelspec import ModelSpec
-from pixie_jax.errors import InputError
 
 
 class Vae(Pixie):
@@ -53,8 +54,18 @@ def settings() -> dict:
     return {"steps": 4000}  # of sampler.visual_words words each, about as many as PIXIE's default run takes
 
 
-SPEC = ModelSpec("vae", lambda config, vocab_size: pixie.build(config, vocab_size, Vae), rows_loss,
-                 embeddings.vae_arrays, kinds=("mu", "x"), scored=("mu",), sampler=sampler_fields,
-                 total_steps=total_steps, length_keys=("vae.steps",), settings=settings, embedding="mu",
-                 visual_only=embeddings.visual_only_embeddings,
-                 rules=(("vae.steps", 1, True),))
+SPEC = ModelSpec(
+    "vae",
+    lambda config, vocab_size: pixie.build(config, vocab_size, Vae),
+    rows_loss,
+    embeddings.vae_arrays,
+    kinds=("mu", "x"),
+    scored=("mu",),
+    sampler=sampler_fields,
+    total_steps=total_steps,
+    length_keys=("vae.steps",),
+    settings=settings,
+    embedding="mu",
+    visual_only=embeddings.visual_only_embeddings,
+    rules=(("vae.steps", 1, True),),
+)

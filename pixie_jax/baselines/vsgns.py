@@ -15,6 +15,7 @@ u_w = M^T e_w with M [K, D] learned with the networks' optimizer, and x~ = x - m
 centre the features on the visual words' mean: cosines between raw non-negative CNN features
 are all high and differ little, which leaves a margin of 0.5 out of reach.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -24,11 +25,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from pixie_jax import embeddings
+from pixie_jax.errors import InputError
 from pixie_jax.model import init_tables
 from pixie_jax.modelspec import ModelSpec
 from pixie_jax.objective import gather_rows, stratum_text_loss
 from pixie_jax.vectors import principal_directions
-from pixie_jax.errors import InputError
 
 
 class VSgns(NamedTuple):
@@ -36,7 +37,7 @@ class VSgns(NamedTuple):
     dim: int = 100
     features: int = 1280
     gamma: float = 0.5
-    learned_map: bool = False   # model B
+    learned_map: bool = False  # model B
 
     def init(self, key) -> dict:
         k_e, k_m = jax.random.split(key)
@@ -65,7 +66,7 @@ def principal_projection(features: np.ndarray, dim: int) -> np.ndarray:
     so that each direction's largest loading is positive. Fewer rows than ``dim`` leave zero columns."""
     centred, w = principal_directions(features, dim)
     out = np.zeros((centred.shape[0], dim), np.float32)
-    out[:, :w.shape[1]] = centred @ w
+    out[:, : w.shape[1]] = centred @ w
     return out
 
 
@@ -120,19 +121,33 @@ def build(config, vocab_size: int) -> VSgns:
 
 def sampler_fields(config, n_visual: int) -> dict:
     """SGNS's centres and, per visual centre, ``vsgns.negatives`` visual words for the margin term."""
-    return {"visual_centres": config.sampler.visual_centres if n_visual else 0, "visual_words": 0,
-            "margin_negatives": config.vsgns.negatives if n_visual else 0}
+    return {
+        "visual_centres": config.sampler.visual_centres if n_visual else 0,
+        "visual_words": 0,
+        "margin_negatives": config.vsgns.negatives if n_visual else 0,
+    }
 
 
 def settings() -> dict:
     """config.vsgns: V-SGNS's own settings and their defaults."""
-    return {"model": "A",      # 'A': fixed principal projection of x into R^K; 'B': learned map M [K, D]
-            "gamma": 0.5,      # the margin
-            "negatives": 20}   # k visual words drawn uniformly per visual centre
+    return {
+        "model": "A",  # 'A': fixed principal projection of x into R^K; 'B': learned map M [K, D]
+        "gamma": 0.5,  # the margin
+        "negatives": 20,
+    }  # k visual words drawn uniformly per visual centre
 
 
-SPEC = ModelSpec("vsgns", build, rows_loss, embeddings.table_arrays, kinds=("e", "v", "x"), scored=("e",),
-                 sampler=sampler_fields, device_features=lambda model, features: model.target_features(features),
-                 settings=settings, embedding="e",
-                 rules=(("vsgns.negatives", 1, True), ("vsgns.gamma", 0, False)),
-                 choices=(("vsgns.model", VARIANTS),))
+SPEC = ModelSpec(
+    "vsgns",
+    build,
+    rows_loss,
+    embeddings.table_arrays,
+    kinds=("e", "v", "x"),
+    scored=("e",),
+    sampler=sampler_fields,
+    device_features=lambda model, features: model.target_features(features),
+    settings=settings,
+    embedding="e",
+    rules=(("vsgns.negatives", 1, True), ("vsgns.gamma", 0, False)),
+    choices=(("vsgns.model", VARIANTS),),
+)

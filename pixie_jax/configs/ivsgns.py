@@ -3,6 +3,7 @@ visual features x_w fitted on the visual words; every word is embedded as [e_w, 
 part L2-normalised (kind e+fx). configs/ivsgns_nonlinear.py uses a one-hidden-layer network.
 --config.ivsgns.sgns=run/embeddings.npz fits the map on existing SGNS embeddings instead of training.
 """
+
 import pathlib
 import runpy
 

@@ -1,4 +1,5 @@
 """IV-SGNS with the nonlinear map: one tanh hidden layer, mean squared error, Adam (configs/ivsgns.py)."""
+
 import pathlib
 import runpy
 

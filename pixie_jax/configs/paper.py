@@ -19,6 +19,7 @@ The bundled features cover the visual words of gutenberg8's 50k vocabulary (1,87
 1000 photos); for the paper's coverage build your own with bin/build-visual-features and pass
 --config.features=FILE (npz or word2vec text).
 """
+
 import pathlib
 import runpy
 

@@ -1,4 +1,5 @@
 """SGNS: PIXIE without visual features (eq. 2), same corpus and sampler as configs/pixie.py."""
+
 import pathlib
 import runpy
 

@@ -2,6 +2,7 @@
 The embedding of a visual word is mu_phi(x_w) (kind mu). The corpus is read only for its
 vocabulary, so that the VAE sees exactly the visual words PIXIE sees.
 """
+
 import pathlib
 import runpy
 

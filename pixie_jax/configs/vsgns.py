@@ -3,6 +3,7 @@ max-margin term pulling e_w towards a fixed K-dim projection of x_w for every oc
 visual word. Same corpus, features, sampler and optimizer as configs/pixie.py.
 --config.vsgns.model=B learns a linear map M from the word space to the feature space instead.
 """
+
 import pathlib
 import runpy
 

@@ -11,6 +11,7 @@ with the question's three words never an answer. As in word2vec's compute-accura
 counts only when its four words are among them: accuracy is correct / answered, coverage answered /
 questions. Words are case-folded. 3CosAdd over the same rows gives gensim's accuracy (tested).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,12 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
+from pixie_jax.errors import InputError
 from pixie_jax.evaluate.neighbours import QueryError
 from pixie_jax.vectors import l2_normalise
-from pixie_jax.errors import InputError
 
 RESTRICT = 30_000  # word2vec's and gensim's customary answer vocabulary: the 30,000 most frequent words
-EPS = 1e-3         # 3CosMul's epsilon (Levy & Goldberg 2014)
+EPS = 1e-3  # 3CosMul's epsilon (Levy & Goldberg 2014)
 METHODS = {"add": "3CosAdd", "mul": "3CosMul"}
 
 
@@ -64,30 +65,33 @@ def read_analogies(path: str | os.PathLike) -> AnalogySet:
                 sections.append(name)
                 continue
             if len(fields) != 4:
-                raise AnalogyError(f"{path}: line {lineno}: expected 4 words 'a b c d' (a is to b as c is to d) "
-                                   f"or a ': section' header, got {len(fields)}: {line.rstrip()!r}")
+                raise AnalogyError(
+                    f"{path}: line {lineno}: expected 4 words 'a b c d' (a is to b as c is to d) "
+                    f"or a ': section' header, got {len(fields)}: {line.rstrip()!r}"
+                )
             if not sections:
                 raise AnalogyError(f"{path}: line {lineno}: a question before the first ': section' header")
             questions.append([w.casefold() for w in fields])
             section_of.append(len(sections) - 1)
     if not questions:
         raise AnalogyError(f"{path}: no analogy questions (lines 'a b c d' after ': section' headers)")
-    return AnalogySet(path.stem, str(path), tuple(sections), np.array(questions, dtype=str),
-                      np.array(section_of))
+    return AnalogySet(path.stem, str(path), tuple(sections), np.array(questions, dtype=str), np.array(section_of))
 
 
 def load_analogies(source: str | os.PathLike = "bundled") -> AnalogySet:
     """An analogy file; 'bundled' = word2vec's questions-words.txt, shipped with the package."""
     if str(source) == "bundled":
         from pixie_jax import resources
+
         source = resources.analogies_path()
     if not Path(source).exists():
         raise AnalogyError(f"{source}: no such analogy file ('bundled' is word2vec's questions-words.txt)")
     return read_analogies(source)
 
 
-def answer(unit: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray, method: str = "add",
-           chunk: int = 512) -> np.ndarray:
+def answer(
+    unit: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray, method: str = "add", chunk: int = 512
+) -> np.ndarray:
     """The row answering each question ``a[i] : b[i] :: c[i] : ?`` among the rows of ``unit`` (unit vectors),
     the question's own rows excluded (module docstring's equations)."""
     if method not in METHODS:
@@ -120,10 +124,10 @@ def first_rows(words, restrict: int | None) -> tuple[int, dict[str, int]]:
 @dataclasses.dataclass(frozen=True)
 class SectionScore:
     analogies: str
-    section: str      # a section of the file, or 'semantic', 'syntactic' (word2vec's gram* sections), 'total'
-    method: str       # 3CosAdd or 3CosMul
+    section: str  # a section of the file, or 'semantic', 'syntactic' (word2vec's gram* sections), 'total'
+    method: str  # 3CosAdd or 3CosMul
     correct: int
-    answered: int     # questions whose four words are among the answer vocabulary
+    answered: int  # questions whose four words are among the answer vocabulary
     questions: int
 
     @property
@@ -146,8 +150,14 @@ def summary_groups(sections) -> dict[str, list[int]]:
     return groups | {"total": list(range(len(sections)))}
 
 
-def evaluate(words, vectors: np.ndarray, analogies: AnalogySet, restrict: int | None = RESTRICT,
-             methods=("add", "mul"), label: str = "the embeddings") -> list[SectionScore]:
+def evaluate(
+    words,
+    vectors: np.ndarray,
+    analogies: AnalogySet,
+    restrict: int | None = RESTRICT,
+    methods=("add", "mul"),
+    label: str = "the embeddings",
+) -> list[SectionScore]:
     """Accuracy of each method per section, 'semantic', 'syntactic' and 'total' (see the module docstring).
     ``restrict``: answers among the first ``restrict`` rows (None: all). Raises :class:`AnalogyError` when
     no question has its four words among them."""
@@ -155,8 +165,10 @@ def evaluate(words, vectors: np.ndarray, analogies: AnalogySet, restrict: int | 
     rows = np.array([[index.get(w, -1) for w in q] for q in analogies.questions]).reshape(-1, 4)
     known = (rows >= 0).all(axis=1)
     if not known.any():
-        raise AnalogyError(f"{analogies.path}: none of its {len(rows):,} questions has its four words among the "
-                           f"{n:,} most frequent words of {label}")
+        raise AnalogyError(
+            f"{analogies.path}: none of its {len(rows):,} questions has its four words among the "
+            f"{n:,} most frequent words of {label}"
+        )
     unit = l2_normalise(np.asarray(vectors[:n], np.float32))
     q = rows[known]
     out = []
@@ -166,13 +178,22 @@ def evaluate(words, vectors: np.ndarray, analogies: AnalogySet, restrict: int | 
         right[known] = answer(unit, q[:, 0], q[:, 1], q[:, 2], method) == q[:, 3]
         for name, members in groups.items():
             inside = np.isin(analogies.section_of, members)
-            out.append(SectionScore(analogies.name, name, METHODS[method], int(right[inside].sum()),
-                                    int(known[inside].sum()), int(inside.sum())))
+            out.append(
+                SectionScore(
+                    analogies.name,
+                    name,
+                    METHODS[method],
+                    int(right[inside].sum()),
+                    int(known[inside].sum()),
+                    int(inside.sum()),
+                )
+            )
     return out
 
 
-def total(words, vectors: np.ndarray, analogies: AnalogySet, restrict: int | None = RESTRICT,
-          method: str = "add") -> SectionScore:
+def total(
+    words, vectors: np.ndarray, analogies: AnalogySet, restrict: int | None = RESTRICT, method: str = "add"
+) -> SectionScore:
     """The 'total' score of :func:`evaluate` for one method."""
     return next(s for s in evaluate(words, vectors, analogies, restrict, (method,)) if s.section == "total")
 
@@ -197,8 +218,10 @@ def format_table(results: dict[str, list[SectionScore]], restrict: int | None = 
     fmt = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
     methods = " / ".join(dict.fromkeys(s.method for s in first))
     scope = "all words" if restrict is None else f"the {restrict:,} most frequent words"
-    title = (f"analogies {', '.join(dict.fromkeys(s.analogies for s in first))}: % correct, {methods} "
-             f"(answers among {scope}; coverage: questions with all four words there)")
+    title = (
+        f"analogies {', '.join(dict.fromkeys(s.analogies for s in first))}: % correct, {methods} "
+        f"(answers among {scope}; coverage: questions with all four words there)"
+    )
     return "\n".join([title, fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in lines])
 
 
@@ -223,8 +246,9 @@ def parse_query(expression: str) -> tuple[list[str], list[str]]:
     return positive, negative
 
 
-def arithmetic(words, vectors: np.ndarray, expression: str, k: int = 10, method: str = "add",
-               restrict: int | None = None) -> list[tuple[str, float]]:
+def arithmetic(
+    words, vectors: np.ndarray, expression: str, k: int = 10, method: str = "add", restrict: int | None = None
+) -> list[tuple[str, float]]:
     """The ``k`` best answers to ``expression`` ('king - man + woman') with their scores: 3CosAdd ranks by
     sum_p cos(w, p) - sum_n cos(w, n), 3CosMul by prod_p cos'(w, p) / (prod_n cos'(w, n) + eps); the query's
     words are not answers. ``restrict``: the first rows only (default: all, as gensim's most_similar)."""
@@ -232,15 +256,17 @@ def arithmetic(words, vectors: np.ndarray, expression: str, k: int = 10, method:
     n, index = first_rows(words, restrict)
     missing = [w for w in positive + negative if w not in index]
     if missing:
-        raise QueryError(f"{missing[0]!r} is not in the embeddings' vocabulary"
-                         + (f" (of its {n:,} most frequent words)" if n < len(words) else ""))
+        raise QueryError(
+            f"{missing[0]!r} is not in the embeddings' vocabulary"
+            + (f" (of its {n:,} most frequent words)" if n < len(words) else "")
+        )
     unit = l2_normalise(np.asarray(vectors[:n], np.float64))
     pos, neg = [index[w] for w in positive], [index[w] for w in negative]
     if method == "add":
         scores = unit @ (unit[pos].sum(0) - unit[neg].sum(0))
     elif method == "mul":
         cos = (unit @ unit[pos + neg].T + 1) / 2
-        scores = cos[:, :len(pos)].prod(1) / (cos[:, len(pos):].prod(1) + EPS)
+        scores = cos[:, : len(pos)].prod(1) / (cos[:, len(pos) :].prod(1) + EPS)
     else:
         raise InputError(f"analogy method {method!r}: expected one of {', '.join(METHODS)}")
     scores[pos + neg] = -np.inf

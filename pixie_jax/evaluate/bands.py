@@ -7,13 +7,14 @@ band, rho is Spearman's over that band's pairs alone. The neighbour overlap of w
 embeddings of the same words is |N_k(w) ∩ N'_k(w)| / k, N_k the k nearest words by cosine (w itself
 excluded), averaged over the band's words (a seeded sample of at most ``per_band`` of them).
 """
+
 from __future__ import annotations
 
 import numpy as np
 
+from pixie_jax.errors import InputError
 from pixie_jax.evaluate import similarity
 from pixie_jax.vectors import l2_normalise
-from pixie_jax.errors import InputError
 
 EDGES = (1_000, 10_000)
 
@@ -22,8 +23,11 @@ def band_names(edges=EDGES) -> list[str]:
     """'<1k', '1k-10k', '>=10k' for the default edges."""
     short = lambda n: f"{n // 1000}k" if n % 1000 == 0 else str(n)  # noqa: E731
     bounds = [0, *edges]
-    return [f"<{short(edges[0])}"] + [f"{short(a)}-{short(b)}" for a, b in zip(bounds[1:], bounds[2:])] + \
-        [f">={short(edges[-1])}"]
+    return (
+        [f"<{short(edges[0])}"]
+        + [f"{short(a)}-{short(b)}" for a, b in zip(bounds[1:], bounds[2:])]
+        + [f">={short(edges[-1])}"]
+    )
 
 
 def band_of(ranks: np.ndarray, edges=EDGES) -> np.ndarray:
@@ -40,10 +44,14 @@ def similarity_by_band(words, vectors: np.ndarray, bench: similarity.Benchmark, 
     out = {}
     for i, name in enumerate(band_names(edges)):
         keep = (bands == i) & (rarer >= 0)
-        sub = similarity.Benchmark(bench.name, tuple(p for p, k in zip(bench.pairs, keep) if k),
-                                   bench.scores[keep], int(keep.sum()))
-        out[name] = (similarity.score(sub, words, vectors, setting=name) if sub.pairs
-                     else similarity.Score(bench.name, name, float("nan"), 0, 0))
+        sub = similarity.Benchmark(
+            bench.name, tuple(p for p, k in zip(bench.pairs, keep) if k), bench.scores[keep], int(keep.sum())
+        )
+        out[name] = (
+            similarity.score(sub, words, vectors, setting=name)
+            if sub.pairs
+            else similarity.Score(bench.name, name, float("nan"), 0, 0)
+        )
     return out
 
 
@@ -51,16 +59,17 @@ def nearest_rows(unit: np.ndarray, rows: np.ndarray, k: int, chunk: int = 512) -
     """[len(rows), k] the k nearest rows of each of ``rows`` by cosine (unit rows), itself excluded."""
     out = np.empty((len(rows), k), np.int64)
     for start in range(0, len(rows), chunk):
-        part = rows[start:start + chunk]
+        part = rows[start : start + chunk]
         sims = unit[part] @ unit.T
         sims[np.arange(len(part)), part] = -np.inf
         top = np.argpartition(-sims, k, axis=1)[:, :k]
-        out[start:start + chunk] = top
+        out[start : start + chunk] = top
     return out
 
 
-def neighbour_overlap(words, vectors: np.ndarray, ref_vectors: np.ndarray, k: int = 10, per_band: int = 500,
-                      edges=EDGES, seed: int = 0) -> dict:
+def neighbour_overlap(
+    words, vectors: np.ndarray, ref_vectors: np.ndarray, k: int = 10, per_band: int = 500, edges=EDGES, seed: int = 0
+) -> dict:
     """{band: mean |N_k(w) ∩ N'_k(w)| / k} between ``vectors`` and ``ref_vectors`` (rows are the same
     ``words``), over a seeded sample of at most ``per_band`` words of each band."""
     if len(vectors) != len(ref_vectors):

@@ -1,6 +1,7 @@
 """Several embedding files side by side: similarity scores per model and kind, analogies and vector
 arithmetic, nearest neighbours (the paper's Table 5) and pair cosines (Table 4). What ``bin/evaluate``
 prints and writes."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -8,15 +9,16 @@ import dataclasses
 import numpy as np
 
 from pixie_jax import embedding_files
-from pixie_jax.evaluate import analogy, kinds as kinds_lib, neighbours, similarity
 from pixie_jax.errors import InputError
+from pixie_jax.evaluate import analogy, neighbours, similarity
+from pixie_jax.evaluate import kinds as kinds_lib
 
 
 @dataclasses.dataclass
 class Embedding:
     """One model's vectors of one kind, with its words and visual mask."""
 
-    label: str        # MODEL:KIND
+    label: str  # MODEL:KIND
     words: list
     vectors: np.ndarray
     mask: np.ndarray
@@ -38,10 +40,18 @@ def load(specs, kinds=None, visual_words: set | None = None, log=None) -> tuple[
             has = ", ".join(kinds_lib.available(arrays)) or "no 2-d arrays"
             raise embedding_files.EmbeddingFileError(
                 f"{path}: no word embeddings (kind e, s or t) in it, only {has}; "
-                f"name the kind to score with --kind (--kind x for a word-feature file's raw features)")
+                f"name the kind to score with --kind (--kind x for a word-feature file's raw features)"
+            )
         for kind in chosen:
-            out.append(Embedding(f"{name}:{kind}", list(arrays["words"]), kinds_lib.vectors(arrays, kind),
-                                 np.asarray(arrays["mask"]), kinds_lib.settings_for(kind)))
+            out.append(
+                Embedding(
+                    f"{name}:{kind}",
+                    list(arrays["words"]),
+                    kinds_lib.vectors(arrays, kind),
+                    np.asarray(arrays["mask"]),
+                    kinds_lib.settings_for(kind),
+                )
+            )
     return out, loaded
 
 
@@ -65,8 +75,7 @@ def score(embeddings: list[Embedding], benches) -> tuple[dict, list[dict]]:
         scores = similarity.evaluate(emb.words, emb.vectors, emb.mask, benches, emb.settings)
         results[emb.label] = scores
         model, _, kind = emb.label.partition(":")
-        rows.extend(dict(task="similarity", model=model, kind=kind, **s.__dict__, coverage=s.coverage)
-                    for s in scores)
+        rows.extend(dict(task="similarity", model=model, kind=kind, **s.__dict__, coverage=s.coverage) for s in scores)
     return results, rows
 
 
@@ -83,8 +92,18 @@ def score_analogies(embeddings: list[Embedding], sets, restrict=analogy.RESTRICT
         scores = [s for qs in sets for s in analogy.evaluate(emb.words, emb.vectors, qs, restrict, label=emb.label)]
         results[emb.label] = scores
         model, _, kind = emb.label.partition(":")
-        rows.extend(dict(task="analogy", model=model, kind=kind, **s.__dict__, accuracy=s.accuracy,
-                         coverage=s.coverage, restrict=restrict) for s in scores)
+        rows.extend(
+            dict(
+                task="analogy",
+                model=model,
+                kind=kind,
+                **s.__dict__,
+                accuracy=s.accuracy,
+                coverage=s.coverage,
+                restrict=restrict,
+            )
+            for s in scores
+        )
     return results, rows
 
 
@@ -111,8 +130,10 @@ def neighbour_lines(embeddings: list[Embedding], query: str, ratings: dict, k: i
             lines.append(f"  {emb.label}: not in the vocabulary")
             continue
         visual = "visual" if emb.mask[emb.words.index(query)] > 0 else "not visual"
-        lines.append(f"  {emb.label} ({visual}): " + ", ".join(w for w, _ in neighbours.nearest(
-            emb.words, emb.vectors, query, k)))
+        lines.append(
+            f"  {emb.label} ({visual}): "
+            + ", ".join(w for w, _ in neighbours.nearest(emb.words, emb.vectors, query, k))
+        )
     return lines
 
 

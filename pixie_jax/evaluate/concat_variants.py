@@ -12,12 +12,13 @@ pair of one visual and one other word is scored on a shortened e-cosine (benchma
 with (W, b) the ridge map from e to mu fitted on the words with features (IV-SGNS's closed form,
 :func:`pixie_jax.vectors.fit_linear`, applied to mu instead of the raw features).
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from pixie_jax.vectors import embedding_t, fit_linear, predict_linear
 from pixie_jax.errors import InputError
+from pixie_jax.vectors import embedding_t, fit_linear, predict_linear
 
 
 def _concat(first, arrays: dict, a: float = 1.0) -> np.ndarray:

@@ -14,17 +14,20 @@ position t of the kept tokens drawn uniformly, a distance d in 1..L with probabi
 dropped. P_n(w) is proportional to count(w)^power. Everything is drawn from one seeded generator, so
 two embeddings of the same words are scored on the same pairs and negatives.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from pixie_jax import sampling, vocab as vocab_lib
-from pixie_jax.evaluate.bands import EDGES, band_names, band_of
+from pixie_jax import sampling
+from pixie_jax import vocab as vocab_lib
 from pixie_jax.errors import InputError
+from pixie_jax.evaluate.bands import EDGES, band_names, band_of
 
 
-def sample_pairs(ids: np.ndarray, keep_prob: np.ndarray, window: int, pairs: int,
-                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def sample_pairs(
+    ids: np.ndarray, keep_prob: np.ndarray, window: int, pairs: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """(centres, contexts): ``pairs`` word-id pairs of word2vec's pair distribution (module docstring)."""
     ids = np.asarray(ids)
     kept = ids[rng.random(len(ids)) < np.asarray(keep_prob, np.float64)[ids]]
@@ -43,21 +46,23 @@ def sample_pairs(ids: np.ndarray, keep_prob: np.ndarray, window: int, pairs: int
     return np.concatenate(centres)[:pairs], np.concatenate(contexts)[:pairs]
 
 
-def pair_losses(e: np.ndarray, v: np.ndarray, centres: np.ndarray, contexts: np.ndarray, noise: np.ndarray,
-                chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+def pair_losses(
+    e: np.ndarray, v: np.ndarray, centres: np.ndarray, contexts: np.ndarray, noise: np.ndarray, chunk: int = 4096
+) -> tuple[np.ndarray, np.ndarray]:
     """(positive [P], negative [P]) in float64: -log sigma(e_w . v_c) and sum_n -log sigma(-e_w . v_{z_n})
     of each pair, ``noise`` [P, N] its noise words; ``chunk`` pairs at a time, so memory stays small."""
     e, v = np.asarray(e, np.float64), np.asarray(v, np.float64)
     positive, negative = np.empty(len(centres)), np.empty(len(centres))
     for a in range(0, len(centres), chunk):
-        u = e[centres[a:a + chunk]]
-        positive[a:a + chunk] = np.logaddexp(0.0, -np.einsum("pk,pk->p", u, v[contexts[a:a + chunk]]))
-        negative[a:a + chunk] = np.logaddexp(0.0, np.einsum("pk,pnk->pn", u, v[noise[a:a + chunk]])).sum(axis=1)
+        u = e[centres[a : a + chunk]]
+        positive[a : a + chunk] = np.logaddexp(0.0, -np.einsum("pk,pk->p", u, v[contexts[a : a + chunk]]))
+        negative[a : a + chunk] = np.logaddexp(0.0, np.einsum("pk,pnk->pn", u, v[noise[a : a + chunk]])).sum(axis=1)
     return positive, negative
 
 
-def objective_by_band(e: np.ndarray, v: np.ndarray, centres: np.ndarray, contexts: np.ndarray,
-                      noise: np.ndarray, edges=EDGES) -> dict:
+def objective_by_band(
+    e: np.ndarray, v: np.ndarray, centres: np.ndarray, contexts: np.ndarray, noise: np.ndarray, edges=EDGES
+) -> dict:
     """{'all' and each band: {'positive', 'negative', 'total', 'pairs'}}: the means of :func:`pair_losses`'
     two terms and of their sum over the pairs whose centre is in the band."""
     positive, negative = pair_losses(e, v, centres, contexts, noise)
@@ -66,14 +71,19 @@ def objective_by_band(e: np.ndarray, v: np.ndarray, centres: np.ndarray, context
     out = {}
     for name, m in groups:
         n = int(m.sum())
-        mean = (lambda x: float(x[m].mean())) if n else (lambda x: float("nan"))  # noqa: E731
-        out[name] = {"positive": mean(positive), "negative": mean(negative),
-                     "total": mean(positive + negative), "pairs": n}
+        mean = (lambda x: float(x[m].mean())) if n else (lambda x: float("nan"))  # noqa: B023
+        out[name] = {
+            "positive": mean(positive),
+            "negative": mean(negative),
+            "total": mean(positive + negative),
+            "pairs": n,
+        }
     return out
 
 
-def objective_sample(ids, keep_prob, counts, window: int, negatives: int, pairs: int = 200_000,
-                      noise_power: float = 0.75, seed: int = 0) -> dict:
+def objective_sample(
+    ids, keep_prob, counts, window: int, negatives: int, pairs: int = 200_000, noise_power: float = 0.75, seed: int = 0
+) -> dict:
     """The pairs and negatives :func:`fit_by_band` scores: {'centres', 'contexts', 'noise'}, seeded."""
     rng = np.random.default_rng(seed)
     centres, contexts = sample_pairs(ids, keep_prob, window, pairs, rng)

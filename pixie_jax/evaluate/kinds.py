@@ -5,12 +5,13 @@ concatenation of two or more of them written ``a+b``, each part L2-normalised pe
 (Kiela & Bottou 2014): ``e+x`` is CNN+SGNS, ``e+mu`` is VAE+SGNS when both come from the same
 vocabulary.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from pixie_jax.vectors import l2_normalise
 from pixie_jax.errors import ProjectError
+from pixie_jax.vectors import l2_normalise
 
 VISUAL_ONLY = {"x", "mu"}  # no text embedding: scored in the visual setting only
 
@@ -22,8 +23,9 @@ class KindError(ProjectError, KeyError):
 
 def available(arrays: dict) -> list[str]:
     n = len(arrays["words"])
-    return sorted(k for k, a in arrays.items()
-                  if k not in ("words", "mask") and getattr(a, "ndim", 0) == 2 and a.shape[0] == n)
+    return sorted(
+        k for k, a in arrays.items() if k not in ("words", "mask") and getattr(a, "ndim", 0) == 2 and a.shape[0] == n
+    )
 
 
 def vectors(arrays: dict, kind: str) -> np.ndarray:
@@ -31,8 +33,10 @@ def vectors(arrays: dict, kind: str) -> np.ndarray:
     parts = kind.split("+")
     missing = [p for p in parts if p not in available(arrays)]
     if missing:
-        raise KindError(f"the embeddings have no kind {missing[0]!r}; they have {', '.join(available(arrays))}"
-                        f" (and concatenations of them such as 'e+x')")
+        raise KindError(
+            f"the embeddings have no kind {missing[0]!r}; they have {', '.join(available(arrays))}"
+            f" (and concatenations of them such as 'e+x')"
+        )
     if len(parts) == 1:
         return np.asarray(arrays[kind], np.float32)
     return np.concatenate([l2_normalise(np.asarray(arrays[p], np.float32)) for p in parts], axis=1)

@@ -4,14 +4,15 @@ Concreteness ratings (Brysbaert, Warriner & Kuperman 2014) are read from the use
 ``Concreteness_ratings_Brysbaert_et_al_BRM.txt`` (tab-separated, header with ``Word`` and
 ``Conc.M``); they are not shipped, as their licence (CC BY-NC-ND) does not clearly allow it.
 """
+
 from __future__ import annotations
 
 import os
 
 import numpy as np
 
-from pixie_jax.vectors import l2_normalise
 from pixie_jax.errors import InputError, ProjectError
+from pixie_jax.vectors import l2_normalise
 
 
 class QueryError(ProjectError, KeyError):

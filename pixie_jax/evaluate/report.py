@@ -1,22 +1,25 @@
 """A markdown report with plots: rho per benchmark and model (bars), analogy accuracy per section (bars),
 and a 2-D map of the words."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 
-from pixie_jax.vectors import l2_normalise, principal_directions
 from pixie_jax.evaluate import analogy
 from pixie_jax.evaluate.analogy import SectionScore
 from pixie_jax.evaluate.similarity import Score, format_table
 from pixie_jax.files import atomic_write
+from pixie_jax.vectors import l2_normalise, principal_directions
 
 
 def _pyplot():
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     return plt
 
 
@@ -31,8 +34,9 @@ def grouped_bars(values: dict[str, dict[str, float]], ylabel: str, title: str, p
     width = 0.8 / len(models)
     for i, m in enumerate(models):
         ax.bar(np.arange(len(groups)) + i * width, [values[m].get(g, np.nan) for g in groups], width, label=m)
-    ax.set_xticks(np.arange(len(groups)) + 0.4 - width / 2, [g.replace("EN-", "") for g in groups],
-                  rotation=30, ha="right")
+    ax.set_xticks(
+        np.arange(len(groups)) + 0.4 - width / 2, [g.replace("EN-", "") for g in groups], rotation=30, ha="right"
+    )
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.axhline(0, color="black", linewidth=0.5)
@@ -55,8 +59,9 @@ def analogy_bars(results: dict[str, list[SectionScore]], method: str, path: Path
     return grouped_bars(values, "% correct", f"word analogies, {method}", path)
 
 
-def projection(words, vectors: np.ndarray, mask: np.ndarray, path: Path, labels: int = 40, max_words: int = 3000,
-               title: str = "") -> None:
+def projection(
+    words, vectors: np.ndarray, mask: np.ndarray, path: Path, labels: int = 40, max_words: int = 3000, title: str = ""
+) -> None:
     """The most frequent ``max_words`` words (the first rows) projected on their first two principal
     components, visual words in colour, the first ``labels`` of each group named."""
     n = min(max_words, len(words))
@@ -67,7 +72,7 @@ def projection(words, vectors: np.ndarray, mask: np.ndarray, path: Path, labels:
     fig, ax = plt.subplots(figsize=(7, 6))
     ax.scatter(*xy[~vis].T, s=4, c="lightgray", label="no visual features")
     ax.scatter(*xy[vis].T, s=8, c="tab:orange", label="visual words")
-    for group in (np.flatnonzero(vis)[:labels], np.flatnonzero(~vis)[:labels // 2]):
+    for group in (np.flatnonzero(vis)[:labels], np.flatnonzero(~vis)[: labels // 2]):
         for i in group:
             ax.annotate(words[i], xy[i], fontsize=6)
     ax.set_title(title or "first two principal components")
@@ -77,14 +82,27 @@ def projection(words, vectors: np.ndarray, mask: np.ndarray, path: Path, labels:
     plt.close(fig)
 
 
-def write_report(directory, results: dict[str, list[Score]], maps: list[tuple[str, list, np.ndarray, np.ndarray]],
-                 analogies: dict[str, list[SectionScore]] | None = None, restrict: int | None = analogy.RESTRICT):
+def write_report(
+    directory,
+    results: dict[str, list[Score]],
+    maps: list[tuple[str, list, np.ndarray, np.ndarray]],
+    analogies: dict[str, list[SectionScore]] | None = None,
+    restrict: int | None = analogy.RESTRICT,
+):
     """report.md with the table, bar charts per setting, the analogy table with a chart per method (% correct
     per section) and one word map per (name, words, vectors, mask)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    lines = ["# Word similarity report", "", "Spearman's rho (pairs used as % of the file).", "",
-             "```", format_table(results), "```", ""]
+    lines = [
+        "# Word similarity report",
+        "",
+        "Spearman's rho (pairs used as % of the file).",
+        "",
+        "```",
+        format_table(results),
+        "```",
+        "",
+    ]
     for setting in ("all", "visual"):
         if rho_bars(results, setting, directory / f"rho_{setting}.png"):
             lines += [f"![rho, {setting} pairs](rho_{setting}.png)", ""]

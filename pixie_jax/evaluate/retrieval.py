@@ -11,6 +11,7 @@ Score: inner product. Loss (VSE, Kiros et al.; VSE++, Faghri et al.), for a batc
 Captions with no word in the embeddings' vocabulary cannot be encoded: they are dropped with a
 counted warning. Words outside the vocabulary are skipped.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -25,9 +26,9 @@ import numpy as np
 import optax
 
 from pixie_jax.corpus import normalise
+from pixie_jax.errors import InputError
 from pixie_jax.files import load_arrays
 from pixie_jax.visual.wordnet import synset_of
-from pixie_jax.errors import InputError
 
 
 class RetrievalDataError(InputError):
@@ -35,17 +36,26 @@ class RetrievalDataError(InputError):
 
 
 # configs/retrieval.py's settings, checked before anything is read (:func:`pixie_jax.validation.validate`)
-RULES = (("size", 1, True), ("margin", 0, True), ("learning_rate", 0, False), ("decay_every", 1, True),
-         ("epochs", 1, True), ("batch_size", 2, True), ("clip", 0, False), ("max_len", 1, True), ("folds", 1, True))
+RULES = (
+    ("size", 1, True),
+    ("margin", 0, True),
+    ("learning_rate", 0, False),
+    ("decay_every", 1, True),
+    ("epochs", 1, True),
+    ("batch_size", 2, True),
+    ("clip", 0, False),
+    ("max_len", 1, True),
+    ("folds", 1, True),
+)
 
 
 @dataclasses.dataclass
 class Split:
     """Images, captions (token lists) and, for each caption, the row of its image."""
 
-    images: np.ndarray                 # float32 [n_img, D]
+    images: np.ndarray  # float32 [n_img, D]
     captions: list[list[str]]
-    caption_image: np.ndarray          # int [n_cap]
+    caption_image: np.ndarray  # int [n_cap]
 
 
 def load_precomputed(folder: str | os.PathLike, split: str, per_image: int = 5) -> Split:
@@ -59,19 +69,23 @@ def load_precomputed(folder: str | os.PathLike, split: str, per_image: int = 5) 
     images = load_arrays(ims_path)["array"].astype(np.float32)
     captions = [normalise(line).split() for line in caps_path.read_text(encoding="utf-8").splitlines()]
     if len(captions) != per_image * len(images):
-        raise RetrievalDataError(f"{caps_path}: {len(captions)} captions for {len(images)} images in {ims_path}; "
-                                 f"expected {per_image} per image ({per_image * len(images)})")
+        raise RetrievalDataError(
+            f"{caps_path}: {len(captions)} captions for {len(images)} images in {ims_path}; "
+            f"expected {per_image} per image ({per_image * len(images)})"
+        )
     return Split(images, captions, np.arange(len(captions)) // per_image)
 
 
-def imagenet_gloss_splits(features_npz, wn, fold: int = 0, folds: int = 10, test_classes: int = 100,
-                          val_classes: int = 100, seed: int = 0) -> dict[str, Split]:
+def imagenet_gloss_splits(
+    features_npz, wn, fold: int = 0, folds: int = 10, test_classes: int = 100, val_classes: int = 100, seed: int = 0
+) -> dict[str, Split]:
     """One photo per ImageNet class, captioned by its class's WordNet gloss, split by class:
     fold k of a seeded permutation is the test set, the next ``val_classes`` the validation set."""
     z = load_arrays(features_npz)
     if not {"features", "wnids"} <= set(z):
-        raise RetrievalDataError(f"{features_npz}: expected arrays 'features' and 'wnids' (one photo per row); "
-                                 f"it has {sorted(z)}")
+        raise RetrievalDataError(
+            f"{features_npz}: expected arrays 'features' and 'wnids' (one photo per row); it has {sorted(z)}"
+        )
     feats, wnids = z["features"].astype(np.float32), [str(w) for w in z["wnids"]]
     glosses = [normalise(synset_of(wn, w).definition()).split() for w in wnids]
     order = np.random.default_rng(seed).permutation(len(wnids))
@@ -79,8 +93,10 @@ def imagenet_gloss_splits(features_npz, wn, fold: int = 0, folds: int = 10, test
     test = order[np.arange(start, start + test_classes) % len(order)]
     val = order[np.arange(start + test_classes, start + test_classes + val_classes) % len(order)]
     train = np.setdiff1d(order, np.concatenate([test, val]))
-    return {name: Split(feats[idx], [glosses[i] for i in idx], np.arange(len(idx)))
-            for name, idx in (("train", train), ("val", val), ("test", test))}
+    return {
+        name: Split(feats[idx], [glosses[i] for i in idx], np.arange(len(idx)))
+        for name, idx in (("train", train), ("val", val), ("test", test))
+    }
 
 
 def encode_captions(split: Split, words, max_len: int = 50):
@@ -95,7 +111,9 @@ def encode_captions(split: Split, words, max_len: int = 50):
             kept.append(row)
     dropped = len(split.captions) - len(kept)
     if dropped:
-        warnings.warn(f"{dropped} of {len(split.captions)} captions have no word in the vocabulary; dropped")
+        warnings.warn(
+            f"{dropped} of {len(split.captions)} captions have no word in the vocabulary; dropped", stacklevel=2
+        )
     if not kept:
         raise RetrievalDataError("no caption has a word in the embeddings' vocabulary")
     return np.asarray(ids, np.int32), np.asarray(lengths, np.int32), np.asarray(kept)
@@ -126,8 +144,8 @@ def triplet_loss(scores, margin: float = 0.2, hardest: bool = False):
     """VSE (sum over negatives) or VSE++ (hardest negative) hinge loss; ``scores[i, j]`` = image i . caption j."""
     diag = jnp.diag(scores)
     off = 1.0 - jnp.eye(scores.shape[0])
-    cost_caption = jax.nn.relu(margin - diag[:, None] + scores) * off   # image i, wrong caption j
-    cost_image = jax.nn.relu(margin - diag[None, :] + scores) * off     # caption j, wrong image i
+    cost_caption = jax.nn.relu(margin - diag[:, None] + scores) * off  # image i, wrong caption j
+    cost_image = jax.nn.relu(margin - diag[None, :] + scores) * off  # caption j, wrong image i
     if hardest:
         return cost_caption.max(1).sum() + cost_image.max(0).sum()
     return cost_caption.sum() + cost_image.sum()
@@ -155,9 +173,9 @@ def recalls(image_vecs, caption_vecs, caption_image, ks=(1, 5, 10)) -> dict[str,
 class RetrievalConfig:
     size: int = 1024
     margin: float = 0.2
-    hardest: bool = False      # VSE++ when True
+    hardest: bool = False  # VSE++ when True
     learning_rate: float = 2e-4
-    decay_every: int = 15      # epochs; the rate is divided by 10
+    decay_every: int = 15  # epochs; the rate is divided by 10
     epochs: int = 30
     batch_size: int = 128
     clip: float = 2.0
@@ -174,8 +192,8 @@ def with_padding_row(table) -> jax.Array:
 def learning_rate(cfg: RetrievalConfig, batches_per_epoch: int):
     """``cfg.learning_rate``, divided by 10 after every ``cfg.decay_every`` epochs (a schedule over steps)."""
     return optax.piecewise_constant_schedule(
-        cfg.learning_rate,
-        {e * batches_per_epoch: 0.1 for e in range(cfg.decay_every, cfg.epochs, cfg.decay_every)})
+        cfg.learning_rate, {e * batches_per_epoch: 0.1 for e in range(cfg.decay_every, cfg.epochs, cfg.decay_every)}
+    )
 
 
 def train_and_evaluate(words, table, splits: dict[str, Split], cfg: RetrievalConfig, log=print):
@@ -187,8 +205,10 @@ def train_and_evaluate(words, table, splits: dict[str, Split], cfg: RetrievalCon
     sent, img = SentenceEncoder(cfg.size), ImageEncoder(cfg.size)
     key = jax.random.key(cfg.seed)
     k_s, k_i, k_shuffle = jax.random.split(key, 3)
-    params = {"sentence": sent.init(k_s, table[ids[:2]], lengths[:2])["params"],
-              "image": img.init(k_i, images[:2])["params"]}
+    params = {
+        "sentence": sent.init(k_s, table[ids[:2]], lengths[:2])["params"],
+        "image": img.init(k_i, images[:2])["params"],
+    }
     batches = max(1, len(ids) // cfg.batch_size)
     opt = optax.chain(optax.clip_by_global_norm(cfg.clip), optax.adam(learning_rate(cfg, batches)))
     state = opt.init(params)
@@ -209,7 +229,7 @@ def train_and_evaluate(words, table, splits: dict[str, Split], cfg: RetrievalCon
         perm = np.asarray(jax.random.permutation(jax.random.fold_in(k_shuffle, epoch), len(ids)))
         total = 0.0
         for b in range(batches):
-            rows = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+            rows = perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]
             params, state, loss = step(params, state, ids[rows], lengths[rows], images[rows])
             total += float(loss)
         losses.append(total / batches)
@@ -235,12 +255,22 @@ def cross_validate(words, table, fold_splits: list[dict], cfg: RetrievalConfig, 
         if save is not None:
             save(fold, params)
     metrics = list(runs[0])
-    return {"mean": {m: float(np.mean([r[m] for r in runs])) for m in metrics},
-            "std": {m: float(np.std([r[m] for r in runs])) for m in metrics}, "folds": runs}
+    return {
+        "mean": {m: float(np.mean([r[m] for r in runs])) for m in metrics},
+        "std": {m: float(np.std([r[m] for r in runs])) for m in metrics},
+        "folds": runs,
+    }
 
 
-def run(config, workdir: str | os.PathLike, embeddings: list[tuple[str, str]], data: str, kind: str = "",
-        wordnet_dir: str = "", log=print) -> dict:
+def run(
+    config,
+    workdir: str | os.PathLike,
+    embeddings: list[tuple[str, str]],
+    data: str,
+    kind: str = "",
+    wordnet_dir: str = "",
+    log=print,
+) -> dict:
     """:func:`cross_validate` for each (name, embeddings file) of ``embeddings`` on ``data``
     ('imagenet-gloss:FEATURES.npz', ``config.folds`` folds of photos named by wnid with WordNet glosses as
     captions; or 'precomputed:FOLDER' of {split}_ims.npy and {split}_caps.txt), with the words' vectors of
@@ -254,6 +284,7 @@ def run(config, workdir: str | os.PathLike, embeddings: list[tuple[str, str]], d
     from pixie_jax import embedding_files, validation
     from pixie_jax.evaluate import kinds as kinds_lib
     from pixie_jax.files import atomic_write
+
     validation.validate(config, RULES)
     cfg = RetrievalConfig(**{k: config[k] for k in RetrievalConfig.__dataclass_fields__})
     source, _, where = data.partition(":")
@@ -269,15 +300,18 @@ def run(config, workdir: str | os.PathLike, embeddings: list[tuple[str, str]], d
         vectors[name] = (k, arrays["words"], kinds_lib.vectors(arrays, k))
     if source == "imagenet-gloss":
         from pixie_jax.visual import wordnet
+
         wn = wordnet.load_wordnet(wordnet_dir or None)
         fold_splits = [imagenet_gloss_splits(where, wn, fold=k) for k in range(config.folds)]
     else:
         fold_splits = [{s: load_precomputed(where, s) for s in ("train", "dev", "test")}]
     report = {}
     for name, (k, words, table) in vectors.items():
+
         def save(fold, params, name=name):
             with atomic_write(workdir / name / f"model_fold{fold}.msgpack", "wb") as out:
                 out.write(serialization.to_bytes(params))
+
         report[f"{name}:{k}"] = cross_validate(words, table, fold_splits, cfg, save, log)
     log(format_table(report))
     with atomic_write(workdir / "retrieval.json", "w") as out:

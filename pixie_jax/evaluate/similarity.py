@@ -6,6 +6,7 @@ once with the mean of its scores; a pair of a word with itself is dropped. The p
 settings (Table 2): ``all`` scores every pair whose two words are in the vocabulary;
 ``visual`` only pairs whose two words both have visual features.
 """
+
 from __future__ import annotations
 
 import collections
@@ -16,8 +17,8 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from pixie_jax.vectors import row_cosines
 from pixie_jax.errors import InputError
+from pixie_jax.vectors import row_cosines
 
 
 class BenchmarkError(InputError):
@@ -43,9 +44,11 @@ def read_benchmark(path: str | os.PathLike) -> Benchmark:
             if not fields:
                 continue
             if len(fields) != 3:
-                raise BenchmarkError(f"{path}: line {lineno}: expected 3 fields 'word1<TAB>word2<TAB>score', "
-                                     f"got {len(fields)}: {line.rstrip()!r}; keep only those columns (e.g. with "
-                                     f"cut -f)")
+                raise BenchmarkError(
+                    f"{path}: line {lineno}: expected 3 fields 'word1<TAB>word2<TAB>score', "
+                    f"got {len(fields)}: {line.rstrip()!r}; keep only those columns (e.g. with "
+                    f"cut -f)"
+                )
             try:
                 score = float(fields[2])
             except ValueError:
@@ -62,14 +65,14 @@ def read_benchmark(path: str | os.PathLike) -> Benchmark:
     if not merged:
         raise BenchmarkError(f"{path}: no word pairs")
     keys = list(merged)
-    return Benchmark(path.stem, tuple(first_seen[k] for k in keys),
-                     np.array([np.mean(merged[k]) for k in keys]), rows)
+    return Benchmark(path.stem, tuple(first_seen[k] for k in keys), np.array([np.mean(merged[k]) for k in keys]), rows)
 
 
 def load_benchmarks(source: str | os.PathLike = "bundled") -> list[Benchmark]:
     """Every ``*.txt`` benchmark in a folder (except SOURCE/README files), or one file; 'bundled' = shipped set."""
     if str(source) == "bundled":
         from pixie_jax import resources
+
         source = resources.benchmarks_dir()
     source = Path(source)
     if source.is_file():
@@ -86,7 +89,7 @@ def load_benchmarks(source: str | os.PathLike = "bundled") -> list[Benchmark]:
 class Score:
     benchmark: str
     setting: str
-    rho: float          # NaN when fewer than 3 pairs are usable
+    rho: float  # NaN when fewer than 3 pairs are usable
     used: int
     total: int
 
@@ -99,8 +102,9 @@ def cosine_similarities(vectors: np.ndarray, rows1: np.ndarray, rows2: np.ndarra
     return row_cosines(vectors[rows1], vectors[rows2])
 
 
-def score(bench: Benchmark, words, vectors: np.ndarray, usable: np.ndarray | None = None,
-          setting: str = "all") -> Score:
+def score(
+    bench: Benchmark, words, vectors: np.ndarray, usable: np.ndarray | None = None, setting: str = "all"
+) -> Score:
     """Spearman rho over the pairs whose two words are in ``words`` (and ``usable``, if given)."""
     index = {w: i for i, w in reversed(list(enumerate(words)))}  # a repeated word: its first row
     usable = np.ones(len(words), bool) if usable is None else np.asarray(usable, bool)

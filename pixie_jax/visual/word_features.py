@@ -18,6 +18,7 @@ synsets, transitively, all photos counted; a word with fewer than ``backoff_min_
 takes the classes under its synsets' hypernyms, for at most ``backoff_levels`` levels. It makes words
 like 'entity' and 'object' visual (the mean of most photos).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,10 +31,10 @@ from pathlib import Path
 import numpy as np
 
 from pixie_jax import resources
+from pixie_jax.errors import InputError
 from pixie_jax.files import load_arrays
 from pixie_jax.visual import wordnet as wordnet_lib
 from pixie_jax.visual.features import FeatureFileError, WordFeatures
-from pixie_jax.errors import InputError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,24 +45,31 @@ class ClassFeatures:
     """
 
     name: str
-    wnids: tuple[str, ...]     # '' where a class has no WordNet id
-    means: np.ndarray          # float32 [n, d]
-    counts: np.ndarray         # int64 [n]
+    wnids: tuple[str, ...]  # '' where a class has no WordNet id
+    means: np.ndarray  # float32 [n, d]
+    counts: np.ndarray  # int64 [n]
     labels: tuple[str, ...] = ()
-    images: np.ndarray | None = None      # [m, d]
+    images: np.ndarray | None = None  # [m, d]
     image_class: np.ndarray | None = None  # [m] row of the class
 
     @classmethod
-    def from_images(cls, name: str, wnids, features) -> "ClassFeatures":
+    def from_images(cls, name: str, wnids, features) -> ClassFeatures:
         """Group per-image rows by wnid into class means."""
         wnids = np.asarray(wnids)
         classes, inverse, counts = np.unique(wnids, return_inverse=True, return_counts=True)
         sums = np.zeros((len(classes), features.shape[1]), np.float64)
         np.add.at(sums, inverse, features.astype(np.float64))
-        return cls(name, tuple(str(c) for c in classes), (sums / counts[:, None]).astype(np.float32),
-                   counts.astype(np.int64), tuple(str(c) for c in classes), features, inverse)
+        return cls(
+            name,
+            tuple(str(c) for c in classes),
+            (sums / counts[:, None]).astype(np.float32),
+            counts.astype(np.int64),
+            tuple(str(c) for c in classes),
+            features,
+            inverse,
+        )
 
-    def with_wnids(self, wnids) -> "ClassFeatures":
+    def with_wnids(self, wnids) -> ClassFeatures:
         return dataclasses.replace(self, wnids=tuple(wnids))
 
 
@@ -80,27 +88,41 @@ def load_class_features(path: str | os.PathLike, name: str | None = None) -> Cla
         n = len(z["counts"])
         labels = tuple(str(x) for x in z["labels"]) if "labels" in keys else ()
         wnids = tuple(str(w) for w in z["wnids"]) if "wnids" in keys else ("",) * n
-        cf = ClassFeatures(name, wnids, z["mean"].astype(np.float32), z["counts"].astype(np.int64), labels,
-                           z["image_features"] if "image_features" in keys else None,
-                           z["image_class"] if "image_class" in keys else None)
+        cf = ClassFeatures(
+            name,
+            wnids,
+            z["mean"].astype(np.float32),
+            z["counts"].astype(np.int64),
+            labels,
+            z["image_features"] if "image_features" in keys else None,
+            z["image_class"] if "image_class" in keys else None,
+        )
     elif {"features", "wnids"} <= keys:
         cf = ClassFeatures.from_images(name, z["wnids"], z["features"])
     else:
-        raise FeatureFileError(f"{path}: expected arrays (features, wnids) or (mean, counts, wnids or labels); "
-                               f"it has {sorted(keys)}")
+        raise FeatureFileError(
+            f"{path}: expected arrays (features, wnids) or (mean, counts, wnids or labels); it has {sorted(keys)}"
+        )
     if cf.means.ndim != 2 or len(cf.wnids) != cf.means.shape[0] or len(cf.counts) != len(cf.wnids):
         raise FeatureFileError(f"{path}: {len(cf.wnids)} wnids, {len(cf.counts)} counts, means {cf.means.shape}")
     bad = np.flatnonzero(~np.isfinite(cf.means).all(axis=1))
     if len(bad):
-        raise FeatureFileError(f"{path}: row {bad[0]} (class {cf.wnids[bad[0]] or cf.labels[bad[0]]!r}) "
-                               f"has NaN or inf values")
+        raise FeatureFileError(
+            f"{path}: row {bad[0]} (class {cf.wnids[bad[0]] or cf.labels[bad[0]]!r}) has NaN or inf values"
+        )
     empty = np.flatnonzero(cf.counts <= 0)
     if len(empty):
-        warnings.warn(f"{path}: {len(empty)} classes with a photo count of 0 were dropped")
+        warnings.warn(f"{path}: {len(empty)} classes with a photo count of 0 were dropped", stacklevel=2)
         keep = np.flatnonzero(cf.counts > 0)
-        cf = dataclasses.replace(cf, wnids=tuple(cf.wnids[i] for i in keep), means=cf.means[keep],
-                                 counts=cf.counts[keep], labels=tuple(cf.labels[i] for i in keep) if cf.labels else (),
-                                 images=None, image_class=None)
+        cf = dataclasses.replace(
+            cf,
+            wnids=tuple(cf.wnids[i] for i in keep),
+            means=cf.means[keep],
+            counts=cf.counts[keep],
+            labels=tuple(cf.labels[i] for i in keep) if cf.labels else (),
+            images=None,
+            image_class=None,
+        )
     return cf
 
 
@@ -126,8 +148,9 @@ def read_overrides(path: str | os.PathLike) -> dict[str, str]:
                 continue
             fields = line.split("\t")
             if len(fields) != 2 or (fields[1].strip() and not re.fullmatch(r"n\d{8}", fields[1].strip())):
-                raise FeatureFileError(f"{path}: line {lineno}: expected 'label<TAB>nXXXXXXXX' (or an empty wnid), "
-                                       f"got {line!r}")
+                raise FeatureFileError(
+                    f"{path}: line {lineno}: expected 'label<TAB>nXXXXXXXX' (or an empty wnid), got {line!r}"
+                )
             table[fields[0].strip()] = fields[1].strip()
     return table
 
@@ -166,8 +189,8 @@ class SourceCoverage:
     classes: int
     classes_without_wnid: int
     photos: int
-    visual_words: int          # words that reach at least one of its photos
-    words_gained: int          # words that are visual only through this source
+    visual_words: int  # words that reach at least one of its photos
+    words_gained: int  # words that are visual only through this source
     photos_per_word_median: float
     photos_per_word_mean: float
 
@@ -181,35 +204,43 @@ class Coverage:
     classes_reached: int
     photos_per_word_median: float
     photos_per_word_mean: float
-    backed_off: int            # words that took photos from hypernyms
+    backed_off: int  # words that took photos from hypernyms
     sources: list = dataclasses.field(default_factory=list)
     rule: str = ""
-    visual_by_rule: int | None = None   # the paper's rule: words with a noun synset in ImageNet
+    visual_by_rule: int | None = None  # the paper's rule: words with a noun synset in ImageNet
     through: dict = dataclasses.field(default_factory=dict)  # visual words with their own synset's photos,
-                                                             # with only photos from below it
+    # with only photos from below it
     most_abstract: list = dataclasses.field(default_factory=list)  # 'word (depth of its highest synset)'
 
     def __str__(self) -> str:
-        lines = [f"{self.visual_words:,} of {self.vocabulary:,} words are visual "
-                 f"({100 * self.visual_words / max(self.vocabulary, 1):.1f}%); photos per visual word: median "
-                 f"{self.photos_per_word_median:g}, mean {self.photos_per_word_mean:.1f}; {self.classes_reached:,} "
-                 f"distinct synsets reached by some word ({self.classes:,} classes in all sources); "
-                 f"{self.classes_without_wnid} classes have no WordNet "
-                 f"id; {self.backed_off} words took photos from hypernyms"]
+        lines = [
+            f"{self.visual_words:,} of {self.vocabulary:,} words are visual "
+            f"({100 * self.visual_words / max(self.vocabulary, 1):.1f}%); photos per visual word: median "
+            f"{self.photos_per_word_median:g}, mean {self.photos_per_word_mean:.1f}; {self.classes_reached:,} "
+            f"distinct synsets reached by some word ({self.classes:,} classes in all sources); "
+            f"{self.classes_without_wnid} classes have no WordNet "
+            f"id; {self.backed_off} words took photos from hypernyms"
+        ]
         lines.insert(0, f"rule: {self.rule}")
         if self.visual_by_rule is not None:
-            lines.append(f"{self.visual_by_rule:,} words have a noun synset in ImageNet, {self.visual_words:,} of them "
-                         f"with photos here")
+            lines.append(
+                f"{self.visual_by_rule:,} words have a noun synset in ImageNet, {self.visual_words:,} of them "
+                f"with photos here"
+            )
         if self.through:
-            lines.append("visual words with photos of their own synset {own:,}, with only photos of synsets below "
-                         "theirs {hyponym:,}".format(**self.through))
+            lines.append(
+                "visual words with photos of their own synset {own:,}, with only photos of synsets below "
+                "theirs {hyponym:,}".format(**self.through)
+            )
         if self.most_abstract:
             lines.append("the most abstract visual words (WordNet depth): " + ", ".join(self.most_abstract))
         for sc in self.sources:
-            lines.append(f"  {sc.name} (weight {sc.weight:g}): {sc.classes} classes ({sc.classes_without_wnid} without "
-                         f"a WordNet id), {sc.photos:,} photos; {sc.visual_words:,} visual words, "
-                         f"{sc.words_gained:,} only through it; photos per word median "
-                         f"{sc.photos_per_word_median:g}, mean {sc.photos_per_word_mean:.1f}")
+            lines.append(
+                f"  {sc.name} (weight {sc.weight:g}): {sc.classes} classes ({sc.classes_without_wnid} without "
+                f"a WordNet id), {sc.photos:,} photos; {sc.visual_words:,} visual words, "
+                f"{sc.words_gained:,} only through it; photos per word median "
+                f"{sc.photos_per_word_median:g}, mean {sc.photos_per_word_mean:.1f}"
+            )
         return "\n".join(lines)
 
 
@@ -222,16 +253,18 @@ def _stats(values) -> tuple[float, float]:
 class PaperRule:
     """The paper's visual words (see the module docstring)."""
 
-    synsets: frozenset           # ImageNet's synset ids
-    depth: int | None = 3        # hyponym levels whose photos count as a synset's (None: all)
+    synsets: frozenset  # ImageNet's synset ids
+    depth: int | None = 3  # hyponym levels whose photos count as a synset's (None: all)
     max_images: int = 1000
-    topup_levels: int = 1        # hypernym levels to top up from
+    topup_levels: int = 1  # hypernym levels to top up from
     seed: int = 0
 
     def describe(self) -> str:
         depth = "all" if self.depth is None else self.depth
-        return (f"paper: a noun synset among ImageNet's {len(self.synsets):,}; photos at or up to {depth} "
-                f"levels below it, topped up from {self.topup_levels} hypernym level(s) to {self.max_images}")
+        return (
+            f"paper: a noun synset among ImageNet's {len(self.synsets):,}; photos at or up to {depth} "
+            f"levels below it, topped up from {self.topup_levels} hypernym level(s) to {self.max_images}"
+        )
 
     def photos(self, word: str, synsets: list[str], wn, photos_of: dict[str, int], below) -> tuple[dict, str, bool]:
         """({class: photos used}, how the word has its photos: 'own' (its synset's), 'hyponym' (only those
@@ -303,8 +336,13 @@ def load_synset_list(path: str | os.PathLike | None = None) -> frozenset:
     return frozenset(ids)
 
 
-def build_word_features(words, sources: list[ClassFeatures], wn, rule: PaperRule | ClosureRule | None = None,
-                        weights: dict[str, float] | None = None) -> tuple[WordFeatures, Coverage]:
+def build_word_features(
+    words,
+    sources: list[ClassFeatures],
+    wn,
+    rule: PaperRule | ClosureRule | None = None,
+    weights: dict[str, float] | None = None,
+) -> tuple[WordFeatures, Coverage]:
     """Word-level features for the visual words among ``words`` by ``rule`` (default: the paper's, with
     the shipped ImageNet synset list; see the module docstring).
 
@@ -322,11 +360,12 @@ def build_word_features(words, sources: list[ClassFeatures], wn, rule: PaperRule
         raise InputError("no image source left (all have weight 0)")
     dims = {s.means.shape[1] for s in sources}
     if len(dims) != 1:
-        raise FeatureFileError(f"the sources have different feature sizes: "
-                               f"{ {s.name: s.means.shape[1] for s in sources} }")
+        raise FeatureFileError(
+            f"the sources have different feature sizes: { {s.name: s.means.shape[1] for s in sources} }"
+        )
     wsum: dict[str, np.ndarray] = {}
     wcount: dict[str, float] = {}
-    photos_by: dict[str, dict[str, int]] = {}   # wnid -> source -> photos
+    photos_by: dict[str, dict[str, int]] = {}  # wnid -> source -> photos
     for s in sources:
         a = weights.get(s.name, 1.0)
         for w, m, n in zip(s.wnids, s.means, s.counts):
@@ -353,8 +392,13 @@ def build_word_features(words, sources: list[ClassFeatures], wn, rule: PaperRule
         photos.append(sum(used.values()))
         hows.append(how)
         backed += topped
-        depths.append(min(wordnet_lib.synset_of(wn, s).min_depth() for s in synsets
-                          if not isinstance(rule, PaperRule) or s in rule.synsets))
+        depths.append(
+            min(
+                wordnet_lib.synset_of(wn, s).min_depth()
+                for s in synsets
+                if not isinstance(rule, PaperRule) or s in rule.synsets
+            )
+        )
         reached |= set(used)
         contributed = {}
         for c in used:
@@ -366,17 +410,38 @@ def build_word_features(words, sources: list[ClassFeatures], wn, rule: PaperRule
             gained[next(iter(contributed))] += 1
     d = dims.pop()
     feats = np.asarray(rows, np.float32).reshape(len(rows), d)
-    source_cov = [SourceCoverage(s.name, weights.get(s.name, 1.0), len(s.wnids), sum(1 for w in s.wnids if not w),
-                                 int(s.counts.sum()), len(per_source[s.name]), gained[s.name],
-                                 *_stats(per_source[s.name])) for s in sources]
+    source_cov = [
+        SourceCoverage(
+            s.name,
+            weights.get(s.name, 1.0),
+            len(s.wnids),
+            sum(1 for w in s.wnids if not w),
+            int(s.counts.sum()),
+            len(per_source[s.name]),
+            gained[s.name],
+            *_stats(per_source[s.name]),
+        )
+        for s in sources
+    ]
     abstract = sorted(zip(depths, out_words))[:15]
-    coverage = Coverage(len(words), len(out_words), sum(len(s.wnids) for s in sources),
-                        sum(sc.classes_without_wnid for sc in source_cov), len(reached), *_stats(photos),
-                        backed, source_cov, rule.describe(),
-                        in_rule if isinstance(rule, PaperRule) else None,
-                        {how: hows.count(how) for how in ("own", "hyponym")},
-                        [f"{w} ({depth})" for depth, w in abstract])
-    provenance = {"sources": [dataclasses.asdict(sc) for sc in source_cov], "rule": rule.describe(),
-                  "rule_settings": {k: v for k, v in dataclasses.asdict(rule).items() if k != "synsets"},
-                  "coverage": {k: v for k, v in dataclasses.asdict(coverage).items() if k != "sources"}}
+    coverage = Coverage(
+        len(words),
+        len(out_words),
+        sum(len(s.wnids) for s in sources),
+        sum(sc.classes_without_wnid for sc in source_cov),
+        len(reached),
+        *_stats(photos),
+        backed,
+        source_cov,
+        rule.describe(),
+        in_rule if isinstance(rule, PaperRule) else None,
+        {how: hows.count(how) for how in ("own", "hyponym")},
+        [f"{w} ({depth})" for depth, w in abstract],
+    )
+    provenance = {
+        "sources": [dataclasses.asdict(sc) for sc in source_cov],
+        "rule": rule.describe(),
+        "rule_settings": {k: v for k, v in dataclasses.asdict(rule).items() if k != "synsets"},
+        "coverage": {k: v for k, v in dataclasses.asdict(coverage).items() if k != "sources"},
+    }
     return WordFeatures(tuple(out_words), feats, provenance), coverage

@@ -5,6 +5,7 @@ Where NLTK's own ``wordnet`` corpus is installed it is used. Otherwise a WordNet
 /usr/share/wordnet from the package ``wordnet-base``); the ``lexnames`` file that Debian
 lacks ships with this package.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,7 +24,8 @@ _NEEDED = ("data.noun", "index.noun", "noun.exc")
 HOW_TO_GET = (
     "WordNet 3.0 is needed. Either install NLTK's copy (python -m nltk.downloader wordnet), "
     "or install a WordNet 3.0 dict folder (Debian/Ubuntu: apt-get install wordnet-base, which puts one at "
-    f"/usr/share/wordnet) and pass it with --wordnet DIR or ${WORDNET_ENV}.")
+    f"/usr/share/wordnet) and pass it with --wordnet DIR or ${WORDNET_ENV}."
+)
 
 
 class WordNetError(ProjectError):
@@ -40,6 +42,7 @@ def load_wordnet(dict_dir: str | os.PathLike | None = None, cache_dir=None):
     if dict_dir is None and not os.environ.get(WORDNET_ENV):
         try:
             from nltk.corpus import wordnet
+
             wordnet.ensure_loaded()
             return wordnet
         except LookupError:
@@ -127,7 +130,10 @@ def wnids_within(wn, wnid_: str, depth: int | None) -> set[str]:
     found, frontier, level = {wnid_}, [synset_of(wn, wnid_)], 0
     while frontier and (depth is None or level < depth):
         level += 1
-        frontier = list({wnid(h): h for s in frontier for h in s.hyponyms() + s.instance_hyponyms()
-                         if wnid(h) not in found}.values())
+        frontier = list(
+            {
+                wnid(h): h for s in frontier for h in s.hyponyms() + s.instance_hyponyms() if wnid(h) not in found
+            }.values()
+        )
         found.update(wnid(h) for h in frontier)
     return found
