@@ -9,8 +9,8 @@
 #    the batch sized to the run: 16,384 + 2,048 centres for 3 passes of gutenberg8), then the former
 #    default batch (2,048 + 256) and a larger one (65,536 text centres per step), and 16,384 with the
 #    former sampler (centres drawn with replacement, 8 contexts drawn each) for the comparison;
-# 3. Table 2 at the paper's settings (N = 64, 5 passes, one seed) on CORPUS (benchmarks/reproduce.py), with the
-#    tables' Adam b2 at 0.99: at N = 64 the default 0.999 learns far less (RESULTS, "Per-pass learning", ninth round).
+# 3. Table 2 at the paper's settings (configs/paper.py: N = 64, 5 passes, Adam 1e-2 decaying, the tables' b2 at
+#    0.99; one seed) on CORPUS (benchmarks/reproduce.py --paper).
 # Installs nothing: run it where the project's dependencies (gensim too) and an accelerator build of
 # jax are installed. Each part has its own time limit so one slow part cannot starve the others.
 # Environment: PYTHON (python3), CENTRES (65536), TOKENS (50000000), CHUNKS (5), EPOCHS (3),
@@ -48,6 +48,5 @@ timeout "${T_BIG:-100}" "$py" benchmarks/time_to_quality.py --corpus "$corpus" -
     --config.sampler.shuffle=False --config.sampler.enumerate_window=False \
     --out "$out/ttq_16384_replacement" 2>&1 | tee "$out/ttq_16384_replacement.log"
 fi
-[[ $parts == *" table2 "* ]] && timeout "${T_TABLE2:-300}" "$py" benchmarks/reproduce.py --corpus "$corpus" --epochs 5 --seeds 0 --tables 2 \
-    --set sampler.negatives=64 sampler.text_centres=16384 sampler.visual_centres=2048 steps_per_call=20 optimizer.adam_b2=0.99 \
-    --out "$out/table2" 2>&1 | tee "$out/table2.log"
+[[ $parts == *" table2 "* ]] && timeout "${T_TABLE2:-300}" "$py" benchmarks/reproduce.py --corpus "$corpus" --paper --seeds 0 \
+    --tables 2 --set steps_per_call=20 --out "$out/table2" 2>&1 | tee "$out/table2.log"

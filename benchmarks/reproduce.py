@@ -14,10 +14,10 @@ deviation over seeds (the held-out subset stays the same). `--tables 2` skips Ta
 six trainings per seed). Table 2's all-pairs table has one more column, not in the paper: the analogy
 accuracy (3CosAdd, % correct on word2vec's questions-words.txt or --analogies FILE, answers among the
 30,000 most frequent words) of each row with a text part. Writes OUT/results.json and OUT/TABLES.md.
-The batch is sized to the run (configs/pixie.py: about 3,000 steps in all), so one pass of gutenberg8
-takes 4,096 + 512 centres a step (about 3,400 steps); the earlier rule, about 1,000 steps a pass, gave a
-one-pass run 16,384 centres and 853 steps, and it learned less on every set (RESULTS, "The paper's
-Table 2 on gutenberg8 at the batch sized to the run").
+By default every model has configs/pixie.py's CPU recipe for one pass, the batch sized to the run
+(one pass of gutenberg8: 4,096 + 512 centres a step); `--paper` gives every model configs/paper.py's
+settings (N = 64, 50k words, 16,384 + 2,048 centres, Adam 1e-2 decaying with b2 0.99, 5 passes), the
+GPU recipe of benchmarks/gpu.sh.
 """
 
 from __future__ import annotations
@@ -292,7 +292,15 @@ def main(argv=None):
         help="analogy questions for the extra column ('bundled': word2vec's questions-words.txt; "
         "'none' leaves the column out)",
     )
-    parser.add_argument("--epochs", type=float, default=1.0, help="passes over the corpus for every trained model")
+    parser.add_argument(
+        "--epochs", type=float, help="passes over the corpus for every trained model (default: 1, or 5 with --paper)"
+    )
+    parser.add_argument(
+        "--paper",
+        action="store_true",
+        help="the paper's settings for every model (configs/paper.py: N = 64, 50k words, its GPU batch and the "
+        "optimizer measured to learn there); --set items apply after them",
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument(
         "--fraction",
@@ -319,6 +327,11 @@ def main(argv=None):
     parser.add_argument("--out", default="runs/reproduce")
     parser.add_argument("--progress", action="store_true", help="progress bars for each training run")
     args = parser.parse_args(argv)
+    if args.paper:
+        paper = overrides.paper_settings()
+        args.epochs = args.epochs or paper.pop("epochs")
+        args.set = [f"{k}={v}" for k, v in paper.items() if k != "epochs"] + args.set
+    args.epochs = args.epochs or 1.0
     if not any(item.startswith("model.features=") for item in args.set):  # follow the feature file's width
         from pixie_jax.visual.features import load_word_features
 

@@ -103,3 +103,8 @@ def apply_overrides(config, items, only_present: bool = False):
             continue
         set_value(config, key, typed(config, key, text))
     return config
+
+
+def paper_settings() -> dict:
+    """The paper's settings as configs/paper.py sets them over configs/pixie.py: {dotted key: value}."""
+    return dict(runpy.run_path(str(CONFIGS / "paper.py"))["PAPER"])
