@@ -96,6 +96,10 @@ def parse_config(parser: argparse.ArgumentParser, argv=None):
         try:
             overrides.set_value(config, key, overrides.typed(config, key, value))
         except KeyError:
+            from pixie_jax.validation import REPLACED
+
+            if key in REPLACED:
+                sys.exit(f"error: --config.{key}: no longer read ({REPLACED[key]})")
             sys.exit(
                 f"error: {args.config} has no key {key!r}. Valid keys:\n  " + "\n  ".join(overrides.flat_keys(config))
             )

@@ -81,6 +81,13 @@ def test_the_rounding_of_the_steps_to_whole_calls_is_stated(corpus_file, tmp_pat
 # --- settings and arguments -----------------------------------------------------------------------
 
 
+def test_a_removed_option_on_the_command_line_is_one_line_saying_why(tmp_path):
+    message = one_line_error(
+        cli.parse_config, cli.config_parser("", "", "runs"), ["--config", "pixie", "--config.sampler.corpus_order=True"]
+    )
+    assert message.startswith("error: --config.sampler.corpus_order: no longer read (removed: centres in corpus order")
+
+
 def test_a_section_given_a_value_is_one_line_naming_the_key(tmp_path):
     message = one_line_error(
         cli.parse_config, cli.config_parser("", "", "runs"), ["--config", "pixie", "--config.sampler=3"]
