@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import common
-from pixie_jax import experiment, objective, optimizers, sampling, step
+from pixie_jax import experiment, optimizers, rows, sampling, step
 
 
 def _timed(fn, make_args, steps: int, repeat: int) -> float:
@@ -48,10 +48,10 @@ def stage_functions(run, config, steps: int) -> dict:
     cfg = run.sampler
     loss_fn = run.learner.loss
     if optimizers.is_sparse(config):
-        row_grads = step.make_row_grad_fn(loss_fn, cfg, run.mesh)
+        row_grads = step.make_row_grad_fn(loss_fn, run.learner.tables, cfg, run.mesh)
         gradients = lambda params, batch: row_grads(params, batch, run.features)[:2]  # noqa: E731
     else:
-        dense_grads = step.make_grad_fn(loss_fn, cfg, run.mesh)
+        dense_grads = step.make_grad_fn(loss_fn, run.learner.tables, cfg, run.mesh)
         gradients = lambda params, batch: dense_grads(params, batch, run.features)[0]  # noqa: E731
 
     def batch_at(step, epoch):
@@ -72,7 +72,11 @@ def stage_functions(run, config, steps: int) -> dict:
     def loss(state, step, epoch):
         batch = batch_at(step, epoch)
         return loss_fn(
-            state.params, objective.gather_rows(state.params, batch), batch, run.features, cfg.visual_words or 1
+            state.params,
+            rows.gather(state.params, run.learner.tables.index(batch)),
+            batch,
+            run.features,
+            cfg.visual_words or 1,
         )[0]
 
     def grad(state, step, epoch):

@@ -24,6 +24,7 @@ SPEC = registry.register(
         build,
         objective.rows_loss,
         embeddings.pixie_arrays,
+        objective.ROWS,
         kinds=("e", "v", "mu", "x", "s", "t"),
         scored=("e", "s", "t"),
         sampler=pixie.sampler_fields,

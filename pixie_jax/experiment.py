@@ -106,6 +106,7 @@ def learner(config, data: TrainingData, spec: ModelSpec | None = None) -> traine
         spec.name,
         model,
         functools.partial(spec.loss, model, visual_weight=lam),
+        spec.tables,
         batch,
         features,
         total,

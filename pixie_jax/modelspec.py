@@ -9,14 +9,16 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from pixie_jax.rows import RowTables
+
 
 @dataclasses.dataclass(frozen=True)
 class ModelSpec:
     """What the experiments (and through them the trainer) need to know about one model.
 
     ``loss(model, params, rows, batch, features, vae_words, visual_weight) -> (loss, metrics)`` is the
-    minibatch estimate of the objective from the rows of e and v the batch gathers
-    (:func:`pixie_jax.objective.gather_rows`; ``params`` holds the other parameters), pre-weighted
+    minibatch estimate of the objective from the rows of its row ``tables`` the batch reads
+    (:func:`pixie_jax.rows.gather`; ``params`` holds the other parameters), pre-weighted
     so that devices' shares add up, with lambda = ``visual_weight`` (:func:`pixie_jax.objective.visual_weight`)
     where the model has a visual term; ``metrics`` must contain ``loss``.
     """
@@ -25,6 +27,7 @@ class ModelSpec:
     build: Callable[[Any, int], Any]  # (config, vocabulary size) -> model with init(key) -> params
     loss: Callable
     arrays: Callable  # (model, params, data) -> {kind: [V, d], 'mask': [V]}
+    tables: RowTables  # its row tables and the rows a batch reads (objective.ROWS: PIXIE's e and v)
     kinds: tuple[str, ...]  # the kinds ``arrays`` (and ``finish``) write
     scored: tuple[str, ...]  # the kinds worth scoring when there are visual words
     sampler: Callable | None = None  # (config, n_visual) -> SamplerConfig fields beyond the config's

@@ -20,54 +20,41 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from pixie_jax import rows as rows_lib
 from pixie_jax.errors import InputError
 from pixie_jax.model import Pixie, fused_logits, reparameterise, sgns_pair_loss, visual_elbo
 
 STRATA = ("text", "visual")
-TABLES = ("e", "v")  # the tables whose rows a batch gathers (:func:`gather_rows`)
-
-
-def split_params(params: dict) -> tuple[dict, dict]:
-    """(tables e and v, every other parameter)."""
-    return ({k: p for k, p in params.items() if k in TABLES}, {k: p for k, p in params.items() if k not in TABLES})
+TABLES = ("e", "v")  # the row tables PIXIE's batches read (:data:`ROWS`)
 
 
 def row_index_tree(batch: dict) -> dict:
-    """The table rows each centre stratum reads: ``e`` [B] (centres, rows of e) and, rows of v,
-    either ``out`` [B, C, 1 + N] (each context, then its own negatives, for one gather; G = 1) or
-    ``ctx`` [B, C] and ``neg`` [G', N]."""
-    tree = {}
+    """The table rows each centre stratum reads: of ``e`` [B] the centres and, of ``v``, either ``out``
+    [B, C, 1 + N] (each context, then its own negatives, for one gather; G = 1) or ``ctx`` [B, C] and
+    ``neg`` [G', N]. Keyed by table, then stratum: {'e': {stratum: [B]}, 'v': {stratum: {part: ...}}}."""
+    tree = {"e": {}, "v": {}}
     for name in STRATA:
         if name in batch:
             ctx, neg = batch[name]["contexts"], batch[name]["negatives"]
-            outputs = {"out": jnp.concatenate([ctx[..., None], neg], -1)} if neg.ndim == 3 else {"ctx": ctx, "neg": neg}
-            tree[name] = {"e": batch[name]["words"]} | outputs
+            tree["e"][name] = batch[name]["words"]
+            tree["v"][name] = (
+                {"out": jnp.concatenate([ctx[..., None], neg], -1)} if neg.ndim == 3 else {"ctx": ctx, "neg": neg}
+            )
     return tree
+
+
+ROWS = rows_lib.RowTables(TABLES, row_index_tree)  # what PIXIE and the SGNS baselines declare to the trainer
 
 
 def gather_rows(params, batch: dict) -> dict:
     """:func:`row_index_tree` with each index array replaced by its rows: ``e`` [B, K] from e, the
-    others [..., K] from v."""
-    return {
-        name: {part: params["e" if part == "e" else "v"][index] for part, index in parts.items()}
-        for name, parts in row_index_tree(batch).items()
-    }
+    others [..., K] from v (:func:`pixie_jax.rows.gather`)."""
+    return rows_lib.gather(params, row_index_tree(batch))
 
 
-def _by_table(tree: dict, flatten) -> dict:
-    """The leaves of a :func:`row_index_tree`-shaped tree, flattened, in one order: {'e': [...], 'v': [...]}."""
-    leaves = [(part, leaf) for parts in tree.values() for part, leaf in parts.items()]
-    return {table: [flatten(leaf) for part, leaf in leaves if (part == "e") == (table == "e")] for table in ("e", "v")}
-
-
-def row_indices(batch: dict) -> dict:
-    """The table rows :func:`gather_rows` reads, as lists of flat index arrays: {'e': [...], 'v': [...]}."""
-    return _by_table(row_index_tree(batch), jnp.ravel)
-
-
-def flatten_row_grads(row_grads: dict) -> dict:
-    """Gradients of the gathered rows, flattened in :func:`row_indices` order: {'e': [[n, K], ...], 'v': [...]}."""
-    return _by_table(row_grads, lambda g: g.reshape(-1, g.shape[-1]))
+def by_stratum(rows: dict) -> dict:
+    """Gathered rows keyed by stratum, then part: {stratum: {'e': [B, K], 'out' or 'ctx', 'neg': ...}}."""
+    return {name: {"e": rows["e"][name], **rows["v"][name]} for name in rows["e"]}
 
 
 def stratum_text_loss(model, params, rows: dict, stratum: dict, z):
@@ -131,7 +118,9 @@ def packed_text_loss(model, params, rows: dict, stratum: dict, z):
 
 
 def rows_loss(model: Pixie, params, rows: dict, batch: dict, features, vae_words: int = 1, visual_weight: float = 0.0):
-    """:func:`batch_loss` given the gathered rows; ``params["e"]`` and ``params["v"]`` are not read."""
+    """:func:`batch_loss` given the gathered rows (:func:`gather_rows`); ``params["e"]`` and ``params["v"]``
+    are not read."""
+    rows = by_stratum(rows)
     text = stratum_text_loss(model, params, rows["text"], batch["text"], None)
     if "visual" in batch:
         vis = batch["visual"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import optax
 
-from pixie_jax import objective, sparse
+from pixie_jax import sparse
 from pixie_jax.errors import InputError
 
 _OPTIMIZERS = {
@@ -79,12 +79,12 @@ def table_optimizer(config, total_steps: int, pairs_per_step: int) -> sparse.Tab
     return sparse.lazy_adam(rate, **_adam(o))
 
 
-def build_optimizer(config, total_steps: int = 1) -> optax.GradientTransformation:
-    """``optimizer.name`` for the embedding tables e, v; :func:`network_optimizer` for the encoder,
-    decoder, fusion and any other parameters (Adam 1e-3 in the paper, for all parameters). Dense
-    table optimizers only; for the sparse ones see :func:`table_optimizer`."""
+def build_optimizer(config, total_steps: int, table_names) -> optax.GradientTransformation:
+    """``optimizer.name`` for the row tables ``table_names`` (PIXIE's e and v); :func:`network_optimizer`
+    for every other parameter (encoder, decoder, fusion, maps; Adam 1e-3 in the paper, for all
+    parameters). Dense table optimizers only; for the sparse ones see :func:`table_optimizer`."""
     o = config.optimizer
     tables = _named(o.name, _schedule(o.learning_rate, o.schedule, total_steps), _adam(o))
     networks = network_optimizer(config, total_steps)
-    label = lambda params: {k: ("tables" if k in objective.TABLES else "networks") for k in params}  # noqa: E731
+    label = lambda params: {k: ("tables" if k in table_names else "networks") for k in params}  # noqa: E731
     return optax.multi_transform({"tables": tables, "networks": networks}, label)

@@ -30,6 +30,7 @@ SPEC = ModelSpec(
     build,
     objective.rows_loss,
     embeddings.pixie_arrays,
+    objective.ROWS,
     kinds=("e", "v", "mu", "x", "s", "t"),
     scored=("e", "s", "t"),
     sampler=sampler_fields,

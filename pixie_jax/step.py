@@ -9,7 +9,8 @@ Layout of one call of the chunk function (everything stays on the device):
         params, opt_state = optimizer update (dense optax, or row-sparse for e and v)
 
 ``loss(params, rows, batch, features, vae_words) -> (loss, metrics)`` is a model's loss bound to the
-model (:class:`pixie_jax.train.Learner`); the chunk knows no model.
+model, ``rows`` the rows of its row tables that the batch reads (:class:`pixie_jax.rows.RowTables`;
+:class:`pixie_jax.train.Learner`); the chunk knows no model and no table by name.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import optax
 from jax.sharding import AxisType, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from pixie_jax import objective, sampling
+from pixie_jax import rows as rows_lib
+from pixie_jax import sampling
 
 
 class TrainState(NamedTuple):
@@ -40,28 +42,28 @@ def make_mesh(devices=None):
     return jax.make_mesh((len(devices),), ("data",), axis_types=(AxisType.Auto,), devices=devices)
 
 
-def make_grad_fn(loss, sampler_cfg: sampling.SamplerConfig, mesh):
+def make_grad_fn(loss, tables: rows_lib.RowTables, sampler_cfg: sampling.SamplerConfig, mesh):
     """shard_map'd (grads, metrics) of ``loss`` over all parameters, summed over the devices' shares."""
     vae_words = sampler_cfg.visual_words or 1
 
     def local(params, batch, features):
         grads, metrics = jax.grad(
-            lambda p: loss(p, objective.gather_rows(p, batch), batch, features, vae_words), has_aux=True
+            lambda p: loss(p, rows_lib.gather(p, tables.index(batch)), batch, features, vae_words), has_aux=True
         )(params)
         return jax.lax.psum((grads, metrics), "data")
 
     return jax.shard_map(local, mesh=mesh, in_specs=(P(), P("data"), P()), out_specs=P(), check_vma=False)
 
 
-def make_row_grad_fn(loss, sampler_cfg: sampling.SamplerConfig, mesh):
+def make_row_grad_fn(loss, tables: rows_lib.RowTables, sampler_cfg: sampling.SamplerConfig, mesh):
     """shard_map'd (network grads, row grads, metrics): the gradient with respect to the gathered rows of
-    e and v (:func:`pixie_jax.objective.gather_rows`, one per batch entry, left sharded like the batch)
+    the row tables (:func:`pixie_jax.rows.gather`, one per batch entry, left sharded like the batch)
     and, summed over the devices, with respect to the other parameters."""
     vae_words = sampler_cfg.visual_words or 1
 
     def local(params, batch, features):
-        tables, networks = objective.split_params(params)
-        rows = objective.gather_rows(tables, batch)
+        table_params, networks = rows_lib.split(params, tables.names)
+        rows = rows_lib.gather(table_params, tables.index(batch))
         (g_net, g_rows), metrics = jax.grad(
             lambda n, r: loss(n, r, batch, features, vae_words), argnums=(0, 1), has_aux=True
         )(networks, rows)
@@ -72,14 +74,14 @@ def make_row_grad_fn(loss, sampler_cfg: sampling.SamplerConfig, mesh):
     )
 
 
-def make_update(loss, optimizer, sampler_cfg: sampling.SamplerConfig, mesh):
+def make_update(loss, tables: rows_lib.RowTables, optimizer, sampler_cfg: sampling.SamplerConfig, mesh):
     """(state, batch, features) -> (state, metrics): one optimizer step on one batch.
 
     ``optimizer`` is an optax transformation over all parameters (dense), or a pair
     (:class:`pixie_jax.sparse.TableOptimizer`, optax transformation for the networks).
     """
     if isinstance(optimizer, optax.GradientTransformation):
-        grad_fn = make_grad_fn(loss, sampler_cfg, mesh)
+        grad_fn = make_grad_fn(loss, tables, sampler_cfg, mesh)
 
         def dense(state, batch, features):
             grads, metrics = grad_fn(state.params, batch, features)
@@ -89,39 +91,46 @@ def make_update(loss, optimizer, sampler_cfg: sampling.SamplerConfig, mesh):
         return dense
 
     tables_opt, networks_opt = optimizer
-    row_grad_fn = make_row_grad_fn(loss, sampler_cfg, mesh)
+    row_grad_fn = make_row_grad_fn(loss, tables, sampler_cfg, mesh)
     # without visual centres or VAE draws the encoder, decoder and maps get no gradient: skip their update
     networks_learn = bool(sampler_cfg.visual_centres or sampler_cfg.visual_words or sampler_cfg.margin_negatives)
 
     def rows(state, batch, features):
         g_net, g_rows, metrics = row_grad_fn(state.params, batch, features)
-        tables, networks = objective.split_params(state.params)
+        table_params, networks = rows_lib.split(state.params, tables.names)
         net_state = state.opt_state["networks"]
         if networks_learn:
             updates, net_state = networks_opt.update(g_net, net_state, networks)
             networks = optax.apply_updates(networks, updates)
-        tables, table_state = tables_opt.update(
-            tables, state.opt_state["tables"], objective.row_indices(batch), objective.flatten_row_grads(g_rows)
+        table_params, table_state = tables_opt.update(
+            table_params,
+            state.opt_state["tables"],
+            rows_lib.flat_indices(tables.index(batch)),
+            rows_lib.flat_grads(g_rows),
         )
-        return TrainState(tables | networks, {"tables": table_state, "networks": net_state}), metrics
+        return TrainState(table_params | networks, {"tables": table_state, "networks": net_state}), metrics
 
     return rows
 
 
-def init_optimizer(optimizer, params: dict):
-    """The initial optimizer state for :func:`make_update`'s ``optimizer``."""
+def init_optimizer(optimizer, params: dict, table_names=()):
+    """The initial optimizer state for :func:`make_update`'s ``optimizer`` (``table_names``: the row
+    tables a row-sparse optimizer updates)."""
     if isinstance(optimizer, optax.GradientTransformation):
         return optimizer.init(params)
-    tables, networks = objective.split_params(params)
+    tables, networks = rows_lib.split(params, table_names)
     return {"tables": optimizer[0].init(tables), "networks": optimizer[1].init(networks)}
 
 
 Chunk = Callable[..., tuple[TrainState, dict]]
 
 
-def make_train_chunk(loss, optimizer, sampler_cfg: sampling.SamplerConfig, mesh, steps: int) -> Chunk:
-    """jit(chunk)(state, root_key, start, epoch, tables, features) -> (state, metrics [steps])."""
-    update = make_update(loss, optimizer, sampler_cfg, mesh)
+def make_train_chunk(
+    loss, tables: rows_lib.RowTables, optimizer, sampler_cfg: sampling.SamplerConfig, mesh, steps: int
+) -> Chunk:
+    """jit(chunk)(state, root_key, start, epoch, tables, features) -> (state, metrics [steps]); ``tables``
+    here are the model's row tables, in the chunk's arguments the sampler's (:class:`pixie_jax.sampling.Tables`)."""
+    update = make_update(loss, tables, optimizer, sampler_cfg, mesh)
     batch_sharding = NamedSharding(mesh, P("data"))
 
     def body(state, step, root_key, epoch, tables, features):

@@ -22,10 +22,11 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from pixie_jax import checkpoints, objective, optimizers, sampling
+from pixie_jax import checkpoints, optimizers, sampling
 from pixie_jax import workdir as workdir_lib
 from pixie_jax.errors import InputError, ProjectError
 from pixie_jax.prng import StreamKeys, stream_keys
+from pixie_jax.rows import RowTables
 from pixie_jax.step import Chunk, TrainState, init_optimizer, make_mesh, make_train_chunk, replicate, subsample_epoch
 from pixie_jax.training_data import TrainingData
 
@@ -35,14 +36,16 @@ class Learner:
     """A model as the trainer sees it, built from a config by :func:`pixie_jax.experiment.learner`.
 
     ``loss(params, rows, batch, features, vae_words) -> (loss, metrics)`` is the model's minibatch
-    objective bound to the model (:class:`pixie_jax.modelspec.ModelSpec`); ``features`` is the array it
-    reads (on the devices); ``total_steps`` a model's own length (None: ``config.epochs`` passes),
-    set by its ``length_keys``.
+    objective bound to the model (:class:`pixie_jax.modelspec.ModelSpec`), ``rows`` the rows of its row
+    ``tables`` that the batch reads (:mod:`pixie_jax.rows`); ``features`` is the array it reads (on the
+    devices); ``total_steps`` a model's own length (None: ``config.epochs`` passes), set by its
+    ``length_keys``.
     """
 
     name: str
     model: Any  # init(key) -> params
     loss: Callable
+    tables: RowTables
     sampler: sampling.SamplerConfig
     features: np.ndarray
     total_steps: int | None = None
@@ -263,13 +266,13 @@ def setup(config, learner: Learner, data: TrainingData, devices=None) -> Run:
         )
     keys = stream_keys(config.seed)
     params = learner.model.init(keys.init)
-    if optimizers.is_sparse(config) and all(t in params for t in objective.TABLES):
+    if optimizers.is_sparse(config) and learner.tables.names and all(t in params for t in learner.tables.names):
         optimizer = (
             optimizers.table_optimizer(config, total, sampler_cfg.pairs_per_step),
             optimizers.network_optimizer(config, total),
         )
     else:
-        optimizer = optimizers.build_optimizer(config, total)
+        optimizer = optimizers.build_optimizer(config, total, learner.tables.names)
     put = functools.partial(replicate, mesh)
     tables = put(
         sampling.Tables(
@@ -292,8 +295,8 @@ def setup(config, learner: Learner, data: TrainingData, devices=None) -> Run:
         whole,
         tables,
         put(jnp.asarray(learner.features)),
-        put(TrainState(params, init_optimizer(optimizer, params))),
-        make_train_chunk(learner.loss, optimizer, sampler_cfg, mesh, config.steps_per_call),
+        put(TrainState(params, init_optimizer(optimizer, params, learner.tables.names))),
+        make_train_chunk(learner.loss, learner.tables, optimizer, sampler_cfg, mesh, config.steps_per_call),
     )
 
 

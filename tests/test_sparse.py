@@ -9,6 +9,7 @@ from conftest import features_file, sample_batch, tiny_config, topic_corpus
 from test_objective import _setup
 
 from pixie_jax import experiment, objective, sampling, sparse, vocab
+from pixie_jax import rows as rows_lib
 from pixie_jax import training_data as data_lib
 
 
@@ -106,7 +107,7 @@ def test_the_configs_adam_settings_reach_dense_and_lazy_adam():
     assert not np.allclose(ref, default, atol=1e-4)
     lazy = optimizers.table_optimizer(config, total_steps=3, pairs_per_step=1)
     config.optimizer.name = "adam"
-    dense = optimizers.build_optimizer(config, total_steps=3)
+    dense = optimizers.build_optimizer(config, total_steps=3, table_names=("e",))
     tables, lazy_state = {"e": jnp.asarray(table)}, lazy.init({"e": table})
     params = {"e": jnp.asarray(table)}
     dense_state = dense.init(params)
@@ -135,12 +136,12 @@ def test_row_gradients_scattered_are_the_dense_gradient(group, packed):
     )
     batch = sample_batch(jax.random.key(4), epoch, tables, cfg)
     dense = jax.jit(jax.grad(lambda p: objective.batch_loss(pix, p, batch, feats, 2, lam)[0]))(params)
-    tables_, networks = objective.split_params(params)
+    tables_, networks = rows_lib.split(params, objective.TABLES)
     rows = objective.gather_rows(tables_, batch)
     g_net, g_rows = jax.jit(
         jax.grad(lambda n, r: objective.rows_loss(pix, n, r, batch, feats, 2, lam)[0], argnums=(0, 1))
     )(networks, rows)
-    idx, flat = objective.row_indices(batch), objective.flatten_row_grads(g_rows)
+    idx, flat = rows_lib.flat_indices(objective.row_index_tree(batch)), rows_lib.flat_grads(g_rows)
     for name in ("e", "v"):
         assert [i.shape[0] for i in idx[name]] == [g.shape[0] for g in flat[name]]
         scattered = jnp.zeros_like(params[name]).at[jnp.concatenate(idx[name])].add(jnp.concatenate(flat[name]))

@@ -120,6 +120,7 @@ SPEC = ModelSpec(
     pixie.build,
     objective.rows_loss,
     embeddings.table_arrays,
+    objective.ROWS,
     kinds=("e", "v", "x", "fx"),
     scored=("e", "e+fx"),
     sampler=pixie.sampler_fields,

@@ -16,6 +16,7 @@ from pixie_jax import embeddings, pixie
 from pixie_jax.errors import InputError
 from pixie_jax.model import Pixie, visual_elbo
 from pixie_jax.modelspec import ModelSpec
+from pixie_jax.rows import NO_TABLES
 
 
 class Vae(Pixie):
@@ -59,6 +60,7 @@ SPEC = ModelSpec(
     lambda config, vocab_size: pixie.build(config, vocab_size, Vae),
     rows_loss,
     embeddings.vae_arrays,
+    NO_TABLES,
     kinds=("mu", "x"),
     scored=("mu",),
     sampler=sampler_fields,

@@ -28,7 +28,7 @@ from pixie_jax import embeddings
 from pixie_jax.errors import InputError
 from pixie_jax.model import init_tables
 from pixie_jax.modelspec import ModelSpec
-from pixie_jax.objective import gather_rows, stratum_text_loss
+from pixie_jax.objective import ROWS, by_stratum, gather_rows, stratum_text_loss
 from pixie_jax.vectors import principal_directions
 
 
@@ -87,6 +87,7 @@ def rows_loss(model: VSgns, params, rows: dict, batch: dict, features, vae_words
     (:func:`pixie_jax.objective.gather_rows`); ``features`` holds x~ for each visual word (no VAE
     draws: ``vae_words`` and ``visual_weight`` are unused)."""
     del vae_words, visual_weight
+    rows = by_stratum(rows)
     text = stratum_text_loss(model, params, rows["text"], batch["text"], None)
     metrics = {}
     loss = text
@@ -142,6 +143,7 @@ SPEC = ModelSpec(
     build,
     rows_loss,
     embeddings.table_arrays,
+    ROWS,
     kinds=("e", "v", "x"),
     scored=("e",),
     sampler=sampler_fields,
