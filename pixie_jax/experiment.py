@@ -98,7 +98,7 @@ def learner(config, data: TrainingData, spec: ModelSpec | None = None) -> traine
     model = spec.build(config, len(data.vocab))
     batch = sampler(config, data, spec)
     lam = objective.visual_weight(config, data, batch)
-    features = data.features if data.n_visual else np.zeros((1, model.features), np.float32)
+    features = data.features if data.n_visual else np.zeros((1, 1), np.float32)  # no visual word: nothing reads it
     if spec.device_features is not None:
         features = spec.device_features(model, features)
     total = spec.total_steps(config, config.steps_per_call) if spec.total_steps else None

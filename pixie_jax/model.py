@@ -24,14 +24,15 @@ LOG_2PI = math.log(2.0 * math.pi)
 
 
 class Encoder(nn.Module):
-    """mu_phi(x), logvar_phi(x): one hidden layer of tanh units, linear outputs (paper 4.1)."""
+    """mu_phi(x), logvar_phi(x): one hidden layer (tanh units in the paper, 4.1), linear outputs."""
 
     hidden: int = 500
     latent: int = 100
+    activation: Callable = jnp.tanh
 
     @nn.compact
     def __call__(self, x):
-        h = jnp.tanh(nn.Dense(self.hidden, name="hidden")(x))
+        h = self.activation(nn.Dense(self.hidden, name="hidden")(x))
         return nn.Dense(self.latent, name="mu")(h), nn.Dense(self.latent, name="logvar")(h)
 
 
@@ -39,7 +40,7 @@ MIN_DECODER_LOGVAR = math.log(1e-4)
 
 
 class Decoder(nn.Module):
-    """mean_theta(z) (sigmoid outputs) and logvar_theta(z): one tanh hidden layer.
+    """mean_theta(z) (sigmoid outputs) and logvar_theta(z): one hidden layer (tanh units in the paper).
 
     The log-variance is a linear output r floored smoothly at log(1e-4) (sigma >= 0.01 on features
     in [0, 1]): logvar = m + softplus(r - m). Without a floor a Gaussian decoder can drive the
@@ -48,10 +49,11 @@ class Decoder(nn.Module):
 
     hidden: int = 500
     features: int = 1280
+    activation: Callable = jnp.tanh
 
     @nn.compact
     def __call__(self, z):
-        h = jnp.tanh(nn.Dense(self.hidden, name="hidden")(z))
+        h = self.activation(nn.Dense(self.hidden, name="hidden")(z))
         raw = nn.Dense(self.features, name="logvar")(h)
         logvar = MIN_DECODER_LOGVAR + jax.nn.softplus(raw - MIN_DECODER_LOGVAR)
         return nn.sigmoid(nn.Dense(self.features, name="mean")(h)), logvar
@@ -113,21 +115,23 @@ def init_tables(key, vocab_size: int, dim: int) -> dict:
 
 
 class Pixie(NamedTuple):
-    """The model's sizes and pure functions; ``init`` builds the parameter pytree."""
+    """The model's sizes and pure functions; ``init`` builds the parameter pytree. A variant is one
+    ``_replace`` away: ``model._replace(activation=jax.nn.relu)`` for ReLU encoder and decoder units."""
 
     vocab_size: int
     dim: int = 100
     features: int = 1280
     hidden: int = 500
     fusion: Fusion = ADDITIVE
+    activation: Callable = jnp.tanh  # of the encoder's and decoder's hidden units
 
     @property
     def encoder(self) -> Encoder:
-        return Encoder(self.hidden, self.dim)
+        return Encoder(self.hidden, self.dim, self.activation)
 
     @property
     def decoder(self) -> Decoder:
-        return Decoder(self.hidden, self.features)
+        return Decoder(self.hidden, self.features, self.activation)
 
     def init(self, key) -> dict:
         """:func:`init_tables` for e and v; Flax's default init for the networks."""

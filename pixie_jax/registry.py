@@ -74,7 +74,8 @@ def get(config) -> ModelSpec:
     if name in MODELS:
         return MODELS[name]
     if name.endswith(".py") or "." in name:
-        return _LOADED.get(name) or _load(name)
+        key = str(Path(name).expanduser().resolve()) if name.endswith(".py") else name  # one file, however named
+        return _LOADED.get(key) or _load(name, key)
     raise InputError(
         f"unknown model.name {name!r}; choose one of {', '.join(MODELS)}, or give a model's own file "
         f"(path/to/model.py) or module (package.module) that defines SPEC"
@@ -84,8 +85,8 @@ def get(config) -> ModelSpec:
 _LOADED: dict[str, ModelSpec] = {}  # model.name -> the spec its file or module defined (each loaded once)
 
 
-def _load(name: str) -> ModelSpec:
-    """The ``SPEC`` of the file or module ``name``, registered."""
+def _load(name: str, key: str) -> ModelSpec:
+    """The ``SPEC`` of the file or module ``name``, registered and kept under ``key``."""
     if name.endswith(".py"):
         path = Path(name).expanduser()
         if not path.is_file():
@@ -103,7 +104,7 @@ def _load(name: str) -> ModelSpec:
         raise InputError(
             f"model.name {name!r}: defines no SPEC (a pixie_jax.modelspec.ModelSpec, docs/adding_a_model.md)"
         )
-    _LOADED[name] = register(spec)
+    _LOADED[key] = register(spec)
     return spec
 
 

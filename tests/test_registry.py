@@ -119,3 +119,82 @@ def test_a_model_module_holds_its_own_settings_and_the_configs_take_them_from_it
     assert sgns.to_dict() == overrides.load_config("sgns").to_dict()
     with pytest.raises(ValueError, match="unknown model.name 'vsgn'"):
         registry.configure(overrides.load_config("pixie"), "vsgn")
+
+
+def tiny_args(corpus, *extra):
+    """bin/train's overrides that make a run a few seconds on the topic corpus."""
+    return [
+        f"--config.corpus={corpus}",
+        "--config.min_count=1",
+        "--config.model.dim=8",
+        "--config.sampler.window=3",
+        "--config.sampler.negatives=4",
+        "--config.sampler.text_centres=64",
+        "--config.steps_per_call=5",
+        "--config.checkpoint_every=1000",
+        "--config.progress=False",
+        "--config.benchmarks=",
+        *extra,
+    ]
+
+
+@pytest.mark.parametrize(
+    "optimizer",
+    [["--config.optimizer.name=adam"], ["--config.optimizer.name=sparse_sgd", "--config.optimizer.learning_rate=0.05"]],
+)
+def test_sgns_with_one_tied_table_is_one_file_and_one_config(corpus_file, tmp_path, optimizer):
+    """examples/tied_sgns.py declares one row table; dense Adam and row-sparse SGD train it alike, and the
+    tied vectors learn the corpus's topics."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bin" / "train"),
+            "--config",
+            str(ROOT / "examples" / "tied_sgns_config.py"),
+            f"--workdir={tmp_path / 'run'}",
+            *tiny_args(corpus_file, "--config.epochs=2", *optimizer),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "training tied_sgns:" in done.stdout
+    z = np.load(tmp_path / "run" / "embeddings.npz")
+    assert set(z.files) == {"words", "mask", "e"}
+    e = z["e"] / np.linalg.norm(z["e"], axis=1, keepdims=True)
+    topics = np.array([w[:2] for w in z["words"]])
+    same, other = topics[:, None] == topics[None, :], topics[:, None] != topics[None, :]
+    sims = e @ e.T
+    assert sims[same & ~np.eye(len(e), dtype=bool)].mean() > sims[other].mean() + 0.1
+    losses = [json.loads(line)["loss"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert losses[-1] < losses[0]
+
+
+def test_pixie_with_relu_units_is_one_replace_of_its_spec(corpus_file, tmp_path):
+    """examples/relu_encoder.py: no copied encoder; the trained encoder's hidden units are ReLUs."""
+    import jax
+
+    words = vocab.build_vocab(topic_corpus(), 1).words
+    feats = features_file(tmp_path, [w for w in words if w.startswith(("ta", "tb"))])
+    relu = str(ROOT / "examples" / "relu_encoder.py")
+    cfg = tiny_config(corpus_file, features=feats, **{"model.name": relu, "epochs": 0.3})
+    spec = registry.get(cfg)
+    assert spec.name == "pixie_relu" and spec.loss is registry.MODELS["pixie"].loss
+    model = spec.build(cfg, len(words))
+    assert model.activation is jax.nn.relu and model.encoder.activation is jax.nn.relu
+    params = model.init(jax.random.key(0))
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(3, 6)), jnp.float32)
+    hidden = params["encoder"]["hidden"]
+    h = jax.nn.relu(x @ hidden["kernel"] + hidden["bias"])
+    mu = h @ params["encoder"]["mu"]["kernel"] + params["encoder"]["mu"]["bias"]
+    np.testing.assert_allclose(model.encode(params, x)[0], mu, rtol=1e-5, atol=1e-6)
+    trained, _ = experiment.train(cfg, tmp_path / "run", log=lambda *a: None)
+    assert np.abs(np.asarray(trained["encoder"]["hidden"]["kernel"]) - np.asarray(hidden["kernel"])).max() > 1e-4
+
+
+def test_one_model_file_named_by_a_relative_and_an_absolute_path_is_one_model(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    relative = registry.get(tiny_config("x", **{"model.name": "examples/tanh_fusion.py"}))
+    absolute = registry.get(tiny_config("x", **{"model.name": TANH_FILE}))
+    assert relative is absolute
