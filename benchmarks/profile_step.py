@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import common
-from pixie_jax import experiment, optimizers, rows, sampling, step
+from pixie_jax import experiment, optimizers, rows, step
 
 
 def _timed(fn, make_args, steps: int, repeat: int) -> float:
@@ -45,17 +45,16 @@ def _timed(fn, make_args, steps: int, repeat: int) -> float:
 
 def stage_functions(run, config, steps: int) -> dict:
     """jitted (state, epoch) -> something, one per cumulative stage of the step."""
-    cfg = run.sampler
     loss_fn = run.learner.loss
     if optimizers.is_sparse(config):
-        row_grads = step.make_row_grad_fn(loss_fn, run.learner.tables, cfg, run.mesh)
+        row_grads = step.make_row_grad_fn(run.learner, run.mesh)
         gradients = lambda params, batch: row_grads(params, batch, run.features)[:2]  # noqa: E731
     else:
-        dense_grads = step.make_grad_fn(loss_fn, run.learner.tables, cfg, run.mesh)
+        dense_grads = step.make_grad_fn(run.learner, run.mesh)
         gradients = lambda params, batch: dense_grads(params, batch, run.features)[0]  # noqa: E731
 
     def batch_at(step, epoch):
-        return sampling.sample_batch(jax.random.fold_in(run.keys.sample, step), epoch, run.tables, cfg, step)
+        return run.learner.sample(jax.random.fold_in(run.keys.sample, step), epoch, run.tables, step)
 
     def scan(body):
         def f(state, epoch):
@@ -71,13 +70,7 @@ def stage_functions(run, config, steps: int) -> dict:
 
     def loss(state, step, epoch):
         batch = batch_at(step, epoch)
-        return loss_fn(
-            state.params,
-            rows.gather(state.params, run.learner.tables.index(batch)),
-            batch,
-            run.features,
-            cfg.visual_words or 1,
-        )[0]
+        return loss_fn(state.params, rows.gather(state.params, run.learner.tables.index(batch)), batch, run.features)[0]
 
     def grad(state, step, epoch):
         return sum(jnp.sum(x) for x in jax.tree.leaves(gradients(state.params, batch_at(step, epoch))))

@@ -18,6 +18,7 @@ from pixie_jax import objective, optimizers, outputs, registry, sampling, valida
 from pixie_jax import train as trainer
 from pixie_jax import workdir as workdir_lib
 from pixie_jax.errors import InputError
+from pixie_jax.learner import Learner
 from pixie_jax.modelspec import ModelSpec
 from pixie_jax.prng import stream_keys
 from pixie_jax.training_data import TrainingData, prepare_data, text_only
@@ -91,7 +92,7 @@ def sampler(config, data: TrainingData, spec: ModelSpec | None = None) -> sampli
     return registry.build_sampler(sized_batch(config, data, spec), data.n_visual, spec)
 
 
-def learner(config, data: TrainingData, spec: ModelSpec | None = None) -> trainer.Learner:
+def learner(config, data: TrainingData, spec: ModelSpec | None = None) -> Learner:
     """The model ``config`` names, built for ``data``'s vocabulary, as the trainer takes it: its loss
     bound to it and to lambda (:func:`pixie_jax.objective.visual_weight`), its sampler, its features."""
     spec = spec or registry.get(config)
@@ -102,16 +103,18 @@ def learner(config, data: TrainingData, spec: ModelSpec | None = None) -> traine
     if spec.device_features is not None:
         features = spec.device_features(model, features)
     total = spec.total_steps(config, config.steps_per_call) if spec.total_steps else None
-    return trainer.Learner(
+    return Learner(
         spec.name,
         model,
-        functools.partial(spec.loss, model, visual_weight=lam),
+        functools.partial(spec.loss, model, vae_words=batch.visual_words or 1, visual_weight=lam),
         spec.tables,
+        lambda key, epoch, tables, step: sampling.sample_batch(key, epoch, tables, batch, step),
         batch,
         features,
         total,
         spec.length_keys,
         note=f"lambda = {lam:.3g}",
+        networks_learn=bool(batch.visual_centres or batch.visual_words or batch.margin_negatives),
     )
 
 

@@ -1,7 +1,7 @@
 """What a model tells the experiments about itself: :class:`ModelSpec`. Each model module defines its
 ``SPEC`` (:mod:`pixie_jax.pixie`, :mod:`pixie_jax.baselines`), and :mod:`pixie_jax.registry` finds it by
 ``config.model.name``; :mod:`pixie_jax.experiment` builds the model from it and hands the trainer a
-:class:`pixie_jax.train.Learner`."""
+:class:`pixie_jax.learner.Learner`."""
 
 from __future__ import annotations
 

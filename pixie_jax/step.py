@@ -4,13 +4,12 @@ Layout of one call of the chunk function (everything stays on the device):
 
     for step in start .. start + S - 1 (lax.scan):
         key   = fold_in(root, step)
-        batch = sample_batch(key, epoch data, tables)              # global batch, sharded on 'data'
+        batch = learner.sample(key, epoch data, tables, step)      # global batch, sharded on 'data'
         grads = psum over devices of grad(loss)(share)              # shard_map
-        params, opt_state = optimizer update (dense optax, or row-sparse for e and v)
+        params, opt_state = optimizer update (dense optax, or row-sparse for the row tables)
 
-``loss(params, rows, batch, features, vae_words) -> (loss, metrics)`` is a model's loss bound to the
-model, ``rows`` the rows of its row tables that the batch reads (:class:`pixie_jax.rows.RowTables`;
-:class:`pixie_jax.train.Learner`); the chunk knows no model and no table by name.
+The model comes as a :class:`pixie_jax.learner.Learner`: its row tables, its sampler and its loss;
+the chunk knows no model, no table and no model setting.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from jax.sharding import PartitionSpec as P
 
 from pixie_jax import rows as rows_lib
 from pixie_jax import sampling
+from pixie_jax.learner import Learner
 
 
 class TrainState(NamedTuple):
@@ -42,31 +42,31 @@ def make_mesh(devices=None):
     return jax.make_mesh((len(devices),), ("data",), axis_types=(AxisType.Auto,), devices=devices)
 
 
-def make_grad_fn(loss, tables: rows_lib.RowTables, sampler_cfg: sampling.SamplerConfig, mesh):
-    """shard_map'd (grads, metrics) of ``loss`` over all parameters, summed over the devices' shares."""
-    vae_words = sampler_cfg.visual_words or 1
+def make_grad_fn(learner: Learner, mesh):
+    """shard_map'd (grads, metrics) of the learner's loss over all parameters, summed over the devices' shares."""
+    loss, tables = learner.loss, learner.tables
 
     def local(params, batch, features):
         grads, metrics = jax.grad(
-            lambda p: loss(p, rows_lib.gather(p, tables.index(batch)), batch, features, vae_words), has_aux=True
+            lambda p: loss(p, rows_lib.gather(p, tables.index(batch)), batch, features), has_aux=True
         )(params)
         return jax.lax.psum((grads, metrics), "data")
 
     return jax.shard_map(local, mesh=mesh, in_specs=(P(), P("data"), P()), out_specs=P(), check_vma=False)
 
 
-def make_row_grad_fn(loss, tables: rows_lib.RowTables, sampler_cfg: sampling.SamplerConfig, mesh):
+def make_row_grad_fn(learner: Learner, mesh):
     """shard_map'd (network grads, row grads, metrics): the gradient with respect to the gathered rows of
     the row tables (:func:`pixie_jax.rows.gather`, one per batch entry, left sharded like the batch)
     and, summed over the devices, with respect to the other parameters."""
-    vae_words = sampler_cfg.visual_words or 1
+    loss, tables = learner.loss, learner.tables
 
     def local(params, batch, features):
         table_params, networks = rows_lib.split(params, tables.names)
         rows = rows_lib.gather(table_params, tables.index(batch))
-        (g_net, g_rows), metrics = jax.grad(
-            lambda n, r: loss(n, r, batch, features, vae_words), argnums=(0, 1), has_aux=True
-        )(networks, rows)
+        (g_net, g_rows), metrics = jax.grad(lambda n, r: loss(n, r, batch, features), argnums=(0, 1), has_aux=True)(
+            networks, rows
+        )
         return jax.lax.psum(g_net, "data"), g_rows, jax.lax.psum(metrics, "data")
 
     return jax.shard_map(
@@ -74,14 +74,14 @@ def make_row_grad_fn(loss, tables: rows_lib.RowTables, sampler_cfg: sampling.Sam
     )
 
 
-def make_update(loss, tables: rows_lib.RowTables, optimizer, sampler_cfg: sampling.SamplerConfig, mesh):
+def make_update(learner: Learner, optimizer, mesh):
     """(state, batch, features) -> (state, metrics): one optimizer step on one batch.
 
     ``optimizer`` is an optax transformation over all parameters (dense), or a pair
-    (:class:`pixie_jax.sparse.TableOptimizer`, optax transformation for the networks).
+    (:class:`pixie_jax.sparse.TableOptimizer` for the row tables, optax transformation for the rest).
     """
     if isinstance(optimizer, optax.GradientTransformation):
-        grad_fn = make_grad_fn(loss, tables, sampler_cfg, mesh)
+        grad_fn = make_grad_fn(learner, mesh)
 
         def dense(state, batch, features):
             grads, metrics = grad_fn(state.params, batch, features)
@@ -91,15 +91,14 @@ def make_update(loss, tables: rows_lib.RowTables, optimizer, sampler_cfg: sampli
         return dense
 
     tables_opt, networks_opt = optimizer
-    row_grad_fn = make_row_grad_fn(loss, tables, sampler_cfg, mesh)
-    # without visual centres or VAE draws the encoder, decoder and maps get no gradient: skip their update
-    networks_learn = bool(sampler_cfg.visual_centres or sampler_cfg.visual_words or sampler_cfg.margin_negatives)
+    tables = learner.tables
+    row_grad_fn = make_row_grad_fn(learner, mesh)
 
     def rows(state, batch, features):
         g_net, g_rows, metrics = row_grad_fn(state.params, batch, features)
         table_params, networks = rows_lib.split(state.params, tables.names)
         net_state = state.opt_state["networks"]
-        if networks_learn:
+        if learner.networks_learn:  # without a gradient, skip their update
             updates, net_state = networks_opt.update(g_net, net_state, networks)
             networks = optax.apply_updates(networks, updates)
         table_params, table_state = tables_opt.update(
@@ -125,16 +124,15 @@ def init_optimizer(optimizer, params: dict, table_names=()):
 Chunk = Callable[..., tuple[TrainState, dict]]
 
 
-def make_train_chunk(
-    loss, tables: rows_lib.RowTables, optimizer, sampler_cfg: sampling.SamplerConfig, mesh, steps: int
-) -> Chunk:
+def make_train_chunk(learner: Learner, optimizer, mesh, steps: int) -> Chunk:
     """jit(chunk)(state, root_key, start, epoch, tables, features) -> (state, metrics [steps]); ``tables``
-    here are the model's row tables, in the chunk's arguments the sampler's (:class:`pixie_jax.sampling.Tables`)."""
-    update = make_update(loss, tables, optimizer, sampler_cfg, mesh)
+    are the sampler's (:class:`pixie_jax.sampling.Tables`), the batch of step s ``learner.sample``'s from
+    ``fold_in(root_key, s)``."""
+    update = make_update(learner, optimizer, mesh)
     batch_sharding = NamedSharding(mesh, P("data"))
 
     def body(state, step, root_key, epoch, tables, features):
-        batch = sampling.sample_batch(jax.random.fold_in(root_key, step), epoch, tables, sampler_cfg, step)
+        batch = learner.sample(jax.random.fold_in(root_key, step), epoch, tables, step)
         batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
         return update(state, batch, features)
 

@@ -13,9 +13,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -25,32 +23,10 @@ from tqdm.auto import tqdm
 from pixie_jax import checkpoints, optimizers, sampling
 from pixie_jax import workdir as workdir_lib
 from pixie_jax.errors import InputError, ProjectError
+from pixie_jax.learner import Learner
 from pixie_jax.prng import StreamKeys, stream_keys
-from pixie_jax.rows import RowTables
 from pixie_jax.step import Chunk, TrainState, init_optimizer, make_mesh, make_train_chunk, replicate, subsample_epoch
 from pixie_jax.training_data import TrainingData
-
-
-@dataclasses.dataclass(frozen=True)
-class Learner:
-    """A model as the trainer sees it, built from a config by :func:`pixie_jax.experiment.learner`.
-
-    ``loss(params, rows, batch, features, vae_words) -> (loss, metrics)`` is the model's minibatch
-    objective bound to the model (:class:`pixie_jax.modelspec.ModelSpec`), ``rows`` the rows of its row
-    ``tables`` that the batch reads (:mod:`pixie_jax.rows`); ``features`` is the array it reads (on the
-    devices); ``total_steps`` a model's own length (None: ``config.epochs`` passes), set by its
-    ``length_keys``.
-    """
-
-    name: str
-    model: Any  # init(key) -> params
-    loss: Callable
-    tables: RowTables
-    sampler: sampling.SamplerConfig
-    features: np.ndarray
-    total_steps: int | None = None
-    length_keys: tuple[str, ...] = ()  # the model's settings behind total_steps (pixie_jax.workdir.check_and_record)
-    note: str = ""  # added to the first line the trainer logs (PIXIE: its lambda)
 
 
 class TrainingError(ProjectError):
@@ -241,7 +217,7 @@ def total_steps(config, learner: Learner, per_epoch: int | None) -> int:
 
 def setup(config, learner: Learner, data: TrainingData, devices=None) -> Run:
     """Mesh, optimizer, device arrays, initial state and the jitted chunk for ``learner`` on ``data``."""
-    sampler_cfg = learner.sampler
+    sampler_cfg = learner.batch
     mesh = make_mesh(devices)
     n_dev = mesh.devices.size
     for name in ("text_centres", "visual_centres", "visual_words"):
@@ -296,7 +272,7 @@ def setup(config, learner: Learner, data: TrainingData, devices=None) -> Run:
         tables,
         put(jnp.asarray(learner.features)),
         put(TrainState(params, init_optimizer(optimizer, params, learner.tables.names))),
-        make_train_chunk(learner.loss, learner.tables, optimizer, sampler_cfg, mesh, config.steps_per_call),
+        make_train_chunk(learner, optimizer, mesh, config.steps_per_call),
     )
 
 

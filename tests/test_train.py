@@ -254,7 +254,7 @@ def test_a_config_sizes_its_batch_and_says_so(corpus_file):
         f"about {2 * steps} in 2 (sampler.steps_per_run = 4; give sampler.text_centres for a batch "
         f"of your own)"
     ]  # no features: no visual centres
-    assert experiment.learner(sized, data).sampler.text_centres == 2048 * scale
+    assert experiment.learner(sized, data).batch.text_centres == 2048 * scale
     cfg.epochs = 0.5  # a quarter of the run: a quarter of the batch
     assert experiment.sized_batch(cfg, data).sampler.text_centres == 2048 * scale // 4
     lines.clear()  # a resumed run keeps its batch whatever the length asked now

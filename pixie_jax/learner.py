@@ -1,0 +1,50 @@
+"""What the trainer trains: a :class:`Learner`, the protocol between a model and the trainer.
+
+The trainer (:mod:`pixie_jax.step`, :mod:`pixie_jax.train`) knows no model, no table and no model
+setting. A model is handed to it as:
+
+- ``model.init(key) -> params``: the parameter pytree, its row tables among them;
+- ``tables``: its row tables and the rows a batch reads of each (:class:`pixie_jax.rows.RowTables`);
+- ``sample(key, epoch, sampling_tables, step) -> batch``: the batch of one step, drawn on the device from
+  a key and the pass's data (:class:`pixie_jax.sampling.EpochData`, :class:`pixie_jax.sampling.Tables`);
+- ``loss(params, rows, batch, features) -> (loss, metrics)``: its minibatch objective on the gathered
+  rows, pre-weighted so that devices' shares of a batch add up, ``metrics['loss']`` among the metrics;
+  every model-specific quantity (lambda, the VAE's draws) is bound in it.
+
+:func:`pixie_jax.experiment.learner` builds one from a config; a model of one's own can be trained
+by building one directly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from pixie_jax.rows import RowTables
+from pixie_jax.sampling import SamplerConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class Learner:
+    """A model as the trainer sees it (the module says what each part is).
+
+    ``batch`` describes the skip-gram batch ``sample`` draws (its pairs a step, for a pass's length
+    and the pairs/s; its centres, for the checks of memory and devices); ``features`` is the array
+    the loss reads, put on the devices; ``total_steps`` a model's own length (None: ``config.epochs``
+    passes), set by its ``length_keys``; ``networks_learn``, whether parameters other than the row
+    tables get a gradient (a row-sparse step skips their update otherwise)."""
+
+    name: str
+    model: Any
+    loss: Callable
+    tables: RowTables
+    sample: Callable
+    batch: SamplerConfig
+    features: np.ndarray
+    total_steps: int | None = None
+    length_keys: tuple[str, ...] = ()  # the model's settings behind total_steps (pixie_jax.workdir.check_and_record)
+    note: str = ""  # added to the first line the trainer logs (PIXIE: its lambda)
+    networks_learn: bool = True
