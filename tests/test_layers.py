@@ -2,15 +2,18 @@
 
 0 helpers      files, download, resources, vectors, overrides, prng, checkpoints, validation, workdir, errors
 1 data         corpus, vocab, tokens, visual/*, embedding_files, training_data
-2 models       model, sampling, objective, sparse, modelspec, pixie, baselines/*, embeddings, registry,
+2 trainer      rows, sampling, sparse, learner, step, optimizers, train (trains the Learner it is handed;
+               sampling and the row tables are the skip-gram library the models call)
+3 models       model, objective, modelspec, pixie, baselines/*, embeddings, registry,
                configs/* (the shipped config files: run by path, a baseline's section taken from its module)
-3 evaluation   evaluate/* (reads arrays; knows no trainer and no model)
-4 trainer      step, optimizers, train (knows no model: the experiment hands it a built one)
+4 evaluation   evaluate/* (reads arrays; knows no trainer and no model)
 5 experiments  experiment, outputs, propagation
 6 command line cli, supervise
 """
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from conftest import ROOT
@@ -29,23 +32,13 @@ LAYERS = {
         "errors",
     ),
     1: ("corpus", "vocab", "tokens", "visual", "embedding_files", "training_data"),
-    2: (
-        "model",
-        "sampling",
-        "objective",
-        "sparse",
-        "modelspec",
-        "pixie",
-        "baselines",
-        "embeddings",
-        "registry",
-        "configs",
-    ),
-    3: ("evaluate",),
-    4: ("step", "optimizers", "train"),
+    2: ("rows", "sampling", "sparse", "learner", "step", "optimizers", "train"),
+    3: ("model", "objective", "modelspec", "pixie", "baselines", "embeddings", "registry", "configs"),
+    4: ("evaluate",),
     5: ("experiment", "outputs", "propagation"),
     6: ("cli", "supervise"),
 }
+MODELS = set(LAYERS[3]) - {"configs"}
 LAYER = {name: layer for layer, names in LAYERS.items() for name in names}
 PACKAGE = ROOT / "pixie_jax"
 
@@ -107,13 +100,37 @@ def test_the_check_sees_a_violation(tmp_path):
     assert imported(inside, tmp_path / "pixie_jax") == {"registry", "baselines", "evaluate"}
 
 
+def loaded(*modules: str) -> set[str]:
+    """The model modules (and flax.linen) in sys.modules of a fresh process that imported ``modules``."""
+    code = (
+        f"import sys, {', '.join(modules)}; "
+        "print(' '.join(n for n in sys.modules if n == 'flax.linen' or "
+        f"(n.startswith('pixie_jax.') and n.split('.')[1] in {sorted(MODELS)!r})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    return set(out.stdout.split())
+
+
+def test_the_trainer_loads_no_model_and_no_flax_linen():
+    """What is loaded, not only what is written: importing the trainer (the loop, the step, the
+    optimizers, the protocol) brings in no model module and not flax.linen."""
+    assert loaded("pixie_jax.train", "pixie_jax.step", "pixie_jax.optimizers", "pixie_jax.learner") == set()
+
+
+def test_similarity_and_analogies_load_no_model():
+    assert loaded("pixie_jax.evaluate.similarity", "pixie_jax.evaluate.analogy") == set()
+
+
+def test_the_loaded_check_sees_a_model():
+    assert {"pixie_jax.model", "flax.linen"} <= loaded("pixie_jax.objective")
+
+
 def test_evaluation_and_the_trainer_import_no_model():
     """Evaluation reads arrays and the trainer runs a learner it is handed: neither imports a model module
     nor the registry."""
-    models = {"model", "pixie", "baselines", "registry", "embeddings"}
     wrong = [
-        f"{p.relative_to(PACKAGE)} imports {sorted(imported(p) & models)}"
-        for p in [*sorted((PACKAGE / "evaluate").glob("*.py")), *(PACKAGE / f"{m}.py" for m in LAYERS[4])]
-        if imported(p) & models
+        f"{p.relative_to(PACKAGE)} imports {sorted(imported(p) & MODELS)}"
+        for p in [*sorted((PACKAGE / "evaluate").glob("*.py")), *(PACKAGE / f"{m}.py" for m in LAYERS[2])]
+        if imported(p) & MODELS
     ]
     assert not wrong, "\n".join(wrong)
