@@ -9,7 +9,7 @@ import platform
 import jax
 
 from pixie_jax import overrides
-from pixie_jax import training_data as data_lib
+from pixie_jax.data import training_data as data_lib
 from pixie_jax.errors import InputError
 
 
@@ -17,8 +17,8 @@ def checked_config(items, corpus: str | None = None, what: str = "--set"):
     """configs/pixie.py with the KEY=VALUE ``items`` applied and (where given) ``corpus``, checked as
     bin/train checks it (every key known, every value in range) and its corpus found, before anything
     is read or trained: an :class:`InputError` names what is wrong."""
-    from pixie_jax import corpus as corpus_lib
     from pixie_jax import experiment
+    from pixie_jax.data import corpus as corpus_lib
 
     config = overrides.load_config("pixie")
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pixie_jax import embedding_files
+from pixie_jax.data import embedding_files
 from pixie_jax.evaluate import concat_variants, similarity
 
 

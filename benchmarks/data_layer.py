@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pixie_jax import corpus, vocab
+from pixie_jax.data import corpus, vocab
 
 
 def main(argv=None):

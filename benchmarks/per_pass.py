@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import common
 from benchmarks import time_to_quality as ttq
 from pixie_jax import overrides
-from pixie_jax import training_data as data_lib
 from pixie_jax.cli import command
+from pixie_jax.data import training_data as data_lib
 from pixie_jax.errors import InputError
 from pixie_jax.evaluate import analogy, bands, fit, similarity
 

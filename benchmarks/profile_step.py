@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import common
-from pixie_jax import experiment, optimizers, rows, step
+from pixie_jax import experiment
+from pixie_jax.training import optimizers, rows, step
 
 
 def _timed(fn, make_args, steps: int, repeat: int) -> float:

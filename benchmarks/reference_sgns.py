@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import common, per_pass
-from pixie_jax import vocab as vocab_lib
+from pixie_jax.data import vocab as vocab_lib
 
 DEFAULTS = {
     "order": "corpus",

@@ -38,11 +38,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import paper_numbers
 
 from pixie_jax import experiment, overrides, propagation
-from pixie_jax import training_data as data_lib
-from pixie_jax.baselines import ivsgns
+from pixie_jax.data import training_data as data_lib
 from pixie_jax.evaluate import analogy, similarity
 from pixie_jax.evaluate import kinds as kinds_lib
 from pixie_jax.files import atomic_write
+from pixie_jax.models import ivsgns
 from pixie_jax.prng import stream_keys
 
 # Table 2 rows: the paper's name -> the kind spec over the merged arrays of one seed

@@ -26,8 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 def phase(args) -> dict:
     """One phase in this process: 'build' or 'load' the token ids, or 'train' a few chunks."""
-    from pixie_jax import experiment, overrides, train
-    from pixie_jax import training_data as data_lib
+    from pixie_jax import experiment, overrides
+    from pixie_jax.data import training_data as data_lib
+    from pixie_jax.training import loop as train
 
     config = overrides.load_config("pixie")
     config.corpus, config.cache_dir, config.progress, config.benchmarks = args.corpus, args.cache, False, ""
@@ -96,7 +97,7 @@ def main(argv=None):
         if done.returncode:
             sys.exit(f"phase {name} failed:\n{done.stderr[-3000:]}")
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    from pixie_jax import corpus
+    from pixie_jax.data import corpus
 
     size = sum(f.stat().st_size for f in corpus.corpus_files(args.corpus))
     print(

@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pixie_jax import experiment, overrides
-from pixie_jax import training_data as data_lib
-from pixie_jax import vocab as vocab_lib
+from pixie_jax.data import training_data as data_lib
+from pixie_jax.data import vocab as vocab_lib
 from pixie_jax.visual import features as features_lib
 
 # (memory bandwidth GB/s, float32 non-tensor-core peak TFLOP/s) from the vendors' data sheets

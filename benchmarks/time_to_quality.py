@@ -33,11 +33,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import common
-from pixie_jax import experiment, registry, train
-from pixie_jax import training_data as data_lib
+from pixie_jax import experiment
 from pixie_jax.cli import command
+from pixie_jax.data import training_data as data_lib
 from pixie_jax.errors import InputError
 from pixie_jax.evaluate import analogy, similarity
+from pixie_jax.models import registry
+from pixie_jax.training import loop as train
 
 BENCHMARKS = ("EN-MEN-TR-3k", "EN-SIMLEX-999", "EN-WS-353-ALL", "EN-RG-65", "EN-MC-30")
 ANALOGY = "analogy %"  # 3CosAdd accuracy on questions-words.txt

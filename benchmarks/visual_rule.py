@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pixie_jax import tokens
+from pixie_jax.data import tokens
 from pixie_jax.visual import word_features as WF
 from pixie_jax.visual import wordnet
 

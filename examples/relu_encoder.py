@@ -7,7 +7,7 @@ import dataclasses
 
 import jax
 
-from pixie_jax import pixie
+from pixie_jax.models import pixie
 
 SPEC = dataclasses.replace(
     pixie.SPEC, name="pixie_relu", build=lambda config, size: pixie.build(config, size)._replace(activation=jax.nn.relu)

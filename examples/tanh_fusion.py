@@ -6,9 +6,9 @@ Import this file, then train it like any model: ``config.model.name = "pixie_tan
 
 import jax.numpy as jnp
 
-from pixie_jax import embeddings, objective, pixie, registry
-from pixie_jax.model import Fusion, Pixie
-from pixie_jax.modelspec import ModelSpec
+from pixie_jax.core.model import Fusion, Pixie
+from pixie_jax.models import embeddings, objective, pixie, registry
+from pixie_jax.models.spec import ModelSpec
 
 TANH = Fusion(init=lambda k: {"w": jnp.eye(k)}, combine=lambda p, e, z: e + jnp.tanh(z @ p["w"]))
 

@@ -14,8 +14,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pixie_jax import objective, rows
-from pixie_jax.modelspec import ModelSpec
+from pixie_jax.models import objective
+from pixie_jax.models.spec import ModelSpec
+from pixie_jax.training import rows
 
 
 class TiedSgns(NamedTuple):

@@ -235,7 +235,7 @@ def _interrupted(workdir) -> str:
 def interrupts_stop_at_once():
     """Within the block, Ctrl-C outside the training loop (starting up, reading the data, compiling,
     writing the outputs) ends the process at once with one line (:func:`_interrupted`) and exit status
-    1; the training loop defers it to the end of a chunk of steps (:class:`pixie_jax.train.DeferredInterrupts`).
+    1; the training loop defers it to the end of a chunk of steps (:class:`pixie_jax.training.loop.DeferredInterrupts`).
     Exiting from the handler, not raising, is what makes it reliable: a KeyboardInterrupt raised while
     jax starts up can land in a garbage collector's callback, which swallows it. Yields a dict whose
     'workdir' the caller sets once it is known."""
@@ -312,7 +312,7 @@ def cache_main(argv=None):
     )
     action.add_argument("--clear", action="store_true", help="remove every entry (the next run rebuilds its own)")
     args = parser.parse_args(argv)
-    from pixie_jax import download, tokens
+    from pixie_jax.data import download, tokens
 
     root = download.cache_dir(args.cache_dir, create=False) / "corpora"
     if not root.parent.is_dir():
@@ -385,7 +385,7 @@ def _source_args(parser):
 
 
 def _load_sources(args, wn):
-    from pixie_jax import embedding_files
+    from pixie_jax.data import embedding_files
     from pixie_jax.visual import word_features
 
     named = embedding_files.named_values(args.overrides, "--overrides")
@@ -457,7 +457,7 @@ def build_visual_features_main(argv=None):
     args = parser.parse_args(argv)
     import numpy as np
 
-    from pixie_jax import embedding_files, tokens, vocab
+    from pixie_jax.data import embedding_files, tokens, vocab
     from pixie_jax.visual import features, word_features, wordnet
 
     weights = {k: float(v) for k, v in embedding_files.named_values(args.weight, "--weight").items()}
@@ -687,7 +687,7 @@ def retrieval_main(argv=None):
     parser.add_argument("--wordnet", default="", help="WordNet 3.0 dict folder for the glosses")
     args, config = parse_config(parser, argv)
     _quiet()
-    from pixie_jax import embedding_files
+    from pixie_jax.data import embedding_files
     from pixie_jax.evaluate import retrieval
 
     retrieval.run(

@@ -1,8 +1,8 @@
-"""Run the model a config names (``config.model.name``, :mod:`pixie_jax.registry`) and collect its
+"""Run the model a config names (``config.model.name``, :mod:`pixie_jax.models.registry`) and collect its
 embedding arrays; :func:`run_and_write` also writes them (:mod:`pixie_jax.outputs`).
 
 This is the one place a config becomes a model: the config is validated and the workdir locked once
-here, the model built once (:func:`learner`), and the trainer (:mod:`pixie_jax.train`) handed the
+here, the model built once (:func:`learner`), and the trainer (:mod:`pixie_jax.training.loop`) handed the
 built model, its bound loss, its sampler and its features.
 """
 
@@ -14,14 +14,16 @@ import functools
 import jax
 import numpy as np
 
-from pixie_jax import objective, optimizers, outputs, registry, sampling, validation
-from pixie_jax import train as trainer
-from pixie_jax import workdir as workdir_lib
+from pixie_jax import outputs, validation
+from pixie_jax.data.training_data import TrainingData, prepare_data, text_only
 from pixie_jax.errors import InputError
-from pixie_jax.learner import Learner
-from pixie_jax.modelspec import ModelSpec
+from pixie_jax.models import objective, registry
+from pixie_jax.models.spec import ModelSpec
 from pixie_jax.prng import stream_keys
-from pixie_jax.training_data import TrainingData, prepare_data, text_only
+from pixie_jax.training import loop as trainer
+from pixie_jax.training import optimizers, sampling
+from pixie_jax.training import workdir as workdir_lib
+from pixie_jax.training.learner import Learner
 
 
 @dataclasses.dataclass
@@ -56,10 +58,10 @@ def sized_batch(
     config, data: TrainingData, spec: ModelSpec | None = None, log=None, recorded: tuple[int, int] | None = None
 ):
     """``config`` itself where it gives ``sampler.text_centres``; where that is 0 (the batch sized to the
-    run), a copy with the text centres 2,048 (:data:`pixie_jax.train.SIZED_TEXT_CENTRES`) and the visual
-    centres ``sampler.visual_centres``, both times :func:`pixie_jax.train.batch_scale`: about
+    run), a copy with the text centres 2,048 (:data:`pixie_jax.training.loop.SIZED_TEXT_CENTRES`) and the visual
+    centres ``sampler.visual_centres``, both times :func:`pixie_jax.training.loop.batch_scale`: about
     ``sampler.steps_per_run`` steps in the run's ``epochs`` passes over ``data``. A resumed run keeps the
-    batch it started with: ``recorded`` (text, visual centres; :func:`pixie_jax.workdir.recorded_batch`),
+    batch it started with: ``recorded`` (text, visual centres; :func:`pixie_jax.training.workdir.recorded_batch`),
     where given, is the copy's batch. ``log`` (if given) says which batch."""
     if config.sampler.text_centres:
         return config
@@ -87,14 +89,14 @@ def sized_batch(
 
 
 def sampler(config, data: TrainingData, spec: ModelSpec | None = None) -> sampling.SamplerConfig:
-    """The batch the model ``config`` names draws on ``data`` (:func:`pixie_jax.registry.build_sampler` of
+    """The batch the model ``config`` names draws on ``data`` (:func:`pixie_jax.models.registry.build_sampler` of
     the :func:`sized_batch` config)."""
     return registry.build_sampler(sized_batch(config, data, spec), data.n_visual, spec)
 
 
 def learner(config, data: TrainingData, spec: ModelSpec | None = None) -> Learner:
     """The model ``config`` names, built for ``data``'s vocabulary, as the trainer takes it: its loss
-    bound to it and to lambda (:func:`pixie_jax.objective.visual_weight`), its sampler, its features."""
+    bound to it and to lambda (:func:`pixie_jax.models.objective.visual_weight`), its sampler, its features."""
     spec = spec or registry.get(config)
     model = spec.build(config, len(data.vocab))
     batch = sampler(config, data, spec)
@@ -119,7 +121,7 @@ def learner(config, data: TrainingData, spec: ModelSpec | None = None) -> Learne
 
 
 def setup(config, data: TrainingData, devices=None) -> trainer.Run:
-    """:func:`pixie_jax.train.setup` for the model ``config`` names (no checks, no workdir)."""
+    """:func:`pixie_jax.training.loop.setup` for the model ``config`` names (no checks, no workdir)."""
     config = sized_batch(config, data)
     return trainer.setup(config, learner(config, data), data, devices)
 
@@ -127,7 +129,7 @@ def setup(config, data: TrainingData, devices=None) -> trainer.Run:
 def train(
     config, workdir, data: TrainingData | None = None, log=print, devices=None, on_pass=None, report_every: float = 1.0
 ) -> tuple[dict, TrainingData]:
-    """Train the model ``config`` names in ``workdir`` (:func:`pixie_jax.train.fit`: resuming from its
+    """Train the model ``config`` names in ``workdir`` (:func:`pixie_jax.training.loop.fit`: resuming from its
     last checkpoint; ``on_pass`` and ``report_every`` as there), reading the data unless given; return
     (params, data). The config is checked first and the workdir locked for the run."""
     spec = check(config, embedding=False)
@@ -140,7 +142,7 @@ def train(
 
 def run(config, workdir, data: TrainingData | None = None, log=print, devices=None) -> Result:
     """Train the model ``config`` names in ``workdir`` (reading the data unless given), holding the
-    workdir's lock (:func:`pixie_jax.workdir.locked`) from before the data is read."""
+    workdir's lock (:func:`pixie_jax.training.workdir.locked`) from before the data is read."""
     spec = check(config)
     with workdir_lib.locked(workdir):
         return _run(config, spec, workdir, data, log, devices)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pixie_jax import embedding_files
+from pixie_jax.data import embedding_files
 from pixie_jax.evaluate import kinds as kinds_lib
 from pixie_jax.evaluate import similarity
 from pixie_jax.files import atomic_write

@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from pixie_jax import experiment
+from pixie_jax.data.training_data import TrainingData, prepare_data, visual_fields
 from pixie_jax.errors import InputError
 from pixie_jax.evaluate import kinds as kinds_lib
 from pixie_jax.evaluate import similarity
 from pixie_jax.files import atomic_write
-from pixie_jax.training_data import TrainingData, prepare_data, visual_fields
 
 PAPER_FRACTION = 2000 / 9713
 

@@ -4,7 +4,7 @@ or anything compiles: every float finite, each value of :data:`RULES` in its ran
 
 A rule is (key, lowest allowed value, whether the lowest is allowed); a choice is (key, allowed values);
 keys a config lacks are skipped. A model's own settings have their rules and choices in its spec
-(:attr:`pixie_jax.modelspec.ModelSpec.rules`), passed in by the experiment. :func:`validate` raises one
+(:attr:`pixie_jax.models.spec.ModelSpec.rules`), passed in by the experiment. :func:`validate` raises one
 :class:`ConfigError` naming every bad value with its valid range.
 """
 

@@ -117,13 +117,13 @@ def train_command(corpus, workdir, *extra):
 def _compiled_sample_batch():
     import jax
 
-    from pixie_jax import sampling
+    from pixie_jax.training import sampling
 
     return jax.jit(sampling.sample_batch, static_argnums=3)
 
 
 def sample_batch(key, epoch, tables, cfg, step=0):
-    """:func:`pixie_jax.sampling.sample_batch` compiled once per sampler config, as the trainer runs it (run
+    """:func:`pixie_jax.training.sampling.sample_batch` compiled once per sampler config, as the trainer runs it (run
     op by op, each op compiles for each new shape and step)."""
     return _compiled_sample_batch()(key, epoch, tables, cfg, step)
 

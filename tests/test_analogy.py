@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from pixie_jax import embedding_files
+from pixie_jax.data import embedding_files
 from pixie_jax.evaluate import analogy
 from pixie_jax.evaluate.neighbours import QueryError
 

@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 from conftest import features_file, sample_batch, tiny_config, topic_corpus
 
-from pixie_jax import experiment, registry, sampling, vocab
-from pixie_jax import vectors as vectors_lib
-from pixie_jax.baselines import ivsgns, vsgns
+from pixie_jax import experiment
+from pixie_jax.core import vectors as vectors_lib
+from pixie_jax.data import vocab
 from pixie_jax.evaluate import kinds as kinds_lib
-from pixie_jax.step import subsample_epoch as subsample  # compiled, as the trainer runs it
+from pixie_jax.models import ivsgns, registry, vsgns
+from pixie_jax.training import sampling
+from pixie_jax.training.step import subsample_epoch as subsample  # compiled, as the trainer runs it
 from pixie_jax.visual.features import WordFeatures, save_word_features
 
 

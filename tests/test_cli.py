@@ -109,8 +109,9 @@ def test_only_the_projects_own_errors_become_one_line_messages():
     import jax.numpy as jnp
     import pytest
 
-    from pixie_jax import cli, sampling
+    from pixie_jax import cli
     from pixie_jax.errors import InputError
+    from pixie_jax.training import sampling
 
     def caught(fn):
         try:

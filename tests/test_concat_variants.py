@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from pixie_jax import vectors
+from pixie_jax.core import vectors
 from pixie_jax.evaluate import concat_variants as CV
 
 

@@ -11,7 +11,7 @@ import zipfile
 import pytest
 from conftest import shared
 
-from pixie_jax import corpus, download
+from pixie_jax.data import corpus, download
 
 
 def test_normalise_follows_text8_rules():

@@ -7,7 +7,7 @@ from pixie_jax.visual import features as F
 def test_npz_and_text_files_load_the_same(tmp_path):
     wf = F.WordFeatures(("cat", "dog"), np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.5]], np.float32), {"src": "x"})
     F.save_word_features(tmp_path / "f.npz", wf)
-    from pixie_jax.embedding_files import save_word2vec_text
+    from pixie_jax.data.embedding_files import save_word2vec_text
 
     save_word2vec_text(tmp_path / "f.txt", wf.words, wf.features)
     a, b = F.load_word_features(tmp_path / "f.npz"), F.load_word_features(tmp_path / "f.txt")

@@ -1,14 +1,16 @@
-"""The package's layers: data flows one way, and no module imports one of a higher layer.
+"""The package's layers: data flows one way, and no module imports one of a higher layer. The
+folders are the layers; a few modules of their own sit at the top of the package.
 
-0 helpers      files, download, resources, vectors, overrides, prng, checkpoints, validation, workdir, errors
-1 data         corpus, vocab, tokens, visual/*, embedding_files, training_data
-2 trainer      rows, sampling, sparse, learner, step, optimizers, train (trains the Learner it is handed;
-               sampling and the row tables are the skip-gram library the models call)
-3 models       model, objective, modelspec, pixie, baselines/*, embeddings, registry,
+0 helpers      files, overrides, prng, validation, errors
+1 core         core/: the paper's pure functions (model, vectors)
+2 data         data/, visual/: corpora, vocabulary, token cache, embedding files, images and WordNet
+3 training     training/: the Learner protocol, row tables, the skip-gram sampler, optimizers, the step,
+               the loop, checkpoints, run records (trains the Learner it is handed; knows no model)
+4 models       models/: the model description, the registry, PIXIE and the baselines;
                configs/* (the shipped config files: run by path, a baseline's section taken from its module)
-4 evaluation   evaluate/* (reads arrays; knows no trainer and no model)
-5 experiments  experiment, outputs, propagation
-6 command line cli, supervise
+5 evaluation   evaluate/ (reads arrays; knows no trainer and no model)
+6 experiments  experiment, outputs, propagation
+7 command line cli, supervise
 """
 
 import ast
@@ -19,26 +21,16 @@ from pathlib import Path
 from conftest import ROOT
 
 LAYERS = {
-    0: (
-        "files",
-        "download",
-        "resources",
-        "vectors",
-        "overrides",
-        "prng",
-        "checkpoints",
-        "validation",
-        "workdir",
-        "errors",
-    ),
-    1: ("corpus", "vocab", "tokens", "visual", "embedding_files", "training_data"),
-    2: ("rows", "sampling", "sparse", "learner", "step", "optimizers", "train"),
-    3: ("model", "objective", "modelspec", "pixie", "baselines", "embeddings", "registry", "configs"),
-    4: ("evaluate",),
-    5: ("experiment", "outputs", "propagation"),
-    6: ("cli", "supervise"),
+    0: ("files", "overrides", "prng", "validation", "errors"),
+    1: ("core",),
+    2: ("data", "visual"),
+    3: ("training",),
+    4: ("models", "configs"),
+    5: ("evaluate",),
+    6: ("experiment", "outputs", "propagation"),
+    7: ("cli", "supervise"),
 }
-MODELS = set(LAYERS[3]) - {"configs"}
+MODEL_MODULES = ("pixie_jax.models", "pixie_jax.core.model")  # a model, or PIXIE's networks
 LAYER = {name: layer for layer, names in LAYERS.items() for name in names}
 PACKAGE = ROOT / "pixie_jax"
 
@@ -104,8 +96,7 @@ def loaded(*modules: str) -> set[str]:
     """The model modules (and flax.linen) in sys.modules of a fresh process that imported ``modules``."""
     code = (
         f"import sys, {', '.join(modules)}; "
-        "print(' '.join(n for n in sys.modules if n == 'flax.linen' or "
-        f"(n.startswith('pixie_jax.') and n.split('.')[1] in {sorted(MODELS)!r})))"
+        f"print(' '.join(n for n in sys.modules if n == 'flax.linen' or n.startswith({MODEL_MODULES!r})))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     return set(out.stdout.split())
@@ -114,7 +105,15 @@ def loaded(*modules: str) -> set[str]:
 def test_the_trainer_loads_no_model_and_no_flax_linen():
     """What is loaded, not only what is written: importing the trainer (the loop, the step, the
     optimizers, the protocol) brings in no model module and not flax.linen."""
-    assert loaded("pixie_jax.train", "pixie_jax.step", "pixie_jax.optimizers", "pixie_jax.learner") == set()
+    assert (
+        loaded(
+            "pixie_jax.training.loop",
+            "pixie_jax.training.step",
+            "pixie_jax.training.optimizers",
+            "pixie_jax.training.learner",
+        )
+        == set()
+    )
 
 
 def test_similarity_and_analogies_load_no_model():
@@ -122,15 +121,17 @@ def test_similarity_and_analogies_load_no_model():
 
 
 def test_the_loaded_check_sees_a_model():
-    assert {"pixie_jax.model", "flax.linen"} <= loaded("pixie_jax.objective")
+    assert {"pixie_jax.core.model", "flax.linen"} <= loaded("pixie_jax.models.objective")
 
 
 def test_evaluation_and_the_trainer_import_no_model():
-    """Evaluation reads arrays and the trainer runs a learner it is handed: neither imports a model module
-    nor the registry."""
-    wrong = [
-        f"{p.relative_to(PACKAGE)} imports {sorted(imported(p) & MODELS)}"
-        for p in [*sorted((PACKAGE / "evaluate").glob("*.py")), *(PACKAGE / f"{m}.py" for m in LAYERS[2])]
-        if imported(p) & MODELS
-    ]
+    """Evaluation reads arrays and the trainer runs a learner it is handed: neither imports a model
+    module, the registry, or PIXIE's networks."""
+    wrong = []
+    for p in [*sorted((PACKAGE / "evaluate").glob("*.py")), *sorted((PACKAGE / "training").glob("*.py"))]:
+        for node in ast.walk(ast.parse(p.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            wrong += [f"{p.relative_to(PACKAGE)} imports {n}" for n in names if n.startswith(MODEL_MODULES)]
     assert not wrong, "\n".join(wrong)

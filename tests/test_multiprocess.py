@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, features_file, topic_corpus, xla_flags
 
-from pixie_jax import vocab
+from pixie_jax.data import vocab
 
 
 def free_port() -> int:

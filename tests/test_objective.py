@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 from conftest import sample_batch
 
-from pixie_jax import model as M
-from pixie_jax import sampling, vectors, vocab
-from pixie_jax.objective import batch_loss
-from pixie_jax.step import subsample_epoch as subsample  # compiled, as the trainer runs it
+from pixie_jax.core import model as M
+from pixie_jax.core import vectors
+from pixie_jax.data import vocab
+from pixie_jax.models.objective import batch_loss
+from pixie_jax.training import sampling
+from pixie_jax.training.step import subsample_epoch as subsample  # compiled, as the trainer runs it
 
 V, K, D, L = 6, 4, 5, 3
 IDS = np.array([0, 1, 2, 0, 3, 4, 0, 5, 1, 1, 2, 0, 4, 3, 0], np.int32)
@@ -196,8 +198,8 @@ def test_lambda_per_word_is_visual_words_over_pairs_of_a_pass():
     enumerating word2vec's reduced windows on a corpus, against the trainer's (L + 1) per kept token."""
     import ml_collections
 
-    from pixie_jax import objective
-    from pixie_jax import training_data as data_lib
+    from pixie_jax.data import training_data as data_lib
+    from pixie_jax.models import objective
 
     rng = np.random.default_rng(0)
     ids = rng.integers(0, V, 4000).astype(np.int32)

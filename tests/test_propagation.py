@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from conftest import features_file, tiny_config, topic_corpus
 
-from pixie_jax import propagation, vocab
-from pixie_jax import training_data as data_lib
+from pixie_jax import propagation
+from pixie_jax.data import training_data as data_lib
+from pixie_jax.data import vocab
 
 
 def test_held_out_subset_is_a_seeded_fraction():

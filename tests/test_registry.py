@@ -10,8 +10,11 @@ import numpy as np
 import pytest
 from conftest import ROOT, features_file, tiny_config, topic_corpus
 
-from pixie_jax import checkpoints, experiment, registry, vocab
-from pixie_jax import training_data as data_lib
+from pixie_jax import experiment
+from pixie_jax.data import training_data as data_lib
+from pixie_jax.data import vocab
+from pixie_jax.models import registry
+from pixie_jax.training import checkpoints
 
 TANH_FILE = str(ROOT / "examples" / "tanh_fusion.py")
 
@@ -80,7 +83,9 @@ def test_a_model_name_that_is_no_model_says_why(tmp_path):
     with pytest.raises(ValueError, match=r"model.name '.*nowhere.py': no such file"):
         registry.get(tiny_config("x", **{"model.name": str(tmp_path / "nowhere.py")}))
     (tmp_path / "plain.py").write_text("X = 1\n")
-    with pytest.raises(ValueError, match=r"model.name '.*plain.py': defines no SPEC \(a pixie_jax.modelspec.ModelSpec"):
+    with pytest.raises(
+        ValueError, match=r"model.name '.*plain.py': defines no SPEC \(a pixie_jax.models.spec.ModelSpec"
+    ):
         registry.get(tiny_config("x", **{"model.name": str(tmp_path / "plain.py")}))
     with pytest.raises(ValueError, match=r"model.name 'no_such_pkg.model': no module 'no_such_pkg' to import"):
         registry.get(tiny_config("x", **{"model.name": "no_such_pkg.model"}))

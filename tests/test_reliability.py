@@ -16,7 +16,7 @@ from conftest import ROOT, tiny_config, train_command, xla_flags
 
 from pixie_jax import cli, experiment
 from pixie_jax.errors import InputError, ProjectError
-from pixie_jax.train import TrainingError
+from pixie_jax.training.loop import TrainingError
 
 
 def quiet(*_):
@@ -206,7 +206,7 @@ def test_rows_that_are_not_finite_are_named_and_left_out(tmp_path, capsys):
 def test_every_evaluation_reads_a_mixed_case_word2vec_file_alike(tmp_path):
     """Words are case-folded and, of words that fold alike, the first row is kept: similarity scores and
     analogies see the same rows."""
-    from pixie_jax import embedding_files
+    from pixie_jax.data import embedding_files
     from pixie_jax.evaluate import analogy, similarity
 
     rng = np.random.default_rng(1)

@@ -10,7 +10,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import paper_numbers
 import reproduce
 
-from pixie_jax import vocab
+from pixie_jax.data import vocab
 
 
 def _number_rows(text, start, stop):

@@ -78,7 +78,7 @@ def test_bin_retrieval_on_the_precomputed_format(tmp_path):
 
     from conftest import ROOT
 
-    from pixie_jax import embedding_files
+    from pixie_jax.data import embedding_files
 
     rng = np.random.default_rng(1)
     words = [f"x{chr(97 + i)}" for i in range(26)]  # letters only: captions are normalised to a-z

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from conftest import sample_batch
 
-from pixie_jax import sampling
-from pixie_jax.step import subsample_epoch as subsample  # compiled, as the trainer runs it
+from pixie_jax.training import sampling
+from pixie_jax.training.step import subsample_epoch as subsample  # compiled, as the trainer runs it
 
 
 def test_window_offsets_follow_reduced_window():

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 from conftest import tiny_config, topic_corpus
 
-from pixie_jax import corpus, experiment, tokens, train, vocab
+from pixie_jax import experiment
+from pixie_jax.data import corpus, tokens, vocab
+from pixie_jax.training import loop as train
 
 
 def quiet(*_):
@@ -158,7 +160,7 @@ def test_a_segment_too_large_for_the_device_names_the_fix(corpus_file, tmp_path,
 
 
 def test_the_token_cache_lives_under_the_configured_cache_dir(corpus_file, tmp_path):
-    from pixie_jax.training_data import prepare_data
+    from pixie_jax.data.training_data import prepare_data
 
     cfg = tiny_config(corpus_file, cache_dir=str(tmp_path / "c"))
     lines = []

@@ -8,9 +8,12 @@ import pytest
 from conftest import features_file, sample_batch, tiny_config, topic_corpus
 from test_objective import _setup
 
-from pixie_jax import experiment, objective, sampling, sparse, vocab
-from pixie_jax import rows as rows_lib
-from pixie_jax import training_data as data_lib
+from pixie_jax import experiment
+from pixie_jax.data import training_data as data_lib
+from pixie_jax.data import vocab
+from pixie_jax.models import objective
+from pixie_jax.training import rows as rows_lib
+from pixie_jax.training import sampling, sparse
 
 
 def _rows_and_grads(rng, vocab, n, k=3):
@@ -92,8 +95,8 @@ def test_lazy_adam_equals_dense_adam_when_every_row_is_touched():
 
 def test_the_configs_adam_settings_reach_dense_and_lazy_adam():
     """optimizer.adam_b1 / adam_b2 / adam_eps: both table rules take the same step as a float64 Adam with them."""
-    from pixie_jax import optimizers
     from pixie_jax.configs import pixie as pixie_config
+    from pixie_jax.training import optimizers
 
     config = pixie_config.get_config()
     config.optimizer.update(

@@ -12,8 +12,11 @@ import numpy as np
 import pytest
 from conftest import ROOT, features_file, tiny_config, topic_corpus, train_command, xla_flags
 
-from pixie_jax import experiment, registry, train, vocab
+from pixie_jax import experiment
+from pixie_jax.data import vocab
+from pixie_jax.models import registry
 from pixie_jax.prng import stream_keys
+from pixie_jax.training import loop as train
 
 
 def quiet(*args, **kwargs):
@@ -147,7 +150,7 @@ def test_corrupt_checkpoint_is_reported(corpus_file, tmp_path):
     for f in steps[-1].rglob("*"):
         if f.is_file():
             f.write_bytes(b"garbage")
-    from pixie_jax.checkpoints import CheckpointError
+    from pixie_jax.training.checkpoints import CheckpointError
 
     with pytest.raises(CheckpointError, match="cannot be read.*Delete that folder"):
         experiment.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
@@ -195,7 +198,7 @@ def test_on_pass_is_called_after_each_pass_with_the_parameters(corpus_file, tmp_
 
 
 def test_a_step_that_cannot_fit_is_refused_before_compiling(monkeypatch):
-    from pixie_jax import sampling
+    from pixie_jax.training import sampling
 
     cfg = sampling.SamplerConfig(window=5, contexts_per_centre=4, negatives=5, text_centres=1000, visual_centres=24)
     assert train.step_rows(cfg) == 1024 * (1 + 4 * 6)  # each centre, each context and its own negatives
@@ -217,7 +220,7 @@ def test_a_step_that_cannot_fit_is_refused_before_compiling(monkeypatch):
 def test_the_batch_is_sized_to_the_run():
     from types import SimpleNamespace
 
-    from pixie_jax import sampling
+    from pixie_jax.training import sampling
 
     given = sampling.SamplerConfig(window=10, negatives=5, text_centres=2048, visual_centres=256, enumerate_window=True)
     corpus = lambda kept: SimpleNamespace(expected_kept=lambda: kept)  # noqa: E731
@@ -236,7 +239,7 @@ def test_the_batch_is_sized_to_the_run():
 
 
 def test_a_config_sizes_its_batch_and_says_so(corpus_file):
-    from pixie_jax import training_data
+    from pixie_jax.data import training_data
 
     cfg = tiny_config(
         corpus_file, epochs=2.0, **{"sampler.text_centres": 0, "sampler.visual_centres": 4, "sampler.steps_per_run": 4}

@@ -2,7 +2,8 @@ import jax
 import numpy as np
 import pytest
 
-from pixie_jax import sampling, vocab
+from pixie_jax.data import vocab
+from pixie_jax.training import sampling
 
 
 def test_vocab_counts_order_and_limits():

@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 from conftest import tiny_config, train_command, xla_flags
 
-from pixie_jax import experiment, train, validation
-from pixie_jax import workdir as workdir_lib
+from pixie_jax import experiment, validation
 from pixie_jax.evaluate import compare
+from pixie_jax.training import loop as train
+from pixie_jax.training import workdir as workdir_lib
 
 
 def quiet(*_):
@@ -67,7 +68,7 @@ def test_a_second_run_in_a_busy_workdir_fails_at_once(corpus_file, tmp_path):
         [
             sys.executable,
             "-c",
-            "import sys, time\nfrom pixie_jax import workdir\n"
+            "import sys, time\nfrom pixie_jax.training import workdir\n"
             "with workdir.locked(sys.argv[1]):\n    print('locked', flush=True)\n    time.sleep(60)",
             str(tmp_path / "run"),
         ],
@@ -159,7 +160,7 @@ def test_a_models_own_settings_are_checked_with_the_rest(tmp_path, config, key, 
 
 
 def test_two_embeddings_with_one_name_are_refused(tmp_path):
-    from pixie_jax import embedding_files
+    from pixie_jax.data import embedding_files
 
     for name in ("a", "b"):
         embedding_files.save_embeddings(tmp_path / "run" / f"{name}.npz", ["x", "y"], [0, 0], e=np.eye(2))
@@ -255,7 +256,7 @@ def test_ctrl_c_says_at_which_step_it_stopped(corpus_file, tmp_path):
 
 
 def test_no_room_for_a_checkpoint_is_one_clear_error(corpus_file, tmp_path, monkeypatch):
-    from pixie_jax import checkpoints
+    from pixie_jax.training import checkpoints
 
     free = {"bytes": 10**12}
     monkeypatch.setattr(checkpoints.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(0, 0, free["bytes"]))
@@ -278,7 +279,7 @@ def test_no_room_for_a_checkpoint_is_one_clear_error(corpus_file, tmp_path, monk
 def test_the_space_check_uses_the_size_a_checkpoint_takes_and_old_ones_beyond_keep_go_first(
     corpus_file, tmp_path, monkeypatch
 ):
-    from pixie_jax import checkpoints
+    from pixie_jax.training import checkpoints
 
     (tmp_path / "ckpt" / "7").mkdir(parents=True)
     (tmp_path / "ckpt" / "7" / "data").write_bytes(b"x" * 10 * 2**20)  # written compressed: 10 MB on disk
@@ -307,7 +308,7 @@ def test_partial_checkpoints_are_removed_even_when_a_late_writer_adds_one(tmp_pa
     import threading
     import types
 
-    from pixie_jax import checkpoints
+    from pixie_jax.training import checkpoints
 
     (tmp_path / "10.orbax-checkpoint-tmp" / "d").mkdir(parents=True)
     late = threading.Timer(0.3, lambda: (tmp_path / "10.orbax-checkpoint-tmp-1" / "d").mkdir(parents=True))

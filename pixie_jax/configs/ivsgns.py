@@ -7,10 +7,10 @@ part L2-normalised (kind e+fx). configs/ivsgns_nonlinear.py uses a one-hidden-la
 import pathlib
 import runpy
 
-from pixie_jax import registry
+from pixie_jax.models import registry
 
 _PIXIE = runpy.run_path(str(pathlib.Path(__file__).with_name("pixie.py")))
 
 
 def get_config():
-    return registry.configure(_PIXIE["get_config"](), "ivsgns")  # the model's settings: pixie_jax/baselines/ivsgns.py
+    return registry.configure(_PIXIE["get_config"](), "ivsgns")  # the model's settings: pixie_jax/models/ivsgns.py

@@ -6,10 +6,10 @@ vocabulary, so that the VAE sees exactly the visual words PIXIE sees.
 import pathlib
 import runpy
 
-from pixie_jax import registry
+from pixie_jax.models import registry
 
 _PIXIE = runpy.run_path(str(pathlib.Path(__file__).with_name("pixie.py")))
 
 
 def get_config():
-    return registry.configure(_PIXIE["get_config"](), "vae")  # the model's settings: pixie_jax/baselines/vae.py
+    return registry.configure(_PIXIE["get_config"](), "vae")  # the model's settings: pixie_jax/models/vae.py

@@ -7,10 +7,10 @@ visual word. Same corpus, features, sampler and optimizer as configs/pixie.py.
 import pathlib
 import runpy
 
-from pixie_jax import registry
+from pixie_jax.models import registry
 
 _PIXIE = runpy.run_path(str(pathlib.Path(__file__).with_name("pixie.py")))
 
 
 def get_config():
-    return registry.configure(_PIXIE["get_config"](), "vsgns")  # the model's settings: pixie_jax/baselines/vsgns.py
+    return registry.configure(_PIXIE["get_config"](), "vsgns")  # the model's settings: pixie_jax/models/vsgns.py

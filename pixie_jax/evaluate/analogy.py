@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from pixie_jax.core.vectors import l2_normalise
 from pixie_jax.errors import InputError
 from pixie_jax.evaluate.neighbours import QueryError
-from pixie_jax.vectors import l2_normalise
 
 RESTRICT = 30_000  # word2vec's and gensim's customary answer vocabulary: the 30,000 most frequent words
 EPS = 1e-3  # 3CosMul's epsilon (Levy & Goldberg 2014)
@@ -81,7 +81,7 @@ def read_analogies(path: str | os.PathLike) -> AnalogySet:
 def load_analogies(source: str | os.PathLike = "bundled") -> AnalogySet:
     """An analogy file; 'bundled' = word2vec's questions-words.txt, shipped with the package."""
     if str(source) == "bundled":
-        from pixie_jax import resources
+        from pixie_jax.data import resources
 
         source = resources.analogies_path()
     if not Path(source).exists():

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from pixie_jax.core.vectors import l2_normalise
 from pixie_jax.errors import InputError
 from pixie_jax.evaluate import similarity
-from pixie_jax.vectors import l2_normalise
 
 EDGES = (1_000, 10_000)
 

@@ -8,7 +8,7 @@ import dataclasses
 
 import numpy as np
 
-from pixie_jax import embedding_files
+from pixie_jax.data import embedding_files
 from pixie_jax.errors import InputError
 from pixie_jax.evaluate import analogy, neighbours, similarity
 from pixie_jax.evaluate import kinds as kinds_lib
@@ -27,7 +27,7 @@ class Embedding:
 
 def load(specs, kinds=None, visual_words: set | None = None, log=None) -> tuple[list[Embedding], dict]:
     """The embeddings of each ``[NAME=]FILE`` in ``specs`` for ``kinds`` (default e, s, t where present),
-    read by :func:`pixie_jax.embedding_files.load_embeddings` (``log`` hears what it left out);
+    read by :func:`pixie_jax.data.embedding_files.load_embeddings` (``log`` hears what it left out);
     ``visual_words`` replaces each file's own mask. Returns (embeddings, {NAME: arrays})."""
     out, loaded = [], {}
     for name, path in embedding_files.named_paths(specs):

@@ -10,15 +10,15 @@ pair of one visual and one other word is scored on a shortened e-cosine (benchma
     filled:    t^f_w = [e_w, mu^_w]             mu^_w = mu_w for a word with features, else W^T e_w + b,
 
 with (W, b) the ridge map from e to mu fitted on the words with features (IV-SGNS's closed form,
-:func:`pixie_jax.vectors.fit_linear`, applied to mu instead of the raw features).
+:func:`pixie_jax.core.vectors.fit_linear`, applied to mu instead of the raw features).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from pixie_jax.core.vectors import embedding_t, fit_linear, predict_linear
 from pixie_jax.errors import InputError
-from pixie_jax.vectors import embedding_t, fit_linear, predict_linear
 
 
 def _concat(first, arrays: dict, a: float = 1.0) -> np.ndarray:

@@ -8,7 +8,7 @@ sample of word2vec's pairs scored for both, tells the two apart:
 
 averaged over the pairs whose centre w falls in a band of :mod:`pixie_jax.evaluate.bands` (rows are in
 frequency order, so a word's rank is its id). Lower is a closer fit. The pairs follow word2vec's
-distribution (:mod:`pixie_jax.sampling`): each token kept with its word's keep probability, a centre
+distribution (:mod:`pixie_jax.training.sampling`): each token kept with its word's keep probability, a centre
 position t of the kept tokens drawn uniformly, a distance d in 1..L with probability
 (L - d + 1) / (L (L + 1) / 2) and a side +-1; a pair whose context falls outside the kept tokens is
 dropped. P_n(w) is proportional to count(w)^power. Everything is drawn from one seeded generator, so
@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from pixie_jax import sampling
-from pixie_jax import vocab as vocab_lib
+from pixie_jax.data import vocab as vocab_lib
 from pixie_jax.errors import InputError
 from pixie_jax.evaluate.bands import EDGES, band_names, band_of
+from pixie_jax.training import sampling
 
 
 def sample_pairs(

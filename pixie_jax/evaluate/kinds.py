@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pixie_jax.core.vectors import l2_normalise
 from pixie_jax.errors import ProjectError
-from pixie_jax.vectors import l2_normalise
 
 VISUAL_ONLY = {"x", "mu"}  # no text embedding: scored in the visual setting only
 

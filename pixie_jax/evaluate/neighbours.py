@@ -11,8 +11,8 @@ import os
 
 import numpy as np
 
+from pixie_jax.core.vectors import l2_normalise
 from pixie_jax.errors import InputError, ProjectError
-from pixie_jax.vectors import l2_normalise
 
 
 class QueryError(ProjectError, KeyError):

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
+from pixie_jax.core.vectors import l2_normalise, principal_directions
 from pixie_jax.evaluate import analogy
 from pixie_jax.evaluate.analogy import SectionScore
 from pixie_jax.evaluate.similarity import Score, format_table
 from pixie_jax.files import atomic_write
-from pixie_jax.vectors import l2_normalise, principal_directions
 
 
 def _pyplot():

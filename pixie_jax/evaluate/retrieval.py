@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from pixie_jax.corpus import normalise
+from pixie_jax.data.corpus import normalise
 from pixie_jax.errors import InputError
 from pixie_jax.files import load_arrays
 from pixie_jax.visual.wordnet import synset_of
@@ -281,7 +281,8 @@ def run(
 
     from flax import serialization
 
-    from pixie_jax import embedding_files, validation
+    from pixie_jax import validation
+    from pixie_jax.data import embedding_files
     from pixie_jax.evaluate import kinds as kinds_lib
     from pixie_jax.files import atomic_write
 

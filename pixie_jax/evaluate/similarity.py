@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from pixie_jax.core.vectors import row_cosines
 from pixie_jax.errors import InputError
-from pixie_jax.vectors import row_cosines
 
 
 class BenchmarkError(InputError):
@@ -71,7 +71,7 @@ def read_benchmark(path: str | os.PathLike) -> Benchmark:
 def load_benchmarks(source: str | os.PathLike = "bundled") -> list[Benchmark]:
     """Every ``*.txt`` benchmark in a folder (except SOURCE/README files), or one file; 'bundled' = shipped set."""
     if str(source) == "bundled":
-        from pixie_jax import resources
+        from pixie_jax.data import resources
 
         source = resources.benchmarks_dir()
     source = Path(source)

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from pixie_jax.core.vectors import row_cosines
 from pixie_jax.errors import InputError
 from pixie_jax.files import save_npz
-from pixie_jax.vectors import row_cosines
 from pixie_jax.visual import efficientnet
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}

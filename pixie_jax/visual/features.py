@@ -47,7 +47,7 @@ def load_word_features(path: str | os.PathLike) -> WordFeatures:
     The name ``bundled`` reads the features shipped with the package.
     """
     if str(path) == "bundled":
-        from pixie_jax import resources
+        from pixie_jax.data import resources
 
         path = resources.features_path()
     path = Path(path)

@@ -7,7 +7,7 @@ import itertools
 
 import numpy as np
 
-from pixie_jax.vectors import l2_normalise, row_cosines
+from pixie_jax.core.vectors import l2_normalise, row_cosines
 from pixie_jax.visual.word_features import ClassFeatures
 
 

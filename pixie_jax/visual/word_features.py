@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pixie_jax import resources
+from pixie_jax.data import resources
 from pixie_jax.errors import InputError
 from pixie_jax.files import load_arrays
 from pixie_jax.visual import wordnet as wordnet_lib

@@ -13,7 +13,7 @@ import shutil
 import warnings
 from pathlib import Path
 
-from pixie_jax import download
+from pixie_jax.data import download
 from pixie_jax.errors import ProjectError
 
 WORDNET_ENV = "PIXIE_JAX_WORDNET"

@@ -6,13 +6,13 @@
                                                                   - sum_i log s(-f(e_w, v_c'_i, z)) ]
     J_visual = 1/|V_x| sum_{w in V_x} -( E_{z ~ q_phi(z|x_w)} log p_theta(x_w|z) - KL(q_phi(z|x_w) || N(0, I)) )
 
-D is word2vec's pair distribution (see :mod:`pixie_jax.sampling`), z_w = 0 for words
+D is word2vec's pair distribution (see :mod:`pixie_jax.training.sampling`), z_w = 0 for words
 without features, s the logistic sigmoid. With lambda = |V_x| / P (P pairs in a pass) J is
 the paper's eq. (7) summed over words, divided by P.
 
 The loss reads the tables e and v only through the rows a batch gathers (:func:`gather_rows`),
 so its gradient can be taken with respect to those rows alone (sparse updates, see
-:mod:`pixie_jax.sparse`) or, through the gather, with respect to the whole tables.
+:mod:`pixie_jax.training.sparse`) or, through the gather, with respect to the whole tables.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from pixie_jax import rows as rows_lib
+from pixie_jax.core.model import Pixie, fused_logits, reparameterise, sgns_pair_loss, visual_elbo
 from pixie_jax.errors import InputError
-from pixie_jax.model import Pixie, fused_logits, reparameterise, sgns_pair_loss, visual_elbo
+from pixie_jax.training import rows as rows_lib
 
 STRATA = ("text", "visual")
 TABLES = ("e", "v")  # the row tables PIXIE's batches read (:data:`ROWS`)
@@ -48,7 +48,7 @@ ROWS = rows_lib.RowTables(TABLES, row_index_tree)  # what PIXIE and the SGNS bas
 
 def gather_rows(params, batch: dict) -> dict:
     """:func:`row_index_tree` with each index array replaced by its rows: ``e`` [B, K] from e, the
-    others [..., K] from v (:func:`pixie_jax.rows.gather`)."""
+    others [..., K] from v (:func:`pixie_jax.training.rows.gather`)."""
     return rows_lib.gather(params, row_index_tree(batch))
 
 
@@ -89,7 +89,7 @@ def _group_negative_logsig(h, neg_rows):
 
 
 def per_slot(x, owner):
-    """Per-centre values ``x`` [B, ...] at each context slot of packed rows (:mod:`pixie_jax.sampling`,
+    """Per-centre values ``x`` [B, ...] at each context slot of packed rows (:mod:`pixie_jax.training.sampling`,
     ``enumerate_window``): row r holds centres 2r and 2r + 1, ``owner`` [B/2, S] says which; [B/2, S, ...]."""
     pairs = x.reshape((-1, 2) + x.shape[1:])
     which = owner.reshape(owner.shape + (1,) * (x.ndim - 1)).astype(bool)

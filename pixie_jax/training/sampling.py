@@ -174,7 +174,7 @@ def window_offsets(key, shape, window: int):
 
 
 def alias_sample(key, prob, alias, shape):
-    """Draws from an alias table (see :class:`pixie_jax.vocab.AliasTable`)."""
+    """Draws from an alias table (see :class:`pixie_jax.data.vocab.AliasTable`)."""
     k_i, k_u = jax.random.split(key)
     i = jax.random.randint(k_i, shape, 0, prob.shape[0])
     return jnp.where(jax.random.uniform(k_u, shape) < prob[i], i, alias[i]).astype(jnp.int32)

@@ -8,8 +8,8 @@ import time
 
 import numpy as np
 
-from pixie_jax import tokens as tokens_lib
-from pixie_jax import vocab as vocab_lib
+from pixie_jax.data import tokens as tokens_lib
+from pixie_jax.data import vocab as vocab_lib
 from pixie_jax.errors import InputError
 from pixie_jax.visual import features as features_lib
 
@@ -23,7 +23,7 @@ class TrainingData:
     """Everything the step reads, prepared on the host from a config."""
 
     vocab: vocab_lib.Vocab
-    ids: np.ndarray  # int32 [T], memory-mapped from the token cache (:mod:`pixie_jax.tokens`)
+    ids: np.ndarray  # int32 [T], memory-mapped from the token cache (:mod:`pixie_jax.data.tokens`)
     keep_prob: np.ndarray  # float32 [V]
     noise: vocab_lib.AliasTable
     vis_index: np.ndarray  # int32 [V], -1 for words without features

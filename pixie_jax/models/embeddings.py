@@ -6,8 +6,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from pixie_jax.model import Pixie
-from pixie_jax.vectors import embedding_s, embedding_t
+from pixie_jax.core.model import Pixie
+from pixie_jax.core.vectors import embedding_s, embedding_t
 
 
 def visual_arrays(data) -> dict:

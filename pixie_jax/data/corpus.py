@@ -2,7 +2,7 @@
 
 A corpus is a sequence of tokens in text8 form (lower-case a-z words, single spaces).
 :func:`iter_corpus` streams it in pieces (a corpus larger than memory passes through);
-:func:`load_corpus` joins them into one ``str``, the form :func:`pixie_jax.vocab.encode` reads.
+:func:`load_corpus` joins them into one ``str``, the form :func:`pixie_jax.data.vocab.encode` reads.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from pixie_jax import download
+from pixie_jax.data import download
 from pixie_jax.errors import InputError
 
 TEXT8_URL = "http://mattmahoney.net/dc/text8.zip"
@@ -133,7 +133,7 @@ def corpus_files(source: str | os.PathLike, cache_dir: str | os.PathLike | None 
     if str(source) == "text8":
         return [text8_path(cache_dir)]
     if str(source) == "bundled":
-        from pixie_jax import resources
+        from pixie_jax.data import resources
 
         source = resources.corpus_path()
     path = Path(source)

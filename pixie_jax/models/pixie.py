@@ -1,14 +1,14 @@
-"""PIXIE (eq. 9) as the experiments see it: its :class:`~pixie_jax.modelspec.ModelSpec`. With
-``features = ''`` it is SGNS (configs/sgns.py). The model itself is :mod:`pixie_jax.model`, its
-loss :mod:`pixie_jax.objective`, its embedding kinds (e, v, mu, x, s, t) :mod:`pixie_jax.embeddings`.
+"""PIXIE (eq. 9) as the experiments see it: its :class:`~pixie_jax.models.spec.ModelSpec`. With
+``features = ''`` it is SGNS (configs/sgns.py). The model itself is :mod:`pixie_jax.core.model`, its
+loss :mod:`pixie_jax.models.objective`, its embedding kinds (e, v, mu, x, s, t) :mod:`pixie_jax.models.embeddings`.
 """
 
 from __future__ import annotations
 
-from pixie_jax import embeddings, objective
+from pixie_jax.core.model import FUSIONS, Pixie
 from pixie_jax.errors import InputError
-from pixie_jax.model import FUSIONS, Pixie
-from pixie_jax.modelspec import ModelSpec
+from pixie_jax.models import embeddings, objective
+from pixie_jax.models.spec import ModelSpec
 
 
 def sampler_fields(config, n_visual: int) -> dict:

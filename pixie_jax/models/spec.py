@@ -1,7 +1,7 @@
 """What a model tells the experiments about itself: :class:`ModelSpec`. Each model module defines its
-``SPEC`` (:mod:`pixie_jax.pixie`, :mod:`pixie_jax.baselines`), and :mod:`pixie_jax.registry` finds it by
+``SPEC`` (:mod:`pixie_jax.models.pixie`, :mod:`pixie_jax.baselines`), and :mod:`pixie_jax.models.registry` finds it by
 ``config.model.name``; :mod:`pixie_jax.experiment` builds the model from it and hands the trainer a
-:class:`pixie_jax.learner.Learner`."""
+:class:`pixie_jax.training.learner.Learner`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from pixie_jax.rows import RowTables
+from pixie_jax.training.rows import RowTables
 
 
 @dataclasses.dataclass(frozen=True)
@@ -18,8 +18,8 @@ class ModelSpec:
 
     ``loss(model, params, rows, batch, features, vae_words, visual_weight) -> (loss, metrics)`` is the
     minibatch estimate of the objective from the rows of its row ``tables`` the batch reads
-    (:func:`pixie_jax.rows.gather`; ``params`` holds the other parameters), pre-weighted
-    so that devices' shares add up, with lambda = ``visual_weight`` (:func:`pixie_jax.objective.visual_weight`)
+    (:func:`pixie_jax.training.rows.gather`; ``params`` holds the other parameters), pre-weighted
+    so that devices' shares add up, with lambda = ``visual_weight`` (:func:`pixie_jax.models.objective.visual_weight`)
     where the model has a visual term; ``metrics`` must contain ``loss``.
     """
 

@@ -5,7 +5,7 @@ A model declares its tables with :class:`RowTables`: their parameter names, and 
 which gives for each table a pytree of integer index arrays into it. The trainer gathers the rows
 (:func:`gather`: ``T[i]`` for every index array ``i`` of table ``T``) and hands them to the model's
 loss. It then updates the tables densely, through the gather, or at the gathered rows only
-(:mod:`pixie_jax.sparse`), with the indices and row gradients flattened by :func:`flat_indices` and
+(:mod:`pixie_jax.training.sparse`), with the indices and row gradients flattened by :func:`flat_indices` and
 :func:`flat_grads` in one order (the pytree's leaves').
 """
 

@@ -1,13 +1,13 @@
 """The optimizers of a config: one for the embedding tables e and v (a dense optax transformation, or
-a row-sparse rule of :mod:`pixie_jax.sparse` that updates only the rows a step touches) and one for
+a row-sparse rule of :mod:`pixie_jax.training.sparse` that updates only the rows a step touches) and one for
 every other parameter (encoder, decoder, fusion, maps), each on the config's schedule."""
 
 from __future__ import annotations
 
 import optax
 
-from pixie_jax import sparse
 from pixie_jax.errors import InputError
+from pixie_jax.training import sparse
 
 _OPTIMIZERS = {
     "adam": optax.adam,
@@ -65,7 +65,7 @@ def network_optimizer(config, total_steps: int = 1) -> optax.GradientTransformat
 
 
 def is_sparse(config) -> bool:
-    """Whether ``optimizer.name`` updates only the table rows a step touches (:mod:`pixie_jax.sparse`)."""
+    """Whether ``optimizer.name`` updates only the table rows a step touches (:mod:`pixie_jax.training.sparse`)."""
     return config.optimizer.name in sparse.OPTIMIZERS
 
 

@@ -2,7 +2,7 @@
 
     J_VAE = 1/|V_x| sum_{w in V_x} -( E_{z ~ q_phi(z|x_w)} log p_theta(x_w|z) - KL(q_phi(z|x_w) || N(0, I)) )
 
-the visual term of eq. (9) with the same encoder and decoder (:mod:`pixie_jax.model`),
+the visual term of eq. (9) with the same encoder and decoder (:mod:`pixie_jax.core.model`),
 estimated on B words drawn uniformly per step with J reparameterised samples each (the sampler's
 ``vae`` draws, as PIXIE estimates it), and minimised by the generic trainer with the config's
 network optimizer for ``config.vae.steps`` steps.
@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import math
 
-from pixie_jax import embeddings, pixie
+from pixie_jax.core.model import Pixie, visual_elbo
 from pixie_jax.errors import InputError
-from pixie_jax.model import Pixie, visual_elbo
-from pixie_jax.modelspec import ModelSpec
-from pixie_jax.rows import NO_TABLES
+from pixie_jax.models import embeddings, pixie
+from pixie_jax.models.spec import ModelSpec
+from pixie_jax.training.rows import NO_TABLES
 
 
 class Vae(Pixie):
-    """:class:`pixie_jax.model.Pixie`'s encoder and decoder without the word tables."""
+    """:class:`pixie_jax.core.model.Pixie`'s encoder and decoder without the word tables."""
 
     __slots__ = ()
 

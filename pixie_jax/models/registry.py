@@ -1,13 +1,13 @@
 """The models the experiments know, by ``config.model.name``: each model module's ``SPEC``
-(:class:`~pixie_jax.modelspec.ModelSpec`: how to build it from a config, its loss on a batch's
+(:class:`~pixie_jax.models.spec.ModelSpec`: how to build it from a config, its loss on a batch's
 gathered rows, what its batches draw, its own settings' rules, the embedding kinds it writes).
 :func:`register` adds one; ``config.model.name`` may also name a model's own file or module
 (docs/adding_a_model.md).
 
-    pixie   PIXIE (eq. 9), :mod:`pixie_jax.pixie`; with ``features = ''`` SGNS  kinds e, v, mu, x, s, t
-    vsgns   V-SGNS, :mod:`pixie_jax.baselines.vsgns`                       kinds e, v, x
-    vae     the visual component alone, :mod:`pixie_jax.baselines.vae`    kinds mu, x
-    ivsgns  SGNS + a map e -> x, :mod:`pixie_jax.baselines.ivsgns`         kinds e, v, x, fx (IV-SGNS is e+fx)
+    pixie   PIXIE (eq. 9), :mod:`pixie_jax.models.pixie`; with ``features = ''`` SGNS  kinds e, v, mu, x, s, t
+    vsgns   V-SGNS, :mod:`pixie_jax.models.vsgns`                       kinds e, v, x
+    vae     the visual component alone, :mod:`pixie_jax.models.vae`    kinds mu, x
+    ivsgns  SGNS + a map e -> x, :mod:`pixie_jax.models.ivsgns`         kinds e, v, x, fx (IV-SGNS is e+fx)
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import ml_collections
 
-from pixie_jax import pixie, sampling
-from pixie_jax.baselines import ivsgns, vae, vsgns
 from pixie_jax.errors import InputError
-from pixie_jax.modelspec import ModelSpec  # also reached as registry.ModelSpec by a model of one's own
+from pixie_jax.models import ivsgns, pixie, vae, vsgns
+from pixie_jax.models.spec import ModelSpec  # also reached as registry.ModelSpec by a model of one's own
+from pixie_jax.training import sampling
 
 
 def configure(config, name: str):
@@ -102,7 +102,7 @@ def _load(name: str, key: str) -> ModelSpec:
     spec = getattr(module, "SPEC", None)
     if not isinstance(spec, ModelSpec):
         raise InputError(
-            f"model.name {name!r}: defines no SPEC (a pixie_jax.modelspec.ModelSpec, docs/adding_a_model.md)"
+            f"model.name {name!r}: defines no SPEC (a pixie_jax.models.spec.ModelSpec, docs/adding_a_model.md)"
         )
     _LOADED[key] = register(spec)
     return spec

@@ -24,12 +24,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pixie_jax import embeddings
+from pixie_jax.core.model import init_tables
+from pixie_jax.core.vectors import principal_directions
 from pixie_jax.errors import InputError
-from pixie_jax.model import init_tables
-from pixie_jax.modelspec import ModelSpec
-from pixie_jax.objective import ROWS, by_stratum, gather_rows, stratum_text_loss
-from pixie_jax.vectors import principal_directions
+from pixie_jax.models import embeddings
+from pixie_jax.models.objective import ROWS, by_stratum, gather_rows, stratum_text_loss
+from pixie_jax.models.spec import ModelSpec
 
 
 class VSgns(NamedTuple):
@@ -84,7 +84,7 @@ def margin_terms(u, target, negatives, gamma):
 
 def rows_loss(model: VSgns, params, rows: dict, batch: dict, features, vae_words: int = 1, visual_weight=None):
     """The minibatch estimate of J above and its metrics from the gathered rows of e and v
-    (:func:`pixie_jax.objective.gather_rows`); ``features`` holds x~ for each visual word (no VAE
+    (:func:`pixie_jax.models.objective.gather_rows`); ``features`` holds x~ for each visual word (no VAE
     draws: ``vae_words`` and ``visual_weight`` are unused)."""
     del vae_words, visual_weight
     rows = by_stratum(rows)

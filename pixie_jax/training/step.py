@@ -8,7 +8,7 @@ Layout of one call of the chunk function (everything stays on the device):
         grads = psum over devices of grad(loss)(share)              # shard_map
         params, opt_state = optimizer update (dense optax, or row-sparse for the row tables)
 
-The model comes as a :class:`pixie_jax.learner.Learner`: its row tables, its sampler and its loss;
+The model comes as a :class:`pixie_jax.training.learner.Learner`: its row tables, its sampler and its loss;
 the chunk knows no model, no table and no model setting.
 """
 
@@ -24,14 +24,14 @@ import optax
 from jax.sharding import AxisType, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from pixie_jax import rows as rows_lib
-from pixie_jax import sampling
-from pixie_jax.learner import Learner
+from pixie_jax.training import rows as rows_lib
+from pixie_jax.training import sampling
+from pixie_jax.training.learner import Learner
 
 
 class TrainState(NamedTuple):
     """The parameters and the optimizer state: an optax state over all parameters (dense table
-    optimizers), or {'tables': a :mod:`pixie_jax.sparse` state, 'networks': an optax state}."""
+    optimizers), or {'tables': a :mod:`pixie_jax.training.sparse` state, 'networks': an optax state}."""
 
     params: dict
     opt_state: optax.OptState | dict
@@ -57,7 +57,7 @@ def make_grad_fn(learner: Learner, mesh):
 
 def make_row_grad_fn(learner: Learner, mesh):
     """shard_map'd (network grads, row grads, metrics): the gradient with respect to the gathered rows of
-    the row tables (:func:`pixie_jax.rows.gather`, one per batch entry, left sharded like the batch)
+    the row tables (:func:`pixie_jax.training.rows.gather`, one per batch entry, left sharded like the batch)
     and, summed over the devices, with respect to the other parameters."""
     loss, tables = learner.loss, learner.tables
 
@@ -78,7 +78,7 @@ def make_update(learner: Learner, optimizer, mesh):
     """(state, batch, features) -> (state, metrics): one optimizer step on one batch.
 
     ``optimizer`` is an optax transformation over all parameters (dense), or a pair
-    (:class:`pixie_jax.sparse.TableOptimizer` for the row tables, optax transformation for the rest).
+    (:class:`pixie_jax.training.sparse.TableOptimizer` for the row tables, optax transformation for the rest).
     """
     if isinstance(optimizer, optax.GradientTransformation):
         grad_fn = make_grad_fn(learner, mesh)
@@ -126,7 +126,7 @@ Chunk = Callable[..., tuple[TrainState, dict]]
 
 def make_train_chunk(learner: Learner, optimizer, mesh, steps: int) -> Chunk:
     """jit(chunk)(state, root_key, start, epoch, tables, features) -> (state, metrics [steps]); ``tables``
-    are the sampler's (:class:`pixie_jax.sampling.Tables`), the batch of step s ``learner.sample``'s from
+    are the sampler's (:class:`pixie_jax.training.sampling.Tables`), the batch of step s ``learner.sample``'s from
     ``fold_in(root_key, s)``."""
     update = make_update(learner, optimizer, mesh)
     batch_sharding = NamedSharding(mesh, P("data"))

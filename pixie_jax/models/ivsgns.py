@@ -15,10 +15,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from pixie_jax import embedding_files, embeddings, objective, pixie
+from pixie_jax.core.vectors import fit_linear, predict_linear
+from pixie_jax.data import embedding_files
 from pixie_jax.errors import InputError
-from pixie_jax.modelspec import ModelSpec
-from pixie_jax.vectors import fit_linear, predict_linear
+from pixie_jax.models import embeddings, objective, pixie
+from pixie_jax.models.spec import ModelSpec
 
 
 def init_mlp(key, dim: int, hidden: int, features: int) -> dict:

@@ -1,12 +1,13 @@
 """What the trainer trains: a :class:`Learner`, the protocol between a model and the trainer.
 
-The trainer (:mod:`pixie_jax.step`, :mod:`pixie_jax.train`) knows no model, no table and no model
+The trainer (:mod:`pixie_jax.training.step`, :mod:`pixie_jax.training.loop`) knows no model, no table and no model
 setting. A model is handed to it as:
 
 - ``model.init(key) -> params``: the parameter pytree, its row tables among them;
-- ``tables``: its row tables and the rows a batch reads of each (:class:`pixie_jax.rows.RowTables`);
+- ``tables``: its row tables and the rows a batch reads of each (:class:`pixie_jax.training.rows.RowTables`);
 - ``sample(key, epoch, sampling_tables, step) -> batch``: the batch of one step, drawn on the device from
-  a key and the pass's data (:class:`pixie_jax.sampling.EpochData`, :class:`pixie_jax.sampling.Tables`);
+  a key and the pass's data (:class:`pixie_jax.training.sampling.EpochData`,
+  :class:`pixie_jax.training.sampling.Tables`);
 - ``loss(params, rows, batch, features) -> (loss, metrics)``: its minibatch objective on the gathered
   rows, pre-weighted so that devices' shares of a batch add up, ``metrics['loss']`` among the metrics;
   every model-specific quantity (lambda, the VAE's draws) is bound in it.
@@ -23,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from pixie_jax.rows import RowTables
-from pixie_jax.sampling import SamplerConfig
+from pixie_jax.training.rows import RowTables
+from pixie_jax.training.sampling import SamplerConfig
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +46,8 @@ class Learner:
     batch: SamplerConfig
     features: np.ndarray
     total_steps: int | None = None
-    length_keys: tuple[str, ...] = ()  # the model's settings behind total_steps (pixie_jax.workdir.check_and_record)
+    length_keys: tuple[
+        str, ...
+    ] = ()  # the model's settings behind total_steps (pixie_jax.training.workdir.check_and_record)
     note: str = ""  # added to the first line the trainer logs (PIXIE: its lambda)
     networks_learn: bool = True

@@ -1,5 +1,5 @@
 """The host side of training: a model's :class:`Learner` set up on the devices (:func:`setup`), then
-:func:`fit`'s loop over chunks of steps (:mod:`pixie_jax.step`) with its run records, checkpoints,
+:func:`fit`'s loop over chunks of steps (:mod:`pixie_jax.training.step`) with its run records, checkpoints,
 metrics and progress. The trainer knows no model: :mod:`pixie_jax.experiment` builds the learner.
 """
 
@@ -20,13 +20,21 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from pixie_jax import checkpoints, optimizers, sampling
-from pixie_jax import workdir as workdir_lib
+from pixie_jax.data.training_data import TrainingData
 from pixie_jax.errors import InputError, ProjectError
-from pixie_jax.learner import Learner
 from pixie_jax.prng import StreamKeys, stream_keys
-from pixie_jax.step import Chunk, TrainState, init_optimizer, make_mesh, make_train_chunk, replicate, subsample_epoch
-from pixie_jax.training_data import TrainingData
+from pixie_jax.training import checkpoints, optimizers, sampling
+from pixie_jax.training import workdir as workdir_lib
+from pixie_jax.training.learner import Learner
+from pixie_jax.training.step import (
+    Chunk,
+    TrainState,
+    init_optimizer,
+    make_mesh,
+    make_train_chunk,
+    replicate,
+    subsample_epoch,
+)
 
 
 class TrainingError(ProjectError):
@@ -86,7 +94,8 @@ class Run:
         return pass_index, int(np.searchsorted(first_steps, offset, side="right")) - 1
 
     def epoch_data(self, index: int, segment: int = 0) -> sampling.EpochData:
-        """Pass ``index`` over ``segment`` subsampled (:func:`pixie_jax.sampling.subsample`), on the devices."""
+        """Pass ``index`` over ``segment`` subsampled (:func:`pixie_jax.training.sampling.subsample`), on the
+        devices."""
         key = jax.random.fold_in(self.keys.subsample, index)
         if len(self.bounds) == 2:  # the whole corpus is one segment, already on the devices
             return subsample_epoch(
@@ -325,7 +334,7 @@ def fit(
     """Train ``learner`` on ``data``, resuming from the last checkpoint in ``workdir``; return the
     parameters on the host. The config is validated and the workdir locked by the caller
     (:func:`pixie_jax.experiment.train`); a resume must have the settings and data recorded in its
-    run.json (:mod:`pixie_jax.workdir`).
+    run.json (:mod:`pixie_jax.training.workdir`).
 
     ``on_pass(passes, params)``, if given, is called after each chunk that completes ``report_every``
     passes over the corpus (and after the last), with the number of passes done (a float) and the

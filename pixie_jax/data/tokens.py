@@ -1,6 +1,6 @@
 """The corpus as token ids, built by streaming and cached on disk.
 
-Pass 1 counts the words of the streamed corpus (:func:`pixie_jax.corpus.iter_corpus`); pass 2 writes
+Pass 1 counts the words of the streamed corpus (:func:`pixie_jax.data.corpus.iter_corpus`); pass 2 writes
 the ids of the vocabulary's words to ``ids.npy``: the corpus is never held in memory, only its word
 counts and one piece of text at a time. The result (``vocab.tsv``, ``ids.npy``, ``meta.json``) is kept
 in ``<cache>/corpora/<key>``, the key a hash of the corpus files' paths, sizes, modification times and
@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from pixie_jax import corpus as corpus_lib
-from pixie_jax import download
-from pixie_jax import vocab as vocab_lib
+from pixie_jax.data import corpus as corpus_lib
+from pixie_jax.data import download
+from pixie_jax.data import vocab as vocab_lib
 from pixie_jax.errors import InputError
 from pixie_jax.files import folder_bytes, process_alive
 
@@ -228,7 +228,7 @@ def tokenise(
     progress: bool = False,
     log=print,
 ) -> Tokens:
-    """The vocabulary and token ids of the corpus ``source`` (:func:`pixie_jax.corpus.corpus_files`),
+    """The vocabulary and token ids of the corpus ``source`` (:func:`pixie_jax.data.corpus.corpus_files`),
     from the cache when an entry for these files and settings exists, else by two streamed passes
     (written to the cache when ``cache``)."""
     files = corpus_lib.corpus_files(source, cache_dir)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent  # the bundled files lie in folders beside this module
 
 
 def corpus_path() -> Path:
