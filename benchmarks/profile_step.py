@@ -46,16 +46,16 @@ def _timed(fn, make_args, steps: int, repeat: int) -> float:
 
 def stage_functions(run, config, steps: int) -> dict:
     """jitted (state, epoch) -> something, one per cumulative stage of the step."""
-    loss_fn = run.learner.loss
+    loss_fn = run.trainable.loss
     if optimizers.is_sparse(config):
-        row_grads = step.make_row_grad_fn(run.learner, run.mesh)
+        row_grads = step.make_row_grad_fn(run.trainable, run.mesh)
         gradients = lambda params, batch: row_grads(params, batch, run.features)[:2]  # noqa: E731
     else:
-        dense_grads = step.make_grad_fn(run.learner, run.mesh)
+        dense_grads = step.make_grad_fn(run.trainable, run.mesh)
         gradients = lambda params, batch: dense_grads(params, batch, run.features)[0]  # noqa: E731
 
     def batch_at(step, epoch):
-        return run.learner.sample(jax.random.fold_in(run.keys.sample, step), epoch, run.tables, step)
+        return run.trainable.sample(jax.random.fold_in(run.keys.sample, step), epoch, run.tables, step)
 
     def scan(body):
         def f(state, epoch):
@@ -71,7 +71,9 @@ def stage_functions(run, config, steps: int) -> dict:
 
     def loss(state, step, epoch):
         batch = batch_at(step, epoch)
-        return loss_fn(state.params, rows.gather(state.params, run.learner.tables.index(batch)), batch, run.features)[0]
+        return loss_fn(state.params, rows.gather(state.params, run.trainable.tables.index(batch)), batch, run.features)[
+            0
+        ]
 
     def grad(state, step, epoch):
         return sum(jnp.sum(x) for x in jax.tree.leaves(gradients(state.params, batch_at(step, epoch))))

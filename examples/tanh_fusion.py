@@ -22,11 +22,11 @@ SPEC = registry.register(
     ModelSpec(
         "pixie_tanh",
         build,
-        objective.rows_loss,
+        objective.loss_from_rows,
         embeddings.pixie_arrays,
         objective.ROWS,
         kinds=("e", "v", "mu", "x", "s", "t"),
-        scored=("e", "s", "t"),
+        scored_kinds=("e", "s", "t"),
         sampler=pixie.sampler_fields,
     )
 )

@@ -58,6 +58,6 @@ SPEC = ModelSpec(
     arrays,
     rows.RowTables(("u",), row_index),
     kinds=("e",),
-    scored=("e",),
+    scored_kinds=("e",),
     embedding="e",
 )

@@ -2,7 +2,7 @@
 embedding arrays; :func:`run_and_write` also writes them (:mod:`pixie_jax.outputs`).
 
 This is the one place a config becomes a model: the config is validated and the workdir locked once
-here, the model built once (:func:`learner`), and the trainer (:mod:`pixie_jax.training.loop`) handed the
+here, the model built once (:func:`trainable`), and the trainer (:mod:`pixie_jax.training.loop`) handed the
 built model, its bound loss, its sampler and its features.
 """
 
@@ -23,7 +23,7 @@ from pixie_jax.prng import stream_keys
 from pixie_jax.training import loop as trainer
 from pixie_jax.training import optimizers, sampling
 from pixie_jax.training import workdir as workdir_lib
-from pixie_jax.training.learner import Learner
+from pixie_jax.training.trainable import Trainable
 
 
 @dataclasses.dataclass
@@ -94,7 +94,7 @@ def sampler(config, data: TrainingData, spec: ModelSpec | None = None) -> sampli
     return registry.build_sampler(sized_batch(config, data, spec), data.n_visual, spec)
 
 
-def learner(config, data: TrainingData, spec: ModelSpec | None = None) -> Learner:
+def trainable(config, data: TrainingData, spec: ModelSpec | None = None) -> Trainable:
     """The model ``config`` names, built for ``data``'s vocabulary, as the trainer takes it: its loss
     bound to it and to lambda (:func:`pixie_jax.models.objective.visual_weight`), its sampler, its features."""
     spec = spec or registry.get(config)
@@ -105,7 +105,7 @@ def learner(config, data: TrainingData, spec: ModelSpec | None = None) -> Learne
     if spec.device_features is not None:
         features = spec.device_features(model, features)
     total = spec.total_steps(config, config.steps_per_call) if spec.total_steps else None
-    return Learner(
+    return Trainable(
         spec.name,
         model,
         functools.partial(spec.loss, model, vae_words=batch.visual_words or 1, visual_weight=lam),
@@ -120,10 +120,10 @@ def learner(config, data: TrainingData, spec: ModelSpec | None = None) -> Learne
     )
 
 
-def setup(config, data: TrainingData, devices=None) -> trainer.Run:
+def setup(config, data: TrainingData, devices=None) -> trainer.PreparedRun:
     """:func:`pixie_jax.training.loop.setup` for the model ``config`` names (no checks, no workdir)."""
     config = sized_batch(config, data)
-    return trainer.setup(config, learner(config, data), data, devices)
+    return trainer.setup(config, trainable(config, data), data, devices)
 
 
 def train(
@@ -136,7 +136,7 @@ def train(
     with workdir_lib.locked(workdir):
         data = data or prepare_data(config, log)
         config = sized_batch(config, data, spec, log, workdir_lib.recorded_batch(workdir))
-        built = learner(config, data, spec)
+        built = trainable(config, data, spec)
         return trainer.fit(config, workdir, built, data, log, devices, on_pass, report_every), data
 
 
@@ -155,14 +155,14 @@ def _run(config, spec, workdir, data, log, devices) -> Result:
     if arrays is None:
         trained = text_only(config, data) if spec.text_only else data
         config = sized_batch(config, trained, spec, log, workdir_lib.recorded_batch(workdir))
-        built = learner(config, trained, spec)
+        built = trainable(config, trained, spec)
         params = trainer.fit(config, workdir, built, trained, log, devices)
         arrays = spec.arrays(built.model, params, data)
         if spec.visual_only and data.visual_only_words and data.scaling is not None:
             visual_only = spec.visual_only(built.model, params, data)
-    if spec.finish:
-        arrays = spec.finish(config, arrays, stream_keys(config.seed), log)
-    kinds = spec.scored if data.n_visual else ("e",)
+    if spec.after_training:
+        arrays = spec.after_training(config, arrays, stream_keys(config.seed), log)
+    kinds = spec.scored_kinds if data.n_visual else ("e",)
     return Result(arrays, data, kinds, visual_only)
 
 

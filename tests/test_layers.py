@@ -4,8 +4,8 @@ folders are the layers; a few modules of their own sit at the top of the package
 0 helpers      files, overrides, prng, validation, errors
 1 core         core/: the paper's pure functions (model, vectors)
 2 data         data/, visual/: corpora, vocabulary, token cache, embedding files, images and WordNet
-3 training     training/: the Learner protocol, row tables, the skip-gram sampler, optimizers, the step,
-               the loop, checkpoints, run records (trains the Learner it is handed; knows no model)
+3 training     training/: the Trainable protocol, row tables, the skip-gram sampler, optimizers, the step,
+               the loop, checkpoints, run records (trains the Trainable it is handed; knows no model)
 4 models       models/: the model description, the registry, PIXIE and the baselines;
                configs/* (the shipped config files: run by path, a baseline's section taken from its module)
 5 evaluation   evaluate/ (reads arrays; knows no trainer and no model)
@@ -110,7 +110,7 @@ def test_the_trainer_loads_no_model_and_no_flax_linen():
             "pixie_jax.training.loop",
             "pixie_jax.training.step",
             "pixie_jax.training.optimizers",
-            "pixie_jax.training.learner",
+            "pixie_jax.training.trainable",
         )
         == set()
     )
@@ -125,7 +125,7 @@ def test_the_loaded_check_sees_a_model():
 
 
 def test_evaluation_and_the_trainer_import_no_model():
-    """Evaluation reads arrays and the trainer runs a learner it is handed: neither imports a model
+    """Evaluation reads arrays and the trainer runs a trainable it is handed: neither imports a model
     module, the registry, or PIXIE's networks."""
     wrong = []
     for p in [*sorted((PACKAGE / "evaluate").glob("*.py")), *sorted((PACKAGE / "training").glob("*.py"))]:

@@ -100,7 +100,7 @@ def test_segments_split_the_corpus_and_each_pass_visits_them_in_order():
     assert bounds[0] == 0 and bounds[-1] == 10_001 and len(bounds) == 6
     assert np.diff(bounds).max() <= 2_500 and np.diff(bounds).min() >= 2_000
     assert list(train.segment_bounds(100, 1000)) == [0, 100]
-    run = train.Run.__new__(train.Run)
+    run = train.PreparedRun.__new__(train.PreparedRun)
     run.per_epoch, run.bounds = 50, bounds
     seen = [run.segment_of(step) for step in range(100)]
     assert seen == sorted(seen) and {s for p, s in seen if p == 0} == set(range(5))
@@ -117,8 +117,8 @@ def test_training_in_segments_learns_and_resumes_exactly(corpus_file, tmp_path, 
         **{"optimizer.learning_rate": 0.05, "sampler.text_centres": 256},
     )
     visited = []
-    real = train.Run.epoch_data
-    monkeypatch.setattr(train.Run, "epoch_data", lambda self, *a: visited.append(a) or real(self, *a))
+    real = train.PreparedRun.epoch_data
+    monkeypatch.setattr(train.PreparedRun, "epoch_data", lambda self, *a: visited.append(a) or real(self, *a))
     params, data = experiment.train(cfg, tmp_path / "straight", log=quiet, devices=jax.devices()[:1])
     assert visited == [(0, s) for s in range(4)]  # 20,000 tokens in 4 segments
     e = np.asarray(params["e"]) / np.linalg.norm(params["e"], axis=1, keepdims=True)
@@ -126,17 +126,17 @@ def test_training_in_segments_learns_and_resumes_exactly(corpus_file, tmp_path, 
     same, other = topic[:, None] == topic[None, :], ~np.eye(len(topic), dtype=bool)
     assert (e @ e.T)[same & other].mean() > (e @ e.T)[~same].mean() + 0.3
     # stopped mid-pass after a checkpoint, then resumed: the same parameters
-    run_chunk = train.Run.run_chunk
+    run_chunk = train.PreparedRun.run_chunk
 
     def stop(self, first, epoch):
         if first >= 35:
             raise KeyboardInterrupt
         return run_chunk(self, first, epoch)
 
-    monkeypatch.setattr(train.Run, "run_chunk", stop)
+    monkeypatch.setattr(train.PreparedRun, "run_chunk", stop)
     with pytest.raises(train.Interrupted, match="interrupted at step 35 of .*checkpoint of step 30"):
         experiment.train(cfg, tmp_path / "resumed", log=quiet, devices=jax.devices()[:1])
-    monkeypatch.setattr(train.Run, "run_chunk", run_chunk)
+    monkeypatch.setattr(train.PreparedRun, "run_chunk", run_chunk)
     resumed, _ = experiment.train(cfg, tmp_path / "resumed", log=quiet, devices=jax.devices()[:1])
     for a, b in zip(jax.tree.leaves(params), jax.tree.leaves(resumed)):
         np.testing.assert_array_equal(a, b)

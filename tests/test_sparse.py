@@ -142,7 +142,7 @@ def test_row_gradients_scattered_are_the_dense_gradient(group, packed):
     tables_, networks = rows_lib.split(params, objective.TABLES)
     rows = objective.gather_rows(tables_, batch)
     g_net, g_rows = jax.jit(
-        jax.grad(lambda n, r: objective.rows_loss(pix, n, r, batch, feats, 2, lam)[0], argnums=(0, 1))
+        jax.grad(lambda n, r: objective.loss_from_rows(pix, n, r, batch, feats, 2, lam)[0], argnums=(0, 1))
     )(networks, rows)
     idx, flat = rows_lib.flat_indices(objective.row_index_tree(batch)), rows_lib.flat_grads(g_rows)
     for name in ("e", "v"):

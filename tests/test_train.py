@@ -128,7 +128,7 @@ def test_non_finite_loss_stops_and_keeps_last_checkpoint(corpus_file, tmp_path):
 
 def test_non_finite_loss_after_a_checkpoint_names_it(corpus_file, tmp_path, monkeypatch):
     cfg = tiny_config(corpus_file, epochs=2.0, checkpoint_every=10)
-    real = train.Run.run_chunk
+    real = train.PreparedRun.run_chunk
 
     def poisoned(self, first, epoch):
         state, metrics = real(self, first, epoch)
@@ -136,7 +136,7 @@ def test_non_finite_loss_after_a_checkpoint_names_it(corpus_file, tmp_path, monk
             metrics = dict(metrics, loss=metrics["loss"] * float("nan"))
         return state, metrics
 
-    monkeypatch.setattr(train.Run, "run_chunk", poisoned)
+    monkeypatch.setattr(train.PreparedRun, "run_chunk", poisoned)
     with pytest.raises(train.TrainingError, match=r"steps 20 and 25.*last good checkpoint \(step 20\)"):
         experiment.train(cfg, tmp_path / "run", log=quiet, devices=jax.devices()[:1])
     assert (tmp_path / "run" / "checkpoints" / "20").exists()
@@ -257,7 +257,7 @@ def test_a_config_sizes_its_batch_and_says_so(corpus_file):
         f"about {2 * steps} in 2 (sampler.steps_per_run = 4; give sampler.text_centres for a batch "
         f"of your own)"
     ]  # no features: no visual centres
-    assert experiment.learner(sized, data).batch.text_centres == 2048 * scale
+    assert experiment.trainable(sized, data).batch.text_centres == 2048 * scale
     cfg.epochs = 0.5  # a quarter of the run: a quarter of the batch
     assert experiment.sized_batch(cfg, data).sampler.text_centres == 2048 * scale // 4
     lines.clear()  # a resumed run keeps its batch whatever the length asked now

@@ -261,17 +261,17 @@ def test_no_room_for_a_checkpoint_is_one_clear_error(corpus_file, tmp_path, monk
     free = {"bytes": 10**12}
     monkeypatch.setattr(checkpoints.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(0, 0, free["bytes"]))
     cfg = tiny_config(corpus_file, epochs=1.0, checkpoint_every=10)
-    real = train.Run.run_chunk
+    real = train.PreparedRun.run_chunk
 
     def filling(self, first, epoch):  # the disk fills up after the first checkpoint
         free["bytes"] = 1000 if first >= 10 else free["bytes"]
         return real(self, first, epoch)
 
-    monkeypatch.setattr(train.Run, "run_chunk", filling)
+    monkeypatch.setattr(train.PreparedRun, "run_chunk", filling)
     with pytest.raises(checkpoints.CheckpointError, match=r"0.0 MB free on its disk, a checkpoint needs about"):
         experiment.train(cfg, tmp_path / "run", log=quiet)
     assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == ["10"]
-    monkeypatch.setattr(train.Run, "run_chunk", real)
+    monkeypatch.setattr(train.PreparedRun, "run_chunk", real)
     with pytest.raises(checkpoints.CheckpointError, match="MB free"):  # checked before anything compiles
         experiment.train(cfg, tmp_path / "other", log=quiet)
 

@@ -97,7 +97,7 @@ def pretrained(config, data, log):
     return embeddings.visual_arrays(data) | {"e": sgns_file_vectors(config.ivsgns.sgns, data.vocab.words)}
 
 
-def finish(config, arrays: dict, keys, log) -> dict:
+def fit_map(config, arrays: dict, keys, log) -> dict:
     """The imagined features fx = f(e) of every word, f fitted on the visual words."""
     fx = imagined_features(config, arrays["e"], arrays["mask"], arrays["x"], keys.fit)
     log(f"IV-SGNS: {config.ivsgns.map} map fitted on {int(arrays['mask'].sum()):,} visual words")
@@ -119,15 +119,15 @@ def settings() -> dict:
 SPEC = ModelSpec(
     "ivsgns",
     pixie.build,
-    objective.rows_loss,
+    objective.loss_from_rows,
     embeddings.table_arrays,
     objective.ROWS,
     kinds=("e", "v", "x", "fx"),
-    scored=("e", "e+fx"),
+    scored_kinds=("e", "e+fx"),
     sampler=pixie.sampler_fields,
     text_only=True,
     pretrained=pretrained,
-    finish=finish,
+    after_training=fit_map,
     settings=settings,
     embedding="e+fx",
     rules=(("ivsgns.steps", 1, True), ("ivsgns.hidden", 1, True), ("ivsgns.ridge", 0, True)),

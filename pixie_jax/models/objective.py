@@ -117,7 +117,9 @@ def packed_text_loss(model, params, rows: dict, stratum: dict, z):
     return pos / h.shape[2] + jnp.sum(stratum["weight"] * neg)
 
 
-def rows_loss(model: Pixie, params, rows: dict, batch: dict, features, vae_words: int = 1, visual_weight: float = 0.0):
+def loss_from_rows(
+    model: Pixie, params, rows: dict, batch: dict, features, vae_words: int = 1, visual_weight: float = 0.0
+):
     """:func:`batch_loss` given the gathered rows (:func:`gather_rows`); ``params["e"]`` and ``params["v"]``
     are not read."""
     rows = by_stratum(rows)
@@ -149,7 +151,7 @@ def batch_loss(model: Pixie, params, batch: dict, features, vae_words: int = 1, 
     whole batch's loss. ``features`` [V_x, D] holds the scaled visual features; ``vae_words``, the
     global batch's VAE draws, normalises the visual term and metrics. The negatives' shape gives G.
     """
-    return rows_loss(model, params, gather_rows(params, batch), batch, features, vae_words, visual_weight)
+    return loss_from_rows(model, params, gather_rows(params, batch), batch, features, vae_words, visual_weight)
 
 
 def visual_weight(config, data, sampler_cfg) -> float:

@@ -28,11 +28,11 @@ def build(config, vocab_size: int, cls=Pixie) -> Pixie:
 SPEC = ModelSpec(
     "pixie",
     build,
-    objective.rows_loss,
+    objective.loss_from_rows,
     embeddings.pixie_arrays,
     objective.ROWS,
     kinds=("e", "v", "mu", "x", "s", "t"),
-    scored=("e", "s", "t"),
+    scored_kinds=("e", "s", "t"),
     sampler=sampler_fields,
     visual_only=lambda model, params, data: embeddings.visual_only_embeddings(model, params, data, text_dim=model.dim),
     choices=(("model.fusion", tuple(FUSIONS)),),

@@ -1,7 +1,7 @@
 """What a model tells the experiments about itself: :class:`ModelSpec`. Each model module defines its
 ``SPEC`` (:mod:`pixie_jax.models.pixie`, :mod:`pixie_jax.baselines`), and :mod:`pixie_jax.models.registry` finds it by
 ``config.model.name``; :mod:`pixie_jax.experiment` builds the model from it and hands the trainer a
-:class:`pixie_jax.training.learner.Learner`."""
+:class:`pixie_jax.training.trainable.Trainable`."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ class ModelSpec:
     loss: Callable
     arrays: Callable  # (model, params, data) -> {kind: [V, d], 'mask': [V]}
     tables: RowTables  # its row tables and the rows a batch reads (objective.ROWS: PIXIE's e and v)
-    kinds: tuple[str, ...]  # the kinds ``arrays`` (and ``finish``) write
-    scored: tuple[str, ...]  # the kinds worth scoring when there are visual words
+    kinds: tuple[str, ...]  # the kinds ``arrays`` (and ``after_training``) write
+    scored_kinds: tuple[str, ...]  # the kinds worth scoring when there are visual words
     sampler: Callable | None = None  # (config, n_visual) -> SamplerConfig fields beyond the config's
     device_features: Callable | None = None  # (model, scaled features) -> the feature array the loss reads
     total_steps: Callable | None = None  # (config, steps_per_call) -> steps (default: config.epochs passes)
@@ -37,7 +37,7 @@ class ModelSpec:
     # change on a resume with config.resume_with_new_schedule
     text_only: bool = False  # trained on the corpus without its features
     pretrained: Callable | None = None  # (config, data, log) -> arrays, or None to train
-    finish: Callable | None = None  # (config, arrays, keys, log) -> arrays, after training
+    after_training: Callable | None = None  # (config, arrays, keys, log) -> arrays, after training
     visual_only: Callable | None = None  # (model, params, data) -> arrays of words with features, no text
     settings: Callable[[], dict] | None = None  # () -> its own settings' defaults, config.<name>: {key: value}
     embedding: str = ""  # the kind(s) its configs write by default ('': the config's)

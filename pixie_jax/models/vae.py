@@ -28,7 +28,7 @@ class Vae(Pixie):
         return {k: v for k, v in Pixie.init(self, key).items() if k in ("encoder", "decoder")}
 
 
-def rows_loss(model: Pixie, params, rows: dict, batch: dict, features, vae_words: int = 1, visual_weight=None):
+def loss_from_rows(model: Pixie, params, rows: dict, batch: dict, features, vae_words: int = 1, visual_weight=None):
     """Minus the ELBO summed over the batch's ``vae`` draws, divided by ``vae_words`` (the global
     batch's draws, so devices' shares add up); ``rows`` is unused (no word tables), and so is
     ``visual_weight`` (the visual term is the whole objective)."""
@@ -58,11 +58,11 @@ def settings() -> dict:
 SPEC = ModelSpec(
     "vae",
     lambda config, vocab_size: pixie.build(config, vocab_size, Vae),
-    rows_loss,
+    loss_from_rows,
     embeddings.vae_arrays,
     NO_TABLES,
     kinds=("mu", "x"),
-    scored=("mu",),
+    scored_kinds=("mu",),
     sampler=sampler_fields,
     total_steps=total_steps,
     length_keys=("vae.steps",),

@@ -82,7 +82,7 @@ def margin_terms(u, target, negatives, gamma):
     return jnp.maximum(0.0, gamma - pos[:, None] + neg).sum(-1)
 
 
-def rows_loss(model: VSgns, params, rows: dict, batch: dict, features, vae_words: int = 1, visual_weight=None):
+def loss_from_rows(model: VSgns, params, rows: dict, batch: dict, features, vae_words: int = 1, visual_weight=None):
     """The minibatch estimate of J above and its metrics from the gathered rows of e and v
     (:func:`pixie_jax.models.objective.gather_rows`); ``features`` holds x~ for each visual word (no VAE
     draws: ``vae_words`` and ``visual_weight`` are unused)."""
@@ -105,8 +105,8 @@ def rows_loss(model: VSgns, params, rows: dict, batch: dict, features, vae_words
 
 
 def batch_loss(model: VSgns, params, batch: dict, features):
-    """:func:`rows_loss` on the rows ``batch`` gathers from ``params``."""
-    return rows_loss(model, params, gather_rows(params, batch), batch, features)
+    """:func:`loss_from_rows` on the rows ``batch`` gathers from ``params``."""
+    return loss_from_rows(model, params, gather_rows(params, batch), batch, features)
 
 
 VARIANTS = ("A", "B")  # vsgns.model: a fixed projection, or a learned map
@@ -141,11 +141,11 @@ def settings() -> dict:
 SPEC = ModelSpec(
     "vsgns",
     build,
-    rows_loss,
+    loss_from_rows,
     embeddings.table_arrays,
     ROWS,
     kinds=("e", "v", "x"),
-    scored=("e",),
+    scored_kinds=("e",),
     sampler=sampler_fields,
     device_features=lambda model, features: model.target_features(features),
     settings=settings,

@@ -1,6 +1,6 @@
-"""The host side of training: a model's :class:`Learner` set up on the devices (:func:`setup`), then
+"""The host side of training: a model's :class:`Trainable` set up on the devices (:func:`setup`), then
 :func:`fit`'s loop over chunks of steps (:mod:`pixie_jax.training.step`) with its run records, checkpoints,
-metrics and progress. The trainer knows no model: :mod:`pixie_jax.experiment` builds the learner.
+metrics and progress. The trainer knows no model: :mod:`pixie_jax.experiment` builds the trainable.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from pixie_jax.errors import InputError, ProjectError
 from pixie_jax.prng import StreamKeys, stream_keys
 from pixie_jax.training import checkpoints, optimizers, sampling
 from pixie_jax.training import workdir as workdir_lib
-from pixie_jax.training.learner import Learner
 from pixie_jax.training.step import (
     Chunk,
     TrainState,
@@ -35,6 +34,7 @@ from pixie_jax.training.step import (
     replicate,
     subsample_epoch,
 )
+from pixie_jax.training.trainable import Trainable
 
 
 class TrainingError(ProjectError):
@@ -67,10 +67,10 @@ def batch_scale(sampler_cfg: sampling.SamplerConfig, data: TrainingData, epochs:
 
 
 @dataclasses.dataclass
-class Run:
+class PreparedRun:
     """A training run set up on the devices: the jitted chunk and everything it reads."""
 
-    learner: Learner
+    trainable: Trainable
     sampler: sampling.SamplerConfig
     mesh: jax.sharding.Mesh
     per_epoch: int
@@ -216,17 +216,17 @@ def check_enough_data(config, sampler_cfg: sampling.SamplerConfig, data: Trainin
         )
 
 
-def total_steps(config, learner: Learner, per_epoch: int | None) -> int:
-    """``config.epochs`` passes (or the learner's own count) in whole calls of ``steps_per_call``."""
-    if learner.total_steps is not None:
-        return learner.total_steps
+def total_steps(config, trainable: Trainable, per_epoch: int | None) -> int:
+    """``config.epochs`` passes (or the trainable's own count) in whole calls of ``steps_per_call``."""
+    if trainable.total_steps is not None:
+        return trainable.total_steps
     spc = config.steps_per_call
     return max(spc, math.ceil(config.epochs * per_epoch / spc) * spc)
 
 
-def setup(config, learner: Learner, data: TrainingData, devices=None) -> Run:
-    """Mesh, optimizer, device arrays, initial state and the jitted chunk for ``learner`` on ``data``."""
-    sampler_cfg = learner.batch
+def setup(config, trainable: Trainable, data: TrainingData, devices=None) -> PreparedRun:
+    """Mesh, optimizer, device arrays, initial state and the jitted chunk for ``trainable`` on ``data``."""
+    sampler_cfg = trainable.batch
     mesh = make_mesh(devices)
     n_dev = mesh.devices.size
     for name in ("text_centres", "visual_centres", "visual_words"):
@@ -242,7 +242,7 @@ def setup(config, learner: Learner, data: TrainingData, devices=None) -> Run:
     check_segment_fits(bounds, mesh.devices.flat)
     check_step_fits(sampler_cfg, config.model.dim, mesh.devices.flat)
     per_pass = steps_per_epoch(data, sampler_cfg) if sampler_cfg.pairs_per_step else None
-    total = total_steps(config, learner, per_pass)
+    total = total_steps(config, trainable, per_pass)
     per_epoch = per_pass or total  # a model without pairs (the VAE) makes one pass of its steps
     if len(bounds) > 2 and per_epoch < (len(bounds) - 1) * config.steps_per_call:
         raise InputError(
@@ -250,14 +250,14 @@ def setup(config, learner: Learner, data: TrainingData, devices=None) -> Run:
             f"{config.steps_per_call} steps: raise segment_tokens or lower steps_per_call"
         )
     keys = stream_keys(config.seed)
-    params = learner.model.init(keys.init)
-    if optimizers.is_sparse(config) and learner.tables.names and all(t in params for t in learner.tables.names):
+    params = trainable.model.init(keys.init)
+    if optimizers.is_sparse(config) and trainable.tables.names and all(t in params for t in trainable.tables.names):
         optimizer = (
             optimizers.table_optimizer(config, total, sampler_cfg.pairs_per_step),
             optimizers.network_optimizer(config, total),
         )
     else:
-        optimizer = optimizers.build_optimizer(config, total, learner.tables.names)
+        optimizer = optimizers.build_optimizer(config, total, trainable.tables.names)
     put = functools.partial(replicate, mesh)
     tables = put(
         sampling.Tables(
@@ -268,8 +268,8 @@ def setup(config, learner: Learner, data: TrainingData, devices=None) -> Run:
         )
     )
     whole = put(jnp.asarray(data.ids)) if len(bounds) == 2 else None
-    return Run(
-        learner,
+    return PreparedRun(
+        trainable,
         sampler_cfg,
         mesh,
         per_epoch,
@@ -279,9 +279,9 @@ def setup(config, learner: Learner, data: TrainingData, devices=None) -> Run:
         bounds,
         whole,
         tables,
-        put(jnp.asarray(learner.features)),
-        put(TrainState(params, init_optimizer(optimizer, params, learner.tables.names))),
-        make_train_chunk(learner, optimizer, mesh, config.steps_per_call),
+        put(jnp.asarray(trainable.features)),
+        put(TrainState(params, init_optimizer(optimizer, params, trainable.tables.names))),
+        make_train_chunk(trainable, optimizer, mesh, config.steps_per_call),
     )
 
 
@@ -324,14 +324,14 @@ class DeferredInterrupts:
 def fit(
     config,
     workdir: str | os.PathLike,
-    learner: Learner,
+    trainable: Trainable,
     data: TrainingData,
     log=print,
     devices=None,
     on_pass=None,
     report_every: float = 1.0,
 ) -> dict:
-    """Train ``learner`` on ``data``, resuming from the last checkpoint in ``workdir``; return the
+    """Train ``trainable`` on ``data``, resuming from the last checkpoint in ``workdir``; return the
     parameters on the host. The config is validated and the workdir locked by the caller
     (:func:`pixie_jax.experiment.train`); a resume must have the settings and data recorded in its
     run.json (:mod:`pixie_jax.training.workdir`).
@@ -341,11 +341,11 @@ def fit(
     parameters on the host.
     """
     with DeferredInterrupts(log) as interrupts:
-        return _fit(config, Path(workdir), learner, data, log, devices, on_pass, report_every, interrupts)
+        return _fit(config, Path(workdir), trainable, data, log, devices, on_pass, report_every, interrupts)
 
 
-def _fit(config, workdir: Path, learner, data, log, devices, on_pass, report_every, interrupts):
-    run = setup(config, learner, data, devices)
+def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_every, interrupts):
+    run = setup(config, trainable, data, devices)
     sampler_cfg, per_epoch, total, spc = run.sampler, run.per_epoch, run.total, config.steps_per_call
     manager = checkpoints.manager(workdir / "checkpoints", config.keep_checkpoints)
     latest = manager.latest_step()
@@ -362,7 +362,7 @@ def _fit(config, workdir: Path, learner, data, log, devices, on_pass, report_eve
             workdir_lib.run_record(config, data),
             latest is not None,
             config.resume_with_new_schedule,
-            learner.length_keys,
+            trainable.length_keys,
         ):
             log(f"continuing with a new schedule: {change}")
         for path in workdir_lib.remove_stale_temporaries(workdir):
@@ -385,12 +385,12 @@ def _fit(config, workdir: Path, learner, data, log, devices, on_pass, report_eve
         else f"of {sampler_cfg.visual_words:,} visual words"
     )
     processes = f" in {jax.process_count()} processes" if jax.process_count() > 1 else ""
-    note = f"; {learner.note}" if learner.note else ""
-    asked = math.ceil(config.epochs * per_epoch) if learner.total_steps is None else total
+    note = f"; {trainable.note}" if trainable.note else ""
+    asked = math.ceil(config.epochs * per_epoch) if trainable.total_steps is None else total
     if asked != total:
         note += f"; the {asked:,} steps of {config.epochs:g} passes rounded up to whole calls of steps_per_call = {spc}"
     log(
-        f"training {learner.name}: {total:,} steps {what} on {n_dev} {jax.devices()[0].platform} device(s)"
+        f"training {trainable.name}: {total:,} steps {what} on {n_dev} {jax.devices()[0].platform} device(s)"
         f"{processes}{note}"
     )
     metrics_file = open(workdir / "metrics.jsonl" if primary else os.devnull, "a", encoding="utf-8")

@@ -4,11 +4,11 @@ Layout of one call of the chunk function (everything stays on the device):
 
     for step in start .. start + S - 1 (lax.scan):
         key   = fold_in(root, step)
-        batch = learner.sample(key, epoch data, tables, step)      # global batch, sharded on 'data'
+        batch = trainable.sample(key, epoch data, tables, step)      # global batch, sharded on 'data'
         grads = psum over devices of grad(loss)(share)              # shard_map
         params, opt_state = optimizer update (dense optax, or row-sparse for the row tables)
 
-The model comes as a :class:`pixie_jax.training.learner.Learner`: its row tables, its sampler and its loss;
+The model comes as a :class:`pixie_jax.training.trainable.Trainable`: its row tables, its sampler and its loss;
 the chunk knows no model, no table and no model setting.
 """
 
@@ -26,7 +26,7 @@ from jax.sharding import PartitionSpec as P
 
 from pixie_jax.training import rows as rows_lib
 from pixie_jax.training import sampling
-from pixie_jax.training.learner import Learner
+from pixie_jax.training.trainable import Trainable
 
 
 class TrainState(NamedTuple):
@@ -42,9 +42,9 @@ def make_mesh(devices=None):
     return jax.make_mesh((len(devices),), ("data",), axis_types=(AxisType.Auto,), devices=devices)
 
 
-def make_grad_fn(learner: Learner, mesh):
-    """shard_map'd (grads, metrics) of the learner's loss over all parameters, summed over the devices' shares."""
-    loss, tables = learner.loss, learner.tables
+def make_grad_fn(trainable: Trainable, mesh):
+    """shard_map'd (grads, metrics) of the trainable's loss over all parameters, summed over the devices' shares."""
+    loss, tables = trainable.loss, trainable.tables
 
     def local(params, batch, features):
         grads, metrics = jax.grad(
@@ -55,11 +55,11 @@ def make_grad_fn(learner: Learner, mesh):
     return jax.shard_map(local, mesh=mesh, in_specs=(P(), P("data"), P()), out_specs=P(), check_vma=False)
 
 
-def make_row_grad_fn(learner: Learner, mesh):
+def make_row_grad_fn(trainable: Trainable, mesh):
     """shard_map'd (network grads, row grads, metrics): the gradient with respect to the gathered rows of
     the row tables (:func:`pixie_jax.training.rows.gather`, one per batch entry, left sharded like the batch)
     and, summed over the devices, with respect to the other parameters."""
-    loss, tables = learner.loss, learner.tables
+    loss, tables = trainable.loss, trainable.tables
 
     def local(params, batch, features):
         table_params, networks = rows_lib.split(params, tables.names)
@@ -74,14 +74,14 @@ def make_row_grad_fn(learner: Learner, mesh):
     )
 
 
-def make_update(learner: Learner, optimizer, mesh):
+def make_update(trainable: Trainable, optimizer, mesh):
     """(state, batch, features) -> (state, metrics): one optimizer step on one batch.
 
     ``optimizer`` is an optax transformation over all parameters (dense), or a pair
     (:class:`pixie_jax.training.sparse.TableOptimizer` for the row tables, optax transformation for the rest).
     """
     if isinstance(optimizer, optax.GradientTransformation):
-        grad_fn = make_grad_fn(learner, mesh)
+        grad_fn = make_grad_fn(trainable, mesh)
 
         def dense(state, batch, features):
             grads, metrics = grad_fn(state.params, batch, features)
@@ -91,14 +91,14 @@ def make_update(learner: Learner, optimizer, mesh):
         return dense
 
     tables_opt, networks_opt = optimizer
-    tables = learner.tables
-    row_grad_fn = make_row_grad_fn(learner, mesh)
+    tables = trainable.tables
+    row_grad_fn = make_row_grad_fn(trainable, mesh)
 
     def rows(state, batch, features):
         g_net, g_rows, metrics = row_grad_fn(state.params, batch, features)
         table_params, networks = rows_lib.split(state.params, tables.names)
         net_state = state.opt_state["networks"]
-        if learner.networks_learn:  # without a gradient, skip their update
+        if trainable.networks_learn:  # without a gradient, skip their update
             updates, net_state = networks_opt.update(g_net, net_state, networks)
             networks = optax.apply_updates(networks, updates)
         table_params, table_state = tables_opt.update(
@@ -124,15 +124,15 @@ def init_optimizer(optimizer, params: dict, table_names=()):
 Chunk = Callable[..., tuple[TrainState, dict]]
 
 
-def make_train_chunk(learner: Learner, optimizer, mesh, steps: int) -> Chunk:
+def make_train_chunk(trainable: Trainable, optimizer, mesh, steps: int) -> Chunk:
     """jit(chunk)(state, root_key, start, epoch, tables, features) -> (state, metrics [steps]); ``tables``
-    are the sampler's (:class:`pixie_jax.training.sampling.Tables`), the batch of step s ``learner.sample``'s from
+    are the sampler's (:class:`pixie_jax.training.sampling.Tables`), the batch of step s ``trainable.sample``'s from
     ``fold_in(root_key, s)``."""
-    update = make_update(learner, optimizer, mesh)
+    update = make_update(trainable, optimizer, mesh)
     batch_sharding = NamedSharding(mesh, P("data"))
 
     def body(state, step, root_key, epoch, tables, features):
-        batch = learner.sample(jax.random.fold_in(root_key, step), epoch, tables, step)
+        batch = trainable.sample(jax.random.fold_in(root_key, step), epoch, tables, step)
         batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
         return update(state, batch, features)
 

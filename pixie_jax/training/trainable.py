@@ -1,4 +1,4 @@
-"""What the trainer trains: a :class:`Learner`, the protocol between a model and the trainer.
+"""What the trainer trains: a :class:`Trainable`, the protocol between a model and the trainer.
 
 The trainer (:mod:`pixie_jax.training.step`, :mod:`pixie_jax.training.loop`) knows no model, no table and no model
 setting. A model is handed to it as:
@@ -12,7 +12,7 @@ setting. A model is handed to it as:
   rows, pre-weighted so that devices' shares of a batch add up, ``metrics['loss']`` among the metrics;
   every model-specific quantity (lambda, the VAE's draws) is bound in it.
 
-:func:`pixie_jax.experiment.learner` builds one from a config; a model of one's own can be trained
+:func:`pixie_jax.experiment.trainable` builds one from a config; a model of one's own can be trained
 by building one directly.
 """
 
@@ -29,7 +29,7 @@ from pixie_jax.training.sampling import SamplerConfig
 
 
 @dataclasses.dataclass(frozen=True)
-class Learner:
+class Trainable:
     """A model as the trainer sees it (the module says what each part is).
 
     ``batch`` describes the skip-gram batch ``sample`` draws (its pairs a step, for a pass's length
