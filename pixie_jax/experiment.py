@@ -110,13 +110,13 @@ def trainable(config, data: TrainingData, spec: ModelSpec | None = None) -> Trai
         model,
         functools.partial(spec.loss, model, vae_words=batch.visual_words or 1, visual_weight=lam),
         spec.tables,
-        lambda key, epoch, tables, step: sampling.sample_batch(key, epoch, tables, batch, step),
+        spec.sample(config, batch) if spec.sample else sampling.batch_sampler(batch),
         batch,
         features,
         total,
         spec.length_keys,
         note=f"lambda = {lam:.3g}",
-        networks_learn=bool(batch.visual_centres or batch.visual_words or batch.margin_negatives),
+        networks_learn=bool(batch.visual_centres or batch.visual_words),
     )
 
 

@@ -5,7 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import features_file, sample_batch, tiny_config, topic_corpus
+from conftest import features_file, tiny_config, topic_corpus
 
 from pixie_jax import experiment
 from pixie_jax.core import vectors as vectors_lib
@@ -79,7 +79,6 @@ def test_vsgns_loss_is_sgns_plus_weighted_margins():
         text_centres=8,
         visual_centres=4,
         visual_words=0,
-        margin_negatives=5,
         latent=4,
         visual_rows=3,
     )
@@ -89,7 +88,7 @@ def test_vsgns_loss_is_sgns_plus_weighted_margins():
     noise = vocab.alias_table(np.full(10, 0.1))
     tables = sampling.Tables(keep, jnp.asarray(noise.prob), jnp.asarray(noise.alias), vis_index)
     epoch = subsample(jax.random.key(0), ids, keep, vis_index)
-    batch = sample_batch(jax.random.key(1), epoch, tables, cfg)
+    batch = vsgns.draw_batch(jax.random.key(1), epoch, tables, cfg=cfg, negatives=5)
     vis = batch["visual"]
     np.testing.assert_allclose(vis["token_weight"], vis["weight"] * 2 / 4)
     assert vis["margin_rows"].shape == (4, 5) and int(vis["margin_rows"].max()) < 3 and "vae" not in batch

@@ -31,6 +31,8 @@ class ModelSpec:
     kinds: tuple[str, ...]  # the kinds ``arrays`` (and ``after_training``) write
     scored_kinds: tuple[str, ...]  # the kinds worth scoring when there are visual words
     sampler: Callable | None = None  # (config, n_visual) -> SamplerConfig fields beyond the config's
+    sample: Callable | None = None  # (config, SamplerConfig) -> draw(key, epoch, tables, step); default: the
+    # skip-gram batch, sampling.sample_batch
     device_features: Callable | None = None  # (model, scaled features) -> the feature array the loss reads
     total_steps: Callable | None = None  # (config, steps_per_call) -> steps (default: config.epochs passes)
     length_keys: tuple[str, ...] = ()  # its own settings that ``total_steps`` reads: like epochs, free to

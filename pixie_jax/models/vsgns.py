@@ -18,6 +18,7 @@ are all high and differ little, which leaves a margin of 0.5 out of reach.
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
@@ -30,6 +31,7 @@ from pixie_jax.errors import InputError
 from pixie_jax.models import embeddings
 from pixie_jax.models.objective import ROWS, by_stratum, gather_rows, stratum_text_loss
 from pixie_jax.models.spec import ModelSpec
+from pixie_jax.training import sampling
 
 
 class VSgns(NamedTuple):
@@ -122,11 +124,25 @@ def build(config, vocab_size: int) -> VSgns:
 
 def sampler_fields(config, n_visual: int) -> dict:
     """SGNS's centres and, per visual centre, ``vsgns.negatives`` visual words for the margin term."""
-    return {
-        "visual_centres": config.sampler.visual_centres if n_visual else 0,
-        "visual_words": 0,
-        "margin_negatives": config.vsgns.negatives if n_visual else 0,
-    }
+    return {"visual_centres": config.sampler.visual_centres if n_visual else 0, "visual_words": 0}
+
+
+def draw_batch(key, epoch, tables, step=0, *, cfg: sampling.SamplerConfig, negatives: int) -> dict:
+    """V-SGNS's batch: SGNS's (:func:`pixie_jax.training.sampling.sample_batch`) and, per visual centre,
+    ``negatives`` visual words drawn uniformly for the margin term (``margin_rows``) and the centre's
+    per-token weight, (stratum size / tokens) / centres / (L + 1), per pair as the text terms are."""
+    batch = sampling.sample_batch(key, epoch, tables, cfg, step)
+    if "visual" in batch:
+        vis = batch["visual"]
+        draws = jax.random.fold_in(sampling.batch_keys(key)[3], 1)
+        vis["margin_rows"] = jax.random.randint(draws, (cfg.visual_centres, negatives), 0, cfg.visual_rows)
+        vis["token_weight"] = vis["weight"] * cfg.pairs_per_centre / (cfg.window + 1)
+    return batch
+
+
+def sampler(config, cfg: sampling.SamplerConfig):
+    """``draw(key, epoch, tables, step)``: :func:`draw_batch` with ``vsgns.negatives`` margin draws."""
+    return functools.partial(draw_batch, cfg=cfg, negatives=config.vsgns.negatives)
 
 
 def settings() -> dict:
@@ -147,6 +163,7 @@ SPEC = ModelSpec(
     kinds=("e", "v", "x"),
     scored_kinds=("e",),
     sampler=sampler_fields,
+    sample=sampler,
     device_features=lambda model, features: model.target_features(features),
     settings=settings,
     embedding="e",

@@ -240,7 +240,6 @@ def setup(config, trainable: Trainable, data: TrainingData, devices=None) -> Pre
     check_enough_data(config, sampler_cfg, data)
     bounds = segment_bounds(len(data.ids), config.segment_tokens)
     check_segment_fits(bounds, mesh.devices.flat)
-    check_step_fits(sampler_cfg, config.model.dim, mesh.devices.flat)
     per_pass = steps_per_epoch(data, sampler_cfg) if sampler_cfg.pairs_per_step else None
     total = total_steps(config, trainable, per_pass)
     per_epoch = per_pass or total  # a model without pairs (the VAE) makes one pass of its steps
@@ -251,6 +250,8 @@ def setup(config, trainable: Trainable, data: TrainingData, devices=None) -> Pre
         )
     keys = stream_keys(config.seed)
     params = trainable.model.init(keys.init)
+    dims = [params[t].shape[-1] for t in trainable.tables.names if t in params]
+    check_step_fits(sampler_cfg, max(dims, default=1), mesh.devices.flat)
     if optimizers.is_sparse(config) and trainable.tables.names and all(t in params for t in trainable.tables.names):
         optimizer = (
             optimizers.table_optimizer(config, total, sampler_cfg.pairs_per_step),

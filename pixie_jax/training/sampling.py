@@ -68,7 +68,6 @@ class SamplerConfig:
     visual_words: int = 64  # words drawn uniformly for the visual (VAE) term
     samples: int = 1  # J
     latent: int = 100  # K
-    margin_negatives: int = 0  # visual words drawn per visual centre for V-SGNS's max-margin term
     visual_rows: int = 0  # rows of the feature table (words with features)
     enumerate_window: bool = False  # every context of a reduced window (word2vec) instead of C draws
     shuffle: bool = False  # centres of a pass: its tokens in a random order, each once (no replacement)
@@ -229,6 +228,12 @@ def packed_windows(key, rows: int, window: int):
     return second.astype(jnp.int32), offsets.astype(jnp.int32)
 
 
+def batch_keys(key):
+    """The five keys one batch draws from: the text centres, the visual centres, their latent noise, the
+    VAE term's words and their noise (a model's own draws fold further streams out of the fourth)."""
+    return jax.random.split(key, 5)
+
+
 def sample_batch(key, epoch: EpochData, tables: Tables, cfg: SamplerConfig, step=0) -> dict:
     """One training batch: ``text`` and ``visual`` centre strata and the ``vae`` word draws (each
     present when the config draws any). ``step`` places the centres when ``cfg.shuffle``.
@@ -236,7 +241,7 @@ def sample_batch(key, epoch: EpochData, tables: Tables, cfg: SamplerConfig, step
     Every array's leading axis can be split across devices. The batch holds indices, noise and each
     stratum's sampling weight; how the terms are weighed against each other (lambda) is the loss's.
     """
-    k_t, k_v, k_ve, k_x, k_xe = jax.random.split(key, 5)
+    k_t, k_v, k_ve, k_x, k_xe = batch_keys(key)
     batch = {}
     if cfg.text_centres:
         batch["text"] = _stratum(k_t, epoch, epoch.txt_pos, epoch.n_txt, tables, cfg, cfg.text_centres, step)
@@ -244,11 +249,6 @@ def sample_batch(key, epoch: EpochData, tables: Tables, cfg: SamplerConfig, step
         vis = _stratum(k_v, epoch, epoch.vis_pos, epoch.n_vis, tables, cfg, cfg.visual_centres, step)
         vis["rows"] = jnp.maximum(tables.vis_index[vis["words"]], 0)
         vis["eps"] = jax.random.normal(k_ve, (cfg.visual_centres, cfg.samples, cfg.latent))
-        if cfg.margin_negatives:
-            # per-token weight (stratum size / tokens) / centres / (L + 1): per pair, as the text terms
-            shape = (cfg.visual_centres, cfg.margin_negatives)
-            vis["margin_rows"] = jax.random.randint(jax.random.fold_in(k_x, 1), shape, 0, cfg.visual_rows)
-            vis["token_weight"] = vis["weight"] * cfg.pairs_per_centre / (cfg.window + 1)
         batch["visual"] = vis
     if cfg.visual_words and cfg.visual_rows:
         batch["vae"] = {
@@ -256,3 +256,12 @@ def sample_batch(key, epoch: EpochData, tables: Tables, cfg: SamplerConfig, step
             "eps": jax.random.normal(k_xe, (cfg.visual_words, cfg.samples, cfg.latent)),
         }
     return batch
+
+
+def batch_sampler(cfg: SamplerConfig):
+    """``draw(key, epoch, tables, step)``: :func:`sample_batch` of ``cfg``, as a trainable's ``sample``."""
+
+    def draw(key, epoch: EpochData, tables: Tables, step=0) -> dict:
+        return sample_batch(key, epoch, tables, cfg, step)
+
+    return draw
