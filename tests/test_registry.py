@@ -30,22 +30,15 @@ def test_documented_variant_trains_from_the_command_line_and_learns_its_fusion(c
     (config.model.name is its path) and trains it through the generic trainer."""
     words = vocab.build_vocab(topic_corpus(), 1).words
     feats = features_file(tmp_path, [w for w in words if w.startswith(("ta", "tb"))])
-    tiny = [
-        "--config.min_count=1",
-        "--config.model.dim=8",
+    tiny = tiny_args(
+        corpus_file,
         "--config.model.hidden=16",
         "--config.model.features=6",
-        "--config.sampler.window=3",
-        "--config.sampler.negatives=4",
-        "--config.sampler.text_centres=64",
         "--config.sampler.visual_centres=16",
         "--config.sampler.visual_words=8",
-        "--config.steps_per_call=5",
         "--config.checkpoint_every=10",
         "--config.epochs=0.5",
-        "--config.progress=False",
-        "--config.benchmarks=",
-    ]
+    )
     done = subprocess.run(
         [
             sys.executable,
@@ -53,7 +46,6 @@ def test_documented_variant_trains_from_the_command_line_and_learns_its_fusion(c
             "--config",
             str(ROOT / "examples" / "tanh_fusion_config.py"),
             f"--workdir={tmp_path / 'run'}",
-            f"--config.corpus={corpus_file}",
             f"--config.features={feats}",
             *tiny,
         ],
