@@ -25,8 +25,6 @@ RULES = (
     ("max_vocab", 0, True),
     ("subsample", 0, True),
     ("model.dim", 1, True),
-    ("model.hidden", 1, True),
-    ("model.features", 1, True),
     ("sampler.window", 1, True),
     ("sampler.contexts_per_centre", 1, True),
     ("sampler.negatives", 1, True),
@@ -36,7 +34,6 @@ RULES = (
     ("sampler.steps_per_run", 0, True),
     ("sampler.visual_words", 0, True),
     ("sampler.samples", 1, True),
-    ("visual_weight", 0, True),
     ("optimizer.learning_rate", 0, False),
     ("optimizer.network_learning_rate", 0, False),
     ("optimizer.adam_eps", 0, False),
@@ -58,7 +55,6 @@ REPLACED = {
 CHOICES = (
     ("corpus_errors", ("strict", "replace", "ignore")),
     ("optimizer.schedule", ("constant", "linear")),
-    ("visual_weight_mode", ("per_word", "fixed")),
 )
 
 

@@ -195,3 +195,15 @@ def test_one_model_file_named_by_a_relative_and_an_absolute_path_is_one_model(tm
     relative = registry.get(tiny_config("x", **{"model.name": "examples/tanh_fusion.py"}))
     absolute = registry.get(tiny_config("x", **{"model.name": TANH_FILE}))
     assert relative is absolute
+
+
+def test_each_models_own_keys_are_checked_by_its_module(tmp_path):
+    """PIXIE's network sizes are PIXIE's rules (pixie_jax/models/pixie.py), not the global ones: a model
+    without an encoder is not refused for them."""
+    from pixie_jax import experiment, validation
+
+    cfg = tiny_config(tmp_path / "corpus.txt", **{"model.hidden": 0, "visual_weight": -1.0})
+    with pytest.raises(validation.ConfigError, match=r"model.hidden = 0 \(must be >= 1\); visual_weight = -1.0"):
+        experiment.check(cfg)
+    cfg.model.name, cfg.embedding = str(ROOT / "examples" / "tied_sgns.py"), "e"
+    assert experiment.check(cfg).name == "tied_sgns"

@@ -130,6 +130,6 @@ SPEC = ModelSpec(
     after_training=fit_map,
     settings=settings,
     embedding="e+fx",
-    rules=(("ivsgns.steps", 1, True), ("ivsgns.hidden", 1, True), ("ivsgns.ridge", 0, True)),
-    choices=(("ivsgns.map", MAPS),),
+    rules=(*pixie.RULES, ("ivsgns.steps", 1, True), ("ivsgns.hidden", 1, True), ("ivsgns.ridge", 0, True)),
+    choices=(*pixie.CHOICES, ("ivsgns.map", MAPS)),
 )

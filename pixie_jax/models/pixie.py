@@ -25,6 +25,12 @@ def build(config, vocab_size: int, cls=Pixie) -> Pixie:
     return cls(vocab_size, m.dim, m.features, m.hidden, FUSIONS[m.fusion])
 
 
+# PIXIE's own settings, checked with the rest of the config before any data is read; the encoder's and
+# decoder's sizes also serve the models that share them (the VAE, IV-SGNS)
+NETWORK_RULES = (("model.hidden", 1, True), ("model.features", 1, True))
+RULES = (*NETWORK_RULES, ("visual_weight", 0, True))
+CHOICES = (("model.fusion", tuple(FUSIONS)), ("visual_weight_mode", ("per_word", "fixed")))
+
 SPEC = ModelSpec(
     "pixie",
     build,
@@ -35,5 +41,6 @@ SPEC = ModelSpec(
     scored_kinds=("e", "s", "t"),
     sampler=sampler_fields,
     visual_only=lambda model, params, data: embeddings.visual_only_embeddings(model, params, data, text_dim=model.dim),
-    choices=(("model.fusion", tuple(FUSIONS)),),
+    rules=RULES,
+    choices=CHOICES,
 )

@@ -69,5 +69,5 @@ SPEC = ModelSpec(
     settings=settings,
     embedding="mu",
     visual_only=embeddings.visual_only_embeddings,
-    rules=(("vae.steps", 1, True),),
+    rules=(*pixie.NETWORK_RULES, ("vae.steps", 1, True)),
 )

@@ -167,6 +167,6 @@ SPEC = ModelSpec(
     device_features=lambda model, features: model.target_features(features),
     settings=settings,
     embedding="e",
-    rules=(("vsgns.negatives", 1, True), ("vsgns.gamma", 0, False)),
+    rules=(("model.features", 1, True), ("vsgns.negatives", 1, True), ("vsgns.gamma", 0, False)),
     choices=(("vsgns.model", VARIANTS),),
 )
