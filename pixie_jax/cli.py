@@ -4,7 +4,8 @@ Installed, they are the console scripts ``pixie-train``, ``pixie-evaluate``, ``p
 ``pixie-retrieval``, ``pixie-extract-features``, ``pixie-build-visual-features``,
 ``pixie-check-visual-sources`` and ``pixie-cache``; the scripts in bin/ call the same functions from a
 source checkout.
-Expected failures (bad input, a file that cannot be read) print one line, ``error: ...``, and exit 1.
+Expected failures (bad input, a file that cannot be read) print one line, ``error: ...``, and exit 1;
+any other exception is a bug: its traceback is printed, then a line saying so (:func:`command`).
 """
 
 from __future__ import annotations
