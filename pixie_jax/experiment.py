@@ -18,7 +18,7 @@ from pixie_jax import outputs, validation
 from pixie_jax.data.training_data import TrainingData, prepare_data, text_only
 from pixie_jax.errors import InputError
 from pixie_jax.models import objective, registry
-from pixie_jax.models.spec import ModelSpec
+from pixie_jax.models.spec import ComposedSpec, ModelSpec
 from pixie_jax.prng import stream_keys
 from pixie_jax.training import loop as trainer
 from pixie_jax.training import optimizers, sampling
@@ -94,10 +94,12 @@ def sampler(config, data: TrainingData, spec: ModelSpec | None = None) -> sampli
     return registry.build_sampler(sized_batch(config, data, spec), data.n_visual, spec)
 
 
-def trainable(config, data: TrainingData, spec: ModelSpec | None = None) -> Trainable:
-    """The model ``config`` names, built for ``data``'s vocabulary, as the trainer takes it: its loss
-    bound to it and to lambda (:func:`pixie_jax.models.objective.visual_weight`), its sampler, its features."""
-    spec = spec or registry.get(config)
+def trainable(config, data: TrainingData, spec: ModelSpec | ComposedSpec | None = None) -> Trainable:
+    """The model ``config`` names (a composed model's base: :func:`pixie_jax.models.registry.trained`),
+    built for ``data``'s vocabulary, as the trainer takes it: its loss bound to it and to lambda
+    (:func:`pixie_jax.models.objective.visual_weight`), its sampler, its features."""
+    named = spec or registry.get(config)
+    spec = registry.trained(named)
     model = spec.build(config, len(data.vocab))
     batch = sampler(config, data, spec)
     lam = objective.visual_weight(config, data, batch)
@@ -106,7 +108,7 @@ def trainable(config, data: TrainingData, spec: ModelSpec | None = None) -> Trai
         features = spec.device_features(model, features)
     total = spec.total_steps(config, config.steps_per_call) if spec.total_steps else None
     return Trainable(
-        spec.name,
+        named.name,
         model,
         functools.partial(spec.loss, model, vae_words=batch.visual_words or 1, visual_weight=lam),
         spec.tables,
@@ -150,20 +152,31 @@ def run(config, workdir, data: TrainingData | None = None, log=print, devices=No
 
 def _run(config, spec, workdir, data, log, devices) -> Result:
     data = data or prepare_data(config, log)
-    arrays = spec.pretrained(config, data, log) if spec.pretrained else None
     visual_only = None
-    if arrays is None:
-        trained = text_only(config, data) if spec.text_only else data
-        config = sized_batch(config, trained, spec, log, workdir_lib.recorded_batch(workdir))
-        built = trainable(config, trained, spec)
-        params = trainer.fit(config, workdir, built, trained, log, devices)
-        arrays = spec.arrays(built.model, params, data)
-        if spec.visual_only and data.visual_only_words and data.scaling is not None:
-            visual_only = spec.visual_only(built.model, params, data)
-    if spec.after_training:
-        arrays = spec.after_training(config, arrays, stream_keys(config.seed), log)
+    if isinstance(spec, ComposedSpec):  # the base's arrays (trained on the text, or existing), then its step
+        arrays = spec.existing(config, data, log) if spec.existing else None
+        if arrays is None:
+            arrays, _ = _fit(config, spec, text_only(config, data), data, workdir, log, devices)
+        kept = {k: a for k, a in arrays.items() if k in spec.kinds or k == "mask"}
+        arrays = spec.then(config, kept, stream_keys(config.seed), log)
+    else:
+        arrays, visual_only = _fit(config, spec, data, data, workdir, log, devices)
     kinds = spec.scored_kinds if data.n_visual else ("e",)
     return Result(arrays, data, kinds, visual_only)
+
+
+def _fit(config, spec, trained_on: TrainingData, data: TrainingData, workdir, log, devices):
+    """Train ``spec``'s model (a composed model's base) on ``trained_on``; its arrays over ``data``'s
+    vocabulary, and the arrays of the words with features but no text (None where there are none)."""
+    config = sized_batch(config, trained_on, spec, log, workdir_lib.recorded_batch(workdir))
+    built = trainable(config, trained_on, spec)
+    params = trainer.fit(config, workdir, built, trained_on, log, devices)
+    base = registry.trained(spec)
+    arrays = base.arrays(built.model, params, data)
+    visual_only = None
+    if base.visual_only and data.visual_only_words and data.scaling is not None and trained_on is data:
+        visual_only = base.visual_only(built.model, params, data)
+    return arrays, visual_only
 
 
 def run_and_write(config, workdir, log=print, devices=None) -> Result:

@@ -18,8 +18,8 @@ import optax
 from pixie_jax.core.vectors import fit_linear, predict_linear
 from pixie_jax.data import embedding_files
 from pixie_jax.errors import InputError
-from pixie_jax.models import embeddings, objective, pixie
-from pixie_jax.models.spec import ModelSpec
+from pixie_jax.models import embeddings, pixie
+from pixie_jax.models.spec import ComposedSpec
 
 
 def init_mlp(key, dim: int, hidden: int, features: int) -> dict:
@@ -116,18 +116,13 @@ def settings() -> dict:
     }  # an embeddings.npz with kind e on the same vocabulary; '' trains SGNS
 
 
-SPEC = ModelSpec(
+SPEC = ComposedSpec(
     "ivsgns",
-    pixie.build,
-    objective.loss_from_rows,
-    embeddings.table_arrays,
-    objective.ROWS,
+    "pixie",  # without features: SGNS
+    fit_map,
     kinds=("e", "v", "x", "fx"),
     scored_kinds=("e", "e+fx"),
-    sampler=pixie.sampler_fields,
-    text_only=True,
-    pretrained=pretrained,
-    after_training=fit_map,
+    existing=pretrained,
     settings=settings,
     embedding="e+fx",
     rules=(*pixie.RULES, ("ivsgns.steps", 1, True), ("ivsgns.hidden", 1, True), ("ivsgns.ridge", 0, True)),

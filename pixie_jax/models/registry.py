@@ -20,7 +20,7 @@ import ml_collections
 
 from pixie_jax.errors import InputError
 from pixie_jax.models import ivsgns, pixie, vae, vsgns
-from pixie_jax.models.spec import ModelSpec  # also reached as registry.ModelSpec by a model of one's own
+from pixie_jax.models.spec import ComposedSpec, ModelSpec  # also reached as registry.ModelSpec
 from pixie_jax.training import sampling
 
 
@@ -38,7 +38,7 @@ def configure(config, name: str):
 def build_sampler(config, n_visual: int, spec: ModelSpec | None = None) -> sampling.SamplerConfig:
     """The config's sampler settings with the model's own batch fields (:attr:`ModelSpec.sampler`; a
     model without them draws text centres only); ``spec`` defaults to the config's model."""
-    s, spec = config.sampler, spec or get(config)
+    s, spec = config.sampler, trained(spec or get(config))
     fields = spec.sampler(config, n_visual) if spec.sampler else {"visual_centres": 0, "visual_words": 0}
     return sampling.SamplerConfig(
         window=s.window,
@@ -55,7 +55,13 @@ def build_sampler(config, n_visual: int, spec: ModelSpec | None = None) -> sampl
     )
 
 
-MODELS: dict[str, ModelSpec] = {}
+MODELS: dict[str, ModelSpec | ComposedSpec] = {}
+
+
+def trained(spec: ModelSpec | ComposedSpec) -> ModelSpec:
+    """The model a run trains for ``spec``: itself, or the base of a composed model (IV-SGNS: PIXIE's spec,
+    trained without features)."""
+    return MODELS[spec.base] if isinstance(spec, ComposedSpec) else spec
 
 
 def register(spec: ModelSpec) -> ModelSpec:
@@ -100,7 +106,7 @@ def _load(name: str, key: str) -> ModelSpec:
         except ModuleNotFoundError as err:
             raise InputError(f"model.name {name!r}: no module {err.name!r} to import") from None
     spec = getattr(module, "SPEC", None)
-    if not isinstance(spec, ModelSpec):
+    if not isinstance(spec, ModelSpec | ComposedSpec):
         raise InputError(
             f"model.name {name!r}: defines no SPEC (a pixie_jax.models.spec.ModelSpec, docs/adding_a_model.md)"
         )
