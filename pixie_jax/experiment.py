@@ -174,7 +174,7 @@ def _fit(config, spec, trained_on: TrainingData, data: TrainingData, workdir, lo
     base = registry.trained(spec)
     arrays = base.arrays(built.model, params, data)
     visual_only = None
-    if base.visual_only and data.visual_only_words and data.scaling is not None and trained_on is data:
+    if base.visual_only and data.visual_only_words and data.scaling is not None:
         visual_only = base.visual_only(built.model, params, data)
     return arrays, visual_only
 

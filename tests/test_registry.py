@@ -25,6 +25,31 @@ def tanh_spec():
     return registry.get(tiny_config("x", **{"model.name": TANH_FILE}))
 
 
+def train_example(config_file, tmp_path, *args):
+    """bin/train with the config ``examples/<config_file>`` into ``tmp_path``/run, from ``tmp_path``."""
+    command = [sys.executable, str(ROOT / "bin" / "train"), "--config", str(ROOT / "examples" / config_file)]
+    return subprocess.run(
+        [*command, f"--workdir={tmp_path / 'run'}", *args], capture_output=True, text=True, cwd=tmp_path
+    )
+
+
+def tiny_args(corpus, *extra):
+    """bin/train's overrides that make a run a few seconds on the topic corpus."""
+    return [
+        f"--config.corpus={corpus}",
+        "--config.min_count=1",
+        "--config.model.dim=8",
+        "--config.sampler.window=3",
+        "--config.sampler.negatives=4",
+        "--config.sampler.text_centres=64",
+        "--config.steps_per_call=5",
+        "--config.checkpoint_every=1000",
+        "--config.progress=False",
+        "--config.benchmarks=",
+        *extra,
+    ]
+
+
 def test_documented_variant_trains_from_the_command_line_and_learns_its_fusion(corpus_file, tmp_path, tanh_spec):
     """examples/tanh_fusion.py and its config are all it takes: bin/train loads the model's file
     (config.model.name is its path) and trains it through the generic trainer."""
@@ -39,20 +64,7 @@ def test_documented_variant_trains_from_the_command_line_and_learns_its_fusion(c
         "--config.checkpoint_every=10",
         "--config.epochs=0.5",
     )
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bin" / "train"),
-            "--config",
-            str(ROOT / "examples" / "tanh_fusion_config.py"),
-            f"--workdir={tmp_path / 'run'}",
-            f"--config.features={feats}",
-            *tiny,
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    done = train_example("tanh_fusion_config.py", tmp_path, f"--config.features={feats}", *tiny)
     assert done.returncode == 0, done.stderr
     assert "training pixie_tanh:" in done.stdout + done.stderr
     z = np.load(tmp_path / "run" / "embeddings.npz")
@@ -118,23 +130,6 @@ def test_a_model_module_holds_its_own_settings_and_the_configs_take_them_from_it
         registry.configure(overrides.load_config("pixie"), "vsgn")
 
 
-def tiny_args(corpus, *extra):
-    """bin/train's overrides that make a run a few seconds on the topic corpus."""
-    return [
-        f"--config.corpus={corpus}",
-        "--config.min_count=1",
-        "--config.model.dim=8",
-        "--config.sampler.window=3",
-        "--config.sampler.negatives=4",
-        "--config.sampler.text_centres=64",
-        "--config.steps_per_call=5",
-        "--config.checkpoint_every=1000",
-        "--config.progress=False",
-        "--config.benchmarks=",
-        *extra,
-    ]
-
-
 @pytest.mark.parametrize(
     "optimizer",
     [["--config.optimizer.name=adam"], ["--config.optimizer.name=sparse_sgd", "--config.optimizer.learning_rate=0.05"]],
@@ -142,19 +137,7 @@ def tiny_args(corpus, *extra):
 def test_sgns_with_one_tied_table_is_one_file_and_one_config(corpus_file, tmp_path, optimizer):
     """examples/tied_sgns.py declares one row table; dense Adam and row-sparse SGD train it alike, and the
     tied vectors learn the corpus's topics."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bin" / "train"),
-            "--config",
-            str(ROOT / "examples" / "tied_sgns_config.py"),
-            f"--workdir={tmp_path / 'run'}",
-            *tiny_args(corpus_file, "--config.epochs=2", *optimizer),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    done = train_example("tied_sgns_config.py", tmp_path, *tiny_args(corpus_file, "--config.epochs=2", *optimizer))
     assert done.returncode == 0, done.stderr
     assert "training tied_sgns:" in done.stdout
     z = np.load(tmp_path / "run" / "embeddings.npz")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -63,6 +64,15 @@ def load_embeddings(path: str | os.PathLike, log=None) -> dict:
     return usable(out, path, log)
 
 
+def first_rows(keys, rows=None) -> dict:
+    """{key: its first row}: of keys that repeat, the earliest of ``rows`` (default 0, 1, 2, ...) is kept
+    (word2vec files list the most frequent word first)."""
+    out = {}
+    for key, row in zip(keys, rows if rows is not None else itertools.count()):
+        out.setdefault(key, int(row))
+    return out
+
+
 def usable(arrays: dict, path, log=None) -> dict:
     """``arrays`` as every evaluation reads them: words case-folded, and of words that fold alike the
     first row kept (word2vec files list the most frequent first); rows with a non-finite value in any
@@ -92,8 +102,9 @@ def usable(arrays: dict, path, log=None) -> dict:
             f"(NaN or infinity): no usable vectors"
         )
     folded = [str(w).casefold() for w in words]
+    rows = np.flatnonzero(finite)
     keep = np.zeros(len(words), bool)
-    keep[sorted({folded[i]: i for i in reversed(np.flatnonzero(finite))}.values())] = True
+    keep[list(first_rows((folded[i] for i in rows), rows).values())] = True
     if log and not finite.all():
         bad = [words[i] for i in np.flatnonzero(~finite)]
         log(

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from pixie_jax.core.vectors import l2_normalise
+from pixie_jax.data import embedding_files
 from pixie_jax.errors import InputError
 from pixie_jax.evaluate.neighbours import QueryError
 
@@ -115,10 +116,7 @@ def first_rows(words, restrict: int | None) -> tuple[int, dict[str, int]]:
     """(n, {case-folded word: row}) over the first n = min(restrict, len(words)) rows (all for None); a word
     that case-folds like an earlier one keeps the earlier (more frequent) row."""
     n = len(words) if restrict is None else min(restrict, len(words))
-    index = {}
-    for i, w in enumerate(words[:n]):
-        index.setdefault(str(w).casefold(), i)
-    return n, index
+    return n, embedding_files.first_rows(str(w).casefold() for w in words[:n])
 
 
 @dataclasses.dataclass(frozen=True)

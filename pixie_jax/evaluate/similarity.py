@@ -18,6 +18,7 @@ import numpy as np
 from scipy import stats
 
 from pixie_jax.core.vectors import row_cosines
+from pixie_jax.data import embedding_files
 from pixie_jax.errors import InputError
 
 
@@ -106,7 +107,7 @@ def score(
     bench: Benchmark, words, vectors: np.ndarray, usable: np.ndarray | None = None, setting: str = "all"
 ) -> Score:
     """Spearman rho over the pairs whose two words are in ``words`` (and ``usable``, if given)."""
-    index = {w: i for i, w in reversed(list(enumerate(words)))}  # a repeated word: its first row
+    index = embedding_files.first_rows(words)  # a repeated word: its first row
     usable = np.ones(len(words), bool) if usable is None else np.asarray(usable, bool)
     rows = [(index.get(a, -1), index.get(b, -1)) for a, b in bench.pairs]
     keep = np.array([i >= 0 and j >= 0 and usable[i] and usable[j] for i, j in rows])

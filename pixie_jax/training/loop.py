@@ -249,9 +249,10 @@ def setup(config, trainable: Trainable, data: TrainingData, devices=None) -> Pre
             f"{config.steps_per_call} steps: raise segment_tokens or lower steps_per_call"
         )
     keys = stream_keys(config.seed)
-    params = trainable.model.init(keys.init)
-    dims = [params[t].shape[-1] for t in trainable.tables.names if t in params]
+    shapes = jax.eval_shape(trainable.model.init, keys.init)  # the tables' widths, before anything is allocated
+    dims = [shapes[t].shape[-1] for t in trainable.tables.names if t in shapes]
     check_step_fits(sampler_cfg, max(dims, default=1), mesh.devices.flat)
+    params = trainable.model.init(keys.init)
     if optimizers.is_sparse(config) and trainable.tables.names and all(t in params for t in trainable.tables.names):
         optimizer = (
             optimizers.table_optimizer(config, total, sampler_cfg.pairs_per_step),
