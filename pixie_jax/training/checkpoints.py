@@ -28,7 +28,14 @@ def manager(directory: str | Path, keep: int = 3) -> ocp.CheckpointManager:
     options = ocp.CheckpointManagerOptions(
         max_to_keep=keep, create=True, enable_async_checkpointing=False, cleanup_tmp_directories=True
     )
-    return ocp.CheckpointManager(Path(directory).absolute(), options=options)
+    mgr = ocp.CheckpointManager(Path(directory).absolute(), options=options)
+    # orbax removes earlier runs' temporary folders in a thread of its own; a run stopped at once (Ctrl-C
+    # at its first step) would leave that thread running into the interpreter's shutdown, where it fails
+    # with a logged traceback. Let it finish here: it lists one folder.
+    pending = getattr(mgr, "_cleanup_tmp_directory_future", None)
+    if pending is not None:
+        pending.result()
+    return mgr
 
 
 @contextlib.contextmanager
