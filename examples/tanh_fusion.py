@@ -4,11 +4,12 @@ Import this file, then train it like any model: ``config.model.name = "pixie_tan
 (docs/adding_a_model.md). W [K, K] starts at the identity, so the variant starts near eq. (5).
 """
 
+import dataclasses
+
 import jax.numpy as jnp
 
 from pixie_jax.core.model import Fusion, Pixie
-from pixie_jax.models import embeddings, objective, pixie, registry
-from pixie_jax.models.spec import ModelSpec
+from pixie_jax.models import pixie, registry
 
 TANH = Fusion(init=lambda k: {"w": jnp.eye(k)}, combine=lambda p, e, z: e + jnp.tanh(z @ p["w"]))
 
@@ -18,15 +19,4 @@ def build(config, vocab_size: int) -> Pixie:
     return Pixie(vocab_size, m.dim, m.features, m.hidden, TANH)
 
 
-SPEC = registry.register(
-    ModelSpec(
-        "pixie_tanh",
-        build,
-        objective.loss_from_rows,
-        embeddings.pixie_arrays,
-        objective.ROWS,
-        kinds=("e", "v", "mu", "x", "s", "t"),
-        scored_kinds=("e", "s", "t"),
-        sampler=pixie.sampler_fields,
-    )
-)
+SPEC = registry.register(dataclasses.replace(pixie.SPEC, name="pixie_tanh", build=build))

@@ -8,6 +8,7 @@ context with its negatives); the trainer gathers and updates them as it does PIX
 dense Adam or a row-sparse optimizer alike.
 """
 
+import functools
 from typing import NamedTuple
 
 import jax
@@ -16,7 +17,8 @@ import numpy as np
 
 from pixie_jax.models import objective
 from pixie_jax.models.spec import ModelSpec
-from pixie_jax.training import rows
+from pixie_jax.training import rows, sampling
+from pixie_jax.training.trainable import Trainable
 
 
 class TiedSgns(NamedTuple):
@@ -38,13 +40,21 @@ def row_index(batch: dict) -> dict:
     return {"u": {"centre": pixie_rows["e"], "context": pixie_rows["v"]}}
 
 
-def loss(model, params, gathered, batch, features, vae_words=1, visual_weight=None):
+TABLES = rows.RowTables(("u",), row_index)
+
+
+def loss(model, params, gathered, batch, features):
     """Eq. (2) negated, summed over the batch's pairs with their sampling weights."""
-    del features, vae_words, visual_weight
+    del features
     u = gathered["u"]
     by_stratum = {name: {"e": u["centre"][name], **u["context"][name]} for name in u["centre"]}
     text = sum(objective.stratum_text_loss(model, params, by_stratum[s], batch[s], None) for s in by_stratum)
     return text, {"loss": text, "loss_text": text}
+
+
+def bind(config, model, data, batch) -> Trainable:
+    """What the trainer trains: the loss bound to the model, the table u, the skip-gram batch."""
+    return Trainable(model, functools.partial(loss, model), TABLES, sampling.batch_sampler(batch), batch)
 
 
 def arrays(model, params, data) -> dict:
@@ -54,9 +64,8 @@ def arrays(model, params, data) -> dict:
 SPEC = ModelSpec(
     "tied_sgns",
     lambda config, vocab_size: TiedSgns(vocab_size, config.model.dim),
-    loss,
+    bind,
     arrays,
-    rows.RowTables(("u",), row_index),
     kinds=("e",),
     scored_kinds=("e",),
     embedding="e",

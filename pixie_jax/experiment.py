@@ -9,15 +9,13 @@ built model, its bound loss, its sampler and its features.
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import jax
-import numpy as np
 
 from pixie_jax import outputs, validation
 from pixie_jax.data.training_data import TrainingData, prepare_data, text_only
 from pixie_jax.errors import InputError
-from pixie_jax.models import objective, registry
+from pixie_jax.models import registry
 from pixie_jax.models.spec import ComposedSpec, ModelSpec
 from pixie_jax.prng import stream_keys
 from pixie_jax.training import loop as trainer
@@ -96,30 +94,12 @@ def sampler(config, data: TrainingData, spec: ModelSpec | None = None) -> sampli
 
 def trainable(config, data: TrainingData, spec: ModelSpec | ComposedSpec | None = None) -> Trainable:
     """The model ``config`` names (a composed model's base: :func:`pixie_jax.models.registry.trained`),
-    built for ``data``'s vocabulary, as the trainer takes it: its loss bound to it and to lambda
-    (:func:`pixie_jax.models.objective.visual_weight`), its sampler, its features."""
+    built for ``data``'s vocabulary and bound to ``data`` and the run's batch (:attr:`ModelSpec.bind`),
+    as the trainer takes it."""
     named = spec or registry.get(config)
     spec = registry.trained(named)
-    model = spec.build(config, len(data.vocab))
-    batch = sampler(config, data, spec)
-    lam = objective.visual_weight(config, data, batch)
-    features = data.features if data.n_visual else np.zeros((1, 1), np.float32)  # no visual word: nothing reads it
-    if spec.device_features is not None:
-        features = spec.device_features(model, features)
-    total = spec.total_steps(config, config.steps_per_call) if spec.total_steps else None
-    return Trainable(
-        named.name,
-        model,
-        functools.partial(spec.loss, model, vae_words=batch.visual_words or 1, visual_weight=lam),
-        spec.tables,
-        spec.sample(config, batch) if spec.sample else sampling.batch_sampler(batch),
-        batch,
-        features,
-        total,
-        spec.length_keys,
-        note=f"lambda = {lam:.3g}",
-        networks_learn=bool(batch.visual_centres or batch.visual_words),
-    )
+    bound = spec.bind(config, spec.build(config, len(data.vocab)), data, sampler(config, data, spec))
+    return dataclasses.replace(bound, name=named.name)
 
 
 def setup(config, data: TrainingData, devices=None) -> trainer.PreparedRun:
@@ -133,10 +113,13 @@ def train(
 ) -> tuple[dict, TrainingData]:
     """Train the model ``config`` names in ``workdir`` (:func:`pixie_jax.training.loop.fit`: resuming from its
     last checkpoint; ``on_pass`` and ``report_every`` as there), reading the data unless given; return
-    (params, data). The config is checked first and the workdir locked for the run."""
+    (params, data). The config is checked first and the workdir locked for the run. A composed model
+    trains its base, on the text alone."""
     spec = check(config, embedding=False)
     with workdir_lib.locked(workdir):
         data = data or prepare_data(config, log)
+        if isinstance(spec, ComposedSpec):
+            data = text_only(config, data)
         config = sized_batch(config, data, spec, log, workdir_lib.recorded_batch(workdir))
         built = trainable(config, data, spec)
         return trainer.fit(config, workdir, built, data, log, devices, on_pass, report_every), data

@@ -160,7 +160,7 @@ def test_pixie_with_relu_units_is_one_replace_of_its_spec(corpus_file, tmp_path)
     relu = str(ROOT / "examples" / "relu_encoder.py")
     cfg = tiny_config(corpus_file, features=feats, **{"model.name": relu, "epochs": 0.3})
     spec = registry.get(cfg)
-    assert spec.name == "pixie_relu" and spec.loss is registry.MODELS["pixie"].loss
+    assert spec.name == "pixie_relu" and spec.bind is registry.MODELS["pixie"].bind
     model = spec.build(cfg, len(words))
     assert model.activation is jax.nn.relu and model.encoder.activation is jax.nn.relu
     params = model.init(jax.random.key(0))
@@ -190,3 +190,27 @@ def test_each_models_own_keys_are_checked_by_its_module(tmp_path):
         experiment.check(cfg)
     cfg.model.name, cfg.embedding = str(ROOT / "examples" / "tied_sgns.py"), "e"
     assert experiment.check(cfg).name == "tied_sgns"
+
+
+def test_each_model_binds_its_own_quantities(corpus_file, tmp_path):
+    """ModelSpec has no field for one model: lambda is PIXIE's (its log note), V-SGNS's loss reads its
+    projected features, the VAE's length is config.vae.steps; a composed model (IV-SGNS) trains its base
+    on the text alone, also through experiment.train."""
+    words = vocab.build_vocab(topic_corpus(), 1).words
+    feats = features_file(tmp_path, [w for w in words if w.startswith(("ta", "tb"))])
+    bound = {}
+    for name in ("pixie", "vsgns", "vae", "ivsgns"):
+        cfg = tiny_config(corpus_file, feats, config=name, steps_per_call=10)
+        if name == "vae":
+            cfg.vae.steps = 43
+        data = data_lib.prepare_data(cfg, log=lambda *a: None)
+        bound[name] = experiment.trainable(experiment.sized_batch(cfg, data), data)
+    assert bound["pixie"].note.startswith("lambda = ") and bound["vsgns"].note == bound["vae"].note == ""
+    assert bound["pixie"].features.shape == (data.n_visual, 6) and data.n_visual > 0
+    assert bound["vsgns"].features.shape == (data.n_visual, 8)  # x~: the K-dim principal projection
+    np.testing.assert_allclose(bound["vsgns"].features.mean(axis=0), 0, atol=1e-5)  # centred
+    assert bound["vae"].total_steps == 50 and bound["vae"].length_keys == ("vae.steps",)  # whole calls of 10
+    assert bound["ivsgns"].name == "ivsgns" and bound["ivsgns"].model.__class__.__name__ == "Pixie"  # its base
+    cfg = tiny_config(corpus_file, feats, config="ivsgns", epochs=0.2)
+    params, data = experiment.train(cfg, tmp_path / "iv", log=lambda *a: None)
+    assert data.n_visual == 0 and "encoder" in params

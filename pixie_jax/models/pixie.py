@@ -5,10 +5,16 @@ loss :mod:`pixie_jax.models.objective`, its embedding kinds (e, v, mu, x, s, t) 
 
 from __future__ import annotations
 
+import functools
+
+import numpy as np
+
 from pixie_jax.core.model import FUSIONS, Pixie
 from pixie_jax.errors import InputError
 from pixie_jax.models import embeddings, objective
 from pixie_jax.models.spec import ModelSpec
+from pixie_jax.training import sampling
+from pixie_jax.training.trainable import Trainable
 
 
 def sampler_fields(config, n_visual: int) -> dict:
@@ -25,6 +31,24 @@ def build(config, vocab_size: int, cls=Pixie) -> Pixie:
     return cls(vocab_size, m.dim, m.features, m.hidden, FUSIONS[m.fusion])
 
 
+def bind(config, model: Pixie, data, batch: sampling.SamplerConfig) -> Trainable:
+    """PIXIE as the trainer trains it: eq. (9)'s minibatch estimate (:func:`pixie_jax.models.objective.loss_from_rows`)
+    with lambda (:func:`pixie_jax.models.objective.visual_weight`) and the VAE term's ``visual_words`` draws
+    bound, on the tables e and v, the skip-gram batch, and the scaled features (none without visual words)."""
+    lam = objective.visual_weight(config, data, batch)
+    loss = functools.partial(objective.loss_from_rows, model, vae_words=batch.visual_words or 1, visual_weight=lam)
+    return Trainable(
+        model,
+        loss,
+        objective.ROWS,
+        sampling.batch_sampler(batch),
+        batch,
+        data.features if data.n_visual else np.zeros((1, 1), np.float32),
+        note=f"lambda = {lam:.3g}",
+        networks_learn=bool(batch.visual_centres or batch.visual_words),
+    )
+
+
 # PIXIE's own settings, checked with the rest of the config before any data is read; the encoder's and
 # decoder's sizes also serve the models that share them (the VAE, IV-SGNS)
 NETWORK_RULES = (("model.hidden", 1, True), ("model.features", 1, True))
@@ -34,9 +58,8 @@ CHOICES = (("model.fusion", tuple(FUSIONS)), ("visual_weight_mode", ("per_word",
 SPEC = ModelSpec(
     "pixie",
     build,
-    objective.loss_from_rows,
+    bind,
     embeddings.pixie_arrays,
-    objective.ROWS,
     kinds=("e", "v", "mu", "x", "s", "t"),
     scored_kinds=("e", "s", "t"),
     sampler=sampler_fields,

@@ -1,6 +1,6 @@
 """The models the experiments know, by ``config.model.name``: each model module's ``SPEC``
-(:class:`~pixie_jax.models.spec.ModelSpec`: how to build it from a config, its loss on a batch's
-gathered rows, what its batches draw, its own settings' rules, the embedding kinds it writes).
+(:class:`~pixie_jax.models.spec.ModelSpec`: how to build it from a config and bind it to a run's data
+and batch for the trainer, its own settings' rules, the embedding kinds it writes).
 :func:`register` adds one; ``config.model.name`` may also name a model's own file or module
 (docs/adding_a_model.md).
 

@@ -1,7 +1,7 @@
 """What a model tells the experiments about itself: :class:`ModelSpec`. Each model module defines its
-``SPEC`` (:mod:`pixie_jax.models.pixie`, :mod:`pixie_jax.baselines`), and :mod:`pixie_jax.models.registry` finds it by
-``config.model.name``; :mod:`pixie_jax.experiment` builds the model from it and hands the trainer a
-:class:`pixie_jax.training.trainable.Trainable`."""
+``SPEC`` (:mod:`pixie_jax.models.pixie`, :mod:`pixie_jax.models.vsgns`, ...), and
+:mod:`pixie_jax.models.registry` finds it by ``config.model.name``; :mod:`pixie_jax.experiment` builds
+the model from it and binds it to the run into the trainer's :class:`pixie_jax.training.trainable.Trainable`."""
 
 from __future__ import annotations
 
@@ -9,34 +9,28 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from pixie_jax.training.rows import RowTables
-
 
 @dataclasses.dataclass(frozen=True)
 class ModelSpec:
-    """What the experiments (and through them the trainer) need to know about one model.
+    """What the experiments (and through them the trainer) need to know about one model: what every
+    model has, and nothing for one model only.
 
-    ``loss(model, params, rows, batch, features, vae_words, visual_weight) -> (loss, metrics)`` is the
-    minibatch estimate of the objective from the rows of its row ``tables`` the batch reads
-    (:func:`pixie_jax.training.rows.gather`; ``params`` holds the other parameters), pre-weighted
-    so that devices' shares add up, with lambda = ``visual_weight`` (:func:`pixie_jax.models.objective.visual_weight`)
-    where the model has a visual term; ``metrics`` must contain ``loss``.
+    ``build(config, vocab_size)`` makes the model, any object whose ``init(key)`` gives its parameters.
+    ``bind(config, model, data, batch)`` makes the :class:`~pixie_jax.training.trainable.Trainable` the
+    trainer trains: the model's row tables, its sampler, its loss with every model-specific quantity
+    bound in it (PIXIE's lambda and VAE draws, V-SGNS's projected features, the VAE's own length), for
+    the run's data (:class:`~pixie_jax.data.training_data.TrainingData`) and batch
+    (:class:`~pixie_jax.training.sampling.SamplerConfig`). ``arrays(model, params, data)`` turns trained
+    parameters into named embedding arrays over the vocabulary.
     """
 
     name: str
     build: Callable[[Any, int], Any]  # (config, vocabulary size) -> model with init(key) -> params
-    loss: Callable
+    bind: Callable  # (config, model, data, batch) -> Trainable
     arrays: Callable  # (model, params, data) -> {kind: [V, d], 'mask': [V]}
-    tables: RowTables  # its row tables and the rows a batch reads (objective.ROWS: PIXIE's e and v)
     kinds: tuple[str, ...]  # the kinds ``arrays`` writes
     scored_kinds: tuple[str, ...]  # the kinds worth scoring when there are visual words
     sampler: Callable | None = None  # (config, n_visual) -> SamplerConfig fields beyond the config's
-    sample: Callable | None = None  # (config, SamplerConfig) -> draw(key, epoch, tables, step); default: the
-    # skip-gram batch, sampling.sample_batch
-    device_features: Callable | None = None  # (model, scaled features) -> the feature array the loss reads
-    total_steps: Callable | None = None  # (config, steps_per_call) -> steps (default: config.epochs passes)
-    length_keys: tuple[str, ...] = ()  # its own settings that ``total_steps`` reads: like epochs, free to
-    # change on a resume with config.resume_with_new_schedule
     visual_only: Callable | None = None  # (model, params, data) -> arrays of words with features, no text
     settings: Callable[[], dict] | None = None  # () -> its own settings' defaults, config.<name>: {key: value}
     embedding: str = ""  # the kind(s) its configs write by default ('': the config's)

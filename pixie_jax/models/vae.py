@@ -10,13 +10,16 @@ network optimizer for ``config.vae.steps`` steps.
 
 from __future__ import annotations
 
+import functools
 import math
 
 from pixie_jax.core.model import Pixie, visual_elbo
 from pixie_jax.errors import InputError
 from pixie_jax.models import embeddings, pixie
 from pixie_jax.models.spec import ModelSpec
+from pixie_jax.training import sampling
 from pixie_jax.training.rows import NO_TABLES
+from pixie_jax.training.trainable import Trainable
 
 
 class Vae(Pixie):
@@ -28,11 +31,10 @@ class Vae(Pixie):
         return {k: v for k, v in Pixie.init(self, key).items() if k in ("encoder", "decoder")}
 
 
-def loss_from_rows(model: Pixie, params, rows: dict, batch: dict, features, vae_words: int = 1, visual_weight=None):
+def loss_from_rows(model: Pixie, params, rows: dict, batch: dict, features, vae_words: int = 1):
     """Minus the ELBO summed over the batch's ``vae`` draws, divided by ``vae_words`` (the global
-    batch's draws, so devices' shares add up); ``rows`` is unused (no word tables), and so is
-    ``visual_weight`` (the visual term is the whole objective)."""
-    del rows, visual_weight
+    batch's draws, so devices' shares add up); ``rows`` is unused (no word tables)."""
+    del rows
     elbo, log_lik, kl = visual_elbo(model, params, features[batch["vae"]["rows"]], batch["vae"]["eps"])
     loss = -elbo.sum() / vae_words
     return loss, {"loss": loss, "visual_log_lik": log_lik.sum() / vae_words, "visual_kl": kl.sum() / vae_words}
@@ -41,6 +43,21 @@ def loss_from_rows(model: Pixie, params, rows: dict, batch: dict, features, vae_
 def total_steps(config, steps_per_call: int) -> int:
     """``config.vae.steps`` rounded up to whole calls."""
     return max(steps_per_call, math.ceil(config.vae.steps / steps_per_call) * steps_per_call)
+
+
+def bind(config, model: Vae, data, batch: sampling.SamplerConfig) -> Trainable:
+    """The VAE as the trainer trains it: :func:`loss_from_rows` with the batch's draws bound, no row
+    tables, the scaled features, and its own length, ``config.vae.steps`` (:func:`total_steps`)."""
+    return Trainable(
+        model,
+        functools.partial(loss_from_rows, model, vae_words=batch.visual_words),
+        NO_TABLES,
+        sampling.batch_sampler(batch),
+        batch,
+        data.features,
+        total_steps(config, config.steps_per_call),
+        length_keys=("vae.steps",),
+    )
 
 
 def sampler_fields(config, n_visual: int) -> dict:
@@ -58,14 +75,11 @@ def settings() -> dict:
 SPEC = ModelSpec(
     "vae",
     lambda config, vocab_size: pixie.build(config, vocab_size, Vae),
-    loss_from_rows,
+    bind,
     embeddings.vae_arrays,
-    NO_TABLES,
     kinds=("mu", "x"),
     scored_kinds=("mu",),
     sampler=sampler_fields,
-    total_steps=total_steps,
-    length_keys=("vae.steps",),
     settings=settings,
     embedding="mu",
     visual_only=embeddings.visual_only_embeddings,

@@ -32,6 +32,7 @@ from pixie_jax.models import embeddings
 from pixie_jax.models.objective import ROWS, by_stratum, gather_rows, stratum_text_loss
 from pixie_jax.models.spec import ModelSpec
 from pixie_jax.training import sampling
+from pixie_jax.training.trainable import Trainable
 
 
 class VSgns(NamedTuple):
@@ -84,11 +85,9 @@ def margin_terms(u, target, negatives, gamma):
     return jnp.maximum(0.0, gamma - pos[:, None] + neg).sum(-1)
 
 
-def loss_from_rows(model: VSgns, params, rows: dict, batch: dict, features, vae_words: int = 1, visual_weight=None):
+def loss_from_rows(model: VSgns, params, rows: dict, batch: dict, features):
     """The minibatch estimate of J above and its metrics from the gathered rows of e and v
-    (:func:`pixie_jax.models.objective.gather_rows`); ``features`` holds x~ for each visual word (no VAE
-    draws: ``vae_words`` and ``visual_weight`` are unused)."""
-    del vae_words, visual_weight
+    (:func:`pixie_jax.models.objective.gather_rows`); ``features`` holds x~ for each visual word."""
     rows = by_stratum(rows)
     text = stratum_text_loss(model, params, rows["text"], batch["text"], None)
     metrics = {}
@@ -140,9 +139,19 @@ def draw_batch(key, epoch, tables, step=0, *, cfg: sampling.SamplerConfig, negat
     return batch
 
 
-def sampler(config, cfg: sampling.SamplerConfig):
-    """``draw(key, epoch, tables, step)``: :func:`draw_batch` with ``vsgns.negatives`` margin draws."""
-    return functools.partial(draw_batch, cfg=cfg, negatives=config.vsgns.negatives)
+def bind(config, model: VSgns, data, batch: sampling.SamplerConfig) -> Trainable:
+    """V-SGNS as the trainer trains it: :func:`loss_from_rows` on the tables e and v, its own draws
+    (:func:`draw_batch` with ``vsgns.negatives`` margin words), and x~ of the scaled features."""
+    features = data.features if data.n_visual else np.zeros((1, 1), np.float32)  # no visual word: nothing reads it
+    return Trainable(
+        model,
+        functools.partial(loss_from_rows, model),
+        ROWS,
+        functools.partial(draw_batch, cfg=batch, negatives=config.vsgns.negatives),
+        batch,
+        model.target_features(features),
+        networks_learn=bool(batch.visual_centres),
+    )
 
 
 def settings() -> dict:
@@ -157,14 +166,11 @@ def settings() -> dict:
 SPEC = ModelSpec(
     "vsgns",
     build,
-    loss_from_rows,
+    bind,
     embeddings.table_arrays,
-    ROWS,
     kinds=("e", "v", "x"),
     scored_kinds=("e",),
     sampler=sampler_fields,
-    sample=sampler,
-    device_features=lambda model, features: model.target_features(features),
     settings=settings,
     embedding="e",
     rules=(("model.features", 1, True), ("vsgns.negatives", 1, True), ("vsgns.gamma", 0, False)),

@@ -12,8 +12,9 @@ setting. A model is handed to it as:
   rows, pre-weighted so that devices' shares of a batch add up, ``metrics['loss']`` among the metrics;
   every model-specific quantity (lambda, the VAE's draws) is bound in it.
 
-:func:`pixie_jax.experiment.trainable` builds one from a config; a model of one's own can be trained
-by building one directly.
+A model's :attr:`pixie_jax.models.spec.ModelSpec.bind` makes one from the model it built and the run's
+data and batch (:func:`pixie_jax.experiment.trainable`); a model of one's own can also be trained by
+building one directly.
 """
 
 from __future__ import annotations
@@ -38,16 +39,14 @@ class Trainable:
     passes), set by its ``length_keys``; ``networks_learn``, whether parameters other than the row
     tables get a gradient (a row-sparse step skips their update otherwise)."""
 
-    name: str
     model: Any
     loss: Callable
     tables: RowTables
     sample: Callable
     batch: SamplerConfig
-    features: np.ndarray
+    features: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((1, 1), np.float32))  # none read
     total_steps: int | None = None
-    length_keys: tuple[
-        str, ...
-    ] = ()  # the model's settings behind total_steps (pixie_jax.training.workdir.check_and_record)
+    length_keys: tuple[str, ...] = ()  # its settings behind total_steps (pixie_jax.training.workdir.check_and_record)
     note: str = ""  # added to the first line the trainer logs (PIXIE: its lambda)
     networks_learn: bool = True
+    name: str = "model"  # the name the trainer logs

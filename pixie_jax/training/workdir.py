@@ -46,7 +46,7 @@ ADDED = {
 REMOVED = {"optimizer.row_cap": 16.0, "sampler.corpus_order": False, "sampler.corpus_streams": False}
 REMOVED_CHOICES = {"optimizer.name": ("capped_sgd", "row_adam")}
 # the length of the run: may change on resume when config.resume_with_new_schedule is set (with a model's own
-# length_keys, pixie_jax.models.spec.ModelSpec)
+# length_keys, pixie_jax.training.trainable.Trainable)
 SCHEDULE = ("epochs",)
 
 
