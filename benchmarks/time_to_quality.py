@@ -1,7 +1,8 @@
 """Quality against wall-clock time: our SGNS and PIXIE against gensim's skip-gram, epoch by epoch.
 
     python benchmarks/time_to_quality.py [--corpus FILE] [--epochs 5] [--our-epochs E] [--evals-per-epoch 1]
-        [--systems gensim sgns pixie] [--out time_to_quality] [--config.KEY=VALUE ...]
+        [--systems gensim sgns pixie] [--recipe NAME KEY=VALUE ...] [--gensim KEY=VALUE ...]
+        [--out time_to_quality] [--config.KEY=VALUE ...]
 
 Every system reads the same token ids (our vocabulary: configs/pixie.py's min_count and max_vocab) and
 is trained for E epochs with its learning rate decaying over all E (ours: --our-epochs, scored
@@ -10,10 +11,12 @@ vocabulary) on MEN, SimLex-999, WS-353, RG-65 and MC-30, and on word2vec's analo
 correct, answers among the 30,000 most frequent words; not in the paper, not in the five sets' mean).
 Seconds are training seconds only (scoring and, for ours, the first compilation are excluded; the
 one-off data preparation is shared). Our systems use configs/pixie.py with any --config overrides;
-SGNS is the same config without features and is scored on e, PIXIE on s (eq. 10). gensim:
-Word2Vec(sg=1, hs=0) with the config's dimension, window, negatives, subsampling threshold, all
-cores, epoch e trained with alpha from 0.025 (1 - e/E) to 0.025 (1 - (e+1)/E) as its own E-epoch
-run would. Writes DIR/time_to_quality.{md,json,png}.
+SGNS is the same config without features and is scored on e, PIXIE on s (eq. 10). Each --recipe
+(repeatable) trains our systems again with its overrides, named by NAME, so that recipes compare
+against one gensim run. gensim: Word2Vec(sg=1, hs=0) with the config's dimension and word2vec's
+recipe at the paper's window (--gensim's defaults: window 10, 5 negatives, threshold 1e-3, whatever our
+recipe), all cores, epoch e trained with alpha from 0.025 (1 - e/E) to 0.025 (1 - (e+1)/E) as its own
+E-epoch run would. Writes DIR/time_to_quality.{md,json,png}.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from pixie_jax.evaluate import analogy, similarity
 from pixie_jax.models import registry
 from pixie_jax.training import loop as train
 
+GENSIM = ("sampler.window=10", "sampler.negatives=5", "subsample=0.001")  # word2vec's recipe, the paper's window
 BENCHMARKS = ("EN-MEN-TR-3k", "EN-SIMLEX-999", "EN-WS-353-ALL", "EN-RG-65", "EN-MC-30")
 ANALOGY = "analogy %"  # 3CosAdd accuracy on questions-words.txt
 COLUMNS = BENCHMARKS + (ANALOGY,)
@@ -91,6 +95,7 @@ def run_ours(
     if name == "sgns":
         cfg.features = ""
         data = data_lib.text_only(cfg, data)
+    data = data_lib.with_sampling(cfg, data)
     spec = registry.get(cfg)
     model = spec.build(cfg, len(data.vocab))
     kind = "e" if name == "sgns" else "s"
@@ -158,6 +163,45 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def mean_of_five(row: dict) -> float:
+    return float(np.mean([row[b] for b in BENCHMARKS]))
+
+
+def reached(rows: list[dict], target: float) -> float | None:
+    """The training seconds at which the mean of five first reaches ``target``, interpolated linearly
+    between evaluations (from 0 s at a mean of 0); None if it never does."""
+    seconds, mean = 0.0, 0.0
+    for r in rows:
+        now = mean_of_five(r)
+        if now >= target:
+            return seconds + (r["seconds"] - seconds) * (target - mean) / max(now - mean, 1e-12)
+        seconds, mean = r["seconds"], now
+    return None
+
+
+def summary(results: dict) -> str:
+    """Each of our systems against gensim's last epoch: when its mean of five reaches gensim's (seconds,
+    and as a share of gensim's seconds), and its last evaluation's lowest margin over gensim's on the five
+    sets and the analogies (the rule of docs/studies/time_to_quality.md)."""
+    if "gensim" not in results:
+        return ""
+    last = results["gensim"][-1]
+    target, lines = mean_of_five(last), []
+    lines.append(f"gensim: mean of five {target:.3f} after {last['epoch']} epochs, {last['seconds']:.1f} s")
+    lines.append("| system | seconds to gensim's mean | x gensim's seconds | last mean | lowest margin (set) |")
+    lines.append("|---|---|---|---|---|")
+    for system, rows in results.items():
+        if system == "gensim":
+            continue
+        at = reached(rows, target)
+        margins = {b: rows[-1][b] - last[b] for b in COLUMNS if b in rows[-1] and b in last}
+        margins[ANALOGY] = margins.get(ANALOGY, 0.0) / 100  # percentage points as a fraction, like rho
+        worst = min(margins, key=margins.get)
+        when = f"{at:.1f} | {at / last['seconds']:.2f}" if at is not None else "never | -"
+        lines.append(f"| {system} | {when} | {mean_of_five(rows[-1]):.3f} | {margins[worst]:+.3f} ({worst}) |")
+    return "\n".join(lines)
+
+
 def merge(items, out: Path) -> None:
     """One table and figure from several runs: each item FILE or NAME=FILE (NAME prefixes its systems)."""
     results = {}
@@ -170,9 +214,10 @@ def merge(items, out: Path) -> None:
         for system, rows in runs.items():
             results[f"{name}: {system}" if name else system] = rows
     out.mkdir(parents=True, exist_ok=True)
-    (out / "time_to_quality.md").write_text(table(results) + "\n")
+    text = table(results) + "\n\n" + summary(results)
+    (out / "time_to_quality.md").write_text(text + "\n")
     plot(results, out / "time_to_quality.png")
-    print(table(results))
+    print(text)
 
 
 @command
@@ -184,6 +229,16 @@ def main(argv=None):
     parser.add_argument("--evals-per-epoch", type=int, default=1, help="scores of our systems per pass")
     parser.add_argument(
         "--systems", nargs="+", default=["gensim", "sgns", "pixie"], choices=["gensim", "sgns", "pixie"]
+    )
+    parser.add_argument(
+        "--recipe",
+        nargs="+",
+        action="append",
+        metavar="NAME KEY=VALUE",
+        help="train our systems again with these config overrides, named NAME (repeatable)",
+    )
+    parser.add_argument(
+        "--gensim", nargs="*", default=list(GENSIM), metavar="KEY=VALUE", help="gensim's settings over the config"
     )
     parser.add_argument("--out", default="time_to_quality")
     parser.add_argument(
@@ -199,7 +254,14 @@ def main(argv=None):
     bad = [item for item in extra if not item.startswith("--config.")]
     if bad:
         parser.error(f"unrecognised argument {bad[0]!r}; overrides look like --config.KEY=VALUE")
-    config = common.checked_config([item[len("--config.") :] for item in extra], args.corpus, what="--config")
+    items = [item[len("--config.") :] for item in extra]
+    config = common.checked_config(items, args.corpus, what="--config")
+    gensim_config = common.checked_config([*items, *args.gensim], args.corpus, what="--gensim")
+    recipes = {"": config}
+    for name, *recipe in args.recipe or ():
+        if "=" in name or name in recipes:
+            raise InputError(f"--recipe {name}: a recipe starts with a new name, then its KEY=VALUE overrides")
+        recipes[name] = common.checked_config([*items, *recipe], args.corpus, what=f"--recipe {name}")
     for name, value, low in (("--epochs", args.epochs, 1), ("--evals-per-epoch", args.evals_per_epoch, 1)):
         if value < low:
             raise InputError(f"{name} must be >= {low}, got {value}")
@@ -215,18 +277,21 @@ def main(argv=None):
     results = {}
     for system in args.systems:
         if system == "gensim":
-            results["gensim"] = run_gensim(data, config, args.epochs, benchmarks, log)
-        else:
-            results[f"{system} (ours)"] = run_ours(
-                system, config, data, args.our_epochs or args.epochs, benchmarks, log, args.evals_per_epoch
+            results["gensim"] = run_gensim(data, gensim_config, args.epochs, benchmarks, log)
+            continue
+        for recipe, cfg in recipes.items():
+            results[f"{system}{' ' + recipe if recipe else ''} (ours)"] = run_ours(
+                system, cfg, data, args.our_epochs or args.epochs, benchmarks, log, args.evals_per_epoch
             )
     machine, batch = common.machine(), experiment.sampler(config, data)
+    recipe_text = "; ".join(f"{name}: {' '.join(r)}" for name, *r in args.recipe or ()) or "none"
     command = "python benchmarks/time_to_quality.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = (
         f"Command: `{command}`  \nCorpus {args.corpus} ({len(data.ids):,} tokens, {len(data.vocab):,} words); "
         f"machine: {machine}; optimizer {config.optimizer.name} {config.optimizer.learning_rate}, "
         f"N = {config.sampler.negatives}, G = {config.sampler.negative_group}, "
-        f"{batch.text_centres:,} + {batch.visual_centres:,} centres per step (PIXIE's).\n\n" + table(results)
+        f"{batch.text_centres:,} + {batch.visual_centres:,} centres per step (PIXIE's); gensim "
+        f"{' '.join(args.gensim)}; recipes: {recipe_text}.\n\n" + table(results) + "\n\n" + summary(results)
     )
     (out / "time_to_quality.md").write_text(text + "\n")
     (out / "time_to_quality.json").write_text(

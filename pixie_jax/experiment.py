@@ -117,6 +117,7 @@ def train(
     trains its base, on the text alone."""
     spec = check(config, embedding=False)
     with workdir_lib.locked(workdir):
+        config = workdir_lib.recorded_defaults(config, workdir, log)
         data = data or prepare_data(config, log)
         if isinstance(spec, ComposedSpec):
             data = text_only(config, data)
@@ -134,6 +135,7 @@ def run(config, workdir, data: TrainingData | None = None, log=print, devices=No
 
 
 def _run(config, spec, workdir, data, log, devices) -> Result:
+    config = workdir_lib.recorded_defaults(config, workdir, log)
     data = data or prepare_data(config, log)
     visual_only = None
     if isinstance(spec, ComposedSpec):  # the base's arrays (trained on the text, or existing), then its step

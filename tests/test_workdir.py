@@ -432,3 +432,21 @@ def test_a_models_own_length_may_change_only_with_a_new_schedule(tmp_path):
         tmp_path, longer, resuming=True, new_schedule=True, length_keys=("vae.steps",)
     ) == ["config vae.steps: 100 -> 200"]
     assert json.loads((tmp_path / "run.json").read_text())["config"]["vae.steps"] == 200
+
+
+def test_a_run_started_before_a_default_changed_resumes_with_its_recorded_default(corpus_file, tmp_path, monkeypatch):
+    """A default the configs changed (workdir.CHANGED_DEFAULTS) does not strand older runs: resumed with the
+    present default, a run recorded with the former keeps the former, and says so; a value given on
+    purpose that is neither is still refused."""
+    experiment.train(tiny_config(corpus_file, epochs=0.3, **{"sampler.window": 3}), tmp_path / "run", log=quiet)
+    now = tiny_config(corpus_file, epochs=0.3, **{"sampler.window": 2})
+    with pytest.raises(workdir_lib.WorkdirError, match=r"config sampler.window: 3 -> 2"):
+        experiment.train(now, tmp_path / "run", log=quiet)
+    monkeypatch.setattr(workdir_lib, "CHANGED_DEFAULTS", {"sampler.window": (3, 2)})
+    lines = []
+    experiment.train(now, tmp_path / "run", log=lines.append)
+    assert any("keeping sampler.window = 3 as recorded in" in line for line in lines), lines
+    record = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert record["config"]["sampler.window"] == 3
+    with pytest.raises(workdir_lib.WorkdirError, match=r"config sampler.window: 3 -> 4"):
+        experiment.train(tiny_config(corpus_file, epochs=0.3, **{"sampler.window": 4}), tmp_path / "run", log=quiet)

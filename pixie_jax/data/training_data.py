@@ -67,9 +67,23 @@ def prepare_data(config, log=print) -> TrainingData:
         f"corpus {config.corpus}: {len(ids):,} tokens in the vocabulary of {len(vocab):,} words "
         f"({time.time() - t0:.1f} s)"
     )
-    keep = vocab_lib.keep_probabilities(vocab.counts, config.subsample)
-    noise = vocab_lib.alias_table(vocab_lib.noise_distribution(vocab.counts, config.noise_power))
-    return TrainingData(vocab, ids, keep, noise, **visual_fields(config, vocab, log), ids_digest=tokens.digest)
+    return TrainingData(
+        vocab, ids, **sampling_fields(config, vocab), **visual_fields(config, vocab, log), ids_digest=tokens.digest
+    )
+
+
+def sampling_fields(config, vocab: vocab_lib.Vocab) -> dict:
+    """The sampling fields of :class:`TrainingData`: each word's keep probability at ``config.subsample``
+    and the noise distribution P_n(w) ~ count^``config.noise_power`` as an alias table."""
+    return {
+        "keep_prob": vocab_lib.keep_probabilities(vocab.counts, config.subsample),
+        "noise": vocab_lib.alias_table(vocab_lib.noise_distribution(vocab.counts, config.noise_power)),
+    }
+
+
+def with_sampling(config, data: TrainingData) -> TrainingData:
+    """``data`` with the sampling fields of ``config`` (same vocabulary, corpus and features)."""
+    return dataclasses.replace(data, **sampling_fields(config, data.vocab))
 
 
 def visual_fields(config, vocab: vocab_lib.Vocab, log=print) -> dict:

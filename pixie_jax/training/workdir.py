@@ -16,7 +16,7 @@ import numpy as np
 
 from pixie_jax.errors import InputError, ProjectError
 from pixie_jax.files import atomic_write
-from pixie_jax.overrides import flat_keys, get_value
+from pixie_jax.overrides import flat_keys, get_value, set_value
 
 # settings that may change between a run and its resume: they do not change what is trained
 FREE = (
@@ -45,6 +45,10 @@ ADDED = {
 # run recorded with that value resumes, one recorded with another is refused naming it
 REMOVED = {"optimizer.row_cap": 16.0, "sampler.corpus_order": False, "sampler.corpus_streams": False}
 REMOVED_CHOICES = {"optimizer.name": ("capped_sgd", "row_adam")}
+# defaults the shipped configs changed, {key: (the default runs were recorded with before, the default now)}:
+# a resumed run recorded with the former, whose config gives the present one, keeps the former
+# (recorded_defaults), so that a run started before the change resumes as it was trained
+CHANGED_DEFAULTS: dict = {}
 # the length of the run: may change on resume when config.resume_with_new_schedule is set (with a model's own
 # length_keys, pixie_jax.training.trainable.Trainable)
 SCHEDULE = ("epochs",)
@@ -141,6 +145,31 @@ def recorded_batch(workdir: str | os.PathLike) -> tuple[int, int] | None:
     config = read_record(workdir / "run.json")["config"]
     text, visual = config.get("sampler.text_centres"), config.get("sampler.visual_centres")
     return (text, visual) if text and visual is not None else None
+
+
+def recorded_defaults(config, workdir: str | os.PathLike, log=print):
+    """``config`` to resume the run ``workdir`` holds with: where a key of :data:`CHANGED_DEFAULTS` has its
+    present default but run.json records its former default, a copy with the former (each logged). A fresh
+    run (no checkpoint, or no run.json) gets ``config`` itself."""
+    workdir = Path(workdir)
+    if not (workdir / "run.json").exists() or not saved_steps(workdir):
+        return config
+    recorded = ADDED | read_record(workdir / "run.json")["config"]
+    kept = {
+        k: former
+        for k, (former, now) in CHANGED_DEFAULTS.items()
+        if recorded.get(k) == former and get_value(config, k) == now
+    }
+    if not kept:
+        return config
+    config = config.copy_and_resolve_references()
+    for k, former in kept.items():
+        set_value(config, k, former)
+    log(
+        f"resuming a run started with an earlier version's defaults: keeping "
+        f"{', '.join(f'{k} = {v!r}' for k, v in kept.items())} as recorded in {workdir / 'run.json'}"
+    )
+    return config
 
 
 def check_removed(path: Path, config: dict) -> None:
