@@ -195,7 +195,8 @@ def summary(results: dict) -> str:
             continue
         at = reached(rows, target)
         margins = {b: rows[-1][b] - last[b] for b in COLUMNS if b in rows[-1] and b in last}
-        margins[ANALOGY] = margins.get(ANALOGY, 0.0) / 100  # percentage points as a fraction, like rho
+        if ANALOGY in margins:
+            margins[ANALOGY] /= 100  # percentage points as a fraction, like rho
         worst = min(margins, key=margins.get)
         when = f"{at:.1f} | {at / last['seconds']:.2f}" if at is not None else "never | -"
         lines.append(f"| {system} | {when} | {mean_of_five(rows[-1]):.3f} | {margins[worst]:+.3f} ({worst}) |")

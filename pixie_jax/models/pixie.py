@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import functools
 
-import numpy as np
-
 from pixie_jax.core.model import FUSIONS, Pixie
 from pixie_jax.errors import InputError
 from pixie_jax.models import embeddings, objective
 from pixie_jax.models.spec import ModelSpec
 from pixie_jax.training import sampling
-from pixie_jax.training.trainable import Trainable
+from pixie_jax.training.trainable import Trainable, feature_array
 
 
 def sampler_fields(config, n_visual: int) -> dict:
@@ -43,7 +41,7 @@ def bind(config, model: Pixie, data, batch: sampling.SamplerConfig) -> Trainable
         objective.ROWS,
         sampling.batch_sampler(batch),
         batch,
-        data.features if data.n_visual else np.zeros((1, 1), np.float32),
+        feature_array(data.features),
         note=f"lambda = {lam:.3g}",
         networks_learn=bool(batch.visual_centres or batch.visual_words),
     )

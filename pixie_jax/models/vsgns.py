@@ -32,7 +32,7 @@ from pixie_jax.models import embeddings
 from pixie_jax.models.objective import ROWS, by_stratum, gather_rows, stratum_text_loss
 from pixie_jax.models.spec import ModelSpec
 from pixie_jax.training import sampling
-from pixie_jax.training.trainable import Trainable
+from pixie_jax.training.trainable import Trainable, feature_array
 
 
 class VSgns(NamedTuple):
@@ -142,14 +142,13 @@ def draw_batch(key, epoch, tables, step=0, *, cfg: sampling.SamplerConfig, negat
 def bind(config, model: VSgns, data, batch: sampling.SamplerConfig) -> Trainable:
     """V-SGNS as the trainer trains it: :func:`loss_from_rows` on the tables e and v, its own draws
     (:func:`draw_batch` with ``vsgns.negatives`` margin words), and x~ of the scaled features."""
-    features = data.features if data.n_visual else np.zeros((1, 1), np.float32)  # no visual word: nothing reads it
     return Trainable(
         model,
         functools.partial(loss_from_rows, model),
         ROWS,
         functools.partial(draw_batch, cfg=batch, negatives=config.vsgns.negatives),
         batch,
-        model.target_features(features),
+        model.target_features(feature_array(data.features)),
         networks_learn=bool(batch.visual_centres),
     )
 

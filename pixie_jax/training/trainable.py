@@ -29,6 +29,12 @@ from pixie_jax.training.rows import RowTables
 from pixie_jax.training.sampling import SamplerConfig
 
 
+def feature_array(features: np.ndarray | None = None) -> np.ndarray:
+    """The feature array a loss reads: ``features``, or where there are none (None, or no rows) a [1, 1]
+    placeholder that no loss reads (the step always takes an array)."""
+    return features if features is not None and features.shape[0] else np.zeros((1, 1), np.float32)
+
+
 @dataclasses.dataclass(frozen=True)
 class Trainable:
     """A model as the trainer sees it (the module says what each part is).
@@ -44,7 +50,7 @@ class Trainable:
     tables: RowTables
     sample: Callable
     batch: SamplerConfig
-    features: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((1, 1), np.float32))  # none read
+    features: np.ndarray = dataclasses.field(default_factory=lambda: feature_array())
     total_steps: int | None = None
     length_keys: tuple[str, ...] = ()  # its settings behind total_steps (pixie_jax.training.workdir.check_and_record)
     note: str = ""  # added to the first line the trainer logs (PIXIE: its lambda)

@@ -136,13 +136,21 @@ def saved_steps(workdir: str | os.PathLike) -> list[int]:
     return sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit()) if folder.is_dir() else []
 
 
-def recorded_batch(workdir: str | os.PathLike) -> tuple[int, int] | None:
-    """(text, visual) centres a step of the run ``workdir`` holds, from its run.json; None where it holds no
-    checkpoint (a fresh run) or no such record. A resumed run keeps the batch it was sized to."""
+def resumed_config(workdir: str | os.PathLike) -> dict | None:
+    """The config run.json records for the run ``workdir`` holds; None where a run would start afresh there
+    (no checkpoint, or no run.json)."""
     workdir = Path(workdir)
     if not (workdir / "run.json").exists() or not saved_steps(workdir):
         return None
-    config = read_record(workdir / "run.json")["config"]
+    return read_record(workdir / "run.json")["config"]
+
+
+def recorded_batch(workdir: str | os.PathLike) -> tuple[int, int] | None:
+    """(text, visual) centres a step of the run ``workdir`` holds, from its run.json; None where it holds no
+    checkpoint (a fresh run) or no such record. A resumed run keeps the batch it was sized to."""
+    config = resumed_config(workdir)
+    if config is None:
+        return None
     text, visual = config.get("sampler.text_centres"), config.get("sampler.visual_centres")
     return (text, visual) if text and visual is not None else None
 
@@ -151,10 +159,10 @@ def recorded_defaults(config, workdir: str | os.PathLike, log=print):
     """``config`` to resume the run ``workdir`` holds with: where a key of :data:`CHANGED_DEFAULTS` has its
     present default but run.json records its former default, a copy with the former (each logged). A fresh
     run (no checkpoint, or no run.json) gets ``config`` itself."""
-    workdir = Path(workdir)
-    if not (workdir / "run.json").exists() or not saved_steps(workdir):
+    recorded = resumed_config(workdir)
+    if recorded is None:
         return config
-    recorded = ADDED | read_record(workdir / "run.json")["config"]
+    recorded = ADDED | recorded
     kept = {
         k: former
         for k, (former, now) in CHANGED_DEFAULTS.items()
@@ -167,7 +175,7 @@ def recorded_defaults(config, workdir: str | os.PathLike, log=print):
         set_value(config, k, former)
     log(
         f"resuming a run started with an earlier version's defaults: keeping "
-        f"{', '.join(f'{k} = {v!r}' for k, v in kept.items())} as recorded in {workdir / 'run.json'}"
+        f"{', '.join(f'{k} = {v!r}' for k, v in kept.items())} as recorded in {Path(workdir) / 'run.json'}"
     )
     return config
 
