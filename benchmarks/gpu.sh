@@ -11,10 +11,12 @@
 #    former sampler (centres drawn with replacement, 8 contexts drawn each) for the comparison;
 # 3. Table 2 at the paper's settings (configs/paper.py: N = 64, 5 passes, Adam 1e-2 decaying, the tables' b2 at
 #    0.99; one seed) on CORPUS (benchmarks/reproduce.py --paper).
+# 4. the tables sharded by rows (config.shard_tables=on): throughput at 1M words x K = 300 (N = 5, dense Adam,
+#    16,384 centres), sharded and replicated, and the default time-to-quality run sharded.
 # Installs nothing: run it where the project's dependencies (gensim too) and an accelerator build of
 # jax are installed. Each part has its own time limit so one slow part cannot starve the others.
 # Environment: PYTHON (python3), CENTRES (65536), TOKENS (50000000), CHUNKS (5), EPOCHS (3),
-# PARTS ("synthetic ttq table2": the parts to run; all three take about 20 minutes with the default limits,
+# PARTS ("synthetic ttq table2 sharded": the parts to run; all three take about 20 minutes with the default limits,
 # so a 10-minute device call runs one or two of them), T_SYNTH, T_TTQ, T_BIG, T_TABLE2 (seconds per run).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +28,7 @@ mkdir -p "$out"
 export PYTHONUNBUFFERED=1
 common=(--vocab 50000 --dim 100 --negatives 64 --groups 1 64 --centres "${CENTRES:-65536}"
         --tokens "${TOKENS:-50000000}" --chunks "${CHUNKS:-5}")
-parts=" ${PARTS:-synthetic ttq table2} "
+parts=" ${PARTS:-synthetic ttq table2 sharded} "
 [[ $parts == *" synthetic "* ]] && for opt in "sparse_sgd 0.025" "adam 0.01"; do
     set -- $opt
     for features in 0 1280; do
@@ -50,3 +52,12 @@ timeout "${T_BIG:-100}" "$py" benchmarks/time_to_quality.py --corpus "$corpus" -
 fi
 [[ $parts == *" table2 "* ]] && timeout "${T_TABLE2:-300}" "$py" benchmarks/reproduce.py --corpus "$corpus" --paper --seeds 0 \
     --tables 2 --set steps_per_call=20 --out "$out/table2" 2>&1 | tee "$out/table2.log"
+if [[ $parts == *" sharded "* ]]; then
+for shard in on off; do
+    timeout "${T_SYNTH:-85}" "$py" benchmarks/synthetic.py --vocab 1000000 --dim 300 --negatives 5 --groups 1 \
+        --centres 16384 --optimizer adam --learning-rate 0.01 --tokens "${TOKENS:-50000000}" --chunks "${CHUNKS:-5}" \
+        --shard-tables "$shard" 2>&1 | tee "$out/synthetic_1m_shard_$shard.log"
+done
+timeout "${T_TTQ:-270}" "$py" benchmarks/time_to_quality.py --corpus "$corpus" --epochs "$epochs" --systems sgns pixie \
+    --config.shard_tables=on --out "$out/ttq_sharded" 2>&1 | tee "$out/ttq_sharded.log"
+fi

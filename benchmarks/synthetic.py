@@ -1,7 +1,7 @@
 """Throughput at any size on a synthetic corpus, with the device's bound from the compiled step's cost.
 
     python benchmarks/synthetic.py [--vocab 50000] [--dim 100] [--negatives 64] [--groups 1 64]
-        [--centres 16384] [--optimizer sparse_sgd] [--tokens 20000000] [--chunks 5]
+        [--centres 16384] [--optimizer sparse_sgd] [--tokens 20000000] [--chunks 5] [--shard-tables auto]
         [--bandwidth GB/s --peak TFLOP/s]
 
 The corpus is ``--tokens`` ids drawn from a Zipf law (exponent 1) over ``--vocab`` words, so the
@@ -94,6 +94,7 @@ def main(argv=None):
     parser.add_argument("--tokens", type=int, default=20_000_000)
     parser.add_argument("--steps-per-call", type=int, default=10)
     parser.add_argument("--chunks", type=int, default=5)
+    parser.add_argument("--shard-tables", default="auto", choices=("auto", "on", "off"), help="config.shard_tables")
     parser.add_argument("--bandwidth", type=float, help="GB/s, for devices not in the table")
     parser.add_argument("--peak", type=float, help="TFLOP/s, for devices not in the table")
     args = parser.parse_args(argv)
@@ -108,6 +109,7 @@ def main(argv=None):
         "negatives": args.negatives,
         "features": args.features,
         "optimizer": args.optimizer,
+        "shard_tables": args.shard_tables,
         "data_seconds": round(time.perf_counter() - t0, 1),
         "settings": {},
     }
@@ -128,7 +130,7 @@ def measure(args, data, group: int) -> dict:
     config.sampler.visual_centres = args.centres // 8 if args.features else 0
     config.sampler.visual_words = 256 if args.features else 0
     config.optimizer.name, config.optimizer.learning_rate = args.optimizer, args.learning_rate
-    config.steps_per_call, config.epochs = args.steps_per_call, 1.0
+    config.steps_per_call, config.epochs, config.shard_tables = args.steps_per_call, 1.0, args.shard_tables
     run = experiment.setup(config, data)
     epoch = run.epoch_data(0)
     pairs = args.steps_per_call * run.sampler.pairs_per_step
@@ -143,6 +145,8 @@ def measure(args, data, group: int) -> dict:
     jax.block_until_ready(state)
     seconds = time.perf_counter() - t0
     out = {
+        "tables_sharded": run.placement.sharded,
+        "state_mb_per_device": round(run.placement.device_bytes(state) / 2**20, 1),
         "pairs_per_step": run.sampler.pairs_per_step,
         "pairs_per_s": args.chunks * pairs / seconds,
         "loss": float(np.mean(jax.device_get(metrics["loss"]))),

@@ -99,16 +99,22 @@ def arrays(workdir):
         return {k: z[k] for k in ("e", "v", "mu")}
 
 
-def test_two_processes_of_two_devices_equal_one_of_four_and_resume(setup, tmp_path):
+@pytest.mark.parametrize("tables", ["replicated", "sharded"])
+def test_two_processes_of_two_devices_equal_one_of_four_and_resume(setup, tmp_path, tables):
     """Half the run in two processes, then resumed in two processes from their checkpoints to the full
-    length: the parameters of one process of four devices trained straight through."""
+    length: the parameters of one process of four devices (tables replicated) trained straight through;
+    the tables of the two processes replicated, or sharded by rows over the four devices of both."""
     corpus, feats = setup
     at_end = "--config.checkpoint_every=100000"  # each run's last step only: the half run's is resumed
-    one = start(command(corpus, feats, tmp_path / "one", 0.4, at_end), 4)  # alongside the first half
-    outs = finish(two_processes(command(corpus, feats, tmp_path / "two", 0.2, at_end)) + [one])
+    shard = f"--config.shard_tables={'on' if tables == 'sharded' else 'off'}"
+    one = start(command(corpus, feats, tmp_path / "one", 0.4, at_end, "--config.shard_tables=off"), 4)
+    outs = finish(two_processes(command(corpus, feats, tmp_path / "two", 0.2, at_end, shard)) + [one])
     assert "on 4 cpu device(s) in 2 processes" in outs[0][0]
+    assert ("row tables e, v sharded by rows over 4 device(s)" in outs[0][0]) == (tables == "sharded")
     outs = finish(
-        two_processes(command(corpus, feats, tmp_path / "two", 0.4, at_end, "--config.resume_with_new_schedule=True"))
+        two_processes(
+            command(corpus, feats, tmp_path / "two", 0.4, at_end, shard, "--config.resume_with_new_schedule=True")
+        )
     )
     assert "resumed from" in outs[0][0] + outs[0][1] and "resumed from" in outs[1][0] + outs[1][1]
     one, two = arrays(tmp_path / "one"), arrays(tmp_path / "two")

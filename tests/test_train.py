@@ -61,11 +61,12 @@ def test_four_devices_match_one(corpus_file, tmp_path):
             assert np.abs(np.asarray(p["kernel"]) - np.asarray(start[net][layer]["kernel"])).max() > 1e-3, (net, layer)
 
 
-def kill_and_resume(command, tmp_path, kinds):
+def kill_and_resume(command, tmp_path, kinds, devices=1):
     """Run ``command(workdir)`` straight, then SIGKILL a second run after its first checkpoint and run it
-    again: the resumed run's embeddings of ``kinds`` must equal the straight run's bit for bit. Only the
-    killed run writes a checkpoint every 10 steps (how often is free to change on resume)."""
-    env = dict(os.environ, XLA_FLAGS=xla_flags(1))
+    again (each on ``devices`` host devices): the resumed run's embeddings of ``kinds`` must equal the
+    straight run's bit for bit. Only the killed run writes a checkpoint every 10 steps (how often is free
+    to change on resume)."""
+    env = dict(os.environ, XLA_FLAGS=xla_flags(devices))
     rarely = "--config.checkpoint_every=100000"
     subprocess.run([*command(tmp_path / "straight"), rarely], check=True, env=env, capture_output=True)
     victim = subprocess.Popen(

@@ -150,13 +150,12 @@ def state_bytes(state) -> int:
 
 
 def restore(mgr: ocp.CheckpointManager, like, step: int | None = None):
-    """Restore ``step`` (default: the latest) into the structure of ``like``; return (state, step)."""
+    """Restore ``step`` (default: the latest) into the structure of ``like`` (arrays or
+    jax.ShapeDtypeStruct); return (state on the host, step)."""
     step = mgr.latest_step() if step is None else step
     if step is None or step not in mgr.all_steps():
         raise CheckpointError(f"{mgr.directory}: no checkpoint for step {step} (have {list(mgr.all_steps())})")
-    abstract = jax.tree.map(
-        lambda x: np.zeros(np.shape(x), np.asarray(x).dtype) if hasattr(x, "shape") else x, jax.device_get(like)
-    )
+    abstract = jax.tree.map(lambda x: np.zeros(x.shape, x.dtype) if hasattr(x, "shape") else x, like)
     try:
         state = mgr.restore(step, args=ocp.args.StandardRestore(abstract))
     except Exception as err:  # orbax raises many kinds; all mean the same to a user

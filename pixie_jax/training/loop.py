@@ -24,6 +24,7 @@ from pixie_jax.data.training_data import TrainingData
 from pixie_jax.errors import InputError, ProjectError
 from pixie_jax.prng import StreamKeys, stream_keys
 from pixie_jax.training import checkpoints, optimizers, sampling
+from pixie_jax.training import sharding as sharding_lib
 from pixie_jax.training import workdir as workdir_lib
 from pixie_jax.training.step import (
     Chunk,
@@ -83,9 +84,15 @@ class PreparedRun:
     features: jax.Array
     state: TrainState
     chunk: Chunk
+    placement: sharding_lib.Placement  # where the state lives: row tables sharded or replicated
+    placement_note: str = ""  # why (sharding.decide)
 
     def put(self, tree):
         return replicate(self.mesh, tree)
+
+    def host_state(self) -> TrainState:
+        """The state on the host, tables unpadded (as checkpoints hold it)."""
+        return self.placement.get(self.state)
 
     def segment_of(self, step: int) -> tuple[int, int]:
         """(pass, segment) of ``step``: a pass gives each segment steps in proportion to its tokens."""
@@ -170,6 +177,16 @@ def host_bytes_available() -> int | None:
         return None
 
 
+def memory_free(device, local_devices: int) -> int | None:
+    """Free bytes of ``device``; for a CPU device, the host's available memory shared among the
+    ``local_devices`` of this process; None where neither is known."""
+    free = device_bytes_free(device)
+    if free is None:
+        host = host_bytes_available()
+        free = None if host is None else host // local_devices
+    return free
+
+
 def check_step_fits(sampler_cfg: sampling.SamplerConfig, dim: int, devices) -> None:
     """Raise :class:`TrainingError`, before anything compiles, if one step's gathered rows and their
     gradients (a lower bound of its memory: :func:`step_rows` x K x 4 bytes x 2, shared among the
@@ -178,10 +195,7 @@ def check_step_fits(sampler_cfg: sampling.SamplerConfig, dim: int, devices) -> N
     need = rows * dim * 4 * 2 // len(devices)
     local = [d for d in devices if d.process_index == jax.process_index()]
     for device in local:
-        free = device_bytes_free(device)
-        if free is None:
-            host = host_bytes_available()
-            free = None if host is None else host // len(local)
+        free = memory_free(device, len(local))
         if free is not None and need > free:
             fit = max(1, int(sampler_cfg.text_centres * free / need))
             raise TrainingError(
@@ -253,13 +267,17 @@ def setup(config, trainable: Trainable, data: TrainingData, devices=None) -> Pre
     dims = [shapes[t].shape[-1] for t in trainable.tables.names if t in shapes]
     check_step_fits(sampler_cfg, max(dims, default=1), mesh.devices.flat)
     params = trainable.model.init(keys.init)
-    if optimizers.is_sparse(config) and trainable.tables.names and all(t in params for t in trainable.tables.names):
+    names = trainable.tables.names
+    sparse = bool(optimizers.is_sparse(config) and names and all(t in params for t in names))
+    if sparse:
         optimizer = (
             optimizers.table_optimizer(config, total, sampler_cfg.pairs_per_step),
             optimizers.network_optimizer(config, total),
         )
     else:
         optimizer = optimizers.build_optimizer(config, total, trainable.tables.names)
+    state = TrainState(params, init_optimizer(optimizer, params, trainable.tables.names))
+    placement, placement_note = place(config, trainable, state, sampler_cfg, mesh, sparse)
     put = functools.partial(replicate, mesh)
     tables = put(
         sampling.Tables(
@@ -282,9 +300,33 @@ def setup(config, trainable: Trainable, data: TrainingData, devices=None) -> Pre
         whole,
         tables,
         put(jnp.asarray(trainable.features)),
-        put(TrainState(params, init_optimizer(optimizer, params, trainable.tables.names))),
-        make_train_chunk(trainable, optimizer, mesh, config.steps_per_call),
+        placement.put(state),
+        make_train_chunk(trainable, optimizer, mesh, config.steps_per_call, placement),
+        placement,
+        placement_note,
     )
+
+
+def place(config, trainable: Trainable, state: TrainState, sampler_cfg, mesh, sparse: bool):
+    """The :class:`pixie_jax.training.sharding.Placement` of ``state`` on ``mesh`` that ``config.shard_tables``
+    asks for (:func:`pixie_jax.training.sharding.decide`), and why."""
+    names = tuple(t for t in trainable.tables.names if t in state.params)
+    replicated = sharding_lib.Placement(mesh)
+    if not names:
+        return replicated, ""
+    rows = {t: int(state.params[t].shape[0]) for t in names}
+    sharded = sharding_lib.Placement(mesh, names, rows)
+    local = [d for d in mesh.devices.flat if d.process_index == jax.process_index()]
+    shard, why = sharding_lib.decide(
+        config.get("shard_tables", "auto"),
+        mesh.devices.size,
+        sharded.table_bytes(state),
+        memory_free(local[0], len(local)) if local else None,
+        step_rows(sampler_cfg),
+        sum(rows.values()),
+        sparse,
+    )
+    return (sharded if shard else replicated), why
 
 
 class DeferredInterrupts:
@@ -374,11 +416,11 @@ def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_e
     checkpoints.check_space(manager.directory, run.state, latest)
     start = 0
     if latest is not None:
-        run.state, start = checkpoints.restore(manager, run.state)
+        restored, start = checkpoints.restore(manager, run.placement.host_shapes(run.state))
+        run.state = run.placement.put(restored)
         log(f"resumed from {workdir / 'checkpoints'} at step {start}")
     if primary and workdir_lib.truncate_metrics(workdir / "metrics.jsonl", start):
         log(f"metrics.jsonl cut back to step {start}")
-    run.state = run.put(run.state)
     n_dev = run.mesh.devices.size
 
     what = (
@@ -395,6 +437,10 @@ def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_e
         f"training {trainable.name}: {total:,} steps {what} on {n_dev} {jax.devices()[0].platform} device(s)"
         f"{processes}{note}"
     )
+    if run.placement_note and (n_dev > 1 or run.placement.sharded):
+        names = ", ".join(run.placement.tables or trainable.tables.names)
+        how = f"sharded by rows over {n_dev}" if run.placement.sharded else f"replicated on each of {n_dev}"
+        log(f"row tables {names} {how} device(s) ({run.placement_note})")
     metrics_file = open(workdir / "metrics.jsonl" if primary else os.devnull, "a", encoding="utf-8")
     where, epoch = None, None
     bar = tqdm(total=total, initial=start, unit="step", disable=not config.progress, dynamic_ncols=True)
@@ -440,10 +486,10 @@ def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_e
             bar.update(spc)
             bar.set_postfix(loss=f"{record['loss']:.3f}", pairs_s=f"{record['pairs_per_s']:.3g}")
             if step // config.checkpoint_every > first // config.checkpoint_every or step == total:
-                checkpoints.save(manager, step, run.state)
+                checkpoints.save(manager, step, run.host_state())
                 last_good = step
             if on_pass is not None and (step // every > first // every or step == total):
-                on_pass(step / per_epoch, jax.device_get(run.state.params))
+                on_pass(step / per_epoch, run.placement.get(run.state.params))
     except KeyboardInterrupt:
         kept = (
             f"the checkpoint of step {last_good} in {workdir / 'checkpoints'} is kept: run the same command to resume"
@@ -458,4 +504,4 @@ def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_e
             manager.close()  # waits for every write and ends orbax's threads
         finally:  # a failed write's partial checkpoint, once no writer is left
             checkpoints.remove_partials(manager)
-    return jax.device_get(run.state.params)
+    return run.placement.get(run.state.params)

@@ -26,6 +26,7 @@ from jax.sharding import PartitionSpec as P
 
 from pixie_jax.training import rows as rows_lib
 from pixie_jax.training import sampling
+from pixie_jax.training import sharding as sharding_lib
 from pixie_jax.training.trainable import Trainable
 
 
@@ -42,46 +43,98 @@ def make_mesh(devices=None):
     return jax.make_mesh((len(devices),), ("data",), axis_types=(AxisType.Auto,), devices=devices)
 
 
-def make_grad_fn(trainable: Trainable, mesh):
-    """shard_map'd (grads, metrics) of the trainable's loss over all parameters, summed over the devices' shares."""
-    loss, tables = trainable.loss, trainable.tables
+def _gatherer(placement):
+    """rows.gather, or with sharded tables :func:`pixie_jax.training.sharding.gather`."""
+    return sharding_lib.gather if placement is not None and placement.sharded else rows_lib.gather
+
+
+def _param_specs(placement):
+    """shard_map's in_spec of the parameters: replicated, or per entry (sharded tables)."""
+    if placement is None or not placement.sharded:
+        return lambda params: P()
+    return placement.param_specs
+
+
+def make_grad_fn(trainable: Trainable, mesh, placement=None):
+    """shard_map'd (grads, metrics) of the trainable's loss over all parameters, summed over the devices'
+    shares; with tables sharded by ``placement`` (:mod:`pixie_jax.training.sharding`), a table's gradient
+    is its shard's, complete on its device, and only the others are summed."""
+    loss, tables, gather, specs = trainable.loss, trainable.tables, _gatherer(placement), _param_specs(placement)
 
     def local(params, batch, features):
-        grads, metrics = jax.grad(
-            lambda p: loss(p, rows_lib.gather(p, tables.index(batch)), batch, features), has_aux=True
-        )(params)
-        return jax.lax.psum((grads, metrics), "data")
+        grads, metrics = jax.grad(lambda p: loss(p, gather(p, tables.index(batch)), batch, features), has_aux=True)(
+            params
+        )
+        if placement is None or not placement.sharded:
+            return jax.lax.psum((grads, metrics), "data")
+        table_grads, others = rows_lib.split(grads, placement.tables)
+        return table_grads | jax.lax.psum(others, "data"), jax.lax.psum(metrics, "data")
 
-    return jax.shard_map(local, mesh=mesh, in_specs=(P(), P("data"), P()), out_specs=P(), check_vma=False)
+    def fn(params, batch, features):
+        return jax.shard_map(
+            local,
+            mesh=mesh,
+            in_specs=(specs(params), P("data"), P()),
+            out_specs=(specs(params), P()),
+            check_vma=False,
+        )(params, batch, features)
+
+    return fn
 
 
-def make_row_grad_fn(trainable: Trainable, mesh):
+def make_row_grad_fn(trainable: Trainable, mesh, placement=None):
     """shard_map'd (network grads, row grads, metrics): the gradient with respect to the gathered rows of
     the row tables (:func:`pixie_jax.training.rows.gather`, one per batch entry, left sharded like the batch)
     and, summed over the devices, with respect to the other parameters."""
-    loss, tables = trainable.loss, trainable.tables
+    loss, tables, gather, specs = trainable.loss, trainable.tables, _gatherer(placement), _param_specs(placement)
 
     def local(params, batch, features):
         table_params, networks = rows_lib.split(params, tables.names)
-        rows = rows_lib.gather(table_params, tables.index(batch))
+        rows = gather(table_params, tables.index(batch))
         (g_net, g_rows), metrics = jax.grad(lambda n, r: loss(n, r, batch, features), argnums=(0, 1), has_aux=True)(
             networks, rows
         )
         return jax.lax.psum(g_net, "data"), g_rows, jax.lax.psum(metrics, "data")
 
-    return jax.shard_map(
-        local, mesh=mesh, in_specs=(P(), P("data"), P()), out_specs=(P(), P("data"), P()), check_vma=False
-    )
+    def fn(params, batch, features):
+        return jax.shard_map(
+            local,
+            mesh=mesh,
+            in_specs=(specs(params), P("data"), P()),
+            out_specs=(P(), P("data"), P()),
+            check_vma=False,
+        )(params, batch, features)
+
+    return fn
 
 
-def make_update(trainable: Trainable, optimizer, mesh):
+def sharded_table_update(tables_opt, mesh, placement):
+    """``tables_opt.update`` (:class:`pixie_jax.training.sparse.TableOptimizer`) on tables and optimizer state
+    sharded by ``placement``: each device applies every device's row gradients to the rows it owns."""
+
+    def local(tables, state, indices, row_grads):
+        return tables_opt.update(
+            tables, state, sharding_lib.owned_indices(indices, tables), sharding_lib.everyones(row_grads)
+        )
+
+    def update(tables, state, indices, row_grads):
+        specs = (P("data"), placement.specs(state))
+        return jax.shard_map(
+            local, mesh=mesh, in_specs=(*specs, P("data"), P("data")), out_specs=specs, check_vma=False
+        )(tables, state, indices, row_grads)
+
+    return update
+
+
+def make_update(trainable: Trainable, optimizer, mesh, placement=None):
     """(state, batch, features) -> (state, metrics): one optimizer step on one batch.
 
     ``optimizer`` is an optax transformation over all parameters (dense), or a pair
     (:class:`pixie_jax.training.sparse.TableOptimizer` for the row tables, optax transformation for the rest).
+    ``placement`` (:class:`pixie_jax.training.sharding.Placement`), where it shards the tables, says how.
     """
     if isinstance(optimizer, optax.GradientTransformation):
-        grad_fn = make_grad_fn(trainable, mesh)
+        grad_fn = make_grad_fn(trainable, mesh, placement)
 
         def dense(state, batch, features):
             grads, metrics = grad_fn(state.params, batch, features)
@@ -92,7 +145,12 @@ def make_update(trainable: Trainable, optimizer, mesh):
 
     tables_opt, networks_opt = optimizer
     tables = trainable.tables
-    row_grad_fn = make_row_grad_fn(trainable, mesh)
+    row_grad_fn = make_row_grad_fn(trainable, mesh, placement)
+    table_update = (
+        sharded_table_update(tables_opt, mesh, placement)
+        if placement is not None and placement.sharded
+        else tables_opt.update
+    )
 
     def rows(state, batch, features):
         g_net, g_rows, metrics = row_grad_fn(state.params, batch, features)
@@ -101,7 +159,7 @@ def make_update(trainable: Trainable, optimizer, mesh):
         if trainable.networks_learn:  # without a gradient, skip their update
             updates, net_state = networks_opt.update(g_net, net_state, networks)
             networks = optax.apply_updates(networks, updates)
-        table_params, table_state = tables_opt.update(
+        table_params, table_state = table_update(
             table_params,
             state.opt_state["tables"],
             rows_lib.flat_indices(tables.index(batch)),
@@ -124,17 +182,20 @@ def init_optimizer(optimizer, params: dict, table_names=()):
 Chunk = Callable[..., tuple[TrainState, dict]]
 
 
-def make_train_chunk(trainable: Trainable, optimizer, mesh, steps: int) -> Chunk:
+def make_train_chunk(trainable: Trainable, optimizer, mesh, steps: int, placement=None) -> Chunk:
     """jit(chunk)(state, root_key, start, epoch, tables, features) -> (state, metrics [steps]); ``tables``
     are the sampler's (:class:`pixie_jax.training.sampling.Tables`), the batch of step s ``trainable.sample``'s from
-    ``fold_in(root_key, s)``."""
-    update = make_update(trainable, optimizer, mesh)
+    ``fold_in(root_key, s)``; the state laid out as ``placement`` says (replicated where None)."""
+    update = make_update(trainable, optimizer, mesh, placement)
     batch_sharding = NamedSharding(mesh, P("data"))
 
     def body(state, step, root_key, epoch, tables, features):
         batch = trainable.sample(jax.random.fold_in(root_key, step), epoch, tables, step)
         batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
-        return update(state, batch, features)
+        state, metrics = update(state, batch, features)
+        if placement is not None and placement.sharded:  # each shard's update stays on its device
+            state = jax.lax.with_sharding_constraint(state, placement.shardings(state))
+        return state, metrics
 
     @functools.partial(jax.jit, donate_argnums=(0,))
     def chunk(state, root_key, start, epoch, tables, features):

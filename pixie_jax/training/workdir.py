@@ -30,8 +30,9 @@ FREE = (
     "features",
     "resume_with_new_schedule",
     "corpus_cache",
-    "sampler.steps_per_run",
-)  # recorded through the batch it sized (sampler.text_centres, visual_centres)
+    "sampler.steps_per_run",  # recorded through the batch it sized (sampler.text_centres, visual_centres)
+    "shard_tables",  # where the tables live, not what is trained: a run resumes on any number of devices
+)
 # settings added to the configs after runs were first recorded, with the value that trains as runs did
 # before them: a run.json without such a key holds a run trained with that value
 ADDED = {
