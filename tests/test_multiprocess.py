@@ -99,21 +99,26 @@ def arrays(workdir):
         return {k: z[k] for k in ("e", "v", "mu")}
 
 
-@pytest.mark.parametrize("tables", ["replicated", "sharded"])
-def test_two_processes_of_two_devices_equal_one_of_four_and_resume(setup, tmp_path, tables):
+@pytest.mark.parametrize("tables, optimizer", [("replicated", "adam"), ("sharded", "adam"), ("sharded", "sparse_sgd")])
+def test_two_processes_of_two_devices_equal_one_of_four_and_resume(setup, tmp_path, tables, optimizer):
     """Half the run in two processes, then resumed in two processes from their checkpoints to the full
     length: the parameters of one process of four devices (tables replicated) trained straight through;
     the tables of the two processes replicated, or sharded by rows over the four devices of both."""
     corpus, feats = setup
-    at_end = "--config.checkpoint_every=100000"  # each run's last step only: the half run's is resumed
+    rate = {"adam": "0.01", "sparse_sgd": "0.025"}[optimizer]
+    settings = (
+        "--config.checkpoint_every=100000",  # each run's last step only: the half run's is resumed
+        f"--config.optimizer.name={optimizer}",
+        f"--config.optimizer.learning_rate={rate}",
+    )
     shard = f"--config.shard_tables={'on' if tables == 'sharded' else 'off'}"
-    one = start(command(corpus, feats, tmp_path / "one", 0.4, at_end, "--config.shard_tables=off"), 4)
-    outs = finish(two_processes(command(corpus, feats, tmp_path / "two", 0.2, at_end, shard)) + [one])
+    one = start(command(corpus, feats, tmp_path / "one", 0.4, *settings, "--config.shard_tables=off"), 4)
+    outs = finish(two_processes(command(corpus, feats, tmp_path / "two", 0.2, *settings, shard)) + [one])
     assert "on 4 cpu device(s) in 2 processes" in outs[0][0]
     assert ("row tables e, v sharded by rows over 4 device(s)" in outs[0][0]) == (tables == "sharded")
     outs = finish(
         two_processes(
-            command(corpus, feats, tmp_path / "two", 0.4, at_end, shard, "--config.resume_with_new_schedule=True")
+            command(corpus, feats, tmp_path / "two", 0.4, *settings, shard, "--config.resume_with_new_schedule=True")
         )
     )
     assert "resumed from" in outs[0][0] + outs[0][1] and "resumed from" in outs[1][0] + outs[1][1]
