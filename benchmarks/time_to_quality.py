@@ -136,10 +136,12 @@ def plot(results: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(COLUMNS), figsize=(4 * len(COLUMNS), 3.4), sharex=True)
-    for ax, bench in zip(axes, COLUMNS):
+    panels = ("mean of five", *COLUMNS)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.4), sharex=True)
+    for ax, bench in zip(axes, panels):
         for system, rows in results.items():
-            ax.plot([r["seconds"] for r in rows], [r.get(bench, np.nan) for r in rows], marker="o", label=system)
+            values = [mean_of_five(r) if bench == panels[0] else r.get(bench, np.nan) for r in rows]
+            ax.plot([r["seconds"] for r in rows], values, marker="o", label=system)
         ax.set_title(bench)
         ax.set_xlabel("training seconds")
         ax.grid(alpha=0.3)

@@ -450,3 +450,25 @@ def test_a_run_started_before_a_default_changed_resumes_with_its_recorded_defaul
     assert record["config"]["sampler.window"] == 3
     with pytest.raises(workdir_lib.WorkdirError, match=r"config sampler.window: 3 -> 4"):
         experiment.train(tiny_config(corpus_file, epochs=0.3, **{"sampler.window": 4}), tmp_path / "run", log=quiet)
+
+
+def test_a_run_recorded_with_the_former_window_and_threshold_resumes_with_them(tmp_path):
+    """The shipped defaults moved to window 5 and threshold 3e-4 (workdir.CHANGED_DEFAULTS): a run.json of
+    an older run, recorded with window 10 and 1e-3, resumes with those under today's configs/pixie.py."""
+    from pixie_jax.overrides import get_value, load_config
+
+    config = load_config("pixie")
+    assert {k: get_value(config, k) for k in workdir_lib.CHANGED_DEFAULTS} == {
+        k: now for k, (_, now) in workdir_lib.CHANGED_DEFAULTS.items()
+    }
+    (tmp_path / "checkpoints" / "200").mkdir(parents=True)
+    record = {"config": {"sampler.window": 10, "subsample": 0.001}, "data": {}}
+    (tmp_path / "run.json").write_text(json.dumps(record))
+    lines = []
+    resumed = workdir_lib.recorded_defaults(config, tmp_path, lines.append)
+    assert (resumed.sampler.window, resumed.subsample) == (10, 0.001)
+    assert (config.sampler.window, config.subsample) == (5, 3e-4)  # the caller's config is left as it is
+    assert lines == [
+        "resuming a run started with an earlier version's defaults: keeping sampler.window = 10, "
+        f"subsample = 0.001 as recorded in {tmp_path / 'run.json'}"
+    ]

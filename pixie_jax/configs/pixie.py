@@ -1,8 +1,9 @@
 """PIXIE on the bundled data: a gutenberg8 slice and word features of 1000 ImageNet photos.
 
-The paper's model (K = 100, 500 tanh units, window 10) with a CPU recipe: 5 negatives, Adam 1e-2 with
-word2vec's linear decay, a batch sized to the run. Every key: docs/config.md. Override any key on the
-command line: --config.sampler.negatives=64
+The paper's model (K = 100, 500 tanh units) with a CPU recipe chosen by time to quality against
+gensim (docs/studies/time_to_quality.md): window 5 (the paper's is 10: configs/paper.py), subsampling
+at 3e-4, 5 negatives, Adam 1e-2 with word2vec's linear decay, a batch sized to the run. Every key:
+docs/config.md. Override any key on the command line: --config.sampler.window=10
 """
 
 import ml_collections
@@ -18,7 +19,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.corpus_cache = True  # keep the corpus's token ids in the cache
     c.min_count = 5
     c.max_vocab = 50_000
-    c.subsample = 1e-3  # word2vec's threshold t; 0 keeps every token
+    c.subsample = 3e-4  # word2vec's threshold t (word2vec: 1e-3); 0 keeps every token
     c.noise_power = 0.75  # P_n(w) ~ count^0.75
 
     c.model = ml_collections.ConfigDict()
@@ -29,7 +30,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.model.fusion = "additive"  # eq. (5); or 'gated'
 
     c.sampler = ml_collections.ConfigDict()
-    c.sampler.window = 10  # L
+    c.sampler.window = 5  # L (the paper: 10)
     c.sampler.contexts_per_centre = 8  # C draws a centre when enumerate_window is False
     c.sampler.enumerate_window = True  # every context of word2vec's reduced window
     c.sampler.shuffle = True  # a pass's tokens in a random order, each once

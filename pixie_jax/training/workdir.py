@@ -49,7 +49,7 @@ REMOVED_CHOICES = {"optimizer.name": ("capped_sgd", "row_adam")}
 # defaults the shipped configs changed, {key: (the default runs were recorded with before, the default now)}:
 # a resumed run recorded with the former, whose config gives the present one, keeps the former
 # (recorded_defaults), so that a run started before the change resumes as it was trained
-CHANGED_DEFAULTS: dict = {}
+CHANGED_DEFAULTS: dict = {"sampler.window": (10, 5), "subsample": (1e-3, 3e-4)}
 # the length of the run: may change on resume when config.resume_with_new_schedule is set (with a model's own
 # length_keys, pixie_jax.training.trainable.Trainable)
 SCHEDULE = ("epochs",)
