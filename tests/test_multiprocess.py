@@ -99,11 +99,15 @@ def arrays(workdir):
         return {k: z[k] for k in ("e", "v", "mu")}
 
 
-@pytest.mark.parametrize("tables, optimizer", [("replicated", "adam"), ("sharded", "adam"), ("sharded", "sparse_sgd")])
-def test_two_processes_of_two_devices_equal_one_of_four_and_resume(setup, tmp_path, tables, optimizer):
-    """Half the run in two processes, then resumed in two processes from their checkpoints to the full
-    length: the parameters of one process of four devices (tables replicated) trained straight through;
-    the tables of the two processes replicated, or sharded by rows over the four devices of both."""
+@pytest.mark.parametrize(
+    "tables, optimizer, resume",
+    [("replicated", "adam", True), ("sharded", "adam", True), ("sharded", "sparse_sgd", False)],
+)
+def test_two_processes_of_two_devices_equal_one_of_four_and_resume(setup, tmp_path, tables, optimizer, resume):
+    """Two processes of two devices train the parameters of one process of four devices (tables
+    replicated) trained straight through, with the tables of the two processes replicated or sharded by
+    rows over the four devices of both. With ``resume``, the two processes train half the run, then
+    resume from their checkpoints to the full length."""
     corpus, feats = setup
     rate = {"adam": "0.01", "sparse_sgd": "0.025"}[optimizer]
     settings = (
@@ -111,17 +115,16 @@ def test_two_processes_of_two_devices_equal_one_of_four_and_resume(setup, tmp_pa
         f"--config.optimizer.name={optimizer}",
         f"--config.optimizer.learning_rate={rate}",
     )
-    shard = f"--config.shard_tables={'on' if tables == 'sharded' else 'off'}"
     one = start(command(corpus, feats, tmp_path / "one", 0.4, *settings, "--config.shard_tables=off"), 4)
-    outs = finish(two_processes(command(corpus, feats, tmp_path / "two", 0.2, *settings, shard)) + [one])
+    settings += (f"--config.shard_tables={'on' if tables == 'sharded' else 'off'}",)
+    first = 0.2 if resume else 0.4
+    outs = finish(two_processes(command(corpus, feats, tmp_path / "two", first, *settings)) + [one])
     assert "on 4 cpu device(s) in 2 processes" in outs[0][0]
     assert ("row tables e, v sharded by rows over 4 device(s)" in outs[0][0]) == (tables == "sharded")
-    outs = finish(
-        two_processes(
-            command(corpus, feats, tmp_path / "two", 0.4, *settings, shard, "--config.resume_with_new_schedule=True")
-        )
-    )
-    assert "resumed from" in outs[0][0] + outs[0][1] and "resumed from" in outs[1][0] + outs[1][1]
+    if resume:
+        again = command(corpus, feats, tmp_path / "two", 0.4, *settings, "--config.resume_with_new_schedule=True")
+        outs = finish(two_processes(again))
+        assert "resumed from" in outs[0][0] + outs[0][1] and "resumed from" in outs[1][0] + outs[1][1]
     one, two = arrays(tmp_path / "one"), arrays(tmp_path / "two")
     for kind in one:
         np.testing.assert_allclose(two[kind], one[kind], rtol=1e-4, atol=1e-5)
