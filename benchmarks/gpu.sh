@@ -6,9 +6,9 @@
 #    the compiled step's cost analysis (benchmarks/synthetic.py);
 # 2. time to quality on CORPUS against gensim on the same machine's cores (benchmarks/time_to_quality.py):
 #    the default recipe (each pass's tokens once, in a random order, every context of the reduced window,
-#    the batch sized to the run: 16,384 + 2,048 centres for 3 passes of gutenberg8), then the former
-#    default batch (2,048 + 256) and a larger one (65,536 text centres per step), and 16,384 with the
-#    former sampler (centres drawn with replacement, 8 contexts drawn each) for the comparison;
+#    the batch sized to the run: 8,192 + 1,024 centres for 3 passes of gutenberg8 at window 5 and threshold
+#    3e-4), then the former default batch (2,048 + 256) and a larger one (65,536 text centres per step), and
+#    16,384 with the former sampler (centres drawn with replacement, 8 contexts drawn each) for the comparison;
 # 3. Table 2 at the paper's settings (configs/paper.py: N = 64, 5 passes, Adam 1e-2 decaying, the tables' b2 at
 #    0.99; one seed) on CORPUS (benchmarks/reproduce.py --paper).
 # 4. the tables sharded by rows (config.shard_tables=on): throughput at 1M words x K = 300 (N = 5, dense Adam,
