@@ -8,6 +8,9 @@ Layout of one call of the chunk function (everything stays on the device):
         grads = psum over devices of grad(loss)(share)              # shard_map
         params, opt_state = optimizer update (dense optax, or row-sparse for the row tables)
 
+With the row tables sharded by rows (:mod:`pixie_jax.training.sharding`), the gather fetches rows from
+their owners and a table's gradient stays on its shard; only the other gradients are summed.
+
 The model comes as a :class:`pixie_jax.training.trainable.Trainable`: its row tables, its sampler and its loss;
 the chunk knows no model, no table and no model setting.
 """
@@ -43,16 +46,19 @@ def make_mesh(devices=None):
     return jax.make_mesh((len(devices),), ("data",), axis_types=(AxisType.Auto,), devices=devices)
 
 
+def _sharded(placement) -> bool:
+    """Whether ``placement`` (a :class:`pixie_jax.training.sharding.Placement`, or None) shards the tables."""
+    return placement is not None and placement.sharded
+
+
 def _gatherer(placement):
     """rows.gather, or with sharded tables :func:`pixie_jax.training.sharding.gather`."""
-    return sharding_lib.gather if placement is not None and placement.sharded else rows_lib.gather
+    return sharding_lib.gather if _sharded(placement) else rows_lib.gather
 
 
 def _param_specs(placement):
     """shard_map's in_spec of the parameters: replicated, or per entry (sharded tables)."""
-    if placement is None or not placement.sharded:
-        return lambda params: P()
-    return placement.param_specs
+    return placement.param_specs if _sharded(placement) else lambda params: P()
 
 
 def make_grad_fn(trainable: Trainable, mesh, placement=None):
@@ -65,7 +71,7 @@ def make_grad_fn(trainable: Trainable, mesh, placement=None):
         grads, metrics = jax.grad(lambda p: loss(p, gather(p, tables.index(batch)), batch, features), has_aux=True)(
             params
         )
-        if placement is None or not placement.sharded:
+        if not _sharded(placement):
             return jax.lax.psum((grads, metrics), "data")
         table_grads, others = rows_lib.split(grads, placement.tables)
         return table_grads | jax.lax.psum(others, "data"), jax.lax.psum(metrics, "data")
@@ -146,11 +152,7 @@ def make_update(trainable: Trainable, optimizer, mesh, placement=None):
     tables_opt, networks_opt = optimizer
     tables = trainable.tables
     row_grad_fn = make_row_grad_fn(trainable, mesh, placement)
-    table_update = (
-        sharded_table_update(tables_opt, mesh, placement)
-        if placement is not None and placement.sharded
-        else tables_opt.update
-    )
+    table_update = sharded_table_update(tables_opt, mesh, placement) if _sharded(placement) else tables_opt.update
 
     def rows(state, batch, features):
         g_net, g_rows, metrics = row_grad_fn(state.params, batch, features)
@@ -193,7 +195,7 @@ def make_train_chunk(trainable: Trainable, optimizer, mesh, steps: int, placemen
         batch = trainable.sample(jax.random.fold_in(root_key, step), epoch, tables, step)
         batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
         state, metrics = update(state, batch, features)
-        if placement is not None and placement.sharded:  # each shard's update stays on its device
+        if _sharded(placement):  # each shard's update stays on its device
             state = jax.lax.with_sharding_constraint(state, placement.shardings(state))
         return state, metrics
 
