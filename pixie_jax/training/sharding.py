@@ -47,11 +47,15 @@ def gather(shards: dict, index_tree: dict, axis: str = AXIS) -> dict:
     }
 
 
+def _everyones_as_local(index, size: int, axis):
+    """Every device's ``index`` (flat, all_gather'd) as rows of this device's shard of ``size`` rows, and
+    whether this device owns each."""
+    local = jax.lax.all_gather(jnp.ravel(index), axis, tiled=True) - jax.lax.axis_index(axis) * size
+    return local, (local >= 0) & (local < size)
+
+
 def _gather_rows(shard, index, axis):
-    size = shard.shape[0]
-    every = jax.lax.all_gather(jnp.ravel(index), axis, tiled=True)
-    local = every - jax.lax.axis_index(axis) * size
-    owned = (local >= 0) & (local < size)
+    local, owned = _everyones_as_local(index, shard.shape[0], axis)
     rows = jnp.where(owned[:, None], shard[jnp.where(owned, local, 0)], 0)
     mine = jax.lax.psum_scatter(rows, axis, scatter_dimension=0, tiled=True)
     return mine.reshape(*index.shape, shard.shape[-1])
@@ -61,11 +65,10 @@ def owned_indices(indices: dict, shards: dict, axis: str = AXIS) -> dict:
     """Every device's flat indices ({table: [int [n_i], ...]}, all_gather'd) as rows of this device's
     shard of each table; the rows another device owns become the shard's size (out of range: a
     scatter drops them)."""
-    me = jax.lax.axis_index(axis)
 
     def local(i, size):
-        every = jax.lax.all_gather(i, axis, tiled=True) - me * size
-        return jnp.where((every >= 0) & (every < size), every, size)
+        rows, owned = _everyones_as_local(i, size, axis)
+        return jnp.where(owned, rows, size)
 
     return {t: [local(i, shards[t].shape[0]) for i in parts] for t, parts in indices.items()}
 
