@@ -85,7 +85,8 @@ def traffic(vocab_size: int, dim: int, centres: int, negatives: int, devices, sh
         params = trainable.model.init(key)
         return step.TrainState(params, step.init_optimizer(optimizer, params, trainable.tables.names))
 
-    shapes = jax.eval_shape(init, stream_keys(0).init)
+    keys = stream_keys(0)
+    shapes = jax.eval_shape(init, keys.init)
     rows = {t: shapes.params[t].shape[0] for t in trainable.tables.names}
     placement = sharding.Placement(mesh, tuple(rows), rows) if shard == "on" else sharding.Placement(mesh)
     abstract = jax.tree.map(
@@ -96,11 +97,10 @@ def traffic(vocab_size: int, dim: int, centres: int, negatives: int, devices, sh
         jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec()),
     )
     ids = jax.device_put(data.ids, run_tables.keep_prob.sharding)
-    keys = stream_keys(0)
     epoch = step.subsample_epoch(keys.subsample, ids, run_tables.keep_prob, run_tables.vis_index, shuffle=True)
     chunk = step.make_train_chunk(trainable, optimizer, mesh, 1, placement)
     features = jax.device_put(trainable.features, run_tables.keep_prob.sharding)
-    compiled = chunk.lower(abstract, stream_keys(0).sample, np.int32(0), epoch, run_tables, features).compile()
+    compiled = chunk.lower(abstract, keys.sample, np.int32(0), epoch, run_tables, features).compile()
     ops = collective_bytes(compiled.as_text(), mesh.devices.size)
     return {
         "gathered_rows": loop.step_rows(trainable.batch),
@@ -131,6 +131,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if len(jax.devices()) < args.devices:
         raise SystemExit(f"{len(jax.devices())} devices, --devices {args.devices} asked")
+    if any(v % args.devices for v in args.vocabs):  # the abstract tables are not padded
+        raise SystemExit(f"--vocabs must be multiples of --devices ({args.devices}), got {args.vocabs}")
     print(f"machine: {common.machine()}")
     result = {"machine": common.machine(), "memory": {}, "traffic": {}}
     for d in sorted({4, args.devices}):

@@ -275,8 +275,8 @@ def setup(config, trainable: Trainable, data: TrainingData, devices=None) -> Pre
             optimizers.network_optimizer(config, total),
         )
     else:
-        optimizer = optimizers.build_optimizer(config, total, trainable.tables.names)
-    state = TrainState(params, init_optimizer(optimizer, params, trainable.tables.names))
+        optimizer = optimizers.build_optimizer(config, total, names)
+    state = TrainState(params, init_optimizer(optimizer, params, names))
     placement, placement_note = place(config, trainable, state, sampler_cfg, mesh, sparse)
     put = functools.partial(replicate, mesh)
     tables = put(

@@ -134,6 +134,8 @@ class Placement:
     def get(self, tree):
         """``tree`` on the host (numpy), the tables without their padding rows; in a multi-process run
         every process gets the whole of each table."""
+        if not self.sharded:  # replicated: every process holds every array whole
+            return jax.device_get(tree)
 
         def fetch(path, x):
             if not isinstance(x, jax.Array) or x.is_fully_addressable or x.is_fully_replicated:
@@ -150,7 +152,7 @@ class Placement:
 
         def shape(path, x):
             table = self._table_of(path, x)
-            dims = (self.rows[table], *x.shape[1:]) if table is not None else tuple(np.shape(x))
+            dims = (self.rows[table], *x.shape[1:]) if table is not None else x.shape
             return jax.ShapeDtypeStruct(dims, x.dtype)
 
         return jax.tree_util.tree_map_with_path(shape, tree)
