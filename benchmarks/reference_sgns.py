@@ -33,8 +33,12 @@ import sys
 import time
 from pathlib import Path
 
-import numba
 import numpy as np
+
+try:
+    import numba
+except ImportError:
+    sys.exit("error: benchmarks/reference_sgns.py needs numba: pip install -e '.[bench]' (numba and gensim)")
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

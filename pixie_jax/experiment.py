@@ -109,15 +109,23 @@ def setup(config, data: TrainingData, devices=None) -> trainer.PreparedRun:
 
 
 def train(
-    config, workdir, data: TrainingData | None = None, log=print, devices=None, on_pass=None, report_every: float = 1.0
+    config,
+    workdir,
+    data: TrainingData | None = None,
+    log=print,
+    devices=None,
+    on_pass=None,
+    report_every: float = 1.0,
+    given=(),
 ) -> tuple[dict, TrainingData]:
     """Train the model ``config`` names in ``workdir`` (:func:`pixie_jax.training.loop.fit`: resuming from its
     last checkpoint; ``on_pass`` and ``report_every`` as there), reading the data unless given; return
     (params, data). The config is checked first and the workdir locked for the run. A composed model
-    trains its base, on the text alone."""
+    trains its base, on the text alone. ``given``: the keys the user set
+    (:func:`pixie_jax.training.workdir.recorded_defaults`)."""
     spec = check(config, embedding=False)
     with workdir_lib.locked(workdir):
-        config = workdir_lib.recorded_defaults(config, workdir, log)
+        config = workdir_lib.recorded_defaults(config, workdir, log, given)
         data = data or prepare_data(config, log)
         if isinstance(spec, ComposedSpec):
             data = text_only(config, data)
@@ -126,16 +134,17 @@ def train(
         return trainer.fit(config, workdir, built, data, log, devices, on_pass, report_every), data
 
 
-def run(config, workdir, data: TrainingData | None = None, log=print, devices=None) -> Result:
+def run(config, workdir, data: TrainingData | None = None, log=print, devices=None, given=()) -> Result:
     """Train the model ``config`` names in ``workdir`` (reading the data unless given), holding the
-    workdir's lock (:func:`pixie_jax.training.workdir.locked`) from before the data is read."""
+    workdir's lock (:func:`pixie_jax.training.workdir.locked`) from before the data is read. ``given``: the
+    keys the user set (:func:`pixie_jax.training.workdir.recorded_defaults`)."""
     spec = check(config)
     with workdir_lib.locked(workdir):
-        return _run(config, spec, workdir, data, log, devices)
+        return _run(config, spec, workdir, data, log, devices, given)
 
 
-def _run(config, spec, workdir, data, log, devices) -> Result:
-    config = workdir_lib.recorded_defaults(config, workdir, log)
+def _run(config, spec, workdir, data, log, devices, given=()) -> Result:
+    config = workdir_lib.recorded_defaults(config, workdir, log, given)
     data = data or prepare_data(config, log)
     visual_only = None
     if isinstance(spec, ComposedSpec):  # the base's arrays (trained on the text, or existing), then its step
@@ -164,11 +173,11 @@ def _fit(config, spec, trained_on: TrainingData, data: TrainingData, workdir, lo
     return arrays, visual_only
 
 
-def run_and_write(config, workdir, log=print, devices=None) -> Result:
+def run_and_write(config, workdir, log=print, devices=None, given=()) -> Result:
     """:func:`run`, then :func:`pixie_jax.outputs.write_outputs`, under one hold of the workdir's lock."""
     spec = check(config)
     with workdir_lib.locked(workdir):
-        result = _run(config, spec, workdir, None, log, devices)
+        result = _run(config, spec, workdir, None, log, devices, given)
         if jax.process_index() == 0:  # one writer in a multi-process run
             outputs.write_outputs(
                 config, workdir, result.arrays, result.data, result.kinds, result.visual_only, log=log

@@ -44,9 +44,11 @@ def atomic_write(path: str | os.PathLike, mode: str = "w"):
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
             yield f
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(err, OSError) and not err.filename and err.errno:  # a failed write names no file: name it
+            raise type(err)(err.errno, err.strerror or str(err), str(path)) from err
         raise
 
 

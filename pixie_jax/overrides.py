@@ -1,15 +1,19 @@
 """Config files and dotted-key overrides, shared by the command line, the benchmarks and the tests.
 
 An override is 'KEY=VALUE' (on the command line ``--config.KEY=VALUE``): the value is cast to the
-type of the key's current value ('True'/'False' for booleans, comma-separated items for tuples).
+type of the key's current value ('True'/'False' for booleans; for tuples, comma-separated items or a
+Python list or tuple literal).
 """
 
 from __future__ import annotations
 
+import ast
 import runpy
 from pathlib import Path
 
-from pixie_jax.errors import InputError
+import ml_collections
+
+from pixie_jax.errors import InputError, add_user_file
 
 CONFIGS = Path(__file__).resolve().parent / "configs"  # shipped in the package; configs/ of a checkout links here
 
@@ -31,16 +35,19 @@ def load_config(name_or_path: str):
     if not path.is_file():
         shipped = ", ".join(sorted(p.stem for p in CONFIGS.glob("*.py"))) or "none"
         raise ConfigFileError(f"{path}: no such config file (the configs by name: {shipped})")
+    if path.resolve().parent != CONFIGS:
+        add_user_file(path)
     try:
         namespace = runpy.run_path(str(path))
     except SyntaxError as err:
         raise ConfigFileError(f"{path}: line {err.lineno}: {err.msg}; fix the config file") from None
+    expected = "a config file defines get_config() returning an ml_collections.ConfigDict (see configs/pixie.py)"
     if not callable(namespace.get("get_config")):
-        raise ConfigFileError(
-            f"{path}: defines no get_config(); a config file defines get_config() returning an "
-            f"ml_collections.ConfigDict (see configs/pixie.py)"
-        )
-    return namespace["get_config"]()
+        raise ConfigFileError(f"{path}: defines no get_config(); {expected}")
+    config = namespace["get_config"]()
+    if not isinstance(config, ml_collections.ConfigDict):
+        raise ConfigFileError(f"{path}: get_config() returned {type(config).__name__}, not a ConfigDict; {expected}")
+    return config
 
 
 def _parent(config, key: str):
@@ -84,12 +91,33 @@ def typed(config, key: str, text: str):
             f"{inner[0] if inner else key + '.KEY'}=VALUE"
         )
     if isinstance(old, (tuple, list)):
-        return type(old)(item for item in text.split(",") if item)
+        return type(old)(_items(key, text))
     if isinstance(old, bool):
         if text not in ("True", "False"):
             raise InputError(f"{key} takes True or False, got {text!r}")
         return text == "True"
     return type(old)(text)
+
+
+def _items(key: str, text: str) -> list:
+    """The items of a list setting: a Python list or tuple literal (``('a', 'b')``, ``[1, 2]``), or
+    comma-separated items (``a,b``; surrounding spaces and quotes dropped)."""
+    text = text.strip()
+    if text and text[0] in "([":
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            raise InputError(
+                f"{key}: {text!r} is not a Python list or tuple; give one, e.g. ('a', 'b'), or comma-separated items, "
+                f"e.g. a,b"
+            ) from None
+        if not isinstance(value, (list, tuple)):
+            raise InputError(f"{key}: {text!r} is a {type(value).__name__}, not a list or tuple")
+        return list(value)
+    items = (item.strip() for item in text.split(","))
+    return [
+        item[1:-1] if len(item) > 1 and item[0] == item[-1] and item[0] in "'\"" else item for item in items if item
+    ]
 
 
 def apply_overrides(config, items, only_present: bool = False):

@@ -94,9 +94,11 @@ def visual_fields(config, vocab: vocab_lib.Vocab, log=print) -> dict:
     scaling, visual_only, visual_only_raw = None, (), None
     if config.features:
         wf = features_lib.load_word_features(config.features)
-        rows = vocab.lookup(wf.words)
-        exclude = set(config.get("exclude_visual_words") or ())
-        chosen = [i for i, r in enumerate(rows) if r >= 0 and wf.words[i] not in exclude]
+        folded = [w.casefold() for w in wf.words]  # as the corpus's words are (text8's lower case)
+        rows = vocab.lookup(folded)
+        exclude = {str(w).casefold() for w in config.get("exclude_visual_words") or ()}
+        first = set(_first_of_each(folded))  # a word spelled twice (Apple, apple) keeps its first row
+        chosen = [i for i, r in enumerate(rows) if r >= 0 and i in first and folded[i] not in exclude]
         raw = wf.features[chosen].astype(np.float32)
         vis_index[rows[chosen]] = np.arange(len(chosen), dtype=np.int32)
         if raw.shape[1] != config.model.features:
@@ -112,12 +114,26 @@ def visual_fields(config, vocab: vocab_lib.Vocab, log=print) -> dict:
                 f"corpus (bin/build-visual-features --corpus ...), or --config.features= to train text "
                 f"only"
             )
-        unseen = [i for i, r in enumerate(rows) if r < 0]
-        visual_only, visual_only_raw = tuple(wf.words[i] for i in unseen), wf.features[unseen].astype(np.float32)
+        unseen = [i for i, r in enumerate(rows) if r < 0 and i in first]
+        visual_only, visual_only_raw = tuple(folded[i] for i in unseen), wf.features[unseen].astype(np.float32)
+        refolded = sum(w != f for w, f, r in zip(wf.words, folded, rows) if r >= 0)
         log(
             f"visual features {config.features}: {len(chosen):,} of {len(vocab):,} vocabulary words "
-            f"({len(wf.words):,} words in the file, {len(exclude & set(wf.words))} excluded)"
+            f"({len(wf.words):,} words in the file: {len(unseen):,} not in the vocabulary"
+            + (f", {refolded:,} matched in lower case" if refolded else "")
+            + (
+                f", {len(wf.words) - len(first):,} repeated in another case, left out"
+                if len(first) < len(wf.words)
+                else ""
+            )
+            + f", {len(exclude & set(folded))} excluded)"
         )
+        absent = sorted(exclude - set(folded))
+        if absent:
+            log(
+                f"exclude_visual_words: {len(absent)} word(s) not in {config.features}, so nothing to exclude: "
+                f"{', '.join(absent[:10])}{', ...' if len(absent) > 10 else ''}"
+            )
     if len(raw):
         scaling = features_lib.MinMaxScaling.fit(raw)
         scaled = scaling.apply(raw)
@@ -131,6 +147,14 @@ def visual_fields(config, vocab: vocab_lib.Vocab, log=print) -> dict:
         visual_only_words=visual_only,
         visual_only_features=visual_only_raw,
     )
+
+
+def _first_of_each(words) -> list[int]:
+    """The index of each word's first occurrence in ``words``, in order."""
+    seen: dict[str, int] = {}
+    for i, w in enumerate(words):
+        seen.setdefault(w, i)
+    return list(seen.values())
 
 
 def text_only(config, data: TrainingData) -> TrainingData:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import ml_collections
 
-from pixie_jax.errors import InputError
+from pixie_jax.errors import InputError, add_user_file
 from pixie_jax.models import ivsgns, pixie, vae, vsgns
 from pixie_jax.models.spec import ComposedSpec, ModelSpec  # also reached as registry.ModelSpec
 from pixie_jax.training import sampling
@@ -97,10 +97,17 @@ def _load(name: str, key: str) -> ModelSpec:
         path = Path(name).expanduser()
         if not path.is_file():
             raise InputError(f"model.name {name!r}: no such file")
+        add_user_file(path)
         module_spec = importlib.util.spec_from_file_location(f"pixie_jax_model_{len(_LOADED)}_{path.stem}", path)
         module = importlib.util.module_from_spec(module_spec)
         module_spec.loader.exec_module(module)
     else:
+        try:  # the module's file, before it runs: an exception raised there is the user's
+            origin = getattr(importlib.util.find_spec(name), "origin", None)
+        except (ImportError, ValueError):
+            origin = None
+        if origin and Path(origin).is_file():
+            add_user_file(origin)
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as err:

@@ -1,8 +1,12 @@
-"""Orbax checkpoints of the training state: save every N steps, keep the last k, resume exactly."""
+"""Orbax checkpoints of the training state: save every N steps, keep the last k, resume exactly. Each
+step's folder holds a checksum of the state it was written from (:data:`CHECKSUM`); a resume takes the
+newest step that verifies, and moves a damaged one aside to ``damaged/``."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import logging
 import os
 import re
@@ -22,6 +26,42 @@ from pixie_jax.files import folder_bytes
 
 class CheckpointError(ProjectError):
     """A checkpoint that is missing or cannot be read."""
+
+
+CHECKSUM = "pixie_checksum.json"  # in a step's folder: {"sha256": state_digest of the state saved}
+DAMAGED = "damaged"  # the folder (beside the steps) where a resume moves checkpoints that do not verify
+
+
+def state_digest(state) -> str:
+    """SHA-256 over ``state``'s leaves in tree order: each one's dtype, shape and bytes."""
+    h = hashlib.sha256()
+    for leaf in jax.tree.leaves(state):
+        a = np.ascontiguousarray(np.asarray(leaf))
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def write_checksum(directory: str | Path, step: int, state) -> None:
+    """Record :func:`state_digest` of ``state`` in the folder of ``step`` (after orbax has written it)."""
+    path = Path(directory) / str(step) / CHECKSUM
+    tmp = path.with_name(f".{CHECKSUM}.tmp")
+    tmp.write_text(json.dumps({"sha256": state_digest(state)}), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def verify(directory: str | Path, step: int, state) -> None:
+    """Raise :class:`CheckpointError` unless ``state``, restored from ``step``, has the digest recorded when
+    it was written. A step written before checksums were recorded (no file) passes."""
+    path = Path(directory) / str(step) / CHECKSUM
+    if not path.exists():
+        return
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))["sha256"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise CheckpointError(f"{path}: its checksum record cannot be read ({err})") from None
+    if state_digest(state) != recorded:
+        raise CheckpointError(f"{Path(directory) / str(step)}: its arrays do not match the checksum written with them")
 
 
 def manager(directory: str | Path, keep: int = 3) -> ocp.CheckpointManager:
@@ -99,8 +139,11 @@ def save(mgr: ocp.CheckpointManager, step: int, state) -> None:
     try:
         sys.stderr = _MainThreadOnly(stderr)
         with _orbax_quiet():
-            mgr.save(step, args=ocp.args.StandardSave(jax.device_get(state)))
+            host = jax.device_get(state)
+            mgr.save(step, args=ocp.args.StandardSave(host))
             mgr.wait_until_finished()
+            if jax.process_index() == 0:
+                write_checksum(mgr.directory, step, host)
         sys.stderr = stderr
     except Exception as err:  # orbax and tensorstore raise many kinds (ValueError, OSError, ...) for one failure
         try:  # the writer threads that did not fail may still be writing: let them end before cleaning up
@@ -164,3 +207,40 @@ def restore(mgr: ocp.CheckpointManager, like, step: int | None = None):
             f"Delete that folder to resume from an earlier one, or start a fresh --workdir"
         ) from err
     return state, step
+
+
+def restore_verified(mgr: ocp.CheckpointManager, like, log=print):
+    """The newest checkpoint that reads and verifies (:func:`verify`): (state on the host, step), or
+    (None, None) where none does. Each newer step that fails is named in one line of ``log`` and moved
+    to ``damaged/`` beside the steps (by process 0), so that the run continues from the one restored."""
+    restored = None
+    damaged = []
+    for step in sorted(mgr.all_steps(), reverse=True):
+        try:
+            state, _ = restore(mgr, like, step)
+        except CheckpointError as err:
+            cause = err.__cause__ or err
+            damaged.append((step, f"it cannot be read: {type(cause).__name__}: {str(cause).splitlines()[0][:200]}"))
+            continue
+        try:
+            verify(mgr.directory, step, state)
+        except CheckpointError as err:
+            damaged.append((step, str(err).split(": ", 1)[-1]))
+            continue
+        restored = state, step
+        break
+    for step, why in damaged:
+        where = Path(mgr.directory) / DAMAGED / str(step)
+        if jax.process_index() == 0:
+            where.parent.mkdir(exist_ok=True)
+            shutil.rmtree(where, ignore_errors=True)
+            os.replace(Path(mgr.directory) / str(step), where)
+        after = f"resuming from step {restored[1]:,}" if restored else "no earlier checkpoint verifies: starting afresh"
+        log(f"the checkpoint of step {step:,} is damaged ({why}); moved to {where}; {after}")
+    if damaged:
+        if jax.process_count() > 1:
+            from jax.experimental import multihost_utils
+
+            multihost_utils.sync_global_devices("pixie_jax damaged checkpoints moved")
+        mgr.reload()
+    return restored or (None, None)

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from pixie_jax.data.training_data import TrainingData
 from pixie_jax.errors import InputError, ProjectError
 from pixie_jax.prng import StreamKeys, stream_keys
-from pixie_jax.training import checkpoints, optimizers, sampling
+from pixie_jax.training import checkpoints, optimizers, processes, sampling
 from pixie_jax.training import sharding as sharding_lib
 from pixie_jax.training import workdir as workdir_lib
 from pixie_jax.training.step import (
@@ -332,23 +332,23 @@ def place(config, trainable: Trainable, state: TrainState, sampler_cfg, mesh, sp
 class DeferredInterrupts:
     """Ctrl-C inside the block (data being put on the devices, steps being compiled or run, a checkpoint
     being written) is held until the trainer asks with :meth:`check`, between chunks of steps, and
-    raised there as a KeyboardInterrupt (or when the block ends); a second Ctrl-C stops at once. An
-    interrupt raised inside XLA's compilation or a running computation can crash the process instead
-    of stopping it. Only in the main thread, where SIGINT has a Python handler (not ignored); the
-    handler before the block is restored after it."""
+    raised there as a KeyboardInterrupt (or when the block ends); a second Ctrl-C goes to the handler
+    before the block (the command line's ends the process at once, with one line). An interrupt raised
+    inside XLA's compilation or a running computation can crash the process instead of stopping it.
+    Only in the main thread, where SIGINT has a Python handler (not ignored); the handler before the
+    block is restored after it."""
 
     def __init__(self, log=print):
         self.log, self.requested, self._previous = log, False, None
 
     def _defer(self, signum, frame):
-        if self.requested:
-            signal.default_int_handler(signum, frame)
+        if self.requested:  # the handler before the block: the command line's ends the process at once
+            (self._previous if callable(self._previous) else signal.default_int_handler)(signum, frame)
         self.requested = True
         self.log("stopping after the current steps (Ctrl-C again to stop at once)")
 
     def check(self) -> None:
-        if self.requested:
-            self.requested = False
+        if self.requested:  # stays set: a Ctrl-C from here on (while a checkpoint is written) is the second
             raise KeyboardInterrupt
 
     def __enter__(self):
@@ -363,6 +363,47 @@ class DeferredInterrupts:
             signal.signal(signal.SIGINT, self._previous)
         if kind is None:
             self.check()
+
+
+def _kept(last_good: int, workdir: Path) -> str:
+    """What a stopped run keeps: its last good (written while the loss was in bounds, or verified on resume)
+    checkpoint."""
+    if not last_good:
+        return "no checkpoint had been written yet"
+    return f"the last good checkpoint (step {last_good:,}) is in {workdir / 'checkpoints'}"
+
+
+class DivergenceGuard:
+    """A loss that diverges without becoming non-finite: a chunk's mean loss above ``first + factor x
+    max(|first|, 1)``, where ``first`` is the loss of the first step this process trained. :meth:`update`
+    says whether a chunk is within that bound; the trainer writes no checkpoint while it is not, and stops
+    after ``stretch`` chunks out of bounds in a row (or at the run's end)."""
+
+    def __init__(self, factor: float = 10.0, stretch: int = 3):
+        self.factor, self.stretch = factor, stretch
+        self.first = self.first_step = self.since = None
+        self.over, self.last = 0, 0.0
+
+    def bound(self) -> float:
+        return self.first + self.factor * max(abs(self.first), 1.0)
+
+    def update(self, first_step: int, losses) -> bool:
+        losses = np.asarray(losses, np.float64).reshape(len(losses), -1).mean(axis=1)
+        if self.first is None:
+            self.first, self.first_step = float(losses[0]), first_step
+        self.last = float(losses.mean())
+        if self.last <= self.bound():
+            self.over, self.since = 0, None
+            return True
+        self.over += 1
+        self.since = first_step if self.since is None else self.since
+        return False
+
+    def describe(self, step: int) -> str:
+        return (
+            f"the loss diverged: {self.last:.3g} at step {step:,} after {self.over} call(s) of steps above "
+            f"{self.bound():.3g} (from step {self.since:,}), against {self.first:.3g} at step {self.first_step:,}"
+        )
 
 
 def fit(
@@ -389,6 +430,8 @@ def fit(
 
 
 def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_every, interrupts):
+    record = workdir_lib.run_record(config, data)
+    processes.check_processes_agree(record)  # before anything collective: a mismatch would hang there
     run = setup(config, trainable, data, devices)
     sampler_cfg, per_epoch, total, spc = run.sampler, run.per_epoch, run.total, config.steps_per_call
     manager = checkpoints.manager(workdir / "checkpoints", config.keep_checkpoints)
@@ -403,7 +446,7 @@ def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_e
     if primary:
         for change in workdir_lib.check_and_record(
             workdir,
-            workdir_lib.run_record(config, data),
+            record,
             latest is not None,
             config.resume_with_new_schedule,
             trainable.length_keys,
@@ -413,12 +456,14 @@ def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_e
             log(f"removed {path}, left by an interrupted write")
     for step in checkpoints.prune(manager, config.keep_checkpoints):
         log(f"removed the checkpoint of step {step} (keep_checkpoints={config.keep_checkpoints})")
-    checkpoints.check_space(manager.directory, run.state, latest)
     start = 0
     if latest is not None:
-        restored, start = checkpoints.restore(manager, run.placement.host_shapes(run.state))
-        run.state = run.placement.put(restored)
-        log(f"resumed from {workdir / 'checkpoints'} at step {start}")
+        restored, step = checkpoints.restore_verified(manager, run.placement.host_shapes(run.state), log)
+        if restored is not None:
+            run.state, start = run.placement.put(restored), step
+            log(f"resumed from {workdir / 'checkpoints'} at step {start}")
+    if start < total:  # a finished run only rewrites its outputs: no checkpoint to make room for
+        checkpoints.check_space(manager.directory, run.state, start or None)
     if primary and workdir_lib.truncate_metrics(workdir / "metrics.jsonl", start):
         log(f"metrics.jsonl cut back to step {start}")
     n_dev = run.mesh.devices.size
@@ -428,14 +473,14 @@ def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_e
         if sampler_cfg.pairs_per_step
         else f"of {sampler_cfg.visual_words:,} visual words"
     )
-    processes = f" in {jax.process_count()} processes" if jax.process_count() > 1 else ""
+    in_processes = f" in {jax.process_count()} processes" if jax.process_count() > 1 else ""
     note = f"; {trainable.note}" if trainable.note else ""
     asked = math.ceil(config.epochs * per_epoch) if trainable.total_steps is None else total
     if asked != total:
         note += f"; the {asked:,} steps of {config.epochs:g} passes rounded up to whole calls of steps_per_call = {spc}"
     log(
         f"training {trainable.name}: {total:,} steps {what} on {n_dev} {jax.devices()[0].platform} device(s)"
-        f"{processes}{note}"
+        f"{in_processes}{note}"
     )
     if run.placement_note and (n_dev > 1 or run.placement.sharded):
         names = ", ".join(run.placement.tables or trainable.tables.names)
@@ -445,6 +490,7 @@ def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_e
     where, epoch = None, None
     bar = tqdm(total=total, initial=start, unit="step", disable=not config.progress, dynamic_ncols=True)
     last_good = done = start
+    guard, put_off = DivergenceGuard(), False
     every = max(1, round(per_epoch * report_every))
     try:
         for first in range(start, total, spc):
@@ -458,22 +504,22 @@ def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_e
             metrics = jax.device_get(metrics)
             seconds = time.perf_counter() - t0
             if not all(np.isfinite(v).all() for v in metrics.values()):
-                kept = (
-                    f"the last good checkpoint (step {last_good}) is in {workdir / 'checkpoints'}"
-                    if last_good
-                    else "no checkpoint had been written yet"
-                )
                 raise TrainingError(
-                    f"the loss became non-finite between steps {first} and {first + spc}; stopped: {kept}. "
-                    f"Lower the learning rate or check the features for extreme values"
+                    f"the loss became non-finite between steps {first} and {first + spc}; stopped: "
+                    f"{_kept(last_good, workdir)}. Lower the learning rate or check the features for extreme values"
+                )
+            within = guard.update(first, metrics["loss"])
+            if not within and (guard.over >= guard.stretch or first + spc == total):
+                raise TrainingError(
+                    f"{guard.describe(first + spc)}; stopped: {_kept(last_good, workdir)}. Lower the learning rate"
                 )
             if sampler_cfg.pairs_per_step and not np.any(metrics["loss"]):
                 raise TrainingError(
                     f"every step from {first} to {first + spc} had a loss of exactly 0: no pair was drawn (the "
                     f"subsampled pass kept too few tokens); stopped. Lower --config.subsample or use a larger corpus"
                 )
-            run.state = new_state
-            step = done = first + spc
+            run.state, done = new_state, first + spc
+            step = done
             record = {k: float(np.mean(v)) for k, v in metrics.items()}
             record.update(
                 step=step,
@@ -485,14 +531,19 @@ def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_e
             metrics_file.flush()
             bar.update(spc)
             bar.set_postfix(loss=f"{record['loss']:.3f}", pairs_s=f"{record['pairs_per_s']:.3g}")
-            if step // config.checkpoint_every > first // config.checkpoint_every or step == total:
+            due = put_off or step // config.checkpoint_every > first // config.checkpoint_every or step == total
+            put_off = due and not within  # no checkpoint of a loss out of bounds: the next chunk within writes it
+            if due and within:
                 checkpoints.save(manager, step, run.host_state())
                 last_good = step
             if on_pass is not None and (step // every > first // every or step == total):
                 on_pass(step / per_epoch, run.placement.get(run.state.params))
     except KeyboardInterrupt:
+        if done > last_good and guard.over == 0:  # the state of step `done` is whole: keep it
+            checkpoints.save(manager, done, run.host_state())
+            last_good = done
         kept = (
-            f"the checkpoint of step {last_good} in {workdir / 'checkpoints'} is kept: run the same command to resume"
+            f"the checkpoint of step {last_good:,} in {workdir / 'checkpoints'} is kept: run the same command to resume"
             if last_good
             else "no checkpoint had been written yet: run the same command to start again"
         )

@@ -64,6 +64,8 @@ def locked(workdir: str | os.PathLike):
     """Hold an exclusive lock on ``workdir`` for the block; another holder makes this fail at once. In a
     multi-process run (jax.distributed) process 0 holds it for all."""
     workdir = Path(workdir)
+    if workdir.exists() and not workdir.is_dir():
+        raise WorkdirError(f"--workdir {workdir}: a file, not a folder; give a folder for the run's files")
     workdir.mkdir(parents=True, exist_ok=True)
     if jax.process_index() != 0:
         yield
@@ -156,9 +158,10 @@ def recorded_batch(workdir: str | os.PathLike) -> tuple[int, int] | None:
     return (text, visual) if text and visual is not None else None
 
 
-def recorded_defaults(config, workdir: str | os.PathLike, log=print):
+def recorded_defaults(config, workdir: str | os.PathLike, log=print, given=()):
     """``config`` to resume the run ``workdir`` holds with: where a key of :data:`CHANGED_DEFAULTS` has its
-    present default but run.json records its former default, a copy with the former (each logged). A fresh
+    present default but run.json records its former default, a copy with the former (each logged), unless
+    the key is in ``given`` (set by the user: the resume then refuses it as any changed setting). A fresh
     run (no checkpoint, or no run.json) gets ``config`` itself."""
     recorded = resumed_config(workdir)
     if recorded is None:
@@ -167,7 +170,7 @@ def recorded_defaults(config, workdir: str | os.PathLike, log=print):
     kept = {
         k: former
         for k, (former, now) in CHANGED_DEFAULTS.items()
-        if recorded.get(k) == former and get_value(config, k) == now
+        if recorded.get(k) == former and get_value(config, k) == now and k not in given
     }
     if not kept:
         return config

@@ -98,7 +98,8 @@ def _read_text(path: Path):
             words.append(fields[0])
             rows.append(values)
     if not words:
-        raise FeatureFileError(f"{path}: no feature rows")
+        what = "only a header line" if header is not None else "an empty file"
+        raise FeatureFileError(f"{path}: {what}, no vector rows; {expected}")
     if header is not None and header != (len(words), width):
         raise FeatureFileError(
             f"{path}: its header promises {header[0]} rows of {header[1]} values, the file has "

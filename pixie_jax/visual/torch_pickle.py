@@ -32,7 +32,7 @@ _DTYPES = {
 
 
 class TorchFileError(InputError):
-    pass
+    """A file that is not a legacy torch state dict of tensors, or holds anything else."""
 
 
 class _StorageType:
@@ -51,7 +51,24 @@ def _rebuild_tensor_v2(storage, offset, shape, strides, *_):
     return _TensorRef(storage, offset, shape, strides)
 
 
+class _PlainUnpickler(pickle.Unpickler):
+    """Plain data only (numbers, strings, lists, dicts, tuples): the file's magic number, protocol, system
+    info and storage keys. Any class or persistent id is refused, so a crafted file runs no code."""
+
+    def find_class(self, module, name):
+        raise TorchFileError(f"unsupported object in the torch file's header: {module}.{name}")
+
+    def persistent_load(self, pid):
+        raise TorchFileError(f"unsupported persistent id {pid!r} in the torch file's header")
+
+
+def _plain(buf) -> object:
+    return _PlainUnpickler(buf).load()
+
+
 class _Unpickler(pickle.Unpickler):
+    """The state dict itself: ordered dicts of tensors, each a storage key, offset, shape and strides."""
+
     def find_class(self, module, name):
         if module == "collections" and name == "OrderedDict":
             return collections.OrderedDict
@@ -77,14 +94,18 @@ def load_state_dict(path: str | Path) -> dict[str, np.ndarray]:
         raise TorchFileError(f"{path}: a zip-format torch file; only the legacy format is supported")
     buf = io.BytesIO(data)
     try:
-        if pickle.load(buf) != MAGIC:
+        if _plain(buf) != MAGIC:
             raise TorchFileError(f"{path}: not a legacy torch file (bad magic number)")
-        pickle.load(buf)  # protocol version
-        pickle.load(buf)  # system info
+        _plain(buf)  # protocol version
+        _plain(buf)  # system info
         obj = _Unpickler(buf).load()
-        keys = pickle.load(buf)
-    except (pickle.UnpicklingError, EOFError) as err:
+        keys = _plain(buf)
+    except TorchFileError as err:
+        raise TorchFileError(f"{path}: {err}; only a state dict of tensors is read") from None
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError) as err:
         raise TorchFileError(f"{path}: cannot parse ({err})") from err
+    if not isinstance(obj, dict) or not isinstance(keys, list):
+        raise TorchFileError(f"{path}: not a state dict of tensors")
     refs = {name: t for name, t in obj.items() if isinstance(t, _TensorRef)}
     dtypes = {t.key[0]: t.key[1] for t in refs.values()}
     storages = {}
