@@ -333,7 +333,12 @@ def train_main(argv=None):
         try:
             experiment.run_and_write(config, args.workdir, given=args.given)
         except KeyboardInterrupt as err:
-            sys.exit(err.args[0] if err.args else _interrupted(args.workdir))
+            # what was trained is written and closed: end now, so that a second Ctrl-C cannot land in the
+            # interpreter's shutdown (where it kills the process with SIGINT)
+            sys.stdout.flush()
+            sys.stderr.write(f"{err.args[0] if err.args else _interrupted(args.workdir)}\n")
+            sys.stderr.flush()
+            os._exit(1)
 
 
 @command

@@ -69,13 +69,14 @@ def start(cmd, devices, **kw):
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
-def two_processes(cmd):
-    """``cmd`` as processes 0 and 1 of a 2-process run with 2 CPU devices each."""
+def two_processes(cmd, other=None):
+    """``cmd`` as processes 0 and 1 of a 2-process run with 2 CPU devices each (``other``, if given, is
+    process 1's command)."""
     port = free_port()
     return [
         start(
             [
-                *cmd,
+                *(other if i and other else cmd),
                 f"--coordinator=127.0.0.1:{port}",
                 "--num-processes=2",
                 f"--process-id={i}",
@@ -175,3 +176,25 @@ def test_a_process_left_alone_at_startup_stops_after_its_timeout_with_one_line(s
         f"start every process (the same command with each --process-id), check that "
         f"the address is reachable from each, or raise --startup-timeout"
     ]
+
+
+@pytest.mark.parametrize(
+    "extra, named",
+    [
+        ("--config.epochs=0.4", "config epochs is 0.4 in process 1 but 0.2 in process 0"),
+        ("--config.checkpoint_every=20", "config checkpoint_every is 20 in process 1 but 10 in process 0"),
+    ],
+)
+def test_processes_started_with_different_settings_stop_at_once_naming_the_setting(setup, tmp_path, extra, named):
+    """Each process gets the same one line and exits 1, before anything trains (they hung before)."""
+    corpus, feats = setup
+    cmd = command(corpus, feats, tmp_path / "run", 0.2)
+    procs = two_processes(cmd, [*cmd, extra])
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 1, err[-3000:]
+        assert err.strip().splitlines()[-1] == (
+            f"error: the 2 processes of this run were started with different settings: {named}. Start every "
+            f"process with the same command (only --process-id differs)"
+        ), err[-3000:]
+    assert not (tmp_path / "run" / "checkpoints").exists()

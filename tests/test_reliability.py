@@ -331,3 +331,190 @@ def test_the_distributed_checks_take_the_parsed_arguments():
     args.startup_timeout = 0
     with pytest.raises(InputError, match="--startup-timeout must be >= 1 second"):
         cli.check_distributed_args(args)
+
+
+# --- whose exception it is, and which file a message names ----------------------------------------------
+
+
+def test_an_exception_in_a_users_own_config_or_model_file_is_labelled_as_theirs(tmp_path, capsys):
+    config = tmp_path / "mine.py"
+    config.write_text("def get_config():\n    return {}['typo']\n")
+    with pytest.raises(SystemExit) as info:
+        cli.train_main(["--config", str(config), f"--workdir={tmp_path / 'run'}"])
+    assert info.value.code == (
+        f"error: the exception above was raised in your own file {config}, line 2 (in get_config): KeyError: 'typo'"
+    )
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
+    model = tmp_path / "model.py"
+    model.write_text("import math\n\nSPEC = math.sqrt(-1)\n")
+    with pytest.raises(SystemExit) as info:
+        cli.train_main(["--config", "pixie", f"--config.model.name={model}", f"--workdir={tmp_path / 'run'}"])
+    assert info.value.code.startswith(f"error: the exception above was raised in your own file {model}, line 3")
+    none = tmp_path / "none.py"
+    none.write_text("def get_config():\n    pass\n")
+    message = one_line_error(cli.train_main, ["--config", str(none)])
+    assert message == f"error: {none}: get_config() returned NoneType, not a ConfigDict; a config file defines " + (
+        "get_config() returning an ml_collections.ConfigDict (see configs/pixie.py)"
+    )
+
+
+def test_an_oserror_without_a_path_keeps_its_traceback_and_one_with_a_path_is_one_line(capsys):
+    @cli.command
+    def internal(argv=None):
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+    @cli.command
+    def unreadable(argv=None):
+        raise PermissionError(13, "Permission denied", "/data/corpus.txt")
+
+    with pytest.raises(SystemExit) as info:
+        internal()
+    assert info.value.code.startswith("error: ConnectionResetError: [Errno 104] Connection reset by peer")
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
+    assert one_line_error(unreadable) == "error: /data/corpus.txt: Permission denied"
+
+
+def test_a_workdir_that_is_a_file_and_a_full_disk_name_their_paths(tmp_path, monkeypatch):
+    import errno
+
+    from pixie_jax import files
+
+    plain = tmp_path / "afile"
+    plain.write_text("x")
+    message = one_line_error(cli.train_main, ["--config", "pixie", f"--workdir={plain}"])
+    assert message == f"error: --workdir {plain}: a file, not a folder; give a folder for the run's files"
+
+    def full(*_args, **_kw):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    target = tmp_path / "out" / "embeddings.npz"
+    monkeypatch.setattr(files.np, "savez_compressed", full)
+    with pytest.raises(OSError) as info:
+        files.save_npz(target, a=np.zeros(3))
+    assert info.value.filename == str(target) and info.value.errno == errno.ENOSPC
+    assert list((tmp_path / "out").iterdir()) == []  # nothing half written
+
+
+def test_an_empty_embeddings_file_says_it_is_empty(tmp_path):
+    empty = tmp_path / "vectors.txt"
+    empty.write_text("")
+    message = one_line_error(cli.evaluate_main, ["--embeddings", str(empty)])
+    assert message.startswith(f"error: {empty}: an empty file, no vector rows; expected an .npz or word2vec text")
+    empty.write_text("0 50\n")
+    assert "only a header line, no vector rows" in one_line_error(cli.evaluate_main, ["--embeddings", str(empty)])
+
+
+def test_the_numba_reference_without_numba_names_the_extra_to_install():
+    blocked = (
+        "import runpy, sys; sys.modules['numba'] = None; sys.argv = ['reference_sgns.py', '--help']; "
+        f"runpy.run_path({str(ROOT / 'benchmarks' / 'reference_sgns.py')!r}, run_name='__main__')"
+    )
+    done = subprocess.run([sys.executable, "-c", blocked], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip() == (
+        "error: benchmarks/reference_sgns.py needs numba: pip install -e '.[bench]' (numba and gensim)"
+    )
+
+
+# --- nothing read runs code ----------------------------------------------------------------------------
+
+
+class _Payload:
+    def __reduce__(self):
+        return (os.system, ("touch PWNED",))
+
+
+@pytest.mark.parametrize("where", ["magic", "system info", "keys"])
+def test_a_crafted_torch_file_runs_no_code(tmp_path, monkeypatch, where):
+    import pickle
+
+    from pixie_jax.visual import torch_pickle
+
+    monkeypatch.chdir(tmp_path)
+    parts = {
+        "magic": torch_pickle.MAGIC,
+        "protocol": 1001,
+        "system info": {"little_endian": True},
+        "object": {},
+        "keys": [],
+    }
+    parts[where] = _Payload()
+    path = tmp_path / "crafted.pth"
+    path.write_bytes(b"".join(pickle.dumps(v, protocol=2) for v in parts.values()))
+    with pytest.raises(torch_pickle.TorchFileError, match=r"crafted.pth: unsupported object .*posix.system"):
+        torch_pickle.load_state_dict(path)
+    assert not (tmp_path / "PWNED").exists()
+
+
+# --- inputs used as given ----------------------------------------------------------------------------------
+
+
+def test_feature_words_match_the_vocabulary_case_folded_and_list_settings_parse(corpus_file, tmp_path):
+    from conftest import features_file
+
+    from pixie_jax.data import training_data
+    from pixie_jax.overrides import load_config, set_value, typed
+
+    words = ["TAWA", "tawb", "Tawc", "tbwa", "nowhere"]
+    feats = features_file(tmp_path, words)
+    config = load_config("pixie")
+    set_value(config, "exclude_visual_words", typed(config, "exclude_visual_words", "('tbwa','zzzz')"))
+    assert config.exclude_visual_words == ("tbwa", "zzzz")
+    assert typed(config, "exclude_visual_words", " 'a' , \"b\",c") == ("a", "b", "c")
+    assert typed(config, "exclude_visual_words", "") == ()
+    with pytest.raises(InputError, match=r"exclude_visual_words: .*is not a Python list or tuple"):
+        typed(config, "exclude_visual_words", "('a',")
+    cfg = tiny_config(corpus_file, feats, exclude_visual_words=config.exclude_visual_words)
+    lines = []
+    data = training_data.prepare_data(cfg, lines.append)
+    assert data.n_visual == 3  # TAWA, tawb and Tawc; tbwa excluded
+    assert sorted(data.vocab.words[i] for i in np.flatnonzero(data.vis_index >= 0)) == ["tawa", "tawb", "tawc"]
+    said = "\n".join(lines)
+    assert "3 of 40 vocabulary words (5 words in the file: 1 not in the vocabulary, 2 matched in lower case" in said
+    assert "1 excluded)" in said
+    assert f"exclude_visual_words: 1 word(s) not in {feats}, so nothing to exclude: zzzz" in said
+
+
+def _sigint_default():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # python then installs its own handler, as in a terminal
+
+
+def test_ctrl_c_twice_while_the_step_compiles_stops_at_once_without_a_crash(corpus_file, tmp_path):
+    """The first Ctrl-C asks to stop after the current steps; a second, while XLA compiles the first, ends the
+    process at once with one line (not a segmentation fault)."""
+    run = tmp_path / "run"
+    env = dict(os.environ, XLA_FLAGS=xla_flags(1), JAX_COMPILATION_CACHE_DIR="")
+    victim = subprocess.Popen(
+        [*train_command(corpus_file, run), "--config.epochs=100"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_sigint_default,
+    )
+    for line in victim.stdout:
+        if line.startswith("training "):
+            break
+    victim.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    victim.send_signal(signal.SIGINT)
+    out, err = victim.communicate(timeout=120)
+    assert victim.returncode == 1, (out, err)
+    assert err.strip().splitlines()[-1].startswith("interrupted") and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("after", [0.15, 0.6])
+def test_ctrl_c_while_the_command_starts_is_one_line(corpus_file, tmp_path, after):
+    victim = subprocess.Popen(
+        train_command(corpus_file, tmp_path / "run"),
+        env=dict(os.environ, XLA_FLAGS=xla_flags(1)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_sigint_default,
+    )
+    time.sleep(after)
+    victim.send_signal(signal.SIGINT)
+    out, err = victim.communicate(timeout=120)
+    assert victim.returncode == 1 and "Traceback" not in err, (out, err)
+    assert len(err.strip().splitlines()) == 1 and err.startswith("interrupted"), err
