@@ -1,13 +1,14 @@
 """Row tables replicated against sharded by rows: per-device bytes of the state, and bytes a step moves.
 
     python benchmarks/sharded_tables.py [--devices 8] [--memory-vocab 100000] [--vocabs 50000 1000000 3000000]
-        [--dim 300] [--centres 16384] [--negatives 5]
+        [--dim 300] [--centres 16384] [--negatives 5] [--rows once every] [--skip-memory]
 
 memory    SGNS with dense Adam at --memory-vocab x --dim on 4 and on 8 devices: the bytes of the tables
           and their optimizer state held by one device, read from the live arrays, replicated and
           sharded.
 traffic   one step at each of --vocabs x --dim on --devices devices with --centres text centres,
-          compiled but never run (abstract arrays: nothing of the tables is allocated): every
+          compiled but never run (abstract arrays: nothing of the tables is allocated), each distinct
+          row once (config.distinct_rows) and every entry on its own: every
           collective of the compiled program with the bytes of its result, and the bytes a device
           sends in a ring (all-reduce 2 (D - 1)/D S, all-gather (D - 1)/D S, reduce-scatter (D - 1) S,
           all-to-all (D - 1)/D S, for a result of S bytes).
@@ -73,7 +74,7 @@ def collective_bytes(hlo: str, devices: int) -> dict:
     return {op: [c, t, round(s)] for op, (c, t, s) in out.items()}
 
 
-def traffic(vocab_size: int, dim: int, centres: int, negatives: int, devices, shard: str) -> dict:
+def traffic(vocab_size: int, dim: int, centres: int, negatives: int, devices, shard: str, distinct=True) -> dict:
     """The collectives of one compiled step (abstract state: no table is allocated)."""
     data = synthetic_data(vocab_size, max(2 * centres, 200_000), 0)
     config = sgns_config(vocab_size, dim, centres, negatives, shard)
@@ -98,7 +99,7 @@ def traffic(vocab_size: int, dim: int, centres: int, negatives: int, devices, sh
     )
     ids = jax.device_put(data.ids, run_tables.keep_prob.sharding)
     epoch = step.subsample_epoch(keys.subsample, ids, run_tables.keep_prob, run_tables.vis_index, shuffle=True)
-    chunk = step.make_train_chunk(trainable, optimizer, mesh, 1, placement)
+    chunk = step.make_train_chunk(trainable, optimizer, mesh, 1, placement, distinct)
     features = jax.device_put(trainable.features, run_tables.keep_prob.sharding)
     compiled = chunk.lower(abstract, keys.sample, np.int32(0), epoch, run_tables, features).compile()
     ops = collective_bytes(compiled.as_text(), mesh.devices.size)
@@ -128,6 +129,14 @@ def main(argv=None):
     parser.add_argument("--dim", type=int, default=300)
     parser.add_argument("--centres", type=int, default=16384)
     parser.add_argument("--negatives", type=int, default=5)
+    parser.add_argument(
+        "--rows",
+        nargs="+",
+        choices=("once", "every"),
+        default=["once", "every"],
+        help="each distinct row once a step (config.distinct_rows) and/or every entry on its own",
+    )
+    parser.add_argument("--skip-memory", action="store_true", help="the traffic part only")
     args = parser.parse_args(argv)
     if len(jax.devices()) < args.devices:
         raise SystemExit(f"{len(jax.devices())} devices, --devices {args.devices} asked")
@@ -135,16 +144,21 @@ def main(argv=None):
         raise SystemExit(f"--vocabs must be multiples of --devices ({args.devices}), got {args.vocabs}")
     print(f"machine: {common.machine()}")
     result = {"machine": common.machine(), "memory": {}, "traffic": {}}
-    for d in sorted({4, args.devices}):
+    for d in [] if args.skip_memory else sorted({4, args.devices}):
         for shard in ("off", "on"):
             r = memory(args.memory_vocab, args.dim, jax.devices()[:d], shard)
             result["memory"][f"{d} devices, shard {shard}"] = r
             print(f"memory V={args.memory_vocab:,} K={args.dim}, {d} devices, shard_tables={shard}: {r}", flush=True)
     for v in args.vocabs:
         for shard in ("off", "on"):
-            r = traffic(v, args.dim, args.centres, args.negatives, jax.devices()[: args.devices], shard)
-            result["traffic"][f"V={v}, shard {shard}"] = r
-            print(f"traffic V={v:,} K={args.dim}, {args.devices} devices, shard_tables={shard}: {r}", flush=True)
+            for rows in args.rows:
+                devices = jax.devices()[: args.devices]
+                r = traffic(v, args.dim, args.centres, args.negatives, devices, shard, rows == "once")
+                result["traffic"][f"V={v}, shard {shard}, rows {rows}"] = r
+                print(
+                    f"traffic V={v:,} K={args.dim}, {args.devices} devices, shard_tables={shard}, rows {rows}: {r}",
+                    flush=True,
+                )
     print(json.dumps(result))
 
 

@@ -1,12 +1,16 @@
 """Throughput at any size on a synthetic corpus, with the device's bound from the compiled step's cost.
 
-    python benchmarks/synthetic.py [--vocab 50000] [--dim 100] [--negatives 64] [--groups 1 64]
+    python benchmarks/synthetic.py [--vocab 50000] [--dim 100] [--negatives 5 64] [--groups 1 64]
         [--centres 16384] [--optimizer sparse_sgd] [--tokens 20000000] [--chunks 5] [--shard-tables auto]
-        [--bandwidth GB/s --peak TFLOP/s]
+        [--rows once every] [--contexts-drawn] [--bandwidth GB/s --peak TFLOP/s]
 
 The corpus is ``--tokens`` ids drawn from a Zipf law (exponent 1) over ``--vocab`` words, so the
 noise table and the row reuse are realistic; no file is read. The model is SGNS (``--features 0``)
-or PIXIE with ``--features D`` random features for every 20th word. Timing: whole jitted chunks of
+or PIXIE with ``--features D`` random features for every 20th word. The sampler is today's (a pass's
+tokens once in a random order, every context of the reduced window), or with ``--contexts-drawn`` the
+former one (centres drawn with replacement, C = 8 contexts drawn each). Each setting (negatives N,
+group G, rows: each distinct row once a step, or every entry on its own) is measured on the same
+corpus, in one process. Timing: whole jitted chunks of
 ``--steps-per-call`` steps after a compile call, block_until_ready. The bound: XLA's cost analysis of
 one compiled step (flops, bytes accessed) per pair, divided by the device's peak and bandwidth
 (known for H100/H200/A100, else ``--bandwidth``/``--peak``). Prints one JSON line last: pairs/s, the
@@ -85,7 +89,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vocab", type=int, default=50_000)
     parser.add_argument("--dim", type=int, default=100)
-    parser.add_argument("--negatives", type=int, default=64)
+    parser.add_argument("--negatives", type=int, nargs="+", default=[64])
     parser.add_argument("--groups", type=int, nargs="+", default=[1], help="negative_group settings (G)")
     parser.add_argument("--centres", type=int, default=16384, help="text centres per step")
     parser.add_argument("--features", type=int, default=0, help="0: SGNS; D: PIXIE with D-d features")
@@ -95,6 +99,10 @@ def main(argv=None):
     parser.add_argument("--steps-per-call", type=int, default=10)
     parser.add_argument("--chunks", type=int, default=5)
     parser.add_argument("--shard-tables", default="auto", choices=("auto", "on", "off"), help="config.shard_tables")
+    parser.add_argument(
+        "--rows", nargs="+", choices=("once", "every"), default=["once"], help="config.distinct_rows on / off"
+    )
+    parser.add_argument("--contexts-drawn", action="store_true", help="the former sampler: C = 8 contexts drawn")
     parser.add_argument("--bandwidth", type=float, help="GB/s, for devices not in the table")
     parser.add_argument("--peak", type=float, help="TFLOP/s, for devices not in the table")
     args = parser.parse_args(argv)
@@ -106,26 +114,30 @@ def main(argv=None):
         "devices": len(jax.devices()),
         "vocab": args.vocab,
         "dim": args.dim,
-        "negatives": args.negatives,
+        "sampler": "contexts drawn" if args.contexts_drawn else "each token once, every context",
         "features": args.features,
         "optimizer": args.optimizer,
         "shard_tables": args.shard_tables,
         "data_seconds": round(time.perf_counter() - t0, 1),
         "settings": {},
     }
-    for group in args.groups:
-        result["settings"][f"G{group}"] = measure(args, data, group)
-        print(f"G={group}: {result['settings'][f'G{group}']}", flush=True)
+    for negatives in args.negatives:
+        for group in args.groups:
+            for rows in args.rows:
+                key = f"N{negatives}_G{group}_{rows}"
+                result["settings"][key] = measure(args, data, negatives, group, rows == "once")
+                print(f"{key}: {result['settings'][key]}", flush=True)
     result["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(json.dumps(result))
 
 
-def measure(args, data, group: int) -> dict:
+def measure(args, data, negatives: int, group: int, distinct: bool) -> dict:
     """pairs/s of whole chunks after a compile call, and the compiled chunk's cost per pair."""
     config = overrides.load_config("pixie")
     config.model.dim, config.model.features = args.dim, max(args.features, 1)
-    config.sampler.negatives, config.sampler.negative_group = args.negatives, group
-    config.sampler.enumerate_window = False  # C = 8 contexts drawn a centre: the step's shape measured before
+    config.sampler.negatives, config.sampler.negative_group = negatives, group
+    config.sampler.enumerate_window = config.sampler.shuffle = not args.contexts_drawn
+    config.distinct_rows = "on" if distinct else "off"
     config.sampler.text_centres = args.centres
     config.sampler.visual_centres = args.centres // 8 if args.features else 0
     config.sampler.visual_words = 256 if args.features else 0

@@ -1,6 +1,7 @@
 """Training throughput: PIXIE and SGNS steps against gensim's skip-gram, same corpus, same machine.
 
-    python benchmarks/throughput.py [--corpus bundled] [--negatives 5] [--groups 1 8] [--gensim-epochs 1]
+    python benchmarks/throughput.py [--corpus bundled] [--negatives 5] [--groups 1 8] [--rows once every]
+        [--gensim-epochs 1]
 
 pairs/s is measured over whole jitted chunks after compilation (block_until_ready). tokens/s
 converts it to raw corpus tokens per second: one pass over T tokens is E[kept] x (L + 1) pairs,
@@ -88,6 +89,13 @@ def main(argv=None):
         default=["adam", "sparse_sgd"],
         help="table optimizers (optimizer.name): dense adam, sparse_sgd, lazy_adam",
     )
+    parser.add_argument(
+        "--rows",
+        nargs="+",
+        choices=("once", "every"),
+        default=["every"],
+        help="each distinct table row once a step (config.distinct_rows=on) or every entry on its own (off)",
+    )
     parser.add_argument("--gensim-epochs", type=int, default=1)
     parser.add_argument("--no-gensim", action="store_true")
     args = parser.parse_args(argv)
@@ -107,16 +115,19 @@ def main(argv=None):
     for model, d in (("pixie", data), ("sgns", sgns_data)):
         for opt in args.optimizers:
             for g in args.groups:
-                cfg = base.copy_and_resolve_references()
-                cfg.sampler.negative_group, cfg.optimizer.name = g, opt
-                r = measure(cfg, d, args.chunks)
-                if gensim:
-                    r["vs_gensim"] = r["tokens_per_s"] / gensim
-                results[f"{model}_{opt}_G{g}"] = r
-                print(
-                    f"{model:5s} {opt:10s} G={g:<4d} {r['pairs_per_s']:>12,.0f} pairs/s "
-                    f"{r['tokens_per_s']:>10,.0f} tokens/s" + (f" {r['vs_gensim']:.2f}x gensim" if gensim else "")
-                )
+                for rows in args.rows:
+                    cfg = base.copy_and_resolve_references()
+                    cfg.sampler.negative_group, cfg.optimizer.name = g, opt
+                    cfg.distinct_rows = "on" if rows == "once" else "off"
+                    r = measure(cfg, d, args.chunks)
+                    if gensim:
+                        r["vs_gensim"] = r["tokens_per_s"] / gensim
+                    suffix = "" if args.rows == ["every"] else f"_{rows}"
+                    results[f"{model}_{opt}_G{g}{suffix}"] = r
+                    print(
+                        f"{model:5s} {opt:10s} G={g:<4d} rows {rows:5s} {r['pairs_per_s']:>12,.0f} pairs/s "
+                        f"{r['tokens_per_s']:>10,.0f} tokens/s" + (f" {r['vs_gensim']:.2f}x gensim" if gensim else "")
+                    )
     fastest = max((k for k in results if k.startswith("pixie")), key=lambda k: results[k]["tokens_per_s"])
     best = results[fastest]
     summary = {

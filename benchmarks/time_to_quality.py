@@ -43,6 +43,7 @@ from pixie_jax.errors import InputError
 from pixie_jax.evaluate import analogy, similarity
 from pixie_jax.models import registry
 from pixie_jax.training import loop as train
+from pixie_jax.training import optimizers
 
 GENSIM = ("sampler.window=10", "sampler.negatives=5", "subsample=0.001")  # word2vec's recipe, the paper's window
 BENCHMARKS = ("EN-MEN-TR-3k", "EN-SIMLEX-999", "EN-WS-353-ALL", "EN-RG-65", "EN-MC-30")
@@ -291,7 +292,7 @@ def main(argv=None):
     command = "python benchmarks/time_to_quality.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = (
         f"Command: `{command}`  \nCorpus {args.corpus} ({len(data.ids):,} tokens, {len(data.vocab):,} words); "
-        f"machine: {machine}; optimizer {config.optimizer.name} {config.optimizer.learning_rate}, "
+        f"machine: {machine}; optimizer {config.optimizer.name} {optimizers.table_rate(config)}, "
         f"N = {config.sampler.negatives}, G = {config.sampler.negative_group}, "
         f"{batch.text_centres:,} + {batch.visual_centres:,} centres per step (PIXIE's); gensim "
         f"{' '.join(args.gensim)}; recipes: {recipe_text}.\n\n" + table(results) + "\n\n" + summary(results)

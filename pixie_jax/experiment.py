@@ -19,7 +19,7 @@ from pixie_jax.models import registry
 from pixie_jax.models.spec import ComposedSpec, ModelSpec
 from pixie_jax.prng import stream_keys
 from pixie_jax.training import loop as trainer
-from pixie_jax.training import optimizers, sampling, sharding
+from pixie_jax.training import optimizers, rows, sampling, sharding
 from pixie_jax.training import workdir as workdir_lib
 from pixie_jax.training.trainable import Trainable
 
@@ -36,7 +36,7 @@ def check(config, embedding: bool = True) -> ModelSpec:
     """The config's values (with its model's own rules) and, with ``embedding``, the kinds it asks for,
     checked before anything is read; its model's spec."""
     spec = registry.get(config)
-    validation.validate(config, spec.rules, tuple(spec.choices) + optimizers.CHOICES + sharding.CHOICES)
+    validation.validate(config, spec.rules, tuple(spec.choices) + optimizers.CHOICES + sharding.CHOICES + rows.CHOICES)
     if embedding:
         check_embedding(config, spec)
     return spec

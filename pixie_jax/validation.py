@@ -34,7 +34,7 @@ RULES = (
     ("sampler.steps_per_run", 0, True),
     ("sampler.visual_words", 0, True),
     ("sampler.samples", 1, True),
-    ("optimizer.learning_rate", 0, False),
+    ("optimizer.learning_rate", 0, True),  # 0: the optimizer's own (optimizers.table_rate)
     ("optimizer.network_learning_rate", 0, False),
     ("optimizer.adam_eps", 0, False),
 )

@@ -47,7 +47,7 @@ def get_config() -> ml_collections.ConfigDict:
 
     c.optimizer = ml_collections.ConfigDict()
     c.optimizer.name = "adam"  # tables e, v: 'adam', 'adamw', or row-sparse 'sparse_sgd', 'lazy_adam'
-    c.optimizer.learning_rate = 1e-2
+    c.optimizer.learning_rate = 0.0  # the tables' rate; 0: the optimizer's own (Adam 1e-2, sparse_sgd 0.025)
     c.optimizer.adam_eps = 1e-8  # the tables' Adam: eps, b1, b2
     c.optimizer.adam_b1 = 0.9
     c.optimizer.adam_b2 = 0.999
@@ -59,6 +59,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.segment_tokens = 20_000_000  # a larger corpus trains one segment at a time
     c.steps_per_call = 20  # steps in one jitted call
     c.shard_tables = "auto"  # e, v and their optimizer state split by rows over the devices: 'auto', 'on', 'off'
+    c.distinct_rows = "auto"  # each distinct table row read and updated once a step: 'auto' (not on a CPU), 'on', 'off'
     c.checkpoint_every = 200  # steps; also at the end
     c.keep_checkpoints = 3
     c.seed = 0

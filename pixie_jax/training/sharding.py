@@ -31,6 +31,8 @@ from jax.experimental import multihost_utils
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from pixie_jax.training import rows as rows_lib
+
 AXIS = "data"
 SETTINGS = ("auto", "on", "off")  # config.shard_tables
 CHOICES = (("shard_tables", SETTINGS),)
@@ -45,6 +47,20 @@ def gather(shards: dict, index_tree: dict, axis: str = AXIS) -> dict:
         table: jax.tree.map(lambda i, s=shards[table]: _gather_rows(s, i, axis), sub)
         for table, sub in index_tree.items()
     }
+
+
+def read_rows(shards: dict, rows: dict, axis: str = AXIS) -> dict:
+    """{table: T[rows[table]]} for tables sharded by rows over ``axis`` (inside a shard_map): this device's
+    distinct rows (:func:`pixie_jax.training.rows.distinct`, padded with V', which no device owns: zeros),
+    each fetched from its owner."""
+    return {t: _gather_rows(shards[t], r, axis) for t, r in rows.items()}
+
+
+def gather_once(shards: dict, index_tree: dict, axis: str = AXIS) -> dict:
+    """:func:`gather`, each distinct row of this device's share read once: the exchange moves this device's
+    m = min(V', n) distinct rows, not its n entries."""
+    found = rows_lib.distinct(index_tree, {t: shards[t].shape[0] * jax.lax.axis_size(axis) for t in index_tree})
+    return rows_lib.expand(read_rows(shards, found.rows, axis), found.inverse, index_tree)
 
 
 def _everyones_as_local(index, size: int, axis):

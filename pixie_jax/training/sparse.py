@@ -26,14 +26,18 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from pixie_jax.training import rows as rows_lib
+
 Schedule = Callable[[jax.Array], jax.Array]
 
 
 class TableOptimizer(NamedTuple):
-    """``init(tables) -> state``; ``update(tables, state, indices, row_grads) -> (tables, state)``.
+    """``init(tables) -> state``; ``update(tables, state, indices, row_grads, distinct=False) -> (tables, state)``.
 
     ``tables``: {name: [V, K]}; ``indices``: {name: [int [n_1], int [n_2], ...]}; ``row_grads``:
-    {name: [[n_1, K], [n_2, K], ...]}: the gathered rows in parts (one per gather of the step).
+    {name: [[n_1, K], [n_2, K], ...]}: the gathered rows in parts (one per gather of the step). With
+    ``distinct``, each table has one part of distinct rows (padded with V, out of range) and their
+    summed gradients (:func:`pixie_jax.training.rows.distinct`).
     """
 
     init: Callable
@@ -62,12 +66,12 @@ def sgd(learning_rate, scale: float = 1.0) -> TableOptimizer:
         del tables
         return SgdState(jnp.zeros([], jnp.int32))
 
-    def update(tables, state, indices, row_grads):
+    def update(tables, state, indices, row_grads, distinct: bool = False):
         step = -schedule(state.count) * scale
         new = {}
         for k, table in tables.items():
             for index, grads in zip(indices[k], row_grads[k]):
-                table = table.at[index].add(step * grads.astype(table.dtype))
+                table = table.at[index].add(step * grads.astype(table.dtype), mode="drop", unique_indices=distinct)
             new[k] = table
         return new, SgdState(state.count + 1)
 
@@ -76,30 +80,12 @@ def sgd(learning_rate, scale: float = 1.0) -> TableOptimizer:
 
 def summed_row_gradients(indices, grads, vocab_size: int):
     """The distinct rows named in ``indices`` (a list of int [n_i]) and their summed gradients
-    (``grads``: a list of [n_i, K]): (rows [m], sums [m, K]).
-
-    m = min(n, V) with n = sum n_i is static; slots past the number of distinct rows hold row V
-    (out of range: gathers fill them, scatters with mode='drop' skip them) and zero sums. With
-    n >= V/4 the sums go through a dense [V, K] accumulator (then V <= 4n); below that through a
-    sort, so the work stays in proportion to the n gathered rows, not to V.
-    """
-    n = sum(int(i.shape[0]) for i in indices)
-    m, k = min(n, vocab_size), grads[0].shape[1]
-    if 4 * n >= vocab_size:
-        dense = jnp.zeros((vocab_size, k), grads[0].dtype)
-        touched = jnp.zeros((vocab_size,), bool)
-        for index, g in zip(indices, grads):
-            dense, touched = dense.at[index].add(g), touched.at[index].set(True)
-        (rows,) = jnp.nonzero(touched, size=m, fill_value=vocab_size)
-        return rows, dense.at[rows].get(mode="fill", fill_value=0)
+    (``grads``: a list of [n_i, K]): (rows [m], sums [m, K]), m = min(n, V) static with n = sum n_i; the
+    slots past the number of distinct rows hold row V (out of range: gathers fill them, scatters with
+    mode='drop' skip them) and zero sums (:func:`pixie_jax.training.rows.distinct_rows`)."""
     index, grads = jnp.concatenate(indices), jnp.concatenate(grads)
-    order = jnp.argsort(index)
-    ordered = index[order]
-    first = jnp.concatenate([jnp.ones((1,), bool), ordered[1:] != ordered[:-1]])
-    segment = jnp.cumsum(first) - 1
-    sums = jax.ops.segment_sum(grads[order], segment, num_segments=m, indices_are_sorted=True)
-    rows = jnp.full((m,), vocab_size, index.dtype).at[segment].set(ordered)
-    return rows, sums
+    rows, inverse = rows_lib.distinct_rows(index, vocab_size)
+    return rows, jax.ops.segment_sum(grads, inverse, num_segments=rows.shape[0])
 
 
 def lazy_adam(learning_rate, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> TableOptimizer:
@@ -110,12 +96,16 @@ def lazy_adam(learning_rate, b1: float = 0.9, b2: float = 0.999, eps: float = 1e
         zeros = lambda: {k: jnp.zeros_like(t) for k, t in tables.items()}  # noqa: E731
         return LazyAdamState(jnp.zeros([], jnp.int32), zeros(), zeros())
 
-    def update(tables, state, indices, row_grads):
+    def update(tables, state, indices, row_grads, distinct: bool = False):
         t = state.count + 1
         rate = schedule(state.count)
         new_tables, mu, nu = {}, {}, {}
         for k, table in tables.items():
-            rows, g = summed_row_gradients(indices[k], [g.astype(table.dtype) for g in row_grads[k]], table.shape[0])
+            grads = [g.astype(table.dtype) for g in row_grads[k]]
+            if distinct:  # one list of distinct rows, their gradients already summed
+                (rows,), (g,) = indices[k], grads
+            else:
+                rows, g = summed_row_gradients(indices[k], grads, table.shape[0])
             m_r = b1 * state.mu[k].at[rows].get(mode="fill", fill_value=0) + (1 - b1) * g
             u_r = b2 * state.nu[k].at[rows].get(mode="fill", fill_value=0) + (1 - b2) * g * g
             m_hat = m_r / (1 - b1**t)

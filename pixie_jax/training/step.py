@@ -11,6 +11,11 @@ Layout of one call of the chunk function (everything stays on the device):
 With the row tables sharded by rows (:mod:`pixie_jax.training.sharding`), the gather fetches rows from
 their owners and a table's gradient stays on its shard; only the other gradients are summed.
 
+With ``distinct`` (``config.distinct_rows``, the default) each distinct row a device's share names is
+read once (:func:`pixie_jax.training.rows.gather_once`): its entries' gradients are summed per distinct
+row before the table's gradient, the row-sparse update or the sharded exchange sees them. Without it,
+every entry is gathered and scattered on its own (the former step; equal up to the order of float sums).
+
 The model comes as a :class:`pixie_jax.training.trainable.Trainable`: its row tables, its sampler and its loss;
 the chunk knows no model, no table and no model setting.
 """
@@ -51,9 +56,11 @@ def _sharded(placement) -> bool:
     return placement is not None and placement.sharded
 
 
-def _gatherer(placement):
-    """rows.gather, or with sharded tables :func:`pixie_jax.training.sharding.gather`."""
-    return sharding_lib.gather if _sharded(placement) else rows_lib.gather
+def _gatherer(placement, distinct: bool = False):
+    """rows.gather (each distinct row once: rows.gather_once), or with sharded tables sharding's."""
+    if _sharded(placement):
+        return sharding_lib.gather_once if distinct else sharding_lib.gather
+    return rows_lib.gather_once if distinct else rows_lib.gather
 
 
 def _param_specs(placement):
@@ -61,11 +68,12 @@ def _param_specs(placement):
     return placement.param_specs if _sharded(placement) else lambda params: P()
 
 
-def make_grad_fn(trainable: Trainable, mesh, placement=None):
+def make_grad_fn(trainable: Trainable, mesh, placement=None, distinct: bool = False):
     """shard_map'd (grads, metrics) of the trainable's loss over all parameters, summed over the devices'
     shares; with tables sharded by ``placement`` (:mod:`pixie_jax.training.sharding`), a table's gradient
-    is its shard's, complete on its device, and only the others are summed."""
-    loss, tables, gather, specs = trainable.loss, trainable.tables, _gatherer(placement), _param_specs(placement)
+    is its shard's, complete on its device, and only the others are summed. ``distinct``: each row once."""
+    loss, tables, specs = trainable.loss, trainable.tables, _param_specs(placement)
+    gather = _gatherer(placement, distinct)
 
     def local(params, batch, features):
         grads, metrics = jax.grad(lambda p: loss(p, gather(p, tables.index(batch)), batch, features), has_aux=True)(
@@ -88,26 +96,39 @@ def make_grad_fn(trainable: Trainable, mesh, placement=None):
     return fn
 
 
-def make_row_grad_fn(trainable: Trainable, mesh, placement=None):
-    """shard_map'd (network grads, row grads, metrics): the gradient with respect to the gathered rows of
-    the row tables (:func:`pixie_jax.training.rows.gather`, one per batch entry, left sharded like the batch)
-    and, summed over the devices, with respect to the other parameters."""
-    loss, tables, gather, specs = trainable.loss, trainable.tables, _gatherer(placement), _param_specs(placement)
+def make_row_grad_fn(trainable: Trainable, mesh, placement=None, distinct: bool = False):
+    """shard_map'd (network grads, row indices, row grads, metrics): the flat indices of the rows of each
+    row table and the loss's gradient with respect to them ({table: [int [n_i], ...]}, {table: [[n_i, K],
+    ...]}, :func:`pixie_jax.training.rows.flat_indices` order, each device's left sharded like the batch),
+    and, summed over the devices, the gradient with respect to the other parameters. With ``distinct``,
+    one part a table: each device's distinct rows (padded with the table's rows, out of range) and their
+    summed gradients; without it, one row per batch entry."""
+    loss, tables, specs = trainable.loss, trainable.tables, _param_specs(placement)
+    sharded = _sharded(placement)
 
     def local(params, batch, features):
         table_params, networks = rows_lib.split(params, tables.names)
-        rows = gather(table_params, tables.index(batch))
-        (g_net, g_rows), metrics = jax.grad(lambda n, r: loss(n, r, batch, features), argnums=(0, 1), has_aux=True)(
-            networks, rows
-        )
-        return jax.lax.psum(g_net, "data"), g_rows, jax.lax.psum(metrics, "data")
+        index = tables.index(batch)
+        grad = functools.partial(jax.grad, argnums=(0, 1), has_aux=True)
+        if distinct:
+            scale = jax.lax.axis_size("data") if sharded else 1
+            found = rows_lib.distinct(index, {t: table_params[t].shape[0] * scale for t in index})
+            read = (sharding_lib.read_rows if sharded else rows_lib.read_rows)(table_params, found.rows)
+            expand = functools.partial(rows_lib.expand, inverse=found.inverse, index_tree=index)
+            (g_net, g_read), metrics = grad(lambda n, r: loss(n, expand(r), batch, features))(networks, read)
+            indices, g_rows = {t: [r] for t, r in found.rows.items()}, {t: [g] for t, g in g_read.items()}
+        else:
+            rows = _gatherer(placement)(table_params, index)
+            (g_net, g_rows), metrics = grad(lambda n, r: loss(n, r, batch, features))(networks, rows)
+            indices, g_rows = rows_lib.flat_indices(index), rows_lib.flat_grads(g_rows)
+        return jax.lax.psum(g_net, "data"), indices, g_rows, jax.lax.psum(metrics, "data")
 
     def fn(params, batch, features):
         return jax.shard_map(
             local,
             mesh=mesh,
             in_specs=(specs(params), P("data"), P()),
-            out_specs=(P(), P("data"), P()),
+            out_specs=(P(), P("data"), P("data"), P()),
             check_vma=False,
         )(params, batch, features)
 
@@ -132,15 +153,16 @@ def sharded_table_update(tables_opt, mesh, placement):
     return update
 
 
-def make_update(trainable: Trainable, optimizer, mesh, placement=None):
+def make_update(trainable: Trainable, optimizer, mesh, placement=None, distinct: bool = False):
     """(state, batch, features) -> (state, metrics): one optimizer step on one batch.
 
     ``optimizer`` is an optax transformation over all parameters (dense), or a pair
     (:class:`pixie_jax.training.sparse.TableOptimizer` for the row tables, optax transformation for the rest).
     ``placement`` (:class:`pixie_jax.training.sharding.Placement`), where it shards the tables, says how.
+    ``distinct``: each row once a step (the module says how).
     """
     if isinstance(optimizer, optax.GradientTransformation):
-        grad_fn = make_grad_fn(trainable, mesh, placement)
+        grad_fn = make_grad_fn(trainable, mesh, placement, distinct)
 
         def dense(state, batch, features):
             grads, metrics = grad_fn(state.params, batch, features)
@@ -151,22 +173,20 @@ def make_update(trainable: Trainable, optimizer, mesh, placement=None):
 
     tables_opt, networks_opt = optimizer
     tables = trainable.tables
-    row_grad_fn = make_row_grad_fn(trainable, mesh, placement)
-    table_update = sharded_table_update(tables_opt, mesh, placement) if _sharded(placement) else tables_opt.update
+    row_grad_fn = make_row_grad_fn(trainable, mesh, placement, distinct)
+    if _sharded(placement):
+        table_update = sharded_table_update(tables_opt, mesh, placement)
+    else:  # one device's distinct rows are distinct; several devices' may repeat a row
+        table_update = functools.partial(tables_opt.update, distinct=distinct and mesh.devices.size == 1)
 
     def rows(state, batch, features):
-        g_net, g_rows, metrics = row_grad_fn(state.params, batch, features)
+        g_net, indices, g_rows, metrics = row_grad_fn(state.params, batch, features)
         table_params, networks = rows_lib.split(state.params, tables.names)
         net_state = state.opt_state["networks"]
         if trainable.networks_learn:  # without a gradient, skip their update
             updates, net_state = networks_opt.update(g_net, net_state, networks)
             networks = optax.apply_updates(networks, updates)
-        table_params, table_state = table_update(
-            table_params,
-            state.opt_state["tables"],
-            rows_lib.flat_indices(tables.index(batch)),
-            rows_lib.flat_grads(g_rows),
-        )
+        table_params, table_state = table_update(table_params, state.opt_state["tables"], indices, g_rows)
         return TrainState(table_params | networks, {"tables": table_state, "networks": net_state}), metrics
 
     return rows
@@ -184,11 +204,14 @@ def init_optimizer(optimizer, params: dict, table_names=()):
 Chunk = Callable[..., tuple[TrainState, dict]]
 
 
-def make_train_chunk(trainable: Trainable, optimizer, mesh, steps: int, placement=None) -> Chunk:
+def make_train_chunk(
+    trainable: Trainable, optimizer, mesh, steps: int, placement=None, distinct: bool = False
+) -> Chunk:
     """jit(chunk)(state, root_key, start, epoch, tables, features) -> (state, metrics [steps]); ``tables``
     are the sampler's (:class:`pixie_jax.training.sampling.Tables`), the batch of step s ``trainable.sample``'s from
-    ``fold_in(root_key, s)``; the state laid out as ``placement`` says (replicated where None)."""
-    update = make_update(trainable, optimizer, mesh, placement)
+    ``fold_in(root_key, s)``; the state laid out as ``placement`` says (replicated where None); ``distinct``:
+    each row once a step."""
+    update = make_update(trainable, optimizer, mesh, placement, distinct)
     batch_sharding = NamedSharding(mesh, P("data"))
 
     def body(state, step, root_key, epoch, tables, features):

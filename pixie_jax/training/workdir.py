@@ -32,6 +32,7 @@ FREE = (
     "corpus_cache",
     "sampler.steps_per_run",  # recorded through the batch it sized (sampler.text_centres, visual_centres)
     "shard_tables",  # where the tables live, not what is trained: a run resumes on any number of devices
+    "distinct_rows",  # how a step sums its rows' gradients: the same step up to the order of float sums
 )
 # settings added to the configs after runs were first recorded, with the value that trains as runs did
 # before them: a run.json without such a key holds a run trained with that value
@@ -49,7 +50,11 @@ REMOVED_CHOICES = {"optimizer.name": ("capped_sgd", "row_adam")}
 # defaults the shipped configs changed, {key: (the default runs were recorded with before, the default now)}:
 # a resumed run recorded with the former, whose config gives the present one, keeps the former
 # (recorded_defaults), so that a run started before the change resumes as it was trained
-CHANGED_DEFAULTS: dict = {"sampler.window": (10, 5), "subsample": (1e-3, 3e-4)}
+CHANGED_DEFAULTS: dict = {
+    "sampler.window": (10, 5),
+    "subsample": (1e-3, 3e-4),
+    "optimizer.learning_rate": (1e-2, 0.0),  # 0 is the optimizer's own: 1e-2 for Adam, as before
+}
 # the length of the run: may change on resume when config.resume_with_new_schedule is set (with a model's own
 # length_keys, pixie_jax.training.trainable.Trainable)
 SCHEDULE = ("epochs",)

@@ -1,0 +1,55 @@
+"""benchmarks/gpu.sh, the device benchmark, end to end on the CPU at tiny sizes: every part runs and the
+summary holds each figure, so that nothing in it fails on arrival at a device."""
+
+import json
+import lzma
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, xla_flags
+
+
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("gensim") is None, reason="gensim (the test extra) is not installed"
+)
+def test_the_device_script_runs_end_to_end_at_tiny_sizes(tmp_path):
+    sample = ROOT / "pixie_jax" / "data" / "corpus" / "gutenberg8_sample.xz"
+    with lzma.open(sample, "rt") as f:
+        words = f.read(2_000_000).split()[:250_000]
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(" ".join(words))
+    env = dict(
+        os.environ,
+        XLA_FLAGS=xla_flags(1),
+        PYTHON=sys.executable,
+        VOCAB="2000",
+        DIM="8",
+        CENTRES="64",
+        TOKENS="50000",
+        CHUNKS="1",
+        EPOCHS="1",
+        EVALS="1",
+        TTQ_EXTRA="--our-epochs 0.2 --config.sampler.text_centres=256 --config.model.dim=16",
+        PAPER_EXTRA="sampler.text_centres=256 sampler.visual_centres=32 model.dim=16",
+    )
+    out = tmp_path / "out"
+    done = subprocess.run(
+        ["bash", str(ROOT / "benchmarks" / "gpu.sh"), str(corpus), str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    summary = json.loads((out / "gpu.json").read_text())
+    for model in ("sgns", "pixie"):
+        settings = summary["throughput"][model]["settings"]
+        assert sorted(settings) == ["N5_G1_every", "N5_G1_once", "N64_G1_every", "N64_G1_once"], summary
+        assert all(s["pairs_per_s"] > 0 for s in settings.values())
+    quality = summary["quality"]
+    assert quality["gensim"]["seconds"] > 0 and quality["gensim"]["epochs"] == 1
+    assert sorted(quality["ours"]) == ["pixie (ours)", "pixie paper (ours)", "sgns (ours)", "sgns paper (ours)"]
+    assert "sampler.negatives=64" in quality["command"] and "sampler.window=10" in quality["command"]
+    assert (out / "ttq" / "time_to_quality.png").exists()
