@@ -139,6 +139,17 @@ def features_file(tmp_path, words, dim=6, seed=0):
     return path
 
 
+def topic_files(folder):
+    """(corpus file, feature file) in ``folder``: :func:`topic_corpus`, and features for the words of
+    each topic ending in wa, wb or wc (:func:`features_file`)."""
+    from pixie_jax.data import vocab
+
+    corpus = folder / "corpus.txt"
+    corpus.write_text(topic_corpus())
+    words = vocab.build_vocab(topic_corpus(), 1).words
+    return corpus, features_file(folder, [w for w in words if w.endswith(("wa", "wb", "wc"))])
+
+
 @pytest.fixture(scope="session")
 def wn():
     """WordNet 3.0 (NLTK's, or a dict folder); the test is skipped where there is none."""

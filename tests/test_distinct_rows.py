@@ -12,10 +12,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import ROOT, features_file, tiny_config, topic_corpus, xla_flags
+from conftest import ROOT, tiny_config, topic_files, xla_flags
 
 from pixie_jax import experiment
-from pixie_jax.data import training_data, vocab
+from pixie_jax.data import training_data
 from pixie_jax.training import rows, sparse
 
 RATES = {"adam": 0.01, "sparse_sgd": 0.025, "lazy_adam": 0.01}
@@ -64,11 +64,7 @@ def test_rows_read_once_are_the_rows_gathered_and_their_gradient_the_tables():
 
 @pytest.fixture(scope="module")
 def pixie_data(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("distinct")
-    corpus = tmp / "corpus.txt"
-    corpus.write_text(topic_corpus())
-    words = vocab.build_vocab(topic_corpus(), 1).words
-    feats = features_file(tmp, [w for w in words if w.endswith(("wa", "wb", "wc"))])
+    corpus, feats = topic_files(tmp_path_factory.mktemp("distinct"))
     cfg = tiny_config(corpus, features=feats)
     return cfg, training_data.prepare_data(cfg, log=lambda *_: None)
 
@@ -126,10 +122,7 @@ for optimizer, rate, shard in (("adam", 0.01, "on"), ("lazy_adam", 0.01, "on"), 
 
 
 def test_on_eight_devices_too(tmp_path):
-    corpus = tmp_path / "corpus.txt"
-    corpus.write_text(topic_corpus())
-    words = vocab.build_vocab(topic_corpus(), 1).words
-    feats = features_file(tmp_path, [w for w in words if w.endswith(("wa", "wb", "wc"))])
+    corpus, feats = topic_files(tmp_path)
     script = EIGHT.format(tests=str(ROOT / "tests"), corpus=str(corpus), feats=str(feats))
     done = subprocess.run(
         [sys.executable, "-c", script],

@@ -27,7 +27,7 @@ def test_npz_and_text_files_load_the_same(tmp_path):
         (b"cat 1 2\n\x98\xff 1 2\n", r"bad.txt: line 2: not UTF-8 text"),
         ("cat 1 2 3\ndog 4 nan 6\n", r"bad.txt: row 1 \(word 'dog'\) has NaN or inf"),
         ("cat 1 2 3\ncat 4 5 6\n", r"bad.txt: word 'cat' appears more than once"),
-        ("", r"bad.txt: no feature rows"),
+        ("", r"bad.txt: an empty file, no vector rows"),
     ],
 )
 def test_bad_feature_files(tmp_path, content, message):

@@ -245,7 +245,7 @@ def test_every_evaluation_reads_a_mixed_case_word2vec_file_alike(tmp_path):
         (["--recipe", "r", "--corpus", "no/such/corpus.txt"], "no/such/corpus.txt: no such file or folder"),
         (["--recipe", "r", "--epochs", "-1"], "--epochs must be > 0"),
         (["--recipe", "r", "--systems", "pixie"], "--systems pixie needs --features"),
-        (["--recipe", "r", "optimizer.learning_rate=-1"], "optimizer.learning_rate = -1.0 (must be > 0)"),
+        (["--recipe", "r", "optimizer.learning_rate=-1"], "optimizer.learning_rate = -1.0 (must be >= 0)"),
     ],
 )
 def test_per_pass_checks_its_arguments_before_training(tmp_path, argv, message):

@@ -125,7 +125,7 @@ def test_training_in_segments_learns_and_resumes_exactly(corpus_file, tmp_path, 
     topic = np.array([w[:2] for w in data.vocab.words])
     same, other = topic[:, None] == topic[None, :], ~np.eye(len(topic), dtype=bool)
     assert (e @ e.T)[same & other].mean() > (e @ e.T)[~same].mean() + 0.3
-    # stopped mid-pass after a checkpoint, then resumed: the same parameters
+    # stopped mid-pass (Ctrl-C keeps the step it stopped at, inside a segment), then resumed: the same parameters
     run_chunk = train.PreparedRun.run_chunk
 
     def stop(self, first, epoch):
@@ -134,7 +134,7 @@ def test_training_in_segments_learns_and_resumes_exactly(corpus_file, tmp_path, 
         return run_chunk(self, first, epoch)
 
     monkeypatch.setattr(train.PreparedRun, "run_chunk", stop)
-    with pytest.raises(train.Interrupted, match="interrupted at step 35 of .*checkpoint of step 30"):
+    with pytest.raises(train.Interrupted, match="interrupted at step 35 of .*checkpoint of step 35"):
         experiment.train(cfg, tmp_path / "resumed", log=quiet, devices=jax.devices()[:1])
     monkeypatch.setattr(train.PreparedRun, "run_chunk", run_chunk)
     resumed, _ = experiment.train(cfg, tmp_path / "resumed", log=quiet, devices=jax.devices()[:1])

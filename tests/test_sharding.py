@@ -11,12 +11,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import ROOT, features_file, tiny_config, topic_corpus, train_command, xla_flags
+from conftest import ROOT, tiny_config, topic_files, train_command, xla_flags
 from jax.sharding import PartitionSpec as P
 from test_train import kill_and_resume, quiet
 
 from pixie_jax import experiment
-from pixie_jax.data import vocab
 from pixie_jax.training import sharding, step
 
 
@@ -62,11 +61,7 @@ def test_auto_shards_where_rows_move_less_than_the_tables_gradients_or_the_table
 
 @pytest.fixture(scope="module")
 def pixie_setup(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("sharded")
-    corpus = tmp / "corpus.txt"
-    corpus.write_text(topic_corpus())
-    words = vocab.build_vocab(topic_corpus(), 1).words
-    return corpus, features_file(tmp, [w for w in words if w.endswith(("wa", "wb", "wc"))])
+    return topic_files(tmp_path_factory.mktemp("sharded"))
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "sparse_sgd"])

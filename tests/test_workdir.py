@@ -111,7 +111,7 @@ def test_resume_cuts_metrics_back_and_removes_stale_temporaries(corpus_file, tmp
     [
         ("epochs", -1.0, r"epochs = -1.0 \(must be > 0\)"),
         ("sampler.negatives", 0, r"sampler.negatives = 0 \(must be >= 1\)"),
-        ("optimizer.learning_rate", -0.1, r"optimizer.learning_rate = -0.1 \(must be > 0\)"),
+        ("optimizer.learning_rate", -0.1, r"optimizer.learning_rate = -0.1 \(must be >= 0\)"),
         ("model.dim", 0, r"model.dim = 0 \(must be >= 1\)"),
         ("optimizer.adam_b2", 1.0, r"optimizer.adam_b2 = 1.0 \(must be >= 0 and < 1\)"),
         ("steps_per_call", 0, r"steps_per_call = 0 \(must be >= 1\)"),

@@ -346,16 +346,17 @@ class DeferredInterrupts:
     block is restored after it."""
 
     def __init__(self, log=print):
-        self.log, self.requested, self._previous = log, False, None
+        self.log, self.requested, self.stopping, self._previous = log, False, False, None
 
     def _defer(self, signum, frame):
-        if self.requested:  # the handler before the block: the command line's ends the process at once
+        if self.requested or self.stopping:  # the handler before the block: the command line's ends at once
             (self._previous if callable(self._previous) else signal.default_int_handler)(signum, frame)
         self.requested = True
         self.log("stopping after the current steps (Ctrl-C again to stop at once)")
 
     def check(self) -> None:
-        if self.requested:  # stays set: a Ctrl-C from here on (while a checkpoint is written) is the second
+        if self.requested:  # raised once; a Ctrl-C from here on (while a checkpoint is written) is a second
+            self.requested, self.stopping = False, True
             raise KeyboardInterrupt
 
     def __enter__(self):
