@@ -580,7 +580,8 @@ def evaluate_main(argv=None):
         "--embeddings",
         nargs="+",
         required=True,
-        help="embeddings.npz files (or word2vec text files); NAME=FILE names a model",
+        help="embeddings.npz files, word2vec text or binary files, or models saved by gensim (read through "
+        "gensim, which unpickles them: name only files you trust); NAME=FILE names a model",
     )
     parser.add_argument(
         "--benchmarks",

@@ -1,4 +1,5 @@
-"""Embedding files: ``embeddings.npz`` (every kind of vector) and word2vec text format."""
+"""Embedding files: ``embeddings.npz`` (every kind of vector), word2vec text and binary formats, and
+gensim's saved models (:mod:`pixie_jax.data.vector_formats`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pixie_jax.data import vector_formats
 from pixie_jax.errors import InputError
 from pixie_jax.files import atomic_write, load_arrays, save_npz
 
@@ -38,15 +40,25 @@ def save_embeddings(path: str | os.PathLike, words, mask, **kinds) -> None:
 
 def load_embeddings(path: str | os.PathLike, log=None) -> dict:
     """The arrays of an embeddings.npz; of a word-feature npz (kind ``x``, every word visual); or of a
-    word2vec text file (kind ``e``, mask all 0); made usable by :func:`usable` (``log``, if given, hears
-    what it changed)."""
+    word2vec text or binary file or a saved gensim model (kind ``e``, mask all 0; the format recognised by
+    content, :mod:`pixie_jax.data.vector_formats`); made usable by :func:`usable` (``log``, if given,
+    hears what it changed). ``bundled`` reads the feature file shipped with the package."""
+    if str(path) == "bundled":  # the feature file shipped with the package: the CNN baseline's vectors
+        from pixie_jax.data import resources
+
+        path = resources.features_path()
     path = Path(path)
     if not path.exists():
         raise EmbeddingFileError(f"{path}: no such embeddings file")
     if path.is_dir():
         hint = f" ({path / 'embeddings.npz'}?)" if (path / "embeddings.npz").exists() else ""
         raise EmbeddingFileError(f"{path}: a folder, not an embeddings file (an .npz or word2vec text){hint}")
-    if path.suffix == ".npz":
+    kind = vector_formats.sniff(path)
+    if kind in ("word2vec-binary", "gensim"):
+        read = vector_formats.read_word2vec_binary if kind == "word2vec-binary" else vector_formats.read_gensim
+        words, vectors = read(path)
+        return usable({"words": words, "e": vectors, "mask": np.zeros(len(words), np.float32)}, path, log)
+    if path.suffix == ".npz" or kind == "npz":
         out = load_arrays(path)
         if "words" not in out:
             raise EmbeddingFileError(f"{path}: no 'words' array (has {sorted(out)})")

@@ -123,7 +123,9 @@ def query_lines(embeddings: list[Embedding], expression: str, k: int = 10) -> li
 
 
 def neighbour_lines(embeddings: list[Embedding], query: str, ratings: dict, k: int = 10) -> list[str]:
-    """The ``k`` nearest neighbours of ``query`` in each embedding, one line each, after a header."""
+    """The ``k`` nearest neighbours of ``query`` (case-folded, as the embeddings' words are) in each
+    embedding, one line each, after a header."""
+    query = query.casefold()
     lines = [f"{query} (concreteness {ratings.get(query, 'n/a')})"]
     for emb in embeddings:
         if query not in emb.words:
@@ -138,9 +140,10 @@ def neighbour_lines(embeddings: list[Embedding], query: str, ratings: dict, k: i
 
 
 def pair_lines(embeddings: list[Embedding], pairs) -> list[str]:
-    """The cosine of each (a, b) pair in each embedding ('-' where a word is missing)."""
+    """The cosine of each (a, b) pair (case-folded, as the embeddings' words are) in each embedding ('-'
+    where a word is missing)."""
     lines = ["pair cosines: " + ", ".join(e.label for e in embeddings)]
-    for pair in pairs:
+    for pair in ((a.casefold(), b.casefold()) for a, b in pairs):
         cells = []
         for emb in embeddings:
             try:
