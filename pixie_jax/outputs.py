@@ -11,6 +11,7 @@ from pixie_jax.data import embedding_files
 from pixie_jax.evaluate import kinds as kinds_lib
 from pixie_jax.evaluate import similarity
 from pixie_jax.files import atomic_write
+from pixie_jax.training import metrics_log
 
 
 def write_outputs(
@@ -52,4 +53,5 @@ def write_outputs(
     log(similarity.format_table(results))
     with atomic_write(workdir / "similarity.json", "w") as f:
         json.dump({k: [s.__dict__ | {"coverage": s.coverage} for s in v] for k, v in results.items()}, f, indent=1)
+    metrics_log.log_scores(workdir, results)
     return results

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import math
 import os
 import signal
@@ -23,7 +22,7 @@ from tqdm.auto import tqdm
 from pixie_jax.data.training_data import TrainingData
 from pixie_jax.errors import InputError, ProjectError
 from pixie_jax.prng import StreamKeys, stream_keys
-from pixie_jax.training import checkpoints, optimizers, processes, sampling
+from pixie_jax.training import checkpoints, metrics_log, optimizers, processes, sampling
 from pixie_jax.training import rows as rows_lib
 from pixie_jax.training import sharding as sharding_lib
 from pixie_jax.training import workdir as workdir_lib
@@ -505,7 +504,7 @@ def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_e
         names = ", ".join(run.placement.tables or trainable.tables.names)
         how = f"sharded by rows over {n_dev}" if run.placement.sharded else f"replicated on each of {n_dev}"
         log(f"row tables {names} {how} device(s) ({run.placement_note})")
-    metrics_file = open(workdir / "metrics.jsonl" if primary else os.devnull, "a", encoding="utf-8")
+    records = metrics_log.MetricsLog(workdir, primary, start)
     where, epoch = None, None
     bar = tqdm(total=total, initial=start, unit="step", disable=not config.progress, dynamic_ncols=True)
     last_good = done = start
@@ -546,8 +545,7 @@ def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_e
                 seconds=seconds,
                 pairs_per_s=spc * sampler_cfg.pairs_per_step / seconds,
             )
-            metrics_file.write(json.dumps(record) + "\n")
-            metrics_file.flush()
+            records.write(record)
             bar.update(spc)
             bar.set_postfix(loss=f"{record['loss']:.3f}", pairs_s=f"{record['pairs_per_s']:.3g}")
             due = put_off or step // config.checkpoint_every > first // config.checkpoint_every or step == total
@@ -569,7 +567,7 @@ def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_e
         raise Interrupted(f"interrupted at step {done:,} of {total:,}; {kept}") from None
     finally:
         bar.close()
-        metrics_file.close()
+        records.close()
         try:
             manager.close()  # waits for every write and ends orbax's threads
         finally:  # a failed write's partial checkpoint, once no writer is left
