@@ -13,7 +13,7 @@
 # Installs nothing: run it where the project's dependencies (gensim too) and an accelerator build of jax
 # are installed. Each part has its own time limit, so one slow part cannot starve the others.
 # Environment: PYTHON (python3), VOCAB (50000), DIM (100), CENTRES (16384), TOKENS (20000000), CHUNKS (5),
-# EPOCHS (3), EVALS (2 a pass), PARTS ("throughput ttq"), T_SYNTH (100 s a model), T_TTQ (300 s),
+# EPOCHS (3), EVALS (2 a pass), PARTS ("throughput ttq"), T_SYNTH (100 s a model), T_TTQ (270 s),
 # TTQ_EXTRA (more time_to_quality.py arguments) and PAPER_EXTRA (KEY=VALUE after the paper's settings);
 # tests/test_gpu_script.py shrinks everything through these and runs it on the CPU.
 set -uo pipefail
@@ -37,7 +37,7 @@ if [[ $parts == *" ttq "* ]]; then
     paper=$("$py" -c "from pixie_jax.overrides import paper_settings as p; skip = ('epochs', 'steps_per_call', \
 'checkpoint_every', 'max_vocab'); print(' '.join(f'{k}={v}' for k, v in p().items() if k not in skip))")
     # shellcheck disable=SC2086
-    timeout "${T_TTQ:-300}" "$py" benchmarks/time_to_quality.py --corpus "$corpus" --epochs "${EPOCHS:-3}" \
+    timeout "${T_TTQ:-270}" "$py" benchmarks/time_to_quality.py --corpus "$corpus" --epochs "${EPOCHS:-3}" \
         --evals-per-epoch "${EVALS:-2}" --systems gensim sgns pixie --recipe paper $paper ${PAPER_EXTRA:-} \
         ${TTQ_EXTRA:-} \
         --out "$out/ttq" 2>&1 | tee "$out/ttq.log"

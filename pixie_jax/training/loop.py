@@ -437,8 +437,8 @@ def fit(
 
 
 def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_every, interrupts):
-    record = workdir_lib.run_record(config, data)
-    processes.check_processes_agree(record)  # before anything collective: a mismatch would hang there
+    recorded = workdir_lib.run_record(config, data)  # the settings and the data's fingerprint
+    processes.check_processes_agree(recorded)  # before anything collective: a mismatch would hang there
     run = setup(config, trainable, data, devices)
     sampler_cfg, per_epoch, total, spc = run.sampler, run.per_epoch, run.total, config.steps_per_call
     manager = checkpoints.manager(workdir / "checkpoints", config.keep_checkpoints)
@@ -453,7 +453,7 @@ def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_e
     if primary:
         for change in workdir_lib.check_and_record(
             workdir,
-            record,
+            recorded,
             latest is not None,
             config.resume_with_new_schedule,
             trainable.length_keys,

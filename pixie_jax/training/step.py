@@ -11,10 +11,11 @@ Layout of one call of the chunk function (everything stays on the device):
 With the row tables sharded by rows (:mod:`pixie_jax.training.sharding`), the gather fetches rows from
 their owners and a table's gradient stays on its shard; only the other gradients are summed.
 
-With ``distinct`` (``config.distinct_rows``, the default) each distinct row a device's share names is
-read once (:func:`pixie_jax.training.rows.gather_once`): its entries' gradients are summed per distinct
-row before the table's gradient, the row-sparse update or the sharded exchange sees them. Without it,
-every entry is gathered and scattered on its own (the former step; equal up to the order of float sums).
+With ``distinct`` (``config.distinct_rows``; 'auto' on accelerators and with sharded tables) each
+distinct row a device's share names is read once (:func:`pixie_jax.training.rows.gather_once`): its
+entries' gradients are summed per distinct row before the table's gradient, the row-sparse update or
+the sharded exchange sees them. Without it, every entry is gathered and scattered on its own (the
+former step; equal up to the order of float sums).
 
 The model comes as a :class:`pixie_jax.training.trainable.Trainable`: its row tables, its sampler and its loss;
 the chunk knows no model, no table and no model setting.
