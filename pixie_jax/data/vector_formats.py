@@ -19,7 +19,6 @@ import numpy as np
 from pixie_jax.errors import InputError
 
 PICKLE_START = (b"\x80",)  # pickle protocols 2 and above start with PROTO
-NUMBER_BYTES = set(b"0123456789+-.eEinfaINFA \t\r\n")
 
 
 class VectorFileError(InputError):
@@ -29,7 +28,7 @@ class VectorFileError(InputError):
 def sniff(path: str | os.PathLike) -> str:
     """'npz', 'gensim' (a pickle), 'word2vec-binary' or 'text', from the first bytes of ``path``."""
     with open(path, "rb") as f:
-        head = f.read(4096)
+        head = f.read(1 << 20)  # enough for the header and a first text line of any width
     if head[:2] == b"PK":
         return "npz"
     if head[:1] in PICKLE_START:
@@ -37,12 +36,18 @@ def sniff(path: str | os.PathLike) -> str:
     line, _, rest = head.partition(b"\n")
     fields = line.split()
     if len(fields) == 2 and all(x.isdigit() for x in fields) and rest:
-        dim = int(fields[1])
-        _, space, values = rest.partition(b" ")
-        probe = values[: 4 * dim] if space else b""
-        if probe and not set(probe) <= NUMBER_BYTES:  # float bytes, not numbers written as text
+        first = rest.partition(b"\n")[0].split()  # text: 'word v1 ... vK'
+        if len(first) != int(fields[1]) + 1 or not all(_is_number(x) for x in first[1:]):
             return "word2vec-binary"
     return "text"
+
+
+def _is_number(field: bytes) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
 
 
 def read_word2vec_binary(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
