@@ -1,6 +1,6 @@
 """Where a training step's time goes: cumulative stages of the step, each a jitted lax.scan.
 
-    python benchmarks/profile_step.py [--negatives 5 64] [--optimizers adam sgd lazy_adam]
+    python benchmarks/profile_step.py [--negatives 5 64] [--optimizers adam sgd lazy_adam] [--rows once every]
 
 Stages (each includes the ones before it, so differences are the cost of one stage):
     sample      sample_batch from fold_in(key, step)
@@ -44,14 +44,15 @@ def _timed(fn, make_args, steps: int, repeat: int) -> float:
     return 1e3 * float(np.median(times[1:])) / steps
 
 
-def stage_functions(run, config, steps: int) -> dict:
-    """jitted (state, epoch) -> something, one per cumulative stage of the step."""
+def stage_functions(run, config, steps: int, distinct: bool = False) -> dict:
+    """jitted (state, epoch) -> something, one per cumulative stage of the step (``distinct``: each row once)."""
     loss_fn = run.trainable.loss
+    gather = rows.gather_once if distinct else rows.gather
     if optimizers.is_sparse(config):
-        row_grads = step.make_row_grad_fn(run.trainable, run.mesh)
-        gradients = lambda params, batch: row_grads(params, batch, run.features)[:2]  # noqa: E731
+        row_grads = step.make_row_grad_fn(run.trainable, run.mesh, distinct=distinct)
+        gradients = lambda params, batch: [row_grads(params, batch, run.features)[i] for i in (0, 2)]  # noqa: E731
     else:
-        dense_grads = step.make_grad_fn(run.trainable, run.mesh)
+        dense_grads = step.make_grad_fn(run.trainable, run.mesh, distinct=distinct)
         gradients = lambda params, batch: dense_grads(params, batch, run.features)[0]  # noqa: E731
 
     def batch_at(step, epoch):
@@ -71,9 +72,7 @@ def stage_functions(run, config, steps: int) -> dict:
 
     def loss(state, step, epoch):
         batch = batch_at(step, epoch)
-        return loss_fn(state.params, rows.gather(state.params, run.trainable.tables.index(batch)), batch, run.features)[
-            0
-        ]
+        return loss_fn(state.params, gather(state.params, run.trainable.tables.index(batch)), batch, run.features)[0]
 
     def grad(state, step, epoch):
         return sum(jnp.sum(x) for x in jax.tree.leaves(gradients(state.params, batch_at(step, epoch))))
@@ -84,13 +83,14 @@ def stage_functions(run, config, steps: int) -> dict:
     return {"sample": scan(sample), "loss": scan(loss), "grad": scan(grad), "step": whole}
 
 
-def profile(config, data, steps: int, repeat: int) -> dict:
+def profile(config, data, steps: int, repeat: int, distinct: bool = False) -> dict:
     config.steps_per_call = steps
+    config.distinct_rows = "on" if distinct else "off"
     run = experiment.setup(config, data)
     epoch = run.epoch_data(0)
     out = {
         name: _timed(fn, lambda: (jax.tree.map(jnp.copy, run.state), epoch), steps, repeat)
-        for name, fn in stage_functions(run, config, steps).items()
+        for name, fn in stage_functions(run, config, steps, distinct).items()
     }
     out["pairs_per_s"] = run.sampler.pairs_per_step / (out["step"] / 1e3)
     return out
@@ -106,6 +106,9 @@ def main(argv=None):
     parser.add_argument("--visual-centres", type=int, default=256)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--rows", nargs="+", choices=("once", "every"), default=["every"], help="config.distinct_rows on / off"
+    )
     args = parser.parse_args(argv)
 
     base, data, sgns_data = common.prepare(args)
@@ -115,23 +118,26 @@ def main(argv=None):
         f"{(args.text_centres + args.visual_centres) * base.sampler.contexts_per_centre:,} pairs per step"
     )
     print(
-        f"{'model':6s} {'N':>3s} {'optimizer':10s} {'sample':>7s} {'loss':>7s} {'grad':>7s} {'update':>7s} "
-        f"{'step ms':>8s} {'pairs/s':>10s}"
+        f"{'model':6s} {'N':>3s} {'optimizer':10s} {'rows':5s} {'sample':>7s} {'loss':>7s} {'grad':>7s} "
+        f"{'update':>7s} {'step ms':>8s} {'pairs/s':>10s}"
     )
     results = {}
     for model, d in (("sgns", sgns_data), ("pixie", data)):
         for n in args.negatives:
             for opt in args.optimizers:
-                cfg = base.copy_and_resolve_references()
-                cfg.sampler.negatives = n
-                cfg.optimizer.name = opt
-                r = profile(cfg, d, args.steps, args.repeat)
-                results[f"{model}_N{n}_{opt}"] = {k: round(v, 2) for k, v in r.items()}
-                print(
-                    f"{model:6s} {n:3d} {opt:10s} {r['sample']:7.2f} {r['loss'] - r['sample']:7.2f} "
-                    f"{r['grad'] - r['loss']:7.2f} {r['step'] - r['grad']:7.2f} {r['step']:8.2f} "
-                    f"{r['pairs_per_s']:10,.0f}"
-                )
+                for how in args.rows:
+                    cfg = base.copy_and_resolve_references()
+                    cfg.sampler.negatives = n
+                    cfg.optimizer.name = opt
+                    r = profile(cfg, d, args.steps, args.repeat, how == "once")
+                    results[f"{model}_N{n}_{opt}" + ("" if args.rows == ["every"] else f"_{how}")] = {
+                        k: round(v, 2) for k, v in r.items()
+                    }
+                    print(
+                        f"{model:6s} {n:3d} {opt:10s} {how:5s} {r['sample']:7.2f} {r['loss'] - r['sample']:7.2f} "
+                        f"{r['grad'] - r['loss']:7.2f} {r['step'] - r['grad']:7.2f} {r['step']:8.2f} "
+                        f"{r['pairs_per_s']:10,.0f}"
+                    )
     print(json.dumps(results))
 
 
