@@ -15,6 +15,7 @@ import jax
 from pixie_jax import outputs, validation
 from pixie_jax.data.training_data import TrainingData, prepare_data, text_only
 from pixie_jax.errors import InputError
+from pixie_jax.models import pixie as pixie_model
 from pixie_jax.models import registry
 from pixie_jax.models.spec import ComposedSpec, ModelSpec
 from pixie_jax.prng import stream_keys
@@ -99,7 +100,8 @@ def trainable(config, data: TrainingData, spec: ModelSpec | ComposedSpec | None 
     named = spec or registry.get(config)
     spec = registry.trained(named)
     bound = spec.bind(config, spec.build(config, len(data.vocab)), data, sampler(config, data, spec))
-    return dataclasses.replace(bound, name=named.name)
+    text_only = named.name == pixie_model.SPEC.name and not data.n_visual  # PIXIE without features is SGNS
+    return dataclasses.replace(bound, name="sgns" if text_only else named.name)
 
 
 def setup(config, data: TrainingData, devices=None) -> trainer.PreparedRun:

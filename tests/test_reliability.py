@@ -67,7 +67,7 @@ def test_the_rounding_of_the_steps_to_whole_calls_is_stated(corpus_file, tmp_pat
     experiment.train(cfg, tmp_path / "run", log=lines.append)
     training = next(line for line in lines if line.startswith("training"))
     match = re.search(
-        r"training pixie: (\d+) steps \(([\d.]+) passes\).*; the (\d+) steps of 0.1 passes rounded "
+        r"training sgns: (\d+) steps \(([\d.]+) passes\).*; the (\d+) steps of 0.1 passes rounded "
         r"up to whole calls of steps_per_call = 20$",
         training,
     )
