@@ -79,3 +79,25 @@ def test_every_shipped_config_is_short_and_says_what_it_is():
         text = path.read_text(encoding="utf-8")
         assert len(text.splitlines()) <= 70, f"{path.name}: {len(text.splitlines())} lines"
         assert ast.get_docstring(ast.parse(text)), f"{path.name} has no docstring"
+
+
+def test_docstring_roles_become_links_and_an_unresolved_one_fails_the_build(tmp_path):
+    import importlib.util
+
+    griffe = pytest.importorskip("griffe")
+    spec = importlib.util.spec_from_file_location("sphinx_roles", ROOT / "docs" / "sphinx_roles.py")
+    roles = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(roles)
+    package = tmp_path / "demo"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        '"""See :func:`f`, :mod:`.sub` and :class:`~demo.sub.Thing`."""\n\ndef f():\n    pass\n'
+    )
+    (package / "sub.py").write_text('"""A module."""\n\nclass Thing:\n    """Uses :func:`nowhere`."""\n')
+    roles.UNRESOLVED.clear()
+    with pytest.raises(ValueError, match=r"demo.sub.Thing: :func:`nowhere`"):
+        griffe.load("demo", search_paths=[tmp_path], extensions=griffe.load_extensions(roles.SphinxRoles()))
+    loaded = griffe.load("demo", search_paths=[tmp_path], extensions=griffe.load_extensions())
+    roles.UNRESOLVED.clear()
+    roles._rewrite(loaded, loaded)
+    assert loaded.docstring.value == "See [`f`][demo.f], [`.sub`][demo.sub] and [`Thing`][demo.sub.Thing]."

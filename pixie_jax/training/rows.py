@@ -111,7 +111,7 @@ def distinct(index_tree: dict, sizes: dict) -> Distinct:
 
 
 def read_rows(params: dict, rows: dict) -> dict:
-    """{table: params[table][rows[table]]} for distinct, ascending ``rows``; zeros at the padding slots."""
+    """``{table: params[table][rows[table]]}`` for distinct, ascending ``rows``; zeros at the padding slots."""
     return {
         t: params[t].at[r].get(mode="fill", fill_value=0, unique_indices=True, indices_are_sorted=True)
         for t, r in rows.items()
