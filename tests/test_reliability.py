@@ -475,8 +475,14 @@ def test_feature_words_match_the_vocabulary_case_folded_and_list_settings_parse(
     assert f"exclude_visual_words: 1 word(s) not in {feats}, so nothing to exclude: zzzz" in said
 
 
-def _sigint_default():
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # python then installs its own handler, as in a terminal
+# run a command with SIGINT at its default, as in a terminal (python then installs its own handler), even
+# where the tests run with it ignored: exec'd from a process that resets it (no preexec_fn: a fork of a
+# multithreaded process must not run Python before exec)
+SIGINT_DEFAULT = [
+    sys.executable,
+    "-c",
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])",
+]
 
 
 def test_ctrl_c_twice_while_the_step_compiles_stops_at_once_without_a_crash(corpus_file, tmp_path):
@@ -485,12 +491,11 @@ def test_ctrl_c_twice_while_the_step_compiles_stops_at_once_without_a_crash(corp
     run = tmp_path / "run"
     env = dict(os.environ, XLA_FLAGS=xla_flags(1), JAX_COMPILATION_CACHE_DIR="")
     victim = subprocess.Popen(
-        [*train_command(corpus_file, run), "--config.epochs=100"],
+        [*SIGINT_DEFAULT, *train_command(corpus_file, run), "--config.epochs=100"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=_sigint_default,
     )
     for line in victim.stdout:
         if line.startswith("training "):
@@ -506,12 +511,11 @@ def test_ctrl_c_twice_while_the_step_compiles_stops_at_once_without_a_crash(corp
 @pytest.mark.parametrize("after", [0.15, 0.6])
 def test_ctrl_c_while_the_command_starts_is_one_line(corpus_file, tmp_path, after):
     victim = subprocess.Popen(
-        train_command(corpus_file, tmp_path / "run"),
+        [*SIGINT_DEFAULT, *train_command(corpus_file, tmp_path / "run")],
         env=dict(os.environ, XLA_FLAGS=xla_flags(1)),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=_sigint_default,
     )
     time.sleep(after)
     victim.send_signal(signal.SIGINT)
