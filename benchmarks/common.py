@@ -12,6 +12,21 @@ from pixie_jax import overrides
 from pixie_jax.data import training_data as data_lib
 from pixie_jax.errors import InputError
 
+ROWS = {"once": "on", "every": "off"}  # a benchmark's --rows -> config.distinct_rows
+
+
+def add_rows_option(parser, default) -> None:
+    """``--rows once every``: each distinct table row once a step (config.distinct_rows on), every entry on
+    its own (off), or both, measured one after the other."""
+    parser.add_argument(
+        "--rows",
+        nargs="+",
+        choices=tuple(ROWS),
+        default=list(default),
+        help="each distinct table row once a step (config.distinct_rows=on) and/or every entry on its own (off); "
+        "default: %(default)s",
+    )
+
 
 def checked_config(items, corpus: str | None = None, what: str = "--set"):
     """configs/pixie.py with the KEY=VALUE ``items`` applied and (where given) ``corpus``, checked as

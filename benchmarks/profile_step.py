@@ -83,14 +83,14 @@ def stage_functions(run, config, steps: int, distinct: bool = False) -> dict:
     return {"sample": scan(sample), "loss": scan(loss), "grad": scan(grad), "step": whole}
 
 
-def profile(config, data, steps: int, repeat: int, distinct: bool = False) -> dict:
+def profile(config, data, steps: int, repeat: int, rows_setting: str = "every") -> dict:
     config.steps_per_call = steps
-    config.distinct_rows = "on" if distinct else "off"
+    config.distinct_rows = common.ROWS[rows_setting]
     run = experiment.setup(config, data)
     epoch = run.epoch_data(0)
     out = {
         name: _timed(fn, lambda: (jax.tree.map(jnp.copy, run.state), epoch), steps, repeat)
-        for name, fn in stage_functions(run, config, steps, distinct).items()
+        for name, fn in stage_functions(run, config, steps, rows_setting == "once").items()
     }
     out["pairs_per_s"] = run.sampler.pairs_per_step / (out["step"] / 1e3)
     return out
@@ -106,9 +106,7 @@ def main(argv=None):
     parser.add_argument("--visual-centres", type=int, default=256)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument(
-        "--rows", nargs="+", choices=("once", "every"), default=["every"], help="config.distinct_rows on / off"
-    )
+    common.add_rows_option(parser, ["every"])
     args = parser.parse_args(argv)
 
     base, data, sgns_data = common.prepare(args)
@@ -129,7 +127,7 @@ def main(argv=None):
                     cfg = base.copy_and_resolve_references()
                     cfg.sampler.negatives = n
                     cfg.optimizer.name = opt
-                    r = profile(cfg, d, args.steps, args.repeat, how == "once")
+                    r = profile(cfg, d, args.steps, args.repeat, how)
                     results[f"{model}_N{n}_{opt}" + ("" if args.rows == ["every"] else f"_{how}")] = {
                         k: round(v, 2) for k, v in r.items()
                     }

@@ -129,13 +129,7 @@ def main(argv=None):
     parser.add_argument("--dim", type=int, default=300)
     parser.add_argument("--centres", type=int, default=16384)
     parser.add_argument("--negatives", type=int, default=5)
-    parser.add_argument(
-        "--rows",
-        nargs="+",
-        choices=("once", "every"),
-        default=["once", "every"],
-        help="each distinct row once a step (config.distinct_rows) and/or every entry on its own",
-    )
+    common.add_rows_option(parser, ["once", "every"])
     parser.add_argument("--skip-memory", action="store_true", help="the traffic part only")
     args = parser.parse_args(argv)
     if len(jax.devices()) < args.devices:

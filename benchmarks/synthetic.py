@@ -32,6 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import common
 from pixie_jax import experiment, overrides
 from pixie_jax.data import training_data as data_lib
 from pixie_jax.data import vocab as vocab_lib
@@ -99,9 +100,7 @@ def main(argv=None):
     parser.add_argument("--steps-per-call", type=int, default=10)
     parser.add_argument("--chunks", type=int, default=5)
     parser.add_argument("--shard-tables", default="auto", choices=("auto", "on", "off"), help="config.shard_tables")
-    parser.add_argument(
-        "--rows", nargs="+", choices=("once", "every"), default=["once"], help="config.distinct_rows on / off"
-    )
+    common.add_rows_option(parser, ["once"])
     parser.add_argument("--contexts-drawn", action="store_true", help="the former sampler: C = 8 contexts drawn")
     parser.add_argument("--bandwidth", type=float, help="GB/s, for devices not in the table")
     parser.add_argument("--peak", type=float, help="TFLOP/s, for devices not in the table")
@@ -125,19 +124,19 @@ def main(argv=None):
         for group in args.groups:
             for rows in args.rows:
                 key = f"N{negatives}_G{group}_{rows}"
-                result["settings"][key] = measure(args, data, negatives, group, rows == "once")
+                result["settings"][key] = measure(args, data, negatives, group, rows)
                 print(f"{key}: {result['settings'][key]}", flush=True)
     result["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(json.dumps(result))
 
 
-def measure(args, data, negatives: int, group: int, distinct: bool) -> dict:
+def measure(args, data, negatives: int, group: int, rows: str) -> dict:
     """pairs/s of whole chunks after a compile call, and the compiled chunk's cost per pair."""
     config = overrides.load_config("pixie")
     config.model.dim, config.model.features = args.dim, max(args.features, 1)
     config.sampler.negatives, config.sampler.negative_group = negatives, group
     config.sampler.enumerate_window = config.sampler.shuffle = not args.contexts_drawn
-    config.distinct_rows = "on" if distinct else "off"
+    config.distinct_rows = common.ROWS[rows]
     config.sampler.text_centres = args.centres
     config.sampler.visual_centres = args.centres // 8 if args.features else 0
     config.sampler.visual_words = 256 if args.features else 0

@@ -89,13 +89,7 @@ def main(argv=None):
         default=["adam", "sparse_sgd"],
         help="table optimizers (optimizer.name): dense adam, sparse_sgd, lazy_adam",
     )
-    parser.add_argument(
-        "--rows",
-        nargs="+",
-        choices=("once", "every"),
-        default=["every"],
-        help="each distinct table row once a step (config.distinct_rows=on) or every entry on its own (off)",
-    )
+    common.add_rows_option(parser, ["every"])
     parser.add_argument("--gensim-epochs", type=int, default=1)
     parser.add_argument("--no-gensim", action="store_true")
     args = parser.parse_args(argv)
@@ -118,7 +112,7 @@ def main(argv=None):
                 for rows in args.rows:
                     cfg = base.copy_and_resolve_references()
                     cfg.sampler.negative_group, cfg.optimizer.name = g, opt
-                    cfg.distinct_rows = "on" if rows == "once" else "off"
+                    cfg.distinct_rows = common.ROWS[rows]
                     r = measure(cfg, d, args.chunks)
                     if gensim:
                         r["vs_gensim"] = r["tokens_per_s"] / gensim

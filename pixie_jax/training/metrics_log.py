@@ -11,6 +11,8 @@ import json
 import os
 from pathlib import Path
 
+from pixie_jax.training.workdir import metrics_line_step
+
 FOLDER = "tensorboard"
 
 
@@ -29,9 +31,9 @@ class MetricsLog:
     process writes (process 0), ``start``: the step the run starts or resumes from."""
 
     def __init__(self, workdir: str | os.PathLike, primary: bool = True, start: int = 0):
-        self.workdir = Path(workdir)
-        self.file = open(self.workdir / "metrics.jsonl" if primary else os.devnull, "a", encoding="utf-8")
-        self.board = _writer(self.workdir, start or None) if primary and tensorboard_available() else None
+        workdir = Path(workdir)
+        self.file = open(workdir / "metrics.jsonl" if primary else os.devnull, "a", encoding="utf-8")
+        self.board = _writer(workdir, start or None) if primary and tensorboard_available() else None
 
     def write(self, record: dict) -> None:
         """One chunk's record (its ``step`` among its keys)."""
@@ -49,15 +51,10 @@ class MetricsLog:
 
 
 def last_step(workdir: str | os.PathLike) -> int:
-    """The step of metrics.jsonl's last line (0 where there is none)."""
+    """The step of metrics.jsonl's last whole line (0 where there is none)."""
     path = Path(workdir) / "metrics.jsonl"
     lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-    for line in reversed(lines):
-        try:
-            return int(json.loads(line)["step"])
-        except (ValueError, KeyError, TypeError):
-            continue
-    return 0
+    return next((s for s in map(metrics_line_step, reversed(lines)) if s is not None), 0)
 
 
 def log_scores(workdir: str | os.PathLike, results: dict) -> None:

@@ -252,7 +252,7 @@ def check_and_record(
     return changed
 
 
-def _step(line: str) -> int | None:
+def metrics_line_step(line: str) -> int | None:
     """The step of one metrics line; None for a line cut short by a crash."""
     try:
         return json.loads(line).get("step", 0)
@@ -266,7 +266,7 @@ def truncate_metrics(path: str | os.PathLike, step: int) -> int:
     if not path.exists():
         return 0
     lines = path.read_text(encoding="utf-8").splitlines()
-    kept = [line for line, s in zip(lines, map(_step, lines)) if s is not None and s <= step]
+    kept = [line for line, s in zip(lines, map(metrics_line_step, lines)) if s is not None and s <= step]
     if len(kept) != len(lines):
         with atomic_write(path, "w") as f:
             f.write("".join(line + "\n" for line in kept))
