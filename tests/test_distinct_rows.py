@@ -137,8 +137,12 @@ def test_on_eight_devices_too(tmp_path):
     assert len(gaps) == 3 and all(g[2] == "8" and float(g[3]) < 1e-5 for g in gaps), done.stdout
 
 
-def test_auto_reads_each_row_once_on_accelerators_and_sharded_tables_only():
-    assert rows.decide("auto", "cpu", False) == (False, "distinct_rows = auto: a CPU with replicated tables")
-    assert rows.decide("auto", "gpu", False) == (True, "distinct_rows = auto: a gpu device")
+def test_auto_reads_each_row_once_with_sharded_tables_and_lazy_adam_on_accelerators_only():
+    assert rows.decide("auto", "cpu", False) == (False, "distinct_rows = auto: replicated tables, adam on a cpu device")
+    assert rows.decide("auto", "gpu", False, "adam") == (
+        False,
+        "distinct_rows = auto: replicated tables, adam on a gpu device",
+    )
+    assert rows.decide("auto", "gpu", False, "lazy_adam")[0] and not rows.decide("auto", "cpu", False, "lazy_adam")[0]
     assert rows.decide("auto", "cpu", True)[0] and rows.decide("on", "cpu", False)[0]
     assert not rows.decide("off", "gpu", True)[0]

@@ -59,7 +59,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.segment_tokens = 20_000_000  # a larger corpus trains one segment at a time
     c.steps_per_call = 20  # steps in one jitted call
     c.shard_tables = "auto"  # e, v and their optimizer state split by rows over the devices: 'auto', 'on', 'off'
-    c.distinct_rows = "auto"  # each distinct table row read and updated once a step: 'auto' (not on a CPU), 'on', 'off'
+    c.distinct_rows = "auto"  # each distinct row read and updated once a step: 'auto', 'on', 'off' (docs/config.md)
     c.checkpoint_every = 200  # steps; also at the end
     c.keep_checkpoints = 3
     c.seed = 0

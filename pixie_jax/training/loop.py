@@ -280,7 +280,7 @@ def setup(config, trainable: Trainable, data: TrainingData, devices=None) -> Pre
     state = TrainState(params, init_optimizer(optimizer, params, names))
     placement, placement_note = place(config, trainable, state, sampler_cfg, mesh, sparse)
     distinct, distinct_note = rows_lib.decide(
-        config.get("distinct_rows", "off"), mesh.devices.flat[0].platform, placement.sharded
+        config.get("distinct_rows", "off"), mesh.devices.flat[0].platform, placement.sharded, config.optimizer.name
     )
     distinct = distinct and bool(trainable.tables.names)
     put = functools.partial(replicate, mesh)
