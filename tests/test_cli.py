@@ -56,14 +56,14 @@ def test_unknown_keys_and_bad_values_are_rejected(tmp_path):
 
 
 def test_an_interruption_before_training_names_the_checkpoint_left_or_none(tmp_path):
-    from pixie_jax import cli
+    from pixie_jax.cli import processes
 
-    assert cli._interrupted(tmp_path / "run") == (
+    assert processes.interrupted(tmp_path / "run") == (
         "interrupted before any checkpoint was written; run the same command to start again"
     )
     for step in ("100", "2500", "tmp"):
         (tmp_path / "run" / "checkpoints" / step).mkdir(parents=True)
-    assert "the checkpoint of step 2,500 in" in cli._interrupted(tmp_path / "run")
+    assert "the checkpoint of step 2,500 in" in processes.interrupted(tmp_path / "run")
 
 
 def test_a_built_wheel_ships_the_configs_and_finds_them_by_name_from_any_folder(tmp_path):
@@ -110,6 +110,7 @@ def test_only_the_projects_own_errors_become_one_line_messages():
     import pytest
 
     from pixie_jax import cli
+    from pixie_jax.cli import running
     from pixie_jax.errors import InputError
     from pixie_jax.training import sampling
 
@@ -124,7 +125,7 @@ def test_only_the_projects_own_errors_become_one_line_messages():
     with pytest.raises(SystemExit, match="^error: text_centres .3. must be a multiple of 2"):
         cli.command(lambda argv=None: sampling.SamplerConfig(window=3, text_centres=3, enumerate_window=True))()
     theirs = caught(lambda: jnp.ones(6).reshape(4, 4))
-    assert isinstance(theirs, (ValueError, TypeError)) and not cli._expected(theirs)
+    assert isinstance(theirs, (ValueError, TypeError)) and not running._expected(theirs)
     with pytest.raises(SystemExit) as exit_info:
         cli.command(lambda argv=None: jnp.ones(6).reshape(4, 4))()
     assert exit_info.value.code == cli.BUG

@@ -10,7 +10,7 @@ folders are the layers; a few modules of their own sit at the top of the package
                configs/* (the shipped config files: run by path, a baseline's section taken from its module)
 5 evaluation   evaluate/ (reads arrays; knows no trainer and no model)
 6 experiments  experiment, outputs, propagation
-7 command line cli, supervise
+7 command line cli/: one module per group of commands, the processes of a run
 """
 
 import ast
@@ -28,7 +28,7 @@ LAYERS = {
     4: ("models", "configs"),
     5: ("evaluate",),
     6: ("experiment", "outputs", "propagation"),
-    7: ("cli", "supervise"),
+    7: ("cli",),
 }
 MODEL_MODULES = ("pixie_jax.models", "pixie_jax.core.model")  # a model, or PIXIE's networks
 LAYER = {name: layer for layer, names in LAYERS.items() for name in names}
