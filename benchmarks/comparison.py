@@ -31,9 +31,9 @@ from pixie_jax import overrides
 from pixie_jax.cli import command
 from pixie_jax.data import embedding_files
 from pixie_jax.data import training_data as data_lib
+from pixie_jax.data.feature_files import load_word_features
 from pixie_jax.errors import InputError
 from pixie_jax.evaluate import analogy, compare, similarity
-from pixie_jax.visual.features import load_word_features
 
 PAPER_ROWS = {"paper SGNS (text8)": "SGNS", "paper PIXIE+ (text8)": "PIXIE+"}
 GENSIM = ("sampler.negatives=5", "subsample=0.001")  # word2vec's recipe; the window is each row's

@@ -333,7 +333,7 @@ def main(argv=None):
         args.set = [f"{k}={v}" for k, v in paper.items() if k != "epochs"] + args.set
     args.epochs = args.epochs or 1.0
     if not any(item.startswith("model.features=") for item in args.set):  # follow the feature file's width
-        from pixie_jax.visual.features import load_word_features
+        from pixie_jax.data.feature_files import load_word_features
 
         args.set.append(f"model.features={load_word_features(args.features).features.shape[1]}")
     check_overrides(args)

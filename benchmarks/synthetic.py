@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import common
 from pixie_jax import experiment, overrides
+from pixie_jax.data import feature_files as features_lib
 from pixie_jax.data import training_data as data_lib
 from pixie_jax.data import vocab as vocab_lib
-from pixie_jax.visual import features as features_lib
 
 # (memory bandwidth GB/s, float32 non-tensor-core peak TFLOP/s) from the vendors' data sheets
 DEVICES = {"H100": (3350.0, 67.0), "H200": (4800.0, 67.0), "A100": (2039.0, 19.5)}

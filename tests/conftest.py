@@ -130,7 +130,7 @@ def sample_batch(key, epoch, tables, cfg, step=0):
 
 def features_file(tmp_path, words, dim=6, seed=0):
     """Features with 2 visual clusters: words of topic a and b get distinct means."""
-    from pixie_jax.visual.features import WordFeatures, save_word_features
+    from pixie_jax.data.feature_files import WordFeatures, save_word_features
 
     rng = np.random.default_rng(seed)
     rows = np.stack([rng.normal(loc=(3.0 if w.startswith("ta") else -3.0), size=dim) for w in words])

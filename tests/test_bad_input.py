@@ -8,10 +8,10 @@ from conftest import tiny_config
 
 from pixie_jax import experiment, propagation, validation
 from pixie_jax.data import embedding_files
+from pixie_jax.data import feature_files as F
 from pixie_jax.data.training_data import DataError, prepare_data
 from pixie_jax.evaluate import retrieval
 from pixie_jax.files import ArrayFileError, load_arrays
-from pixie_jax.visual import features as F
 from pixie_jax.visual import word_features
 
 

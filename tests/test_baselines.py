@@ -10,11 +10,11 @@ from conftest import features_file, tiny_config, topic_corpus
 from pixie_jax import experiment
 from pixie_jax.core import vectors as vectors_lib
 from pixie_jax.data import vocab
+from pixie_jax.data.feature_files import WordFeatures, save_word_features
 from pixie_jax.evaluate import kinds as kinds_lib
 from pixie_jax.models import ivsgns, registry, vsgns
 from pixie_jax.training import sampling
 from pixie_jax.training.step import subsample_epoch as subsample  # compiled, as the trainer runs it
-from pixie_jax.visual.features import WordFeatures, save_word_features
 
 
 def quiet(*args, **kwargs):

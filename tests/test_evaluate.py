@@ -123,7 +123,7 @@ def test_bin_evaluate_scores_and_writes_json(tmp_path):
 
 
 def test_feature_files_score_as_the_cnn_baseline(tmp_path):
-    from pixie_jax.visual.features import WordFeatures, save_word_features
+    from pixie_jax.data.feature_files import WordFeatures, save_word_features
 
     save_word_features(tmp_path / "f.npz", WordFeatures(("a", "b"), np.ones((2, 3), np.float32)))
     arrays = embedding_files.load_embeddings(tmp_path / "f.npz")

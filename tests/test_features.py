@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from pixie_jax.visual import features as F
+from pixie_jax.data import feature_files as F
 
 
 def test_npz_and_text_files_load_the_same(tmp_path):

@@ -82,6 +82,21 @@ def test_no_module_imports_a_higher_layer():
     assert not wrong, "\n".join(wrong)
 
 
+def folder_imports() -> dict[str, set[str]]:
+    """{folder: the other folders of the package its modules import}."""
+    out = {}
+    for folder in (p for p in PACKAGE.iterdir() if p.is_dir() and any(p.glob("*.py"))):
+        out[folder.name] = {n for path in folder.rglob("*.py") for n in imported(path)} - {folder.name}
+    return out
+
+
+def test_no_folder_imports_one_that_imports_it_back():
+    graph = folder_imports()
+    both = sorted(f"{a} <-> {b}" for a in graph for b in graph[a] if a < b and a in graph.get(b, ()))
+    assert not both, both
+    assert "data" in graph["visual"]  # the check reads real imports: visual reads the bundled files through data
+
+
 def test_the_check_sees_a_violation(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("def f():\n    from pixie_jax import train\n    import pixie_jax.cli\n")

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-from pixie_jax.visual import features as F
+from pixie_jax.data import feature_files as F
 from pixie_jax.visual import quality
 from pixie_jax.visual import word_features as WF
 

@@ -5,8 +5,8 @@ its hypernyms to at most max_images, sampled down with a seed; the closure rule 
 import numpy as np
 import pytest
 
+from pixie_jax.data.feature_files import FeatureFileError
 from pixie_jax.visual import word_features as WF
-from pixie_jax.visual.features import FeatureFileError
 
 
 class Synset:

@@ -82,8 +82,8 @@ def evaluate_main(argv=None):
     args = parser.parse_args(argv)
     if args.analogy_vocab < 0:
         parser.error(f"--analogy-vocab must be >= 0 (0 = every word), got {args.analogy_vocab}")
+    from pixie_jax.data.feature_files import load_word_features
     from pixie_jax.evaluate import analogy, compare, neighbours, similarity
-    from pixie_jax.visual.features import load_word_features
 
     benches = [b for source in args.benchmarks for b in similarity.load_benchmarks(source)]
     question_sets = [analogy.load_analogies(source) for source in args.analogies]

@@ -131,7 +131,8 @@ def build_visual_features_main(argv=None):
     import numpy as np
 
     from pixie_jax.data import embedding_files, tokens, vocab
-    from pixie_jax.visual import features, word_features, wordnet
+    from pixie_jax.data import feature_files as features
+    from pixie_jax.visual import word_features, wordnet
 
     weights = {k: float(v) for k, v in embedding_files.named_values(args.weight, "--weight").items()}
     if args.vocab:

@@ -69,7 +69,7 @@ def load_embeddings(path: str | os.PathLike, log=None) -> dict:
             out.setdefault("mask", np.ones(len(out["words"]), np.float32))
         out.setdefault("mask", np.zeros(len(out["words"]), np.float32))
     else:
-        from pixie_jax.visual.features import load_word_features
+        from pixie_jax.data.feature_files import load_word_features
 
         wf = load_word_features(path)
         out = {"words": list(wf.words), "e": wf.features, "mask": np.zeros(len(wf.words), np.float32)}

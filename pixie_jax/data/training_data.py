@@ -8,10 +8,10 @@ import time
 
 import numpy as np
 
+from pixie_jax.data import feature_files as features_lib
 from pixie_jax.data import tokens as tokens_lib
 from pixie_jax.data import vocab as vocab_lib
 from pixie_jax.errors import InputError
-from pixie_jax.visual import features as features_lib
 
 
 class DataError(InputError):

@@ -31,10 +31,10 @@ from pathlib import Path
 import numpy as np
 
 from pixie_jax.data import resources
+from pixie_jax.data.feature_files import FeatureFileError, WordFeatures
 from pixie_jax.errors import InputError
 from pixie_jax.files import load_arrays
 from pixie_jax.visual import wordnet as wordnet_lib
-from pixie_jax.visual.features import FeatureFileError, WordFeatures
 
 
 @dataclasses.dataclass(frozen=True)
