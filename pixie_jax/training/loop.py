@@ -239,11 +239,8 @@ def total_steps(config, trainable: Trainable, per_epoch: int | None) -> int:
     return max(spc, math.ceil(config.epochs * per_epoch / spc) * spc)
 
 
-def setup(config, trainable: Trainable, data: TrainingData, devices=None) -> PreparedRun:
-    """Mesh, optimizer, device arrays, initial state and the jitted chunk for ``trainable`` on ``data``."""
-    sampler_cfg = trainable.batch
-    mesh = make_mesh(devices)
-    n_dev = mesh.devices.size
+def check_batch_divides(sampler_cfg: sampling.SamplerConfig, n_dev: int) -> None:
+    """Each stratum of the batch splits evenly over the ``n_dev`` devices (packed centres in whole rows)."""
     for name in ("text_centres", "visual_centres", "visual_words"):
         unit = n_dev * (sampler_cfg.centres_per_row if name != "visual_words" else 1)
         if getattr(sampler_cfg, name) % unit:
@@ -252,6 +249,23 @@ def setup(config, trainable: Trainable, data: TrainingData, devices=None) -> Pre
                 f"sampler.{name} ({getattr(sampler_cfg, name)}) must be a multiple of "
                 f"the number of devices ({n_dev}){pairs}"
             )
+
+
+def run_optimizer(config, total: int, names, sparse: bool, examples_per_step: int):
+    """The run's optimizer: a (row tables, networks) pair for a row-sparse step, else one optax transform."""
+    if sparse:
+        return (
+            optimizers.table_optimizer(config, total, examples_per_step),
+            optimizers.network_optimizer(config, total),
+        )
+    return optimizers.build_optimizer(config, total, names)
+
+
+def setup(config, trainable: Trainable, data: TrainingData, devices=None) -> PreparedRun:
+    """Mesh, optimizer, device arrays, initial state and the jitted chunk for ``trainable`` on ``data``."""
+    sampler_cfg = trainable.batch
+    mesh = make_mesh(devices)
+    check_batch_divides(sampler_cfg, mesh.devices.size)
     check_enough_data(config, sampler_cfg, data)
     bounds = segment_bounds(len(data.ids), config.segment_tokens)
     check_segment_fits(bounds, mesh.devices.flat)
@@ -270,13 +284,7 @@ def setup(config, trainable: Trainable, data: TrainingData, devices=None) -> Pre
     params = trainable.model.init(keys.init)
     names = trainable.tables.names
     sparse = bool(optimizers.is_sparse(config) and names and all(t in params for t in names))
-    if sparse:
-        optimizer = (
-            optimizers.table_optimizer(config, total, sampler_cfg.pairs_per_step),
-            optimizers.network_optimizer(config, total),
-        )
-    else:
-        optimizer = optimizers.build_optimizer(config, total, names)
+    optimizer = run_optimizer(config, total, names, sparse, sampler_cfg.pairs_per_step)
     state = TrainState(params, init_optimizer(optimizer, params, names))
     placement, placement_note = place(config, trainable, state, sampler_cfg, mesh, sparse)
     distinct, distinct_note = rows_lib.decide(
@@ -436,11 +444,11 @@ def fit(
         return _fit(config, Path(workdir), trainable, data, log, devices, on_pass, report_every, interrupts)
 
 
-def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_every, interrupts):
-    recorded = workdir_lib.run_record(config, data)  # the settings and the data's fingerprint
-    processes.check_processes_agree(recorded)  # before anything collective: a mismatch would hang there
-    run = setup(config, trainable, data, devices)
-    sampler_cfg, per_epoch, total, spc = run.sampler, run.per_epoch, run.total, config.steps_per_call
+def _open_workdir(config, workdir: Path, trainable, run: PreparedRun, recorded: dict, log):
+    """The run's checkpoints and records in ``workdir``: checked against ``recorded`` (a changed setting is
+    refused), stale temporaries and surplus checkpoints removed, the newest verified checkpoint restored into
+    ``run``. Returns (the checkpoint manager, the step to start from, whether this process keeps the records)."""
+    total = run.total
     manager = checkpoints.manager(workdir / "checkpoints", config.keep_checkpoints)
     latest = manager.latest_step()
     if latest is not None and latest > total and config.resume_with_new_schedule:
@@ -452,11 +460,7 @@ def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_e
     primary = jax.process_index() == 0  # in a multi-process run, process 0 keeps the workdir's records
     if primary:
         for change in workdir_lib.check_and_record(
-            workdir,
-            recorded,
-            latest is not None,
-            config.resume_with_new_schedule,
-            trainable.length_keys,
+            workdir, recorded, latest is not None, config.resume_with_new_schedule, trainable.length_keys
         ):
             log(f"continuing with a new schedule: {change}")
         for path in workdir_lib.remove_stale_temporaries(workdir):
@@ -473,8 +477,13 @@ def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_e
         checkpoints.check_space(manager.directory, run.state, start or None)
     if primary and workdir_lib.truncate_metrics(workdir / "metrics.jsonl", start):
         log(f"metrics.jsonl cut back to step {start}")
-    n_dev = run.mesh.devices.size
+    return manager, start, primary
 
+
+def _announce(config, trainable, run: PreparedRun, log) -> None:
+    """The run's first lines: what is trained, how long, on what; the row tables' placement and reading."""
+    sampler_cfg, per_epoch, total, spc = run.sampler, run.per_epoch, run.total, config.steps_per_call
+    n_dev = run.mesh.devices.size
     what = (
         f"({total / per_epoch:.2f} passes) of {sampler_cfg.pairs_per_step:,} pairs"
         if sampler_cfg.pairs_per_step
@@ -504,6 +513,36 @@ def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_e
         names = ", ".join(run.placement.tables or trainable.tables.names)
         how = f"sharded by rows over {n_dev}" if run.placement.sharded else f"replicated on each of {n_dev}"
         log(f"row tables {names} {how} device(s) ({run.placement_note})")
+
+
+def _check_chunk(metrics: dict, first: int, spc: int, run: PreparedRun, guard, last_good: int, workdir) -> bool:
+    """Stop (:class:`TrainingError`) on a non-finite loss, a loss out of :class:`DivergenceGuard`'s bounds
+    for too long, or a chunk that drew no pair; return whether the loss is within bounds."""
+    if not all(np.isfinite(v).all() for v in metrics.values()):
+        raise TrainingError(
+            f"the loss became non-finite between steps {first} and {first + spc}; stopped: "
+            f"{_kept(last_good, workdir)}. Lower the learning rate or check the features for extreme values"
+        )
+    within = guard.update(first, metrics["loss"])
+    if not within and (guard.over >= guard.stretch or first + spc == run.total):
+        raise TrainingError(
+            f"{guard.describe(first + spc)}; stopped: {_kept(last_good, workdir)}. Lower the learning rate"
+        )
+    if run.sampler.pairs_per_step and not np.any(metrics["loss"]):
+        raise TrainingError(
+            f"every step from {first} to {first + spc} had a loss of exactly 0: no pair was drawn (the "
+            f"subsampled pass kept too few tokens); stopped. Lower --config.subsample or use a larger corpus"
+        )
+    return within
+
+
+def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_every, interrupts):
+    recorded = workdir_lib.run_record(config, data)  # the settings and the data's fingerprint
+    processes.check_processes_agree(recorded)  # before anything collective: a mismatch would hang there
+    run = setup(config, trainable, data, devices)
+    manager, start, primary = _open_workdir(config, workdir, trainable, run, recorded, log)
+    _announce(config, trainable, run, log)
+    per_epoch, total, spc = run.per_epoch, run.total, config.steps_per_call
     records = metrics_log.MetricsLog(workdir, primary, start)
     where, epoch = None, None
     bar = tqdm(total=total, initial=start, unit="step", disable=not config.progress, dynamic_ncols=True)
@@ -521,30 +560,12 @@ def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_e
             new_state, metrics = run.run_chunk(first, epoch)
             metrics = jax.device_get(metrics)
             seconds = time.perf_counter() - t0
-            if not all(np.isfinite(v).all() for v in metrics.values()):
-                raise TrainingError(
-                    f"the loss became non-finite between steps {first} and {first + spc}; stopped: "
-                    f"{_kept(last_good, workdir)}. Lower the learning rate or check the features for extreme values"
-                )
-            within = guard.update(first, metrics["loss"])
-            if not within and (guard.over >= guard.stretch or first + spc == total):
-                raise TrainingError(
-                    f"{guard.describe(first + spc)}; stopped: {_kept(last_good, workdir)}. Lower the learning rate"
-                )
-            if sampler_cfg.pairs_per_step and not np.any(metrics["loss"]):
-                raise TrainingError(
-                    f"every step from {first} to {first + spc} had a loss of exactly 0: no pair was drawn (the "
-                    f"subsampled pass kept too few tokens); stopped. Lower --config.subsample or use a larger corpus"
-                )
+            within = _check_chunk(metrics, first, spc, run, guard, last_good, workdir)
             run.state, done = new_state, first + spc
             step = done
             record = {k: float(np.mean(v)) for k, v in metrics.items()}
-            record.update(
-                step=step,
-                epoch=step / per_epoch,
-                seconds=seconds,
-                pairs_per_s=spc * sampler_cfg.pairs_per_step / seconds,
-            )
+            pairs_s = spc * run.sampler.pairs_per_step / seconds
+            record.update(step=step, epoch=step / per_epoch, seconds=seconds, pairs_per_s=pairs_s)
             records.write(record)
             bar.update(spc)
             bar.set_postfix(loss=f"{record['loss']:.3f}", pairs_s=f"{record['pairs_per_s']:.3g}")
