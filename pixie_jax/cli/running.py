@@ -31,7 +31,7 @@ def _expected(err: BaseException) -> bool:
 
 def _fail(err: BaseException):
     """One line, ``error: ...``, and exit 1: for the project's own errors (:class:`ProjectError`,
-    :class:`InputError`) and files that cannot be read or written."""
+    :class:`pixie_jax.errors.InputError`) and files that cannot be read or written."""
     message = err.args[0] if isinstance(err, KeyError) and err.args else err
     if isinstance(err, OSError) and err.filename and err.strerror:
         message = f"{err.filename}: {err.strerror}"

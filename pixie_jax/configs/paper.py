@@ -6,8 +6,8 @@ measured to learn at this batch: Adam 1e-2 with word2vec's linear decay and the 
 (docs/studies/per_pass.md); the paper's Adam 1e-3 constant is configs/paper_literal.py. Meant for a
 GPU: on one H200, 3 passes of gutenberg8 take 23 s (SGNS) and 27 s (PIXIE), and end below the default
 config's 3 passes on most sets (benchmarks/RESULTS.md, "On a GPU"); on a 3M-token corpus a pass is too
-few steps at this batch to learn. The bundled features cover 1,717 words of a 50k vocabulary; for the paper's coverage build your
-own (bin/build-visual-features) and pass --config.features=FILE.
+few steps at this batch to learn. The bundled features cover 1,717 words of a 50k vocabulary; for the
+paper's coverage build your own (bin/build-visual-features) and pass --config.features=FILE.
 """
 
 import pathlib

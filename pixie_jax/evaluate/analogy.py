@@ -121,6 +121,10 @@ def first_rows(words, restrict: int | None) -> tuple[int, dict[str, int]]:
 
 @dataclasses.dataclass(frozen=True)
 class SectionScore:
+    """One method's score on one section of an analogy file: correct answers among the questions whose
+    four words are in the answer vocabulary (``accuracy``), and how many that is of the section
+    (``coverage``)."""
+
     analogies: str
     section: str  # a section of the file, or 'semantic', 'syntactic' (word2vec's gram* sections), 'total'
     method: str  # 3CosAdd or 3CosMul

@@ -59,6 +59,11 @@ class Tables(NamedTuple):
 
 @dataclasses.dataclass(frozen=True)
 class SamplerConfig:
+    """The skip-gram batch of one step: how its centres are drawn (text and visual strata), how many
+    contexts and negatives each has, and the words of the VAE's term. Built from ``config.sampler`` by
+    :func:`pixie_jax.models.registry.build_sampler`; its ``pairs_per_step`` is what a pass's length and the
+    pairs/s count."""
+
     window: int = 10  # L
     contexts_per_centre: int = 8  # C
     negatives: int = 64  # N
