@@ -299,3 +299,29 @@ def test_ctrl_c_while_xla_works_is_held_until_the_trainer_checks():
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def test_the_trainer_counts_the_examples_a_model_says_its_step_holds(corpus_file, tmp_path, monkeypatch):
+    """A model of another objective states its own count (CBOW: its centres): the first line, metrics.jsonl's
+    rate and sparse_sgd's scale use it; by default it is the skip-gram pairs of the batch."""
+    import dataclasses
+    import json
+
+    from pixie_jax.data import training_data
+    from pixie_jax.training import optimizers
+
+    cfg = tiny_config(corpus_file, config="sgns", epochs=0.1, **{"optimizer.name": "sparse_sgd"})
+    data = training_data.prepare_data(cfg, log=quiet)
+    bound = experiment.trainable(experiment.sized_batch(cfg, data), data)
+    assert bound.step_examples == bound.batch.pairs_per_step and bound.example_unit == "pairs"
+    centres = bound.batch.text_centres
+    own = dataclasses.replace(bound, examples_per_step=centres, example_unit="centres")
+    scales, real = [], optimizers.table_optimizer
+    monkeypatch.setattr(optimizers, "table_optimizer", lambda c, t, n: scales.append(n) or real(c, t, n))
+    lines = []
+    train.fit(cfg, tmp_path / "run", own, data, log=lines.append, devices=jax.devices()[:1])
+    first = next(line for line in lines if line.startswith("training sgns: "))
+    assert f" of {centres:,} centres on 1 cpu device(s)" in first and "pairs" not in first
+    assert scales == [centres]
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert records and all("centres_per_s" in r and "pairs_per_s" not in r for r in records)

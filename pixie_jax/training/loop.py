@@ -284,7 +284,7 @@ def setup(config, trainable: Trainable, data: TrainingData, devices=None) -> Pre
     params = trainable.model.init(keys.init)
     names = trainable.tables.names
     sparse = bool(optimizers.is_sparse(config) and names and all(t in params for t in names))
-    optimizer = run_optimizer(config, total, names, sparse, sampler_cfg.pairs_per_step)
+    optimizer = run_optimizer(config, total, names, sparse, trainable.step_examples)
     state = TrainState(params, init_optimizer(optimizer, params, names))
     placement, placement_note = place(config, trainable, state, sampler_cfg, mesh, sparse)
     distinct, distinct_note = rows_lib.decide(
@@ -485,7 +485,7 @@ def _announce(config, trainable, run: PreparedRun, log) -> None:
     sampler_cfg, per_epoch, total, spc = run.sampler, run.per_epoch, run.total, config.steps_per_call
     n_dev = run.mesh.devices.size
     what = (
-        f"({total / per_epoch:.2f} passes) of {sampler_cfg.pairs_per_step:,} pairs"
+        f"({total / per_epoch:.2f} passes) of {trainable.step_examples:,} {trainable.example_unit}"
         if sampler_cfg.pairs_per_step
         else f"of {sampler_cfg.visual_words:,} visual words"
     )
@@ -542,7 +542,7 @@ def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_e
     run = setup(config, trainable, data, devices)
     manager, start, primary = _open_workdir(config, workdir, trainable, run, recorded, log)
     _announce(config, trainable, run, log)
-    per_epoch, total, spc = run.per_epoch, run.total, config.steps_per_call
+    per_epoch, total, spc, unit = run.per_epoch, run.total, config.steps_per_call, trainable.example_unit
     records = metrics_log.MetricsLog(workdir, primary, start)
     where, epoch = None, None
     bar = tqdm(total=total, initial=start, unit="step", disable=not config.progress, dynamic_ncols=True)
@@ -564,11 +564,11 @@ def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_e
             run.state, done = new_state, first + spc
             step = done
             record = {k: float(np.mean(v)) for k, v in metrics.items()}
-            pairs_s = spc * run.sampler.pairs_per_step / seconds
-            record.update(step=step, epoch=step / per_epoch, seconds=seconds, pairs_per_s=pairs_s)
+            per_s = spc * trainable.step_examples / seconds
+            record.update({"step": step, "epoch": step / per_epoch, "seconds": seconds, f"{unit}_per_s": per_s})
             records.write(record)
             bar.update(spc)
-            bar.set_postfix(loss=f"{record['loss']:.3f}", pairs_s=f"{record['pairs_per_s']:.3g}")
+            bar.set_postfix({"loss": f"{record['loss']:.3f}", f"{unit}_s": f"{per_s:.3g}"})
             due = put_off or step // config.checkpoint_every > first // config.checkpoint_every or step == total
             put_off = due and not within  # no checkpoint of a loss out of bounds: the next chunk within writes it
             if due and within:

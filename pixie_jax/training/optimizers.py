@@ -82,13 +82,14 @@ def is_sparse(config) -> bool:
     return config.optimizer.name in sparse.OPTIMIZERS
 
 
-def table_optimizer(config, total_steps: int, pairs_per_step: int) -> sparse.TableOptimizer:
-    """``sparse_sgd`` (its rate applies to the gradient of the step's summed pair losses, as word2vec's)
-    or ``lazy_adam``, at :func:`table_rate` on the config's schedule."""
+def table_optimizer(config, total_steps: int, examples_per_step: int) -> sparse.TableOptimizer:
+    """``sparse_sgd`` (its rate applies to the gradient of the step's summed example losses, as word2vec's
+    to a pair's: ``examples_per_step`` scales it) or ``lazy_adam``, at :func:`table_rate` on the config's
+    schedule."""
     o = config.optimizer
     rate = _schedule(table_rate(config), o.schedule, total_steps)
     if o.name == "sparse_sgd":
-        return sparse.sgd(rate, scale=float(pairs_per_step))
+        return sparse.sgd(rate, scale=float(examples_per_step))
     return sparse.lazy_adam(rate, **_adam(o))
 
 

@@ -39,11 +39,14 @@ def feature_array(features: np.ndarray | None = None) -> np.ndarray:
 class Trainable:
     """A model as the trainer sees it (the module says what each part is).
 
-    ``batch`` describes the skip-gram batch ``sample`` draws (its pairs a step, for a pass's length
-    and the pairs/s; its centres, for the checks of memory and devices); ``features`` is the array
-    the loss reads, put on the devices; ``total_steps`` a model's own length (None: ``config.epochs``
-    passes), set by its ``length_keys``; ``networks_learn``, whether parameters other than the row
-    tables get a gradient (a row-sparse step skips their update otherwise)."""
+    ``batch`` describes the batch ``sample`` draws from the skip-gram sampler's strata (its centres, for
+    a pass's length and the checks of memory and devices); ``examples_per_step`` and ``example_unit``
+    say what a step holds, for the logs, the throughput (``<unit>_per_s`` in metrics.jsonl) and a rate
+    scaled by the batch (``sparse_sgd``'s): by default the skip-gram pairs of ``batch``, a model of
+    another objective gives its own (CBOW: its centres). ``features`` is the array the loss reads, put
+    on the devices; ``total_steps`` a model's own length (None: ``config.epochs`` passes), set by its
+    ``length_keys``; ``networks_learn``, whether parameters other than the row tables get a gradient (a
+    row-sparse step skips their update otherwise)."""
 
     model: Any
     loss: Callable
@@ -56,3 +59,10 @@ class Trainable:
     note: str = ""  # added to the first line the trainer logs (PIXIE: its lambda)
     networks_learn: bool = True
     name: str = "model"  # the name the trainer logs
+    examples_per_step: int | None = None  # None: batch.pairs_per_step
+    example_unit: str = "pairs"  # what one example is, in the logs and metrics
+
+    @property
+    def step_examples(self) -> int:
+        """The examples a step holds: ``examples_per_step``, or the skip-gram pairs of ``batch``."""
+        return self.batch.pairs_per_step if self.examples_per_step is None else self.examples_per_step
