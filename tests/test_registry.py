@@ -214,3 +214,31 @@ def test_each_model_binds_its_own_quantities(corpus_file, tmp_path):
     cfg = tiny_config(corpus_file, feats, config="ivsgns", epochs=0.2)
     params, data = experiment.train(cfg, tmp_path / "iv", log=lambda *a: None)
     assert data.n_visual == 0 and "encoder" in params
+
+
+def test_a_model_files_own_settings_become_config_keys_with_their_defaults(tmp_path):
+    """--config.<model>.<key> reaches the settings of a model loaded from a path, given before or after
+    --config.model.name, with no section written in the config; its rules check them."""
+    from pixie_jax.cli import config_parser, parse_config
+
+    model_file = tmp_path / "scaled_tied.py"
+    model_file.write_text(
+        "import dataclasses, sys\n"
+        f"sys.path.insert(0, {str(ROOT / 'examples')!r})\n"
+        "import tied_sgns\n"
+        "SPEC = dataclasses.replace(tied_sgns.SPEC, name='scaled_tied', settings=lambda: {'scale': 1.0, 'rows': 4},\n"
+        "                           rules=(('scaled_tied.scale', 0, False),))\n"
+    )
+    parser = config_parser("test", "a config", "runs/x")
+    config_file = str(ROOT / "configs" / "sgns.py")
+    _, config = parse_config(
+        parser, ["--config", config_file, "--config.scaled_tied.scale=2.5", f"--config.model.name={model_file}"]
+    )
+    assert config.scaled_tied.scale == 2.5 and config.scaled_tied.rows == 4  # given, and its default
+    _, config = parse_config(
+        parser, ["--config", config_file, f"--config.model.name={model_file}", "--config.scaled_tied.scale=-1"]
+    )
+    with pytest.raises(Exception, match=r"scaled_tied.scale = -1.0 \(must be > 0\)"):
+        experiment.check(config)
+    with pytest.raises(SystemExit, match="has no key 'scaled_tied.scale'"):  # without the model, no such section
+        parse_config(parser, ["--config", config_file, "--config.scaled_tied.scale=2"])

@@ -42,6 +42,21 @@ def parse_config(parser: argparse.ArgumentParser, argv=None):
         sys.exit(f"error: {err}")
     except OSError as err:
         sys.exit(f"error: cannot read the config file {args.config}: {err.strerror or err}")
+    first = [item for item in items if item[0] == "model.name"]  # the model, then its own settings' section
+    set_items(args, config, first)
+    from pixie_jax.models import registry
+
+    registry.add_model_settings(config)
+    set_items(args, config, [item for item in items if item[0] != "model.name"])
+    args.given = tuple(key for key, _ in items)  # the settings given on the command line
+    return args, config
+
+
+def set_items(args, config, items) -> None:
+    """Each (KEY, VALUE) of the command line set in ``config``, typed as the key's default; one line for a
+    key the config lacks (its valid keys listed) or a value of the wrong type."""
+    from pixie_jax import overrides
+
     for key, value in items:
         try:
             overrides.set_value(config, key, overrides.typed(config, key, value))
@@ -55,5 +70,3 @@ def parse_config(parser: argparse.ArgumentParser, argv=None):
             )
         except (ValueError, TypeError) as err:
             sys.exit(f"error: --config.{key}={value}: {err}")
-    args.given = tuple(key for key, _ in items)  # the settings given on the command line
-    return args, config

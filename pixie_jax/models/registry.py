@@ -24,6 +24,19 @@ from pixie_jax.models.spec import ComposedSpec, ModelSpec  # also reached as reg
 from pixie_jax.training import sampling
 
 
+def add_model_settings(config) -> bool:
+    """Where ``config.model.name`` names a model with settings of its own (:attr:`ModelSpec.settings`)
+    and the config has no section for them, add ``config.<its name>`` with their defaults, so that
+    ``--config.<its name>.<key>`` reaches them and its rules check them; return whether it did."""
+    if "model" not in config or "name" not in config.model:
+        return False
+    spec = get(config)
+    if spec.settings is None or spec.name in config:
+        return False
+    config[spec.name] = ml_collections.ConfigDict(spec.settings())
+    return True
+
+
 def configure(config, name: str):
     """``config`` set to train the model ``name`` (as ``config.model.name`` may name it): its own settings'
     defaults as ``config.<its name>`` (:attr:`ModelSpec.settings`), its default embedding kind."""
