@@ -94,7 +94,7 @@ def traffic(vocab_size: int, dim: int, centres: int, negatives: int, devices, sh
         lambda s, sh: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sh), shapes, placement.shardings(shapes)
     )
     run_tables = jax.device_put(
-        sampling.Tables(data.keep_prob, data.noise.prob, data.noise.alias, data.vis_index),
+        sampling.WordArrays(data.keep_prob, data.noise.prob, data.noise.alias, data.vis_index),
         jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec()),
     )
     ids = jax.device_put(data.ids, run_tables.keep_prob.sharding)
@@ -104,8 +104,8 @@ def traffic(vocab_size: int, dim: int, centres: int, negatives: int, devices, sh
     compiled = chunk.lower(abstract, keys.sample, np.int32(0), epoch, run_tables, features).compile()
     ops = collective_bytes(compiled.as_text(), mesh.devices.size)
     return {
-        "gathered_rows": loop.step_rows(trainable.batch),
-        "pairs_per_step": trainable.batch.pairs_per_step,
+        "gathered_rows": loop.step_rows(trainable.sampler),
+        "pairs_per_step": trainable.sampler.pairs_per_step,
         "collectives": ops,
         "sent_per_device_mb": round(sum(v[2] for v in ops.values()) / 2**20, 1),
     }

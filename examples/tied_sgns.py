@@ -52,9 +52,9 @@ def loss(model, params, gathered, batch, features):
     return text, {"loss": text, "loss_text": text}
 
 
-def bind(config, model, data, batch) -> Trainable:
+def bind(config, model, data, sampler) -> Trainable:
     """What the trainer trains: the loss bound to the model, the table u, the skip-gram batch."""
-    return Trainable(model, functools.partial(loss, model), TABLES, sampling.batch_sampler(batch), batch)
+    return Trainable(model, functools.partial(loss, model), TABLES, sampling.batch_sampler(sampler), sampler)
 
 
 def arrays(model, params, data) -> dict:

@@ -86,7 +86,7 @@ def test_vsgns_loss_is_sgns_plus_weighted_margins():
     vis_index = jnp.asarray([0, 1, 2, -1, -1, -1, -1, -1, -1, -1], jnp.int32)
     keep = jnp.ones(10)
     noise = vocab.alias_table(np.full(10, 0.1))
-    tables = sampling.Tables(keep, jnp.asarray(noise.prob), jnp.asarray(noise.alias), vis_index)
+    tables = sampling.WordArrays(keep, jnp.asarray(noise.prob), jnp.asarray(noise.alias), vis_index)
     epoch = subsample(jax.random.key(0), ids, keep, vis_index)
     batch = vsgns.draw_batch(jax.random.key(1), epoch, tables, cfg=cfg, negatives=5)
     vis = batch["visual"]

@@ -30,7 +30,7 @@ def _setup(visual=True, seed=0, lam=0.3):
     if visual:
         vis_index[VISUAL] = np.arange(len(VISUAL))
     feats = jnp.asarray(rng.uniform(size=(max(len(VISUAL), 1), D)), jnp.float32)
-    tables = sampling.Tables(jnp.ones(V), jnp.asarray(table.prob), jnp.asarray(table.alias), jnp.asarray(vis_index))
+    tables = sampling.WordArrays(jnp.ones(V), jnp.asarray(table.prob), jnp.asarray(table.alias), jnp.asarray(vis_index))
     epoch = subsample(jax.random.key(9), jnp.asarray(IDS), tables.keep_prob, tables.vis_index)
     return pix, params, table, feats, tables, epoch, vis_index, lam
 

@@ -61,7 +61,7 @@ def test_window_enumeration_gives_every_context_of_a_reduced_window_once():
     L, T, centres = 5, 4000, 20_000
     ids = jnp.arange(T, dtype=jnp.int32)  # token t is word t: a context's id is its position
     epoch = sampling.EpochData(ids, jnp.int32(T), jnp.zeros(T, jnp.int32), jnp.int32(0), ids, jnp.int32(T))
-    tables = sampling.Tables(jnp.ones(T), jnp.ones(T), jnp.arange(T, dtype=jnp.int32), -jnp.ones(T, jnp.int32))
+    tables = sampling.WordArrays(jnp.ones(T), jnp.ones(T), jnp.arange(T, dtype=jnp.int32), -jnp.ones(T, jnp.int32))
     cfg = sampling.SamplerConfig(
         window=L, negatives=2, text_centres=centres, visual_centres=0, visual_words=0, enumerate_window=True
     )
@@ -102,7 +102,7 @@ def ordered_text(T: int, centres: int, **order):
     order), its tables, and a sampler of ``centres`` text centres with the ``order`` option."""
     ids = jnp.arange(T, dtype=jnp.int32)
     epoch = sampling.EpochData(ids, jnp.int32(T), jnp.zeros(T, jnp.int32), jnp.int32(0), ids, jnp.int32(T))
-    tables = sampling.Tables(jnp.ones(T), jnp.ones(T), jnp.arange(T, dtype=jnp.int32), -jnp.ones(T, jnp.int32))
+    tables = sampling.WordArrays(jnp.ones(T), jnp.ones(T), jnp.arange(T, dtype=jnp.int32), -jnp.ones(T, jnp.int32))
     cfg = sampling.SamplerConfig(
         window=3, contexts_per_centre=2, negatives=1, text_centres=centres, visual_centres=0, visual_words=0, **order
     )
@@ -136,7 +136,7 @@ def test_shuffled_centres_take_every_token_of_a_pass_once_in_a_random_order():
     assert sorted(txt) == list(np.asarray(plain.txt_pos[:n_txt]))
     assert sorted(vis) == list(np.asarray(plain.vis_pos[:n_vis]))
     assert (np.diff(txt) < 0).sum() > n_txt // 3  # not in the text's order
-    tables = sampling.Tables(keep, jnp.ones(50), jnp.arange(50, dtype=jnp.int32), vis_index)
+    tables = sampling.WordArrays(keep, jnp.ones(50), jnp.arange(50, dtype=jnp.int32), vis_index)
     cfg = sampling.SamplerConfig(
         window=3,
         contexts_per_centre=2,

@@ -262,7 +262,7 @@ def test_a_config_sizes_its_batch_and_says_so(corpus_file):
         f"about {2 * steps} in 2 (sampler.steps_per_run = 4; give sampler.text_centres for a batch "
         f"of your own)"
     ]  # no features: no visual centres
-    assert experiment.trainable(sized, data).batch.text_centres == 2048 * scale
+    assert experiment.trainable(sized, data).sampler.text_centres == 2048 * scale
     cfg.epochs = 0.5  # a quarter of the run: a quarter of the batch
     assert experiment.sized_batch(cfg, data).sampler.text_centres == 2048 * scale // 4
     lines.clear()  # a resumed run keeps its batch whatever the length asked now
@@ -313,8 +313,8 @@ def test_the_trainer_counts_the_examples_a_model_says_its_step_holds(corpus_file
     cfg = tiny_config(corpus_file, config="sgns", epochs=0.1, **{"optimizer.name": "sparse_sgd"})
     data = training_data.prepare_data(cfg, log=quiet)
     bound = experiment.trainable(experiment.sized_batch(cfg, data), data)
-    assert bound.step_examples == bound.batch.pairs_per_step and bound.example_unit == "pairs"
-    centres = bound.batch.text_centres
+    assert bound.step_examples == bound.sampler.pairs_per_step and bound.example_unit == "pairs"
+    centres = bound.sampler.text_centres
     own = dataclasses.replace(bound, examples_per_step=centres, example_unit="centres")
     scales, real = [], optimizers.table_optimizer
     monkeypatch.setattr(optimizers, "table_optimizer", lambda c, t, n: scales.append(n) or real(c, t, n))

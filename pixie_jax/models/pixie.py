@@ -29,21 +29,21 @@ def build(config, vocab_size: int, cls=Pixie) -> Pixie:
     return cls(vocab_size, m.dim, m.features, m.hidden, FUSIONS[m.fusion])
 
 
-def bind(config, model: Pixie, data, batch: sampling.SamplerConfig) -> Trainable:
+def bind(config, model: Pixie, data, sampler: sampling.SamplerConfig) -> Trainable:
     """PIXIE as the trainer trains it: eq. (9)'s minibatch estimate (:func:`pixie_jax.models.objective.loss_from_rows`)
     with lambda (:func:`pixie_jax.models.objective.visual_weight`) and the VAE term's ``visual_words`` draws
     bound, on the tables e and v, the skip-gram batch, and the scaled features (none without visual words)."""
-    lam = objective.visual_weight(config, data, batch)
-    loss = functools.partial(objective.loss_from_rows, model, vae_words=batch.visual_words or 1, visual_weight=lam)
+    lam = objective.visual_weight(config, data, sampler)
+    loss = functools.partial(objective.loss_from_rows, model, vae_words=sampler.visual_words or 1, visual_weight=lam)
     return Trainable(
         model,
         loss,
         objective.ROWS,
-        sampling.batch_sampler(batch),
-        batch,
+        sampling.batch_sampler(sampler),
+        sampler,
         feature_array(data.features),
         note=f"lambda = {lam:.3g}",
-        networks_learn=bool(batch.visual_centres or batch.visual_words),
+        networks_learn=bool(sampler.visual_centres or sampler.visual_words),
     )
 
 

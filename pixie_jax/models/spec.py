@@ -16,17 +16,17 @@ class ModelSpec:
     model has, and nothing for one model only.
 
     ``build(config, vocab_size)`` makes the model, any object whose ``init(key)`` gives its parameters.
-    ``bind(config, model, data, batch)`` makes the :class:`~pixie_jax.training.trainable.Trainable` the
+    ``bind(config, model, data, sampler)`` makes the :class:`~pixie_jax.training.trainable.Trainable` the
     trainer trains: the model's row tables, its sampler, its loss with every model-specific quantity
     bound in it (PIXIE's lambda and VAE draws, V-SGNS's projected features, the VAE's own length), for
-    the run's data (:class:`~pixie_jax.data.training_data.TrainingData`) and batch
+    the run's data (:class:`~pixie_jax.data.training_data.TrainingData`) and skip-gram sampler settings
     (:class:`~pixie_jax.training.sampling.SamplerConfig`). ``arrays(model, params, data)`` turns trained
     parameters into named embedding arrays over the vocabulary.
     """
 
     name: str
     build: Callable[[Any, int], Any]  # (config, vocabulary size) -> model with init(key) -> params
-    bind: Callable  # (config, model, data, batch) -> Trainable
+    bind: Callable  # (config, model, data, sampler) -> Trainable
     arrays: Callable  # (model, params, data) -> {kind: [V, d], 'mask': [V]}
     kinds: tuple[str, ...]  # the kinds ``arrays`` writes
     scored_kinds: tuple[str, ...]  # the kinds worth scoring when there are visual words

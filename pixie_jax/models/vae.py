@@ -45,15 +45,15 @@ def total_steps(config, steps_per_call: int) -> int:
     return max(steps_per_call, math.ceil(config.vae.steps / steps_per_call) * steps_per_call)
 
 
-def bind(config, model: Vae, data, batch: sampling.SamplerConfig) -> Trainable:
+def bind(config, model: Vae, data, sampler: sampling.SamplerConfig) -> Trainable:
     """The VAE as the trainer trains it: :func:`loss_from_rows` with the batch's draws bound, no row
     tables, the scaled features, and its own length, ``config.vae.steps`` (:func:`total_steps`)."""
     return Trainable(
         model,
-        functools.partial(loss_from_rows, model, vae_words=batch.visual_words),
+        functools.partial(loss_from_rows, model, vae_words=sampler.visual_words),
         NO_TABLES,
-        sampling.batch_sampler(batch),
-        batch,
+        sampling.batch_sampler(sampler),
+        sampler,
         data.features,
         total_steps(config, config.steps_per_call),
         length_keys=("vae.steps",),

@@ -126,11 +126,11 @@ def sampler_fields(config, n_visual: int) -> dict:
     return {"visual_centres": config.sampler.visual_centres if n_visual else 0, "visual_words": 0}
 
 
-def draw_batch(key, epoch, tables, step=0, *, cfg: sampling.SamplerConfig, negatives: int) -> dict:
+def draw_batch(key, epoch, words, step=0, *, cfg: sampling.SamplerConfig, negatives: int) -> dict:
     """V-SGNS's batch: SGNS's (:func:`pixie_jax.training.sampling.sample_batch`) and, per visual centre,
     ``negatives`` visual words drawn uniformly for the margin term (``margin_rows``) and the centre's
     per-token weight, (stratum size / tokens) / centres / (L + 1), per pair as the text terms are."""
-    batch = sampling.sample_batch(key, epoch, tables, cfg, step)
+    batch = sampling.sample_batch(key, epoch, words, cfg, step)
     if "visual" in batch:
         vis = batch["visual"]
         draws = jax.random.fold_in(sampling.batch_keys(key)[3], 1)
@@ -139,17 +139,17 @@ def draw_batch(key, epoch, tables, step=0, *, cfg: sampling.SamplerConfig, negat
     return batch
 
 
-def bind(config, model: VSgns, data, batch: sampling.SamplerConfig) -> Trainable:
+def bind(config, model: VSgns, data, sampler: sampling.SamplerConfig) -> Trainable:
     """V-SGNS as the trainer trains it: :func:`loss_from_rows` on the tables e and v, its own draws
     (:func:`draw_batch` with ``vsgns.negatives`` margin words), and x~ of the scaled features."""
     return Trainable(
         model,
         functools.partial(loss_from_rows, model),
         ROWS,
-        functools.partial(draw_batch, cfg=batch, negatives=config.vsgns.negatives),
-        batch,
+        functools.partial(draw_batch, cfg=sampler, negatives=config.vsgns.negatives),
+        sampler,
         model.target_features(feature_array(data.features)),
-        networks_learn=bool(batch.visual_centres),
+        networks_learn=bool(sampler.visual_centres),
     )
 
 

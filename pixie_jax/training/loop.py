@@ -80,7 +80,7 @@ class PreparedRun:
     corpus: np.ndarray  # int32 [T] token ids on the host (memory-mapped from the token cache)
     bounds: np.ndarray  # int64 [S + 1]: the corpus's segments (:func:`segment_bounds`)
     ids: jax.Array | None  # the whole corpus on the devices when it is one segment
-    tables: sampling.Tables
+    words: sampling.WordArrays
     features: jax.Array
     state: TrainState
     chunk: Chunk
@@ -107,20 +107,20 @@ class PreparedRun:
         key = jax.random.fold_in(self.keys.subsample, index)
         if len(self.bounds) == 2:  # the whole corpus is one segment, already on the devices
             return subsample_epoch(
-                key, self.ids, self.tables.keep_prob, self.tables.vis_index, shuffle=self.sampler.shuffle
+                key, self.ids, self.words.keep_prob, self.words.vis_index, shuffle=self.sampler.shuffle
             )
         start, end = self.bounds[segment], self.bounds[segment + 1]
         ids = self.put(np.asarray(self.corpus[start:end], np.int32))
         return subsample_epoch(
             jax.random.fold_in(key, segment),
             ids,
-            self.tables.keep_prob,
-            self.tables.vis_index,
+            self.words.keep_prob,
+            self.words.vis_index,
             shuffle=self.sampler.shuffle,
         )
 
     def run_chunk(self, first: int, epoch: sampling.EpochData):
-        return self.chunk(self.state, self.keys.sample, jnp.int32(first), epoch, self.tables, self.features)
+        return self.chunk(self.state, self.keys.sample, jnp.int32(first), epoch, self.words, self.features)
 
 
 def segment_bounds(tokens: int, segment_tokens: int) -> np.ndarray:
@@ -263,7 +263,7 @@ def run_optimizer(config, total: int, names, sparse: bool, examples_per_step: in
 
 def setup(config, trainable: Trainable, data: TrainingData, devices=None) -> PreparedRun:
     """Mesh, optimizer, device arrays, initial state and the jitted chunk for ``trainable`` on ``data``."""
-    sampler_cfg = trainable.batch
+    sampler_cfg = trainable.sampler
     mesh = make_mesh(devices)
     check_batch_divides(sampler_cfg, mesh.devices.size)
     check_enough_data(config, sampler_cfg, data)
@@ -292,8 +292,8 @@ def setup(config, trainable: Trainable, data: TrainingData, devices=None) -> Pre
     )
     distinct = distinct and bool(trainable.tables.names)
     put = functools.partial(replicate, mesh)
-    tables = put(
-        sampling.Tables(
+    words = put(
+        sampling.WordArrays(
             jnp.asarray(data.keep_prob),
             jnp.asarray(data.noise.prob),
             jnp.asarray(data.noise.alias),
@@ -311,7 +311,7 @@ def setup(config, trainable: Trainable, data: TrainingData, devices=None) -> Pre
         data.ids,
         bounds,
         whole,
-        tables,
+        words,
         put(jnp.asarray(trainable.features)),
         placement.put(state),
         make_train_chunk(trainable, optimizer, mesh, config.steps_per_call, placement, distinct),

@@ -48,8 +48,9 @@ class EpochData(NamedTuple):
     n_txt: jax.Array
 
 
-class Tables(NamedTuple):
-    """Per-word arrays the sampler reads (all on the device)."""
+class WordArrays(NamedTuple):
+    """Per-word arrays the sampler reads (all on the device): subsampling, the noise distribution, the
+    feature rows."""
 
     keep_prob: jax.Array  # float32 [V]
     noise_prob: jax.Array  # float32 [V]  alias table: acceptance probabilities
@@ -184,7 +185,7 @@ def alias_sample(key, prob, alias, shape):
     return jnp.where(jax.random.uniform(k_u, shape) < prob[i], i, alias[i]).astype(jnp.int32)
 
 
-def _stratum(key, epoch: EpochData, positions, count, tables: Tables, cfg: SamplerConfig, centres: int, step=0):
+def _stratum(key, epoch: EpochData, positions, count, words: WordArrays, cfg: SamplerConfig, centres: int, step=0):
     """Centres from one stratum with their contexts, validity masks and negatives."""
     k_c, k_w, k_n = jax.random.split(key, 3)
     size = jnp.maximum(count, 1)  # an empty stratum draws position 0; its pairs are invalid (count > 0 below)
@@ -208,7 +209,7 @@ def _stratum(key, epoch: EpochData, positions, count, tables: Tables, cfg: Sampl
         neg_shape = (rows, cfg.slots, cfg.negatives)
     else:
         neg_shape = (rows // (cfg.negative_group // cfg.slots), cfg.negatives)
-    neg = alias_sample(k_n, tables.noise_prob, tables.noise_alias, neg_shape)
+    neg = alias_sample(k_n, words.noise_prob, words.noise_alias, neg_shape)
     weight = count.astype(jnp.float32) / epoch.n_kept / (centres * cfg.pairs_per_centre)
     return {
         "words": epoch.kept[pos],
@@ -239,7 +240,7 @@ def batch_keys(key):
     return jax.random.split(key, 5)
 
 
-def sample_batch(key, epoch: EpochData, tables: Tables, cfg: SamplerConfig, step=0) -> dict:
+def sample_batch(key, epoch: EpochData, words: WordArrays, cfg: SamplerConfig, step=0) -> dict:
     """One training batch: ``text`` and ``visual`` centre strata and the ``vae`` word draws (each
     present when the config draws any). ``step`` places the centres when ``cfg.shuffle``.
 
@@ -249,10 +250,10 @@ def sample_batch(key, epoch: EpochData, tables: Tables, cfg: SamplerConfig, step
     k_t, k_v, k_ve, k_x, k_xe = batch_keys(key)
     batch = {}
     if cfg.text_centres:
-        batch["text"] = _stratum(k_t, epoch, epoch.txt_pos, epoch.n_txt, tables, cfg, cfg.text_centres, step)
+        batch["text"] = _stratum(k_t, epoch, epoch.txt_pos, epoch.n_txt, words, cfg, cfg.text_centres, step)
     if cfg.visual_centres:
-        vis = _stratum(k_v, epoch, epoch.vis_pos, epoch.n_vis, tables, cfg, cfg.visual_centres, step)
-        vis["rows"] = jnp.maximum(tables.vis_index[vis["words"]], 0)
+        vis = _stratum(k_v, epoch, epoch.vis_pos, epoch.n_vis, words, cfg, cfg.visual_centres, step)
+        vis["rows"] = jnp.maximum(words.vis_index[vis["words"]], 0)
         vis["eps"] = jax.random.normal(k_ve, (cfg.visual_centres, cfg.samples, cfg.latent))
         batch["visual"] = vis
     if cfg.visual_words and cfg.visual_rows:
@@ -264,9 +265,9 @@ def sample_batch(key, epoch: EpochData, tables: Tables, cfg: SamplerConfig, step
 
 
 def batch_sampler(cfg: SamplerConfig):
-    """``draw(key, epoch, tables, step)``: :func:`sample_batch` of ``cfg``, as a trainable's ``sample``."""
+    """``draw(key, epoch, words, step)``: :func:`sample_batch` of ``cfg``, as a trainable's ``sample``."""
 
-    def draw(key, epoch: EpochData, tables: Tables, step=0) -> dict:
-        return sample_batch(key, epoch, tables, cfg, step)
+    def draw(key, epoch: EpochData, words: WordArrays, step=0) -> dict:
+        return sample_batch(key, epoch, words, cfg, step)
 
     return draw

@@ -4,7 +4,7 @@ Layout of one call of the chunk function (everything stays on the device):
 
     for step in start .. start + S - 1 (lax.scan):
         key   = fold_in(root, step)
-        batch = trainable.sample(key, epoch data, tables, step)      # global batch, sharded on 'data'
+        batch = trainable.sample(key, epoch data, words, step)      # global batch, sharded on 'data'
         grads = psum over devices of grad(loss)(share)              # shard_map
         params, opt_state = optimizer update (dense optax, or row-sparse for the row tables)
 
@@ -208,15 +208,15 @@ Chunk = Callable[..., tuple[TrainState, dict]]
 def make_train_chunk(
     trainable: Trainable, optimizer, mesh, steps: int, placement=None, distinct: bool = False
 ) -> Chunk:
-    """jit(chunk)(state, root_key, start, epoch, tables, features) -> (state, metrics [steps]); ``tables``
-    are the sampler's (:class:`pixie_jax.training.sampling.Tables`), the batch of step s ``trainable.sample``'s from
+    """jit(chunk)(state, root_key, start, epoch, words, features) -> (state, metrics [steps]); ``words``
+    are the sampler's (:class:`pixie_jax.training.sampling.WordArrays`), the batch of step s ``trainable.sample``'s from
     ``fold_in(root_key, s)``; the state laid out as ``placement`` says (replicated where None); ``distinct``:
     each row once a step."""
     update = make_update(trainable, optimizer, mesh, placement, distinct)
     batch_sharding = NamedSharding(mesh, P("data"))
 
-    def body(state, step, root_key, epoch, tables, features):
-        batch = trainable.sample(jax.random.fold_in(root_key, step), epoch, tables, step)
+    def body(state, step, root_key, epoch, words, features):
+        batch = trainable.sample(jax.random.fold_in(root_key, step), epoch, words, step)
         batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
         state, metrics = update(state, batch, features)
         if _sharded(placement):  # each shard's update stays on its device
@@ -224,8 +224,8 @@ def make_train_chunk(
         return state, metrics
 
     @functools.partial(jax.jit, donate_argnums=(0,))
-    def chunk(state, root_key, start, epoch, tables, features):
-        f = functools.partial(body, root_key=root_key, epoch=epoch, tables=tables, features=features)
+    def chunk(state, root_key, start, epoch, words, features):
+        f = functools.partial(body, root_key=root_key, epoch=epoch, words=words, features=features)
         return jax.lax.scan(f, state, start + jnp.arange(steps))
 
     return chunk

@@ -5,9 +5,9 @@ setting. A model is handed to it as:
 
 - ``model.init(key) -> params``: the parameter pytree, its row tables among them;
 - ``tables``: its row tables and the rows a batch reads of each (:class:`pixie_jax.training.rows.RowTables`);
-- ``sample(key, epoch, sampling_tables, step) -> batch``: the batch of one step, drawn on the device from
+- ``sample(key, epoch, words, step) -> batch``: the batch of one step, drawn on the device from
   a key and the pass's data (:class:`pixie_jax.training.sampling.EpochData`,
-  :class:`pixie_jax.training.sampling.Tables`);
+  :class:`pixie_jax.training.sampling.WordArrays`);
 - ``loss(params, rows, batch, features) -> (loss, metrics)``: its minibatch objective on the gathered
   rows, pre-weighted so that devices' shares of a batch add up, ``metrics['loss']`` among the metrics;
   every model-specific quantity (lambda, the VAE's draws) is bound in it.
@@ -39,10 +39,10 @@ def feature_array(features: np.ndarray | None = None) -> np.ndarray:
 class Trainable:
     """A model as the trainer sees it (the module says what each part is).
 
-    ``batch`` describes the batch ``sample`` draws from the skip-gram sampler's strata (its centres, for
+    ``sampler`` describes the batch ``sample`` draws from the skip-gram sampler's strata (its centres, for
     a pass's length and the checks of memory and devices); ``examples_per_step`` and ``example_unit``
     say what a step holds, for the logs, the throughput (``<unit>_per_s`` in metrics.jsonl) and a rate
-    scaled by the batch (``sparse_sgd``'s): by default the skip-gram pairs of ``batch``, a model of
+    scaled by the batch (``sparse_sgd``'s): by default the skip-gram pairs of ``sampler``, a model of
     another objective gives its own (CBOW: its centres). ``features`` is the array the loss reads, put
     on the devices; ``total_steps`` a model's own length (None: ``config.epochs`` passes), set by its
     ``length_keys``; ``networks_learn``, whether parameters other than the row tables get a gradient (a
@@ -52,17 +52,17 @@ class Trainable:
     loss: Callable
     tables: RowTables
     sample: Callable
-    batch: SamplerConfig
+    sampler: SamplerConfig  # the skip-gram sampler's settings whose strata ``sample`` draws from
     features: np.ndarray = dataclasses.field(default_factory=lambda: feature_array())
     total_steps: int | None = None
     length_keys: tuple[str, ...] = ()  # its settings behind total_steps (pixie_jax.training.workdir.check_and_record)
     note: str = ""  # added to the first line the trainer logs (PIXIE: its lambda)
     networks_learn: bool = True
     name: str = "model"  # the name the trainer logs
-    examples_per_step: int | None = None  # None: batch.pairs_per_step
+    examples_per_step: int | None = None  # None: sampler.pairs_per_step
     example_unit: str = "pairs"  # what one example is, in the logs and metrics
 
     @property
     def step_examples(self) -> int:
-        """The examples a step holds: ``examples_per_step``, or the skip-gram pairs of ``batch``."""
-        return self.batch.pairs_per_step if self.examples_per_step is None else self.examples_per_step
+        """The examples a step holds: ``examples_per_step``, or the skip-gram pairs of ``sampler``."""
+        return self.sampler.pairs_per_step if self.examples_per_step is None else self.examples_per_step
