@@ -45,7 +45,7 @@ def count(config, data, steps: int) -> dict:
     sample = jax.jit(run.trainable.sample)
     out = {}
     for s in range(steps):
-        batch = sample(jax.random.fold_in(run.keys.sample, s), epoch, run.tables, s)
+        batch = sample(jax.random.fold_in(run.keys.sample, s), epoch, run.words, s)
         for table, sub in run.trainable.tables.index(batch).items():
             index = np.concatenate([np.ravel(np.asarray(i)) for i in jax.tree.leaves(sub)])
             out.setdefault(table, []).append((index.size, np.unique(index).size))

@@ -56,7 +56,7 @@ def stage_functions(run, config, steps: int, distinct: bool = False) -> dict:
         gradients = lambda params, batch: dense_grads(params, batch, run.features)[0]  # noqa: E731
 
     def batch_at(step, epoch):
-        return run.trainable.sample(jax.random.fold_in(run.keys.sample, step), epoch, run.tables, step)
+        return run.trainable.sample(jax.random.fold_in(run.keys.sample, step), epoch, run.words, step)
 
     def scan(body):
         def f(state, epoch):
@@ -78,7 +78,7 @@ def stage_functions(run, config, steps: int, distinct: bool = False) -> dict:
         return sum(jnp.sum(x) for x in jax.tree.leaves(gradients(state.params, batch_at(step, epoch))))
 
     def whole(state, epoch):
-        return run.chunk(state, run.keys.sample, jnp.int32(0), epoch, run.tables, run.features)[1]["loss"]
+        return run.chunk(state, run.keys.sample, jnp.int32(0), epoch, run.words, run.features)[1]["loss"]
 
     return {"sample": scan(sample), "loss": scan(loss), "grad": scan(grad), "step": whole}
 

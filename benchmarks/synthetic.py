@@ -145,13 +145,13 @@ def measure(args, data, negatives: int, group: int, rows: str) -> dict:
     run = experiment.setup(config, data)
     epoch = run.epoch_data(0)
     pairs = args.steps_per_call * run.sampler.pairs_per_step
-    compiled = run.chunk.lower(run.state, run.keys.sample, np.int32(0), epoch, run.tables, run.features).compile()
-    state, _ = compiled(run.state, run.keys.sample, np.int32(0), epoch, run.tables, run.features)
+    compiled = run.chunk.lower(run.state, run.keys.sample, np.int32(0), epoch, run.words, run.features).compile()
+    state, _ = compiled(run.state, run.keys.sample, np.int32(0), epoch, run.words, run.features)
     jax.block_until_ready(state)
     t0 = time.perf_counter()
     for i in range(args.chunks):
         state, metrics = compiled(
-            state, run.keys.sample, np.int32((i + 1) * args.steps_per_call), epoch, run.tables, run.features
+            state, run.keys.sample, np.int32((i + 1) * args.steps_per_call), epoch, run.words, run.features
         )
     jax.block_until_ready(state)
     seconds = time.perf_counter() - t0
@@ -166,7 +166,7 @@ def measure(args, data, negatives: int, group: int, rows: str) -> dict:
     # the cost of one step, compiled alone (a loop's cost analysis need not count its trips)
     config.steps_per_call = 1
     one = experiment.setup(config, data)
-    step = one.chunk.lower(one.state, one.keys.sample, np.int32(0), epoch, one.tables, one.features).compile()
+    step = one.chunk.lower(one.state, one.keys.sample, np.int32(0), epoch, one.words, one.features).compile()
     return out | device_bound(step, one.sampler.pairs_per_step, args.bandwidth, args.peak)
 
 
