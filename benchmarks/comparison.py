@@ -84,7 +84,8 @@ def gensim_rows(args, benches, visual, out: Path, log) -> dict:
 
 
 def cell(value) -> str:
-    return "-" if value is None else f"{value:.3f}"
+    """A rho to three places; '-' where there is none (the paper's '-', or fewer than 3 pairs)."""
+    return "-" if value is None or value != value else f"{value:.3f}"
 
 
 def table(rows: dict, names: list[str]) -> str:
