@@ -2,6 +2,7 @@
 
 import functools
 import importlib.util
+import lzma
 import os
 import sys
 from pathlib import Path
@@ -50,6 +51,15 @@ def topic_corpus(n_tokens=20000, topics=4, words_per_topic=10, seed=0) -> str:
         t = rng.integers(topics)
         out += [f"t{chr(97 + t)}w{chr(97 + i)}" for i in rng.integers(words_per_topic, size=12)]
     return " ".join(out[:n_tokens])
+
+
+def bundled_slice(folder, tokens: int) -> tuple[Path, list[str]]:
+    """The first ``tokens`` words of the bundled corpus as ``folder``/corpus.txt, and the words."""
+    with lzma.open(ROOT / "pixie_jax" / "data" / "corpus" / "gutenberg8_sample.xz", "rt") as f:
+        words = f.read(10 * tokens).split()[:tokens]
+    corpus = Path(folder) / "corpus.txt"
+    corpus.write_text(" ".join(words))
+    return corpus, words
 
 
 @pytest.fixture

@@ -2,12 +2,11 @@
 both settings with its seconds, and one line for a run that is not there."""
 
 import json
-import lzma
 import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import ROOT, bundled_slice
 
 from pixie_jax.data import embedding_files
 from pixie_jax.evaluate import similarity
@@ -21,15 +20,6 @@ from benchmarks import (
 pytest.importorskip("gensim", reason="gensim (the test extra) is not installed")
 
 
-def small_corpus(tmp_path):
-    sample = ROOT / "pixie_jax" / "data" / "corpus" / "gutenberg8_sample.xz"
-    with lzma.open(sample, "rt") as f:
-        words = f.read(1_000_000).split()[:120_000]
-    corpus = tmp_path / "corpus.txt"
-    corpus.write_text(" ".join(words))
-    return corpus, words
-
-
 def fake_run(folder, words, seconds):
     """A finished run's files: random vectors for the corpus's words and two logged chunks."""
     folder.mkdir()
@@ -41,7 +31,7 @@ def fake_run(folder, words, seconds):
 
 
 def test_one_table_holds_the_paper_gensim_and_a_run_scored_in_both_settings(tmp_path, capsys):
-    corpus, words = small_corpus(tmp_path)
+    corpus, words = bundled_slice(tmp_path, 120_000)
     vocab, vectors = fake_run(tmp_path / "run", words, [(20, 1.5), (40, 2.0)])
     out = tmp_path / "out"
     comparison.main(

@@ -2,24 +2,19 @@
 summary holds each figure, so that nothing in it fails on arrival at a device."""
 
 import json
-import lzma
 import os
 import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, xla_flags
+from conftest import ROOT, bundled_slice, xla_flags
 
 
 @pytest.mark.skipif(
     __import__("importlib").util.find_spec("gensim") is None, reason="gensim (the test extra) is not installed"
 )
 def test_the_device_script_runs_end_to_end_at_tiny_sizes(tmp_path):
-    sample = ROOT / "pixie_jax" / "data" / "corpus" / "gutenberg8_sample.xz"
-    with lzma.open(sample, "rt") as f:
-        words = f.read(2_000_000).split()[:250_000]
-    corpus = tmp_path / "corpus.txt"
-    corpus.write_text(" ".join(words))
+    corpus, _ = bundled_slice(tmp_path, 250_000)
     env = dict(
         os.environ,
         XLA_FLAGS=xla_flags(1),
