@@ -100,7 +100,7 @@ def main(argv=None):
     parser.add_argument("--steps-per-call", type=int, default=10)
     parser.add_argument("--chunks", type=int, default=5)
     parser.add_argument("--shard-tables", default="auto", choices=("auto", "on", "off"), help="config.shard_tables")
-    common.add_rows_option(parser, ["once"])
+    common.add_rows_option(parser, ["every"])
     parser.add_argument("--contexts-drawn", action="store_true", help="the former sampler: C = 8 contexts drawn")
     parser.add_argument("--bandwidth", type=float, help="GB/s, for devices not in the table")
     parser.add_argument("--peak", type=float, help="TFLOP/s, for devices not in the table")
