@@ -74,15 +74,16 @@ def gensim_sentences(data) -> list[list[str]]:
     return [tokens[i : i + 10_000] for i in range(0, len(tokens), 10_000)]
 
 
-def gensim_skipgram(config):
+def gensim_skipgram(config, sg: int = 1):
     """An untrained gensim Word2Vec with ``config``'s skip-gram settings (dimension, window, negatives,
-    subsampling threshold, seed), every word of the sentences kept, all cores."""
+    subsampling threshold, seed), every word of the sentences kept, all cores; ``sg=0``: CBOW (the mean
+    of the contexts, gensim's default ``cbow_mean``)."""
     from gensim.models import Word2Vec
 
     return Word2Vec(
         vector_size=config.model.dim,
         window=config.sampler.window,
-        sg=1,
+        sg=sg,
         hs=0,
         negative=config.sampler.negatives,
         sample=config.subsample,

@@ -9,10 +9,10 @@ own defaults and at the paper's window, and our trained runs.
 Each ``--ours NAME=RUNDIR:KIND`` is a finished ``bin/train`` run (its ``embeddings.npz``, scored on KIND;
 its seconds are the sum of the chunks in ``metrics.jsonl``, compilation included). gensim is
 ``Word2Vec(sg=1)`` with word2vec's recipe but the window (5 negatives, threshold 1e-3), trained ``--epochs``
-epochs on the run's token ids with all cores (benchmarks/time_to_quality.py's ``run_gensim``); its
-vectors are kept in OUT/gensim_wW.npz. "visual" is the paper's second setting, pairs of two words of
-``--features``. The paper's rows are its Table 2 (text8, its own training); analogies are not in the
-paper. Writes OUT/comparison.{md,json}.
+epochs on the run's token ids with all cores (benchmarks/time_to_quality.py's ``run_gensim``), or its
+CBOW with ``--gensim-cbow``; its vectors are kept in OUT/gensim_wW.npz (gensim_cbow_wW.npz). "visual" is
+the paper's second setting, pairs of two words of ``--features``. The paper's rows are its Table 2
+(text8, its own training); analogies are not in the paper. Writes OUT/comparison.{md,json}.
 """
 
 from __future__ import annotations
@@ -73,11 +73,12 @@ def gensim_rows(args, benches, visual, out: Path, log) -> dict:
     for window in args.gensim_windows:
         config = common.checked_config([*GENSIM, f"sampler.window={window}"], args.corpus, what="gensim")
         final = {}
-        history = ttq.run_gensim(data, config, args.epochs, [], log, final)
-        path = out / f"gensim_w{window}.npz"
+        history = ttq.run_gensim(data, config, args.epochs, [], log, final, sg=0 if args.gensim_cbow else 1)
+        kind = "cbow" if args.gensim_cbow else "skip-gram"
+        path = out / f"gensim_{'cbow_' if args.gensim_cbow else ''}w{window}.npz"
         mask = [0.0] * len(data.vocab.words)
         embedding_files.save_embeddings(path, data.vocab.words, mask, e=final["vectors"])
-        label = f"gensim, window {window}" + (" (its default)" if window == 5 else "")
+        label = f"gensim {kind}, window {window}" + (" (its default)" if window == 5 else "")
         rows[label] = scored(label, path, "e", benches, visual) | {"seconds": history[-1]["seconds"]}
         log(f"{label}: {history[-1]['seconds']:.1f} s")
     return rows
@@ -125,6 +126,7 @@ def main(argv=None):
     parser.add_argument("--benchmarks", nargs="+", default=["bundled"])
     parser.add_argument("--features", default="bundled", help="the visual words of the visual setting")
     parser.add_argument("--gensim-windows", nargs="*", type=int, default=[5, 10])
+    parser.add_argument("--gensim-cbow", action="store_true", help="gensim's CBOW (sg=0) instead of its skip-gram")
     parser.add_argument("--out", default="comparison")
     args = parser.parse_args(argv)
     ours = [our_spec(item) for item in args.ours]

@@ -41,14 +41,14 @@ def test_one_table_holds_the_paper_gensim_and_a_run_scored_in_both_settings(tmp_
         ]
     )
     rows = json.loads((out / "comparison.json").read_text())["rows"]
-    assert list(rows) == ["paper SGNS (text8)", "paper PIXIE+ (text8)", "gensim, window 2", "mine"]
+    assert list(rows) == ["paper SGNS (text8)", "paper PIXIE+ (text8)", "gensim skip-gram, window 2", "mine"]
     assert rows["paper SGNS (text8)"]["sets"]["EN-SIMLEX-999"] == paper_numbers.TABLE2["SGNS"]["SimLex"]
     assert rows["paper PIXIE+ (text8)"]["sets"]["EN-MEN-TR-3k"] == {"all": 0.64, "visual": 0.73}
     assert rows["mine"]["seconds"] == pytest.approx(3.5)
     men = next(b for b in similarity.load_benchmarks("bundled") if b.name == "EN-MEN-TR-3k")
     assert rows["mine"]["sets"]["EN-MEN-TR-3k"]["all"] == pytest.approx(similarity.score(men, vocab, vectors).rho)
     gensim = embedding_files.load_embeddings(out / "gensim_w2.npz")
-    assert gensim["e"].shape[1] == 100 and rows["gensim, window 2"]["seconds"] > 0
+    assert gensim["e"].shape[1] == 100 and rows["gensim skip-gram, window 2"]["seconds"] > 0
     text = (out / "comparison.md").read_text()
     assert "| paper SGNS (text8) | 0.330 / 0.350 | 0.660 / 0.660 |" in text  # SimLex, then SIM: the paper's order
     assert text.strip() in capsys.readouterr().out
