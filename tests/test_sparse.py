@@ -108,7 +108,7 @@ def test_the_configs_adam_settings_reach_dense_and_lazy_adam():
     ref, _, _ = _numpy_lazy_adam(table, steps, 0.05, b1=0.5, b2=0.9, eps=1e-3)
     default, _, _ = _numpy_lazy_adam(table, steps, 0.05)
     assert not np.allclose(ref, default, atol=1e-4)
-    lazy = optimizers.table_optimizer(config, total_steps=3, pairs_per_step=1)
+    lazy = optimizers.table_optimizer(config, total_steps=3, examples_per_step=1)
     config.optimizer.name = "adam"
     dense = optimizers.build_optimizer(config, total_steps=3, table_names=("e",))
     tables, lazy_state = {"e": jnp.asarray(table)}, lazy.init({"e": table})
