@@ -2,8 +2,10 @@
 
     python benchmarks/gpu_summary.py OUTDIR        (benchmarks/gpu.sh runs it last) -> OUTDIR/gpu.json
 
-throughput  from OUTDIR/synthetic_0.log (SGNS) and synthetic_1280.log (PIXIE), the last JSON line each
-            wrote: per setting (N, G, rows once or every), pairs/s, the bound and pairs/s as a share of it.
+throughput  from OUTDIR/synthetic_0.log (SGNS, dense Adam), synthetic_1280.log (PIXIE) and synthetic_lazy.log
+            (SGNS, lazy Adam), the last JSON line each wrote: per setting (N, G, rows once or every),
+            pairs/s, the bound and pairs/s as a share of it. A run stopped by its time limit keeps the
+            settings it finished (their own lines, "KEY: {...}") and says which it did not.
 quality     from OUTDIR/ttq/time_to_quality.json: gensim's last epoch (its mean of five, its seconds), and
             for each of our systems the seconds at which its mean of five reaches gensim's, the seconds at
             which each of the five sets is at or above gensim's (the first evaluation where all are), both
@@ -13,7 +15,9 @@ A part that did not run (or ran out of time) is recorded as missing, with the lo
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -22,7 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.time_to_quality import BENCHMARKS, mean_of_five, reached
 
-MODELS = {"0": "sgns", "1280": "pixie"}
+MODELS = {"0": "sgns", "1280": "pixie", "lazy": "sgns_lazy_adam"}  # synthetic_<key>.log
+SETTING_LINE = re.compile(r"^(N\d+_G\d+_\w+): (\{.*\})$")  # what synthetic.py prints after each setting
 
 
 def last_json(path: Path) -> dict | None:
@@ -43,16 +48,32 @@ def last_line(path: Path) -> str:
     return lines[-1] if lines else f"{path.name}: no output"
 
 
+def finished_settings(path: Path) -> dict:
+    """The settings a synthetic.py log printed one by one ("N5_G1_every: {...}"), for a run cut short."""
+    found = {}
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if path.exists() else []:
+        match = SETTING_LINE.match(line.strip())
+        if match:
+            try:
+                found[match.group(1)] = ast.literal_eval(match.group(2))
+            except (ValueError, SyntaxError):
+                continue
+    return found
+
+
 def throughput(out: Path) -> dict:
     result = {}
     for features, model in MODELS.items():
         log = out / f"synthetic_{features}.log"
+        if not log.exists():
+            continue
         run = last_json(log)
-        if run is None:
+        found = run["settings"] if run is not None else finished_settings(log)
+        if not found:
             result[model] = {"missing": last_line(log)}
             continue
         settings = {}
-        for key, r in run["settings"].items():
+        for key, r in found.items():
             bound = r.get("bound_pairs_per_s")
             settings[key] = {
                 "pairs_per_s": round(r["pairs_per_s"]),
@@ -60,7 +81,11 @@ def throughput(out: Path) -> dict:
                 "share_of_bound": round(r["pairs_per_s"] / bound, 4) if bound else None,
                 "bound_by": r.get("bound_by"),
             }
-        result[model] = {"device": run["device"], "vocab": run["vocab"], "dim": run["dim"], "settings": settings}
+        result[model] = {"settings": settings} | (
+            {"device": run["device"], "vocab": run["vocab"], "dim": run["dim"]}
+            if run is not None
+            else {"cut_short": f"the time limit ended the run; {last_line(log)}"}
+        )
     return result
 
 
