@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import operator
 import sys
 import time
 from pathlib import Path
@@ -50,7 +51,7 @@ def stage_functions(run, config, steps: int, distinct: bool = False) -> dict:
     gather = rows.gather_once if distinct else rows.gather
     if optimizers.is_sparse(config):
         row_grads = step.make_row_grad_fn(run.trainable, run.mesh, distinct=distinct)
-        gradients = lambda params, batch: [row_grads(params, batch, run.features)[i] for i in (0, 2)]  # noqa: E731
+        gradients = lambda params, batch: operator.itemgetter(0, 2)(row_grads(params, batch, run.features))  # noqa: E731
     else:
         dense_grads = step.make_grad_fn(run.trainable, run.mesh, distinct=distinct)
         gradients = lambda params, batch: dense_grads(params, batch, run.features)[0]  # noqa: E731
