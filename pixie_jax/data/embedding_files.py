@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pixie_jax.data import vector_formats
+from pixie_jax.data import resources, vector_formats
 from pixie_jax.errors import InputError
 from pixie_jax.files import atomic_write, load_arrays, save_npz
 
@@ -43,11 +43,7 @@ def load_embeddings(path: str | os.PathLike, log=None) -> dict:
     word2vec text or binary file or a saved gensim model (kind ``e``, mask all 0; the format recognised by
     content, :mod:`pixie_jax.data.vector_formats`); made usable by :func:`usable` (``log``, if given,
     hears what it changed). ``bundled`` reads the feature file shipped with the package."""
-    if str(path) == "bundled":  # the feature file shipped with the package: the CNN baseline's vectors
-        from pixie_jax.data import resources
-
-        path = resources.features_path()
-    path = Path(path)
+    path = resources.feature_file(path)  # 'bundled': the feature file shipped, the CNN baseline's vectors
     if not path.exists():
         raise EmbeddingFileError(f"{path}: no such embeddings file")
     if path.is_dir():

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pixie_jax.data import resources
 from pixie_jax.errors import InputError
 from pixie_jax.files import load_arrays, save_npz
 
@@ -46,11 +47,7 @@ def load_word_features(path: str | os.PathLike) -> WordFeatures:
 
     The name ``bundled`` reads the features shipped with the package.
     """
-    if str(path) == "bundled":
-        from pixie_jax.data import resources
-
-        path = resources.features_path()
-    path = Path(path)
+    path = resources.feature_file(path)
     if not path.exists():
         raise FeatureFileError(f"{path}: no such feature file")
     if path.is_dir():

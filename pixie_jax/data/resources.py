@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 DATA = Path(__file__).parent  # the bundled files lie in folders beside this module
@@ -15,6 +16,11 @@ def corpus_path() -> Path:
 def features_path() -> Path:
     """Word-level EfficientNet-Lite0 features of the 1000 ImageNet sample photos, through WordNet."""
     return DATA / "visual" / "imagenet_sample_words.npz"
+
+
+def feature_file(path: str | os.PathLike) -> Path:
+    """``path``, or for the name ``bundled`` the feature file shipped with the package (:func:`features_path`)."""
+    return features_path() if str(path) == "bundled" else Path(path)
 
 
 def benchmarks_dir() -> Path:
