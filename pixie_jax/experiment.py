@@ -35,7 +35,9 @@ class Result:
 
 def check(config, embedding: bool = True) -> ModelSpec:
     """The config's values (with its model's own rules) and, with ``embedding``, the kinds it asks for,
-    checked before anything is read; its model's spec."""
+    checked before anything is read; its model's spec. A config that names a model without a section for
+    its own settings gets one with their defaults (:func:`pixie_jax.models.registry.add_model_settings`)."""
+    registry.add_model_settings(config)
     spec = registry.get(config)
     validation.validate(config, spec.rules, tuple(spec.choices) + optimizers.CHOICES + sharding.CHOICES + rows.CHOICES)
     if embedding:

@@ -242,3 +242,20 @@ def test_a_model_files_own_settings_become_config_keys_with_their_defaults(tmp_p
         experiment.check(config)
     with pytest.raises(SystemExit, match="has no key 'scaled_tied.scale'"):  # without the model, no such section
         parse_config(parser, ["--config", config_file, "--config.scaled_tied.scale=2"])
+
+
+def test_a_config_built_in_python_gets_its_models_settings_when_checked(tmp_path):
+    """Without the command line: a config naming a model file whose settings it lacks gets their defaults
+    when the experiment checks it, so the model can read them."""
+    from pixie_jax import overrides
+
+    model_file = tmp_path / "scaled_tied2.py"
+    model_file.write_text(
+        "import dataclasses, sys\n"
+        f"sys.path.insert(0, {str(ROOT / 'examples')!r})\n"
+        "import tied_sgns\n"
+        "SPEC = dataclasses.replace(tied_sgns.SPEC, name='scaled_tied2', settings=lambda: {'scale': 1.5})\n"
+    )
+    config = overrides.apply_overrides(overrides.load_config("sgns"), [f"model.name={model_file}"])
+    assert "scaled_tied2" not in config
+    assert experiment.check(config).name == "scaled_tied2" and config.scaled_tied2.scale == 1.5
