@@ -36,19 +36,99 @@ class RowTables(NamedTuple):
 NO_TABLES = RowTables((), lambda batch: {})  # a model without row tables (the VAE)
 
 
+class Bag(NamedTuple):
+    """Rows summed per entry: ``ids`` int [M] rows of the table, ``segments`` int [M] the entry each adds to
+    (0 .. E - 1 in the row-major order of ``shape``; E or more at a padding slot, which adds nothing and gets
+    no gradient), ``shape`` the entries' shape (static, E = prod(shape)). Gathered, entry b is
+    sum_{j: segments_j = b} T[ids_j] ([*shape, K]). M is a static bound on the rows of all the entries
+    together, not on one entry's. A padding slot's id is best the table's size (out of range: read as zeros,
+    skipped by a row-sparse update), so that no row is touched for it."""
+
+    ids: jax.Array
+    segments: jax.Array
+    shape: tuple[int, ...]
+
+
+def is_bag(x) -> bool:
+    return isinstance(x, Bag)
+
+
+def row_ids(leaf):
+    """The rows an index leaf reads: a :class:`Bag`'s ``ids``, or the int array itself."""
+    return leaf.ids if is_bag(leaf) else leaf
+
+
+def bag_of_lists(entries, offsets, members, bound: int, pad_id: int) -> tuple[Bag, jax.Array]:
+    """The :class:`Bag` of ``entries`` (int [*shape]) in a ragged table of lists: entry b reads
+    ``members[offsets[x_b]:offsets[x_b + 1]]`` (compressed rows: ``offsets`` int [L + 1], ``members`` int
+    [offsets[-1]]), all the entries' rows laid end to end in ``bound`` slots (static); the slots past their
+    total hold ``pad_id``. Returns (the bag, the rows dropped because they did not fit: 0 when the total is
+    within the bound)."""
+    flat = jnp.ravel(entries)
+    starts, lengths = offsets[flat], offsets[flat + 1] - offsets[flat]
+    ends = jnp.cumsum(lengths)  # entry b's rows take slots ends_b - lengths_b .. ends_b - 1
+    slot = jnp.arange(bound, dtype=ends.dtype)
+    segment = jnp.searchsorted(ends, slot, side="right").astype(jnp.int32)  # E past the total
+    within = segment < flat.shape[0]
+    entry = jnp.minimum(segment, flat.shape[0] - 1)  # a padding slot's: any, masked below
+    member = starts[entry] + slot - (ends - lengths)[entry]
+    ids = jnp.where(within, members[jnp.where(within, member, 0)], pad_id)
+    dropped = jnp.maximum(ends[-1] - bound, 0)
+    return Bag(ids.astype(jnp.int32), segment, tuple(entries.shape)), dropped
+
+
+def _read_leaf(table, leaf):
+    """``table[i]`` for an int array; a bag's rows ``table[ids]`` [M, K], zeros for out-of-range ids."""
+    return table.at[leaf.ids].get(mode="fill", fill_value=0) if is_bag(leaf) else table[leaf]
+
+
+def _sum_leaf(leaf, rows):
+    """A bag's rows [M, K] summed per entry ([*shape, K]); any other leaf's rows unchanged."""
+    if not is_bag(leaf):
+        return rows
+    entries = int(np.prod(leaf.shape))
+    return jax.ops.segment_sum(rows, leaf.segments, num_segments=entries).reshape(*leaf.shape, rows.shape[-1])
+
+
+def has_bags(index_tree: dict) -> bool:
+    return any(is_bag(x) for x in jax.tree.leaves(index_tree, is_leaf=is_bag))
+
+
+def combine(read_rows_tree: dict, index_tree: dict) -> dict:
+    """The rows the loss sees: :func:`read`'s with each :class:`Bag`'s rows summed per entry."""
+    if not has_bags(index_tree):
+        return read_rows_tree
+    return {
+        t: jax.tree.map(_sum_leaf, index_tree[t], sub, is_leaf=is_bag) if t in index_tree else sub
+        for t, sub in read_rows_tree.items()
+    }
+
+
 def split(params: dict, names) -> tuple[dict, dict]:
     """(the row tables ``names``, every other parameter)."""
     return {k: p for k, p in params.items() if k in names}, {k: p for k, p in params.items() if k not in names}
 
 
+def read(params: dict, index_tree: dict) -> dict:
+    """``index_tree`` ({table: pytree of index leaves}) with each int array ``i`` replaced by
+    ``params[table][i]`` and each :class:`Bag` by its rows [M, K], not yet summed."""
+    return {
+        table: jax.tree.map(lambda i, t=table: _read_leaf(params[t], i), sub, is_leaf=is_bag)
+        for table, sub in index_tree.items()
+    }
+
+
 def gather(params: dict, index_tree: dict) -> dict:
-    """``index_tree`` ({table: pytree of int arrays}) with each array ``i`` replaced by ``params[table][i]``."""
-    return {table: jax.tree.map(lambda i, t=table: params[t][i], sub) for table, sub in index_tree.items()}
+    """The rows a loss sees: ``params[table][i]`` for each int array ``i`` of ``index_tree`` ({table: pytree
+    of index leaves}), each :class:`Bag`'s rows summed per entry (:func:`read`, :func:`combine`)."""
+    return combine(read(params, index_tree), index_tree)
 
 
 def flat_indices(index_tree: dict) -> dict:
-    """The index arrays of each table, flattened, in the pytree's leaf order: {table: [int [n_1], ...]}."""
-    return {table: [jnp.ravel(i) for i in jax.tree.leaves(sub)] for table, sub in index_tree.items()}
+    """The rows each table's index leaves read (:func:`row_ids`), flattened, in the pytree's leaf order:
+    {table: [int [n_1], ...]}."""
+    leaves = {table: jax.tree.leaves(sub, is_leaf=is_bag) for table, sub in index_tree.items()}
+    return {table: [jnp.ravel(row_ids(i)) for i in parts] for table, parts in leaves.items()}
 
 
 def flat_grads(row_grads: dict) -> dict:
@@ -121,18 +201,17 @@ def read_rows(params: dict, rows: dict) -> dict:
     }
 
 
-def expand(read: dict, inverse: dict, index_tree: dict) -> dict:
-    """``index_tree`` with each index array ``i`` of table t replaced by its rows, taken from the distinct rows
-    ``read[t]`` [m, K] through ``inverse[t]``: what :func:`gather` gives, each row read once."""
+def expand(distinct_read: dict, inverse: dict, index_tree: dict) -> dict:
+    """``index_tree`` with each index leaf of table t replaced by its rows (as :func:`read` gives them), taken
+    from the distinct rows ``distinct_read[t]`` [m, K] through ``inverse[t]``: each row read once."""
     out = {}
     for table, sub in index_tree.items():
-        leaves, treedef = jax.tree.flatten(sub)
-        every = read[table][inverse[table]]
-        ends = np.cumsum([leaf.size for leaf in leaves])[:-1]
+        leaves, treedef = jax.tree.flatten(sub, is_leaf=is_bag)
+        ids = [row_ids(leaf) for leaf in leaves]
+        every = distinct_read[table][inverse[table]]
+        ends = np.cumsum([i.size for i in ids])[:-1]
         parts = jnp.split(every, ends) if len(leaves) > 1 else [every]
-        out[table] = jax.tree.unflatten(
-            treedef, [p.reshape(*leaf.shape, every.shape[-1]) for p, leaf in zip(parts, leaves)]
-        )
+        out[table] = jax.tree.unflatten(treedef, [p.reshape(*i.shape, every.shape[-1]) for p, i in zip(parts, ids)])
     return out
 
 
@@ -140,4 +219,4 @@ def gather_once(params: dict, index_tree: dict) -> dict:
     """:func:`gather`, each distinct row of a table read once (:func:`distinct`); under autodiff the
     entries' gradients are summed per distinct row, then m rows scattered into the table."""
     found = distinct(index_tree, {t: params[t].shape[0] for t in index_tree})
-    return expand(read_rows(params, found.rows), found.inverse, index_tree)
+    return combine(expand(read_rows(params, found.rows), found.inverse, index_tree), index_tree)

@@ -39,14 +39,22 @@ CHOICES = (("shard_tables", SETTINGS),)
 AUTO_MEMORY_SHARE = 0.25  # auto shards tables whose replicated state would fill more of a device than this
 
 
-def gather(shards: dict, index_tree: dict, axis: str = AXIS) -> dict:
-    """:func:`pixie_jax.training.rows.gather` for tables sharded by rows over ``axis`` (inside a shard_map):
-    ``index_tree`` ({table: pytree of int arrays}, this device's share of the batch) with each array
-    ``i`` replaced by ``T[i]``, each row fetched from the device that owns it."""
+def read(shards: dict, index_tree: dict, axis: str = AXIS) -> dict:
+    """:func:`pixie_jax.training.rows.read` for tables sharded by rows over ``axis`` (inside a shard_map):
+    ``index_tree`` ({table: pytree of index leaves}, this device's share of the batch) with each leaf
+    replaced by the rows it reads, each row fetched from the device that owns it."""
     return {
-        table: jax.tree.map(lambda i, s=shards[table]: _gather_rows(s, i, axis), sub)
+        table: jax.tree.map(
+            lambda i, s=shards[table]: _gather_rows(s, rows_lib.row_ids(i), axis), sub, is_leaf=rows_lib.is_bag
+        )
         for table, sub in index_tree.items()
     }
+
+
+def gather(shards: dict, index_tree: dict, axis: str = AXIS) -> dict:
+    """:func:`pixie_jax.training.rows.gather` for tables sharded by rows over ``axis``: :func:`read`, each
+    :class:`pixie_jax.training.rows.Bag` summed per entry."""
+    return rows_lib.combine(read(shards, index_tree, axis), index_tree)
 
 
 def read_rows(shards: dict, rows: dict, axis: str = AXIS) -> dict:
@@ -60,7 +68,8 @@ def gather_once(shards: dict, index_tree: dict, axis: str = AXIS) -> dict:
     """:func:`gather`, each distinct row of this device's share read once: the exchange moves this device's
     m = min(V', n) distinct rows, not its n entries."""
     found = rows_lib.distinct(index_tree, {t: shards[t].shape[0] * jax.lax.axis_size(axis) for t in index_tree})
-    return rows_lib.expand(read_rows(shards, found.rows, axis), found.inverse, index_tree)
+    read_every = rows_lib.expand(read_rows(shards, found.rows, axis), found.inverse, index_tree)
+    return rows_lib.combine(read_every, index_tree)
 
 
 def _everyones_as_local(index, size: int, axis):

@@ -57,6 +57,11 @@ def _sharded(placement) -> bool:
     return placement is not None and placement.sharded
 
 
+def _reader(placement):
+    """rows.read, or with sharded tables sharding's: each index leaf's rows, bags not yet summed."""
+    return sharding_lib.read if _sharded(placement) else rows_lib.read
+
+
 def _gatherer(placement, distinct: bool = False):
     """rows.gather (each distinct row once: rows.gather_once), or with sharded tables sharding's."""
     if _sharded(placement):
@@ -115,12 +120,13 @@ def make_row_grad_fn(trainable: Trainable, mesh, placement=None, distinct: bool 
             scale = jax.lax.axis_size("data") if sharded else 1
             found = rows_lib.distinct(index, {t: table_params[t].shape[0] * scale for t in index})
             read = (sharding_lib.read_rows if sharded else rows_lib.read_rows)(table_params, found.rows)
-            expand = functools.partial(rows_lib.expand, inverse=found.inverse, index_tree=index)
-            (g_net, g_read), metrics = grad(lambda n, r: loss(n, expand(r), batch, features))(networks, read)
+            seen = lambda r: rows_lib.combine(rows_lib.expand(r, found.inverse, index), index)  # noqa: E731
+            (g_net, g_read), metrics = grad(lambda n, r: loss(n, seen(r), batch, features))(networks, read)
             indices, g_rows = {t: [r] for t, r in found.rows.items()}, {t: [g] for t, g in g_read.items()}
         else:
-            rows = _gatherer(placement)(table_params, index)
-            (g_net, g_rows), metrics = grad(lambda n, r: loss(n, r, batch, features))(networks, rows)
+            rows = _reader(placement)(table_params, index)  # a bag's rows apart: their gradients are its rows'
+            seen = functools.partial(rows_lib.combine, index_tree=index)
+            (g_net, g_rows), metrics = grad(lambda n, r: loss(n, seen(r), batch, features))(networks, rows)
             indices, g_rows = rows_lib.flat_indices(index), rows_lib.flat_grads(g_rows)
         return jax.lax.psum(g_net, "data"), indices, g_rows, jax.lax.psum(metrics, "data")
 
