@@ -93,7 +93,7 @@ def profile(config, data, steps: int, repeat: int, rows_setting: str = "every") 
         name: _timed(fn, lambda: (jax.tree.map(jnp.copy, run.state), epoch), steps, repeat)
         for name, fn in stage_functions(run, config, steps, rows_setting == "once").items()
     }
-    out["pairs_per_s"] = run.sampler.pairs_per_step / (out["step"] / 1e3)
+    out["pairs_per_s"] = run.counts.examples / (out["step"] / 1e3)
     return out
 
 

@@ -43,7 +43,7 @@ from benchmarks import common
 from benchmarks.synthetic import synthetic_data
 from pixie_jax import experiment, overrides
 from pixie_jax.prng import stream_keys
-from pixie_jax.training import loop, optimizers, sampling, sharding, step
+from pixie_jax.training import optimizers, sampling, sharding, step
 
 COLLECTIVES = ("all-reduce", "all-gather", "reduce-scatter", "all-to-all", "collective-permute")
 _OP = re.compile(r"=\s*(\(.*?\)|\S+)\s+(" + "|".join(COLLECTIVES) + r")(?:-start)?\(")
@@ -104,7 +104,7 @@ def traffic(vocab_size: int, dim: int, centres: int, negatives: int, devices, sh
     compiled = chunk.lower(abstract, keys.sample, np.int32(0), epoch, run_tables, features).compile()
     ops = collective_bytes(compiled.as_text(), mesh.devices.size)
     return {
-        "gathered_rows": loop.step_rows(trainable.sampler),
+        "gathered_rows": trainable.step_counts.rows,
         "pairs_per_step": trainable.sampler.pairs_per_step,
         "collectives": ops,
         "sent_per_device_mb": round(sum(v[2] for v in ops.values()) / 2**20, 1),

@@ -144,7 +144,7 @@ def measure(args, data, negatives: int, group: int, rows: str) -> dict:
     config.steps_per_call, config.epochs, config.shard_tables = args.steps_per_call, 1.0, args.shard_tables
     run = experiment.setup(config, data)
     epoch = run.epoch_data(0)
-    pairs = args.steps_per_call * run.sampler.pairs_per_step
+    pairs = args.steps_per_call * run.counts.examples
     compiled = run.chunk.lower(run.state, run.keys.sample, np.int32(0), epoch, run.words, run.features).compile()
     state, _ = compiled(run.state, run.keys.sample, np.int32(0), epoch, run.words, run.features)
     jax.block_until_ready(state)
@@ -158,7 +158,7 @@ def measure(args, data, negatives: int, group: int, rows: str) -> dict:
     out = {
         "tables_sharded": run.placement.sharded,
         "state_mb_per_device": round(run.placement.device_bytes(state) / 2**20, 1),
-        "pairs_per_step": run.sampler.pairs_per_step,
+        "pairs_per_step": run.counts.examples,
         "pairs_per_s": args.chunks * pairs / seconds,
         "loss": float(np.mean(jax.device_get(metrics["loss"]))),
     }
@@ -167,7 +167,7 @@ def measure(args, data, negatives: int, group: int, rows: str) -> dict:
     config.steps_per_call = 1
     one = experiment.setup(config, data)
     step = one.chunk.lower(one.state, one.keys.sample, np.int32(0), epoch, one.words, one.features).compile()
-    return out | device_bound(step, one.sampler.pairs_per_step, args.bandwidth, args.peak)
+    return out | device_bound(step, one.counts.examples, args.bandwidth, args.peak)
 
 
 if __name__ == "__main__":

@@ -40,9 +40,9 @@ def measure(config, data, chunks: int) -> dict:
         run.state, metrics = run.run_chunk((i + 1) * config.steps_per_call, epoch)
     jax.block_until_ready(run.state)
     seconds = time.perf_counter() - t0
-    pairs = chunks * config.steps_per_call * run.sampler.pairs_per_step
+    pairs = chunks * config.steps_per_call * run.counts.examples
     pairs_per_s = pairs / seconds
-    tokens_per_s = pairs_per_s * len(data.ids) / (data.expected_kept() * (run.sampler.window + 1))
+    tokens_per_s = pairs_per_s * len(data.ids) / (data.expected_kept() * (run.trainable.sampler.window + 1))
     return {
         "pairs_per_s": pairs_per_s,
         "tokens_per_s": tokens_per_s,

@@ -5,11 +5,13 @@ of e predicts the centre against N noise words by their rows of v,
 
 averaged over the centres (each centre is one example). It draws from the skip-gram sampler's text
 stratum (a centre's reduced window gives its contexts; a centre takes the negatives of its first context
-slot) and tells the trainer that a step holds one example per centre.
+slot) and tells the trainer what its step holds (:class:`pixie_jax.training.trainable.StepCounts`): one
+example a centre, a pass of one example a kept token, the rows of e and v it gathers.
 
     bin/train --config examples/cbow_config.py --workdir runs/cbow
 """
 
+import dataclasses
 import functools
 from typing import NamedTuple
 
@@ -20,7 +22,7 @@ from pixie_jax.core.model import init_tables, sgns_pair_loss
 from pixie_jax.errors import InputError
 from pixie_jax.models.spec import ModelSpec
 from pixie_jax.training import rows, sampling
-from pixie_jax.training.trainable import Trainable
+from pixie_jax.training.trainable import Trainable, skipgram_counts
 
 
 class Cbow(NamedTuple):
@@ -82,14 +84,21 @@ def bind(config, model, data, sampler) -> Trainable:
     """What the trainer trains: the loss, the tables e and v, the text stratum, one example a centre."""
     if sampler.negative_group != 1 or sampler.visual_centres:
         raise InputError("cbow draws text centres only, each pair its own negatives: set sampler.negative_group=1")
+    slots = sampler.context_slots(sampler.text_centres)
+    counts = dataclasses.replace(
+        skipgram_counts(sampler),
+        examples=sampler.text_centres,  # one example a centre, one a kept token
+        unit="centres",
+        per_token=1,
+        rows=slots + sampler.text_centres * (1 + sampler.negatives),  # e: the contexts; v: each centre, N negatives
+    )
     return Trainable(
         model,
         functools.partial(loss, float(sampler.pairs_per_centre)),
         TABLES,
         sampling.batch_sampler(sampler),
         sampler,
-        examples_per_step=sampler.text_centres,
-        example_unit="centres",
+        counts=counts,
     )
 
 

@@ -17,6 +17,7 @@ gradient is large: ``sparse_sgd`` wants a smaller rate than word2vec's 0.025 (do
     bin/train --config examples/subword_config.py --workdir runs/subword
 """
 
+import dataclasses
 import functools
 import math
 from typing import NamedTuple
@@ -29,7 +30,7 @@ from pixie_jax.errors import InputError
 from pixie_jax.models import objective
 from pixie_jax.models.spec import ModelSpec
 from pixie_jax.training import rows, sampling
-from pixie_jax.training.trainable import Trainable
+from pixie_jax.training.trainable import Trainable, skipgram_counts
 
 
 class Subword(NamedTuple):
@@ -145,13 +146,16 @@ def bind(config, model: Subword, data, sampler) -> Trainable:
     share = np.asarray(data.vocab.counts, np.float64) * data.keep_prob
     bound = functools.lru_cache(lambda centres: bag_bound(lists, share / share.sum(), centres))
     tables = rows.RowTables(("e", "v"), functools.partial(row_index, lists, bound, model.rows))
+    slots = sampler.context_slots(sampler.text_centres)
+    bag_rows = bound(sampler.text_centres)  # the one device's bound: a bound on any share's total
+    counts = dataclasses.replace(skipgram_counts(sampler), rows=bag_rows + slots * (1 + sampler.negatives))
     return Trainable(
         model,
         functools.partial(loss, model, lists, bound),
         tables,
         sampling.batch_sampler(sampler),
         sampler,
-        name="subword",
+        counts=counts,
     )
 
 

@@ -17,6 +17,7 @@ from pixie_jax.data import vocab
 from pixie_jax.models import registry
 from pixie_jax.prng import stream_keys
 from pixie_jax.training import loop as train
+from pixie_jax.training.trainable import skipgram_counts
 
 
 def quiet(*args, **kwargs):
@@ -206,20 +207,21 @@ def test_a_step_that_cannot_fit_is_refused_before_compiling(monkeypatch):
     from pixie_jax.training import sampling
 
     cfg = sampling.SamplerConfig(window=5, contexts_per_centre=4, negatives=5, text_centres=1000, visual_centres=24)
-    assert train.step_rows(cfg) == 1024 * (1 + 4 * 6)  # each centre, each context and its own negatives
+    assert cfg.rows_per_step == 1024 * (1 + 4 * 6)  # each centre, each context and its own negatives
     shared = sampling.SamplerConfig(
         window=5, contexts_per_centre=4, negatives=5, negative_group=8, text_centres=1000, visual_centres=24
     )
-    assert train.step_rows(shared) == 1024 * 5 + 1024 * 4 // 8 * 5
-    train.check_step_fits(cfg, 100, jax.devices())  # 20 MB: fits anywhere
+    assert shared.rows_per_step == 1024 * 5 + 1024 * 4 // 8 * 5
+    train.check_step_fits(skipgram_counts(cfg), 100, jax.devices())  # 20 MB: fits anywhere
     monkeypatch.setattr(train, "host_bytes_available", lambda: 2**30)
     huge = sampling.SamplerConfig(window=5, contexts_per_centre=4, negatives=5, text_centres=10**7)
     with pytest.raises(
         train.TrainingError,
         match=r"one step gathers 250,006,400 table rows .* at least 186.3 GiB per "
-        r"device .* has 1.0 GiB free. Lower --config.sampler.text_centres",
+        r"device .* has 1.0 GiB free. Lower --config.sampler.text_centres \(the rows alone fill it at about 1% "
+        r"of this batch\)",
     ):
-        train.check_step_fits(huge, 100, jax.devices()[:1])
+        train.check_step_fits(skipgram_counts(huge), 100, jax.devices()[:1])
 
 
 def test_the_batch_is_sized_to_the_run():
@@ -313,9 +315,10 @@ def test_the_trainer_counts_the_examples_a_model_says_its_step_holds(corpus_file
     cfg = tiny_config(corpus_file, config="sgns", epochs=0.1, **{"optimizer.name": "sparse_sgd"})
     data = training_data.prepare_data(cfg, log=quiet)
     bound = experiment.trainable(experiment.sized_batch(cfg, data), data)
-    assert bound.step_examples == bound.sampler.pairs_per_step and bound.example_unit == "pairs"
+    assert bound.step_counts == skipgram_counts(bound.sampler) and bound.step_counts.unit == "pairs"
     centres = bound.sampler.text_centres
-    own = dataclasses.replace(bound, examples_per_step=centres, example_unit="centres")
+    counts = dataclasses.replace(bound.step_counts, examples=centres, unit="centres", per_token=1)
+    own = dataclasses.replace(bound, counts=counts)
     scales, real = [], optimizers.table_optimizer
     monkeypatch.setattr(optimizers, "table_optimizer", lambda c, t, n: scales.append(n) or real(c, t, n))
     lines = []
@@ -325,3 +328,35 @@ def test_the_trainer_counts_the_examples_a_model_says_its_step_holds(corpus_file
     assert scales == [centres]
     records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert records and all("centres_per_s" in r and "pairs_per_s" not in r for r in records)
+
+
+def test_a_model_with_a_sampler_of_its_own_states_its_counts_and_the_trainer_needs_nothing_else(
+    corpus_file, tmp_path
+):
+    """Without the skip-gram sampler's settings the trainer reads only the model's StepCounts: its pass
+    length, data and device checks, its first line and throughput."""
+    import dataclasses
+    import json
+
+    from pixie_jax.data import training_data
+    from pixie_jax.errors import InputError
+    from pixie_jax.training.trainable import StepCounts
+
+    cfg = tiny_config(corpus_file, config="sgns", epochs=1.0)
+    data = training_data.prepare_data(cfg, log=quiet)
+    bound = experiment.trainable(experiment.sized_batch(cfg, data), data)
+    with pytest.raises(InputError, match="states its StepCounts"):
+        dataclasses.replace(bound, sampler=None)
+    centres = bound.sampler.text_centres
+    counts = StepCounts(centres, "windows", per_token=0.5, centres=centres, rows=10, splits=(("my.batch", 6, 1, ""),))
+    own = dataclasses.replace(bound, sampler=None, counts=counts)
+    with pytest.raises(InputError, match=r"my.batch \(6\) must be a multiple of the number of devices \(4\)"):
+        train.fit(cfg, tmp_path / "four", own, data, log=quiet, devices=jax.devices()[:4])
+    lines = []
+    train.fit(cfg, tmp_path / "run", own, data, log=lines.append, devices=jax.devices()[:1])
+    steps = math.ceil(data.expected_kept() * 0.5 / centres)  # half a window a kept token: a pass of half the steps
+    first = next(line for line in lines if line.startswith("training sgns: "))
+    assert f" of {centres:,} windows " in first and f"the {steps:,} steps of 1 passes" in first, first
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert records[-1]["step"] == math.ceil(steps / cfg.steps_per_call) * cfg.steps_per_call
+    assert all(r["windows_per_s"] > 0 for r in records)

@@ -35,7 +35,7 @@ from pixie_jax.training.step import (
     replicate,
     subsample_epoch,
 )
-from pixie_jax.training.trainable import Trainable
+from pixie_jax.training.trainable import StepCounts, Trainable, skipgram_counts
 
 
 class TrainingError(ProjectError):
@@ -47,8 +47,9 @@ class Interrupted(KeyboardInterrupt):
 
 
 def steps_per_epoch(data: TrainingData, sampler_cfg: sampling.SamplerConfig) -> int:
-    """Steps in one pass: expected kept tokens x (L + 1) pairs / pairs per step."""
-    return max(1, math.ceil(data.expected_kept() * (sampler_cfg.window + 1) / sampler_cfg.pairs_per_step))
+    """Steps in one pass of the skip-gram sampler's batch: expected kept tokens x (L + 1) pairs / pairs per
+    step (:meth:`pixie_jax.training.trainable.StepCounts.steps_per_pass`)."""
+    return skipgram_counts(sampler_cfg).steps_per_pass(data.expected_kept())
 
 
 SIZED_TEXT_CENTRES = (2048, 65_536)  # the text centres of a batch sized to the run: from 2,048 up to 65,536
@@ -72,7 +73,7 @@ class PreparedRun:
     """A training run set up on the devices: the jitted chunk and everything it reads."""
 
     trainable: Trainable
-    sampler: sampling.SamplerConfig
+    counts: StepCounts  # what a step holds (trainable.step_counts)
     mesh: jax.sharding.Mesh
     per_epoch: int
     total: int
@@ -107,7 +108,7 @@ class PreparedRun:
         key = jax.random.fold_in(self.keys.subsample, index)
         if len(self.bounds) == 2:  # the whole corpus is one segment, already on the devices
             return subsample_epoch(
-                key, self.ids, self.words.keep_prob, self.words.vis_index, shuffle=self.sampler.shuffle
+                key, self.ids, self.words.keep_prob, self.words.vis_index, shuffle=self.trainable.shuffle
             )
         start, end = self.bounds[segment], self.bounds[segment + 1]
         ids = self.put(np.asarray(self.corpus[start:end], np.int32))
@@ -116,7 +117,7 @@ class PreparedRun:
             ids,
             self.words.keep_prob,
             self.words.vis_index,
-            shuffle=self.sampler.shuffle,
+            shuffle=self.trainable.shuffle,
         )
 
     def run_chunk(self, first: int, epoch: sampling.EpochData):
@@ -160,15 +161,6 @@ def check_segment_fits(bounds: np.ndarray, devices) -> None:
             )
 
 
-def step_rows(sampler_cfg: sampling.SamplerConfig) -> int:
-    """Table rows one step gathers: per centre its own row and, per context slot, the context's row and
-    (G = 1) its N negatives' rows, or (G > 1) N rows per group of G slots."""
-    n, g = sampler_cfg.negatives, sampler_cfg.negative_group
-    centres = sampler_cfg.text_centres + sampler_cfg.visual_centres
-    slots = sampler_cfg.context_slots(sampler_cfg.text_centres) + sampler_cfg.context_slots(sampler_cfg.visual_centres)
-    return centres + slots * (1 + n) if g == 1 else centres + slots + slots // g * n
-
-
 def host_bytes_available() -> int | None:
     """MemAvailable of /proc/meminfo (bytes), or None where there is none."""
     try:
@@ -188,32 +180,30 @@ def memory_free(device, local_devices: int) -> int | None:
     return free
 
 
-def check_step_fits(sampler_cfg: sampling.SamplerConfig, dim: int, devices) -> None:
+def check_step_fits(counts: StepCounts, dim: int, devices) -> None:
     """Raise :class:`TrainingError`, before anything compiles, if one step's gathered rows and their
-    gradients (a lower bound of its memory: :func:`step_rows` x K x 4 bytes x 2, shared among the
-    devices) exceed a device's free memory (the host's available memory for CPU devices)."""
-    devices, rows = list(devices), step_rows(sampler_cfg)
+    gradients (a lower bound of its memory: ``counts.rows`` x K x 4 bytes x 2, shared among the devices)
+    exceed a device's free memory (the host's available memory for CPU devices)."""
+    devices, rows = list(devices), counts.rows
     need = rows * dim * 4 * 2 // len(devices)
     local = [d for d in devices if d.process_index == jax.process_index()]
     for device in local:
         free = memory_free(device, len(local))
         if free is not None and need > free:
-            fit = max(1, int(sampler_cfg.text_centres * free / need))
             raise TrainingError(
-                f"one step gathers {rows:,} table rows ({sampler_cfg.text_centres:,} + "
-                f"{sampler_cfg.visual_centres:,} centres): at least {need / 2**30:,.1f} GiB per device with their "
-                f"gradients, and {device} has {free / 2**30:.1f} GiB free. Lower --config.sampler.text_centres "
-                f"(the rows alone fill it at about {fit:,}) or the negatives per pair, or share negatives "
-                f"(--config.sampler.negative_group)"
+                f"one step gathers {rows:,} table rows ({counts.examples:,} {counts.unit}): at least "
+                f"{need / 2**30:,.1f} GiB per device with their gradients, and {device} has {free / 2**30:.1f} GiB "
+                f"free. Lower --config.sampler.text_centres (the rows alone fill it at about {free / need:.0%} of "
+                f"this batch) or the negatives per pair, or share negatives (--config.sampler.negative_group)"
             )
 
 
-def check_enough_data(config, sampler_cfg: sampling.SamplerConfig, data: TrainingData) -> None:
+def check_enough_data(config, counts: StepCounts, data: TrainingData) -> None:
     """Raise :class:`TrainingError` before anything compiles where a pass leaves too little to train on:
     fewer than 2 tokens kept by subsampling on average (no pair), or fewer than one step's centres."""
-    if not sampler_cfg.pairs_per_step:
+    if not counts.per_token:
         return
-    kept, centres = data.expected_kept(), sampler_cfg.text_centres + sampler_cfg.visual_centres
+    kept = data.expected_kept()
     where = (
         f"corpus {config.corpus}: a subsampled pass keeps about {kept:,.1f} of its {len(data.ids):,} tokens "
         f"({len(data.vocab):,} words, subsample = {config.subsample:g})"
@@ -223,11 +213,10 @@ def check_enough_data(config, sampler_cfg: sampling.SamplerConfig, data: Trainin
             f"{where}, so no pair survives subsampling: lower --config.subsample (0 keeps every "
             f"token) or use a larger corpus"
         )
-    if kept < centres:
+    if kept < counts.centres:
         raise TrainingError(
-            f"{where}, fewer than the {centres:,} centres of one step ({sampler_cfg.text_centres:,} + "
-            f"{sampler_cfg.visual_centres:,}): lower --config.sampler.text_centres (and "
-            f"visual_centres), or --config.subsample, or use a larger corpus"
+            f"{where}, fewer than the {counts.centres:,} centres of one step: lower --config.sampler.text_centres "
+            f"(and visual_centres), or --config.subsample, or use a larger corpus"
         )
 
 
@@ -239,16 +228,13 @@ def total_steps(config, trainable: Trainable, per_epoch: int | None) -> int:
     return max(spc, math.ceil(config.epochs * per_epoch / spc) * spc)
 
 
-def check_batch_divides(sampler_cfg: sampling.SamplerConfig, n_dev: int) -> None:
-    """Each stratum of the batch splits evenly over the ``n_dev`` devices (packed centres in whole rows)."""
-    for name in ("text_centres", "visual_centres", "visual_words"):
-        unit = n_dev * (sampler_cfg.centres_per_row if name != "visual_words" else 1)
-        if getattr(sampler_cfg, name) % unit:
-            pairs = " times 2 (enumerate_window packs the centres in pairs)" if unit > n_dev else ""
-            raise InputError(
-                f"sampler.{name} ({getattr(sampler_cfg, name)}) must be a multiple of "
-                f"the number of devices ({n_dev}){pairs}"
-            )
+def check_batch_divides(counts: StepCounts, n_dev: int) -> None:
+    """Each part of the batch splits evenly over the ``n_dev`` devices (``counts.splits``; packed centres
+    in whole rows)."""
+    for name, count, multiple, why in counts.splits:
+        if count % (n_dev * multiple):
+            times = f" times {multiple} ({why})" if multiple > 1 else ""
+            raise InputError(f"{name} ({count}) must be a multiple of the number of devices ({n_dev}){times}")
 
 
 def run_optimizer(config, total: int, names, sparse: bool, examples_per_step: int):
@@ -263,13 +249,13 @@ def run_optimizer(config, total: int, names, sparse: bool, examples_per_step: in
 
 def setup(config, trainable: Trainable, data: TrainingData, devices=None) -> PreparedRun:
     """Mesh, optimizer, device arrays, initial state and the jitted chunk for ``trainable`` on ``data``."""
-    sampler_cfg = trainable.sampler
+    counts = trainable.step_counts
     mesh = make_mesh(devices)
-    check_batch_divides(sampler_cfg, mesh.devices.size)
-    check_enough_data(config, sampler_cfg, data)
+    check_batch_divides(counts, mesh.devices.size)
+    check_enough_data(config, counts, data)
     bounds = segment_bounds(len(data.ids), config.segment_tokens)
     check_segment_fits(bounds, mesh.devices.flat)
-    per_pass = steps_per_epoch(data, sampler_cfg) if sampler_cfg.pairs_per_step else None
+    per_pass = counts.steps_per_pass(data.expected_kept())
     total = total_steps(config, trainable, per_pass)
     per_epoch = per_pass or total  # a model without pairs (the VAE) makes one pass of its steps
     if len(bounds) > 2 and per_epoch < (len(bounds) - 1) * config.steps_per_call:
@@ -280,13 +266,13 @@ def setup(config, trainable: Trainable, data: TrainingData, devices=None) -> Pre
     keys = stream_keys(config.seed)
     shapes = jax.eval_shape(trainable.model.init, keys.init)  # the tables' widths, before anything is allocated
     dims = [shapes[t].shape[-1] for t in trainable.tables.names if t in shapes]
-    check_step_fits(sampler_cfg, max(dims, default=1), mesh.devices.flat)
+    check_step_fits(counts, max(dims, default=1), mesh.devices.flat)
     params = trainable.model.init(keys.init)
     names = trainable.tables.names
     sparse = bool(optimizers.is_sparse(config) and names and all(t in params for t in names))
-    optimizer = run_optimizer(config, total, names, sparse, trainable.step_examples)
+    optimizer = run_optimizer(config, total, names, sparse, counts.examples)
     state = TrainState(params, init_optimizer(optimizer, params, names))
-    placement, placement_note = place(config, trainable, state, sampler_cfg, mesh, sparse)
+    placement, placement_note = place(config, trainable, state, counts.rows, mesh, sparse)
     distinct, distinct_note = rows_lib.decide(
         config.get("distinct_rows", "off"), mesh.devices.flat[0].platform, placement.sharded, config.optimizer.name
     )
@@ -303,7 +289,7 @@ def setup(config, trainable: Trainable, data: TrainingData, devices=None) -> Pre
     whole = put(jnp.asarray(data.ids)) if len(bounds) == 2 else None
     return PreparedRun(
         trainable,
-        sampler_cfg,
+        counts,
         mesh,
         per_epoch,
         total,
@@ -321,9 +307,10 @@ def setup(config, trainable: Trainable, data: TrainingData, devices=None) -> Pre
     )
 
 
-def place(config, trainable: Trainable, state: TrainState, sampler_cfg, mesh, sparse: bool):
+def place(config, trainable: Trainable, state: TrainState, step_rows: int, mesh, sparse: bool):
     """The :class:`pixie_jax.training.sharding.Placement` of ``state`` on ``mesh`` that ``config.shard_tables``
-    asks for (:func:`pixie_jax.training.sharding.decide`), and why."""
+    asks for (:func:`pixie_jax.training.sharding.decide`; ``step_rows``: the table rows a step gathers), and
+    why."""
     names = tuple(t for t in trainable.tables.names if t in state.params)
     replicated = sharding_lib.Placement(mesh)
     if not names:
@@ -336,7 +323,7 @@ def place(config, trainable: Trainable, state: TrainState, sampler_cfg, mesh, sp
         mesh.devices.size,
         sharded.table_bytes(state),
         memory_free(local[0], len(local)) if local else None,
-        step_rows(sampler_cfg),
+        step_rows,
         sum(rows.values()),
         sparse,
     )
@@ -482,13 +469,10 @@ def _open_workdir(config, workdir: Path, trainable, run: PreparedRun, recorded: 
 
 def _announce(config, trainable, run: PreparedRun, log) -> None:
     """The run's first lines: what is trained, how long, on what; the row tables' placement and reading."""
-    sampler_cfg, per_epoch, total, spc = run.sampler, run.per_epoch, run.total, config.steps_per_call
+    counts, per_epoch, total, spc = run.counts, run.per_epoch, run.total, config.steps_per_call
     n_dev = run.mesh.devices.size
-    what = (
-        f"({total / per_epoch:.2f} passes) of {trainable.step_examples:,} {trainable.example_unit}"
-        if sampler_cfg.pairs_per_step
-        else f"of {sampler_cfg.visual_words:,} visual words"
-    )
+    passes = f"({total / per_epoch:.2f} passes) " if counts.per_token else ""
+    what = f"{passes}of {counts.examples:,} {counts.unit}"
     in_processes = f" in {jax.process_count()} processes" if jax.process_count() > 1 else ""
     note = f"; {trainable.note}" if trainable.note else ""
     if trainable.tables.names and not config.optimizer.learning_rate:
@@ -503,7 +487,7 @@ def _announce(config, trainable, run: PreparedRun, log) -> None:
     if run.distinct_note:
         names = ", ".join(trainable.tables.names)
         log(f"each distinct row of {names} read and updated once a step ({run.distinct_note})")
-    if config.optimizer.name == "sparse_sgd" and sampler_cfg.visual_centres:
+    if config.optimizer.name == "sparse_sgd" and trainable.sampler is not None and trainable.sampler.visual_centres:
         log(
             "note: sparse_sgd with visual centres learns e far less than dense Adam (3 passes of the bundled corpus: "
             "PIXIE's e MEN 0.19 at 0.025, at 256 or 2,048 text centres alike, against 0.54 with adam; SGNS 0.34); "
@@ -528,7 +512,7 @@ def _check_chunk(metrics: dict, first: int, spc: int, run: PreparedRun, guard, l
         raise TrainingError(
             f"{guard.describe(first + spc)}; stopped: {_kept(last_good, workdir)}. Lower the learning rate"
         )
-    if run.sampler.pairs_per_step and not np.any(metrics["loss"]):
+    if run.counts.per_token and not np.any(metrics["loss"]):
         raise TrainingError(
             f"every step from {first} to {first + spc} had a loss of exactly 0: no pair was drawn (the "
             f"subsampled pass kept too few tokens); stopped. Lower --config.subsample or use a larger corpus"
@@ -542,7 +526,7 @@ def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_e
     run = setup(config, trainable, data, devices)
     manager, start, primary = _open_workdir(config, workdir, trainable, run, recorded, log)
     _announce(config, trainable, run, log)
-    per_epoch, total, spc, unit = run.per_epoch, run.total, config.steps_per_call, trainable.example_unit
+    per_epoch, total, spc, counts = run.per_epoch, run.total, config.steps_per_call, run.counts
     records = metrics_log.MetricsLog(workdir, primary, start)
     where, epoch = None, None
     bar = tqdm(total=total, initial=start, unit="step", disable=not config.progress, dynamic_ncols=True)
@@ -564,11 +548,11 @@ def _fit(config, workdir: Path, trainable, data, log, devices, on_pass, report_e
             run.state, done = new_state, first + spc
             step = done
             record = {k: float(np.mean(v)) for k, v in metrics.items()}
-            per_s = spc * trainable.step_examples / seconds
-            record.update({"step": step, "epoch": step / per_epoch, "seconds": seconds, f"{unit}_per_s": per_s})
+            per_s = spc * counts.examples / seconds
+            record.update({"step": step, "epoch": step / per_epoch, "seconds": seconds, counts.metric: per_s})
             records.write(record)
             bar.update(spc)
-            bar.set_postfix({"loss": f"{record['loss']:.3f}", f"{unit}_s": f"{per_s:.3g}"})
+            bar.set_postfix({"loss": f"{record['loss']:.3f}", counts.metric.replace("_per_s", "_s"): f"{per_s:.3g}"})
             due = put_off or step // config.checkpoint_every > first // config.checkpoint_every or step == total
             put_off = due and not within  # no checkpoint of a loss out of bounds: the next chunk within writes it
             if due and within:

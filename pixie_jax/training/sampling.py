@@ -128,6 +128,15 @@ class SamplerConfig:
     def pairs_per_step(self) -> int:
         return (self.text_centres + self.visual_centres) * self.pairs_per_centre
 
+    @property
+    def rows_per_step(self) -> int:
+        """Table rows one step gathers: per centre its own row and, per context slot, the context's row and
+        (G = 1) its N negatives' rows, or (G > 1) N rows per group of G slots."""
+        n, g = self.negatives, self.negative_group
+        centres = self.text_centres + self.visual_centres
+        slots = self.context_slots(self.text_centres) + self.context_slots(self.visual_centres)
+        return centres + slots * (1 + n) if g == 1 else centres + slots + slots // g * n
+
 
 def shuffle_positions(key, positions, count):
     """``positions`` with its first ``count`` entries in a uniformly random order (the rest after them)."""
