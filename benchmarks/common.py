@@ -74,13 +74,14 @@ def gensim_sentences(data) -> list[list[str]]:
     return [tokens[i : i + 10_000] for i in range(0, len(tokens), 10_000)]
 
 
-def gensim_skipgram(config, sg: int = 1):
+def gensim_skipgram(config, sg: int = 1, subwords: tuple[int, int, int] | None = None):
     """An untrained gensim Word2Vec with ``config``'s skip-gram settings (dimension, window, negatives,
     subsampling threshold, seed), every word of the sentences kept, all cores; ``sg=0``: CBOW (the mean
-    of the contexts, gensim's default ``cbow_mean``)."""
-    from gensim.models import Word2Vec
+    of the contexts, gensim's default ``cbow_mean``); ``subwords`` (min_n, max_n, buckets): gensim's
+    FastText with those hashed character n-grams instead."""
+    from gensim.models import FastText, Word2Vec
 
-    return Word2Vec(
+    settings = dict(
         vector_size=config.model.dim,
         window=config.sampler.window,
         sg=sg,
@@ -91,3 +92,7 @@ def gensim_skipgram(config, sg: int = 1):
         workers=os.cpu_count() or 1,
         seed=config.seed,
     )
+    if subwords is None:
+        return Word2Vec(**settings)
+    min_n, max_n, buckets = subwords
+    return FastText(**settings, min_n=min_n, max_n=max_n, bucket=buckets)

@@ -63,12 +63,15 @@ def questions() -> analogy.AnalogySet:
     return analogy.load_analogies("bundled")
 
 
-def run_gensim(data, config, epochs: int, benchmarks, log, final: dict | None = None, sg: int = 1) -> list[dict]:
-    """gensim's skip-gram (``sg=0``: CBOW) epoch by epoch: a row of scores per epoch; its last vectors into
-    ``final['vectors']`` and its tables (input vectors, syn1neg) into ``final['tables']``."""
+def run_gensim(
+    data, config, epochs: int, benchmarks, log, final: dict | None = None, sg: int = 1, subwords=None
+) -> list[dict]:
+    """gensim's skip-gram (``sg=0``: CBOW; ``subwords`` (min_n, max_n, buckets): FastText) epoch by epoch: a
+    row of scores per epoch; its last vectors into ``final['vectors']`` and its tables (input vectors,
+    syn1neg) into ``final['tables']``."""
     words = data.vocab.words
     sentences = common.gensim_sentences(data)
-    model = common.gensim_skipgram(config, sg)
+    model = common.gensim_skipgram(config, sg, subwords)
     model.build_vocab(sentences)
     rows_of = [model.wv.key_to_index[w] for w in words]  # gensim's row of each of our words
     alpha, min_alpha, seconds, rows = 0.025, 0.0001, 0.0, []

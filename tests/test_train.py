@@ -330,9 +330,7 @@ def test_the_trainer_counts_the_examples_a_model_says_its_step_holds(corpus_file
     assert records and all("centres_per_s" in r and "pairs_per_s" not in r for r in records)
 
 
-def test_a_model_with_a_sampler_of_its_own_states_its_counts_and_the_trainer_needs_nothing_else(
-    corpus_file, tmp_path
-):
+def test_a_model_with_a_sampler_of_its_own_states_its_counts_and_the_trainer_needs_nothing_else(corpus_file, tmp_path):
     """Without the skip-gram sampler's settings the trainer reads only the model's StepCounts: its pass
     length, data and device checks, its first line and throughput."""
     import dataclasses
