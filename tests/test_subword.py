@@ -36,6 +36,13 @@ def test_ngrams_and_their_buckets_are_fasttexts_as_gensim_computes_them():
         mine = lists.members[lists.offsets[w] : lists.offsets[w + 1]]
         assert mine[0] == w  # the word's own row first
         assert sorted(mine[1:] - len(words)) == sorted(fasttext.ft_ngram_hashes(word, 3, 6, 1000)), word
+    e = np.random.default_rng(0).normal(size=(len(words) + 1000, 5)).astype(np.float32)
+    np.testing.assert_allclose(subword.vector_of(e, "where", len(words), 1000), e[mine_of(lists, 0)[1:]].mean(0))
+    np.testing.assert_allclose(subword.word_vectors(e, lists)[2], e[mine_of(lists, 2)].mean(0), rtol=1e-6)
+
+
+def mine_of(lists, w):
+    return lists.members[lists.offsets[w] : lists.offsets[w + 1]]
 
 
 def test_the_loss_is_sgns_with_each_centre_the_mean_of_its_rows_by_enumeration():
