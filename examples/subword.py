@@ -7,12 +7,13 @@ G_w the 3- to 6-grams of "<w>" (``subword.min_n``, ``max_n``), h FNV-1a (32-bit)
 ``subword.buckets``, and e one table of V word rows then the buckets' rows. u_w is scored against the
 contexts' rows of v by SGNS's loss (eq. 2; :func:`pixie_jax.models.objective.stratum_text_loss`).
 
-A word names a different number of rows (1 + |G_w|: 1 to 1 + 4 (len(w) - 1) or so): the table index
-is ragged (:class:`pixie_jax.training.rows.Bag`), all of a step's centres' rows laid end to end within a
-static bound sized from the corpus (:func:`bag_bound`), summed per centre without padding each word to
-the longest list. The trainer reads and updates those rows as any others: dense Adam, ``sparse_sgd``,
-``lazy_adam``, sharded tables. A bucket's row is shared by every word with that n-gram, so its summed
-gradient is large: ``sparse_sgd`` wants a smaller rate than word2vec's 0.025 (docs/adding_a_model.md).
+A word names a different number of rows (1 + |G_w|: 2 for a one-letter word, about 4 a letter for a
+long one): the index is ragged (:class:`pixie_jax.training.rows.Bag`), all of a step's centres' rows
+laid end to end within a static bound sized from the corpus (:func:`bag_bound`), summed per centre
+without padding each word to the longest list. The trainer reads and updates those rows as any others:
+dense Adam, ``sparse_sgd``, ``lazy_adam``, sharded tables. A bucket's row is shared by every word with
+that n-gram, so its summed gradient is large: ``sparse_sgd`` wants a smaller rate than word2vec's 0.025
+(docs/adding_a_model.md).
 
     bin/train --config examples/subword_config.py --workdir runs/subword
 """
