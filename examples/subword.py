@@ -107,12 +107,6 @@ def bag_bound(lists: Lists, token_share: np.ndarray, centres: int, spread: float
     return min(centres * longest, math.ceil(centres * mean + spread * std * math.sqrt(centres)) + longest)
 
 
-def kept_counts(lengths, bound: int):
-    """Each entry's rows within the first ``bound`` slots when entries of ``lengths`` [E] are laid end to end."""
-    ends = jnp.cumsum(lengths)
-    return jnp.clip(bound - (ends - lengths), 0, lengths)
-
-
 def row_index(lists: Lists, bound, table_rows: int, batch: dict) -> dict:
     """e: each text centre's bag of rows (:func:`pixie_jax.training.rows.bag_of_lists`, bound
     ``bound(centres)``, padded with e's size ``table_rows``); v: each context and its negatives [R, S, 1 + N]."""
@@ -130,7 +124,7 @@ def loss(model: Subword, lists: Lists, bound, params, gathered, batch, features)
     text = batch["text"]
     lengths = jnp.asarray(lists.lengths)[text["words"]]
     limit = bound(lengths.shape[0])
-    counts = kept_counts(lengths, limit)
+    counts = rows.rows_within_bound(lengths, limit)
     centre = gathered["e"]["text"] / jnp.maximum(counts, 1)[:, None].astype(jnp.float32)
     total = objective.stratum_text_loss(model, params, {"e": centre, **gathered["v"]["text"]}, text, None)
     dropped = jnp.sum(lengths - counts).astype(jnp.float32)

@@ -73,7 +73,6 @@ class PreparedRun:
     """A training run set up on the devices: the jitted chunk and everything it reads."""
 
     trainable: Trainable
-    counts: StepCounts  # what a step holds (trainable.step_counts)
     mesh: jax.sharding.Mesh
     per_epoch: int
     total: int
@@ -88,6 +87,11 @@ class PreparedRun:
     placement: sharding_lib.Placement  # where the state lives: row tables sharded or replicated
     placement_note: str = ""  # why (sharding.decide)
     distinct_note: str = ""  # why each distinct row is read once a step, where it is (rows.decide)
+
+    @property
+    def counts(self) -> StepCounts:
+        """What a step holds (the trainable's :attr:`pixie_jax.training.trainable.Trainable.step_counts`)."""
+        return self.trainable.step_counts
 
     def put(self, tree):
         return replicate(self.mesh, tree)
@@ -289,7 +293,6 @@ def setup(config, trainable: Trainable, data: TrainingData, devices=None) -> Pre
     whole = put(jnp.asarray(data.ids)) if len(bounds) == 2 else None
     return PreparedRun(
         trainable,
-        counts,
         mesh,
         per_epoch,
         total,

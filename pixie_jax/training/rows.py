@@ -73,8 +73,15 @@ def bag_of_lists(entries, offsets, members, bound: int, pad_id: int) -> tuple[Ba
     entry = jnp.minimum(segment, flat.shape[0] - 1)  # a padding slot's: any, masked below
     member = starts[entry] + slot - (ends - lengths)[entry]
     ids = jnp.where(within, members[jnp.where(within, member, 0)], pad_id)
-    dropped = jnp.maximum(ends[-1] - bound, 0)
+    dropped = jnp.sum(lengths - rows_within_bound(lengths, bound))
     return Bag(ids.astype(jnp.int32), segment, tuple(entries.shape)), dropped
+
+
+def rows_within_bound(lengths, bound: int):
+    """Each entry's rows that a bag of ``bound`` slots keeps when entries of ``lengths`` (int [E]) rows are
+    laid end to end (:func:`bag_of_lists`): all of them, then those that reach into the bound, then none."""
+    ends = jnp.cumsum(lengths)
+    return jnp.clip(bound - (ends - lengths), 0, lengths)
 
 
 def _read_leaf(table, leaf):
@@ -98,10 +105,7 @@ def combine(read_rows_tree: dict, index_tree: dict) -> dict:
     """The rows the loss sees: :func:`read`'s with each :class:`Bag`'s rows summed per entry."""
     if not has_bags(index_tree):
         return read_rows_tree
-    return {
-        t: jax.tree.map(_sum_leaf, index_tree[t], sub, is_leaf=is_bag) if t in index_tree else sub
-        for t, sub in read_rows_tree.items()
-    }
+    return {t: jax.tree.map(_sum_leaf, index_tree[t], sub, is_leaf=is_bag) for t, sub in read_rows_tree.items()}
 
 
 def split(params: dict, names) -> tuple[dict, dict]:
