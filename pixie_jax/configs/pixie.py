@@ -51,6 +51,8 @@ def get_config() -> ml_collections.ConfigDict:
     c.optimizer.adam_eps = 1e-8  # the tables' Adam: eps, b1, b2
     c.optimizer.adam_b1 = 0.9
     c.optimizer.adam_b2 = 0.999
+    c.optimizer.table_rates = ""  # multiples of the tables' rate for some tables: 'v:0.5'; '' for none
+    c.optimizer.lazy_tables = ""  # with lazy_adam, the tables it updates lazily ('e', 'v'); '' every table
     c.optimizer.network_name = "adam"  # encoder, decoder and fusion
     c.optimizer.network_learning_rate = 1e-3
     c.optimizer.schedule = "linear"  # word2vec's decay to 1e-4 of the start; or 'constant'

@@ -245,7 +245,7 @@ def run_optimizer(config, total: int, names, sparse: bool, examples_per_step: in
     """The run's optimizer: a (row tables, networks) pair for a row-sparse step, else one optax transform."""
     if sparse:
         return (
-            optimizers.table_optimizer(config, total, examples_per_step),
+            optimizers.table_optimizer(config, total, examples_per_step, names),
             optimizers.network_optimizer(config, total),
         )
     return optimizers.build_optimizer(config, total, names)

@@ -4,6 +4,8 @@ every other parameter (encoder, decoder, fusion, maps), each on the config's sch
 
 from __future__ import annotations
 
+import math
+
 import optax
 
 from pixie_jax.errors import InputError
@@ -71,6 +73,48 @@ def _adam(o) -> dict:
     }
 
 
+def _parse_tables(key: str, text: str, names, value: bool) -> dict:
+    """``NAME`` or ``NAME:VALUE`` entries, comma-separated, each NAME one of ``names``."""
+    parsed = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        name, sep, number = part.partition(":")
+        if name not in names or bool(sep) != value:
+            form = "NAME:MULTIPLE" if value else "NAME"
+            raise InputError(
+                f"{key}: {part!r} is not {form} with NAME one of the row tables {', '.join(names)} (got {text!r})"
+            )
+        parsed[name] = _multiple(key, part, number) if value else True
+    return parsed
+
+
+def _multiple(key: str, part: str, number: str) -> float:
+    try:
+        multiple = float(number)
+    except ValueError:
+        multiple = math.nan
+    if not 0 < multiple < math.inf:
+        raise InputError(f"{key}: {part!r} must give a positive finite multiple of the tables' rate")
+    return multiple
+
+
+def table_rate_multiples(config, names) -> dict[str, float]:
+    """``optimizer.table_rates``: the tables whose rate is a multiple of :func:`table_rate`, as
+    ``'v:0.5'`` or ``'e:2,v:0.5'`` (a table it does not name: 1); '' for none."""
+    return _parse_tables("optimizer.table_rates", str(config.optimizer.get("table_rates", "")), tuple(names), True)
+
+
+def lazy_tables(config, names) -> tuple[str, ...]:
+    """``optimizer.lazy_tables``: with ``lazy_adam``, the tables updated at the rows a step touches only
+    (``'e'``, ``'v'``, ``'e,v'``); the others get dense Adam from the same row gradients. '' for every table."""
+    text = str(config.optimizer.get("lazy_tables", ""))
+    named = tuple(_parse_tables("optimizer.lazy_tables", text, tuple(names), False))
+    if named and config.optimizer.name != "lazy_adam":
+        raise InputError(f"optimizer.lazy_tables = {text!r} applies to optimizer.name = 'lazy_adam' only")
+    return named or tuple(names)
+
+
 def network_optimizer(config, total_steps: int = 1) -> optax.GradientTransformation:
     """``optimizer.network_name`` at ``optimizer.network_learning_rate`` on the config's schedule."""
     o = config.optimizer
@@ -82,15 +126,17 @@ def is_sparse(config) -> bool:
     return config.optimizer.name in sparse.OPTIMIZERS
 
 
-def table_optimizer(config, total_steps: int, examples_per_step: int) -> sparse.TableOptimizer:
+def table_optimizer(config, total_steps: int, examples_per_step: int, table_names=()) -> sparse.TableOptimizer:
     """``sparse_sgd`` (its rate applies to the gradient of the step's summed example losses, as word2vec's
-    to a pair's: ``examples_per_step`` scales it) or ``lazy_adam``, at :func:`table_rate` on the config's
-    schedule."""
+    to a pair's: ``examples_per_step`` scales it) or ``lazy_adam`` (on :func:`lazy_tables`), at
+    :func:`table_rate` on the config's schedule, times :func:`table_rate_multiples` for ``table_names``."""
     o = config.optimizer
     rate = _schedule(table_rate(config), o.schedule, total_steps)
+    multiples, lazy = table_rate_multiples(config, table_names), lazy_tables(config, table_names)
     if o.name == "sparse_sgd":
-        return sparse.sgd(rate, scale=float(examples_per_step))
-    return sparse.lazy_adam(rate, **_adam(o))
+        return sparse.sgd(rate, scale=float(examples_per_step), multiples=multiples)
+    dense = tuple(k for k in table_names if k not in lazy)
+    return sparse.lazy_adam(rate, **_adam(o), multiples=multiples, dense=dense)
 
 
 def build_optimizer(config, total_steps: int, table_names) -> optax.GradientTransformation:
@@ -98,7 +144,13 @@ def build_optimizer(config, total_steps: int, table_names) -> optax.GradientTran
     for every other parameter (encoder, decoder, fusion, maps; Adam 1e-3 in the paper, for all
     parameters). Dense table optimizers only; for the sparse ones see :func:`table_optimizer`."""
     o = config.optimizer
-    tables = _named(o.name, _schedule(table_rate(config), o.schedule, total_steps), _adam(o))
-    networks = network_optimizer(config, total_steps)
-    label = lambda params: {k: ("tables" if k in table_names else "networks") for k in params}  # noqa: E731
-    return optax.multi_transform({"tables": tables, "networks": networks}, label)
+    lazy_tables(config, table_names)  # refuses lazy_tables here
+    multiples = table_rate_multiples(config, table_names)
+    at = lambda multiple: _named(o.name, _schedule(table_rate(config) * multiple, o.schedule, total_steps), _adam(o))  # noqa: E731
+    transforms = {"tables": at(1.0), "networks": network_optimizer(config, total_steps)}
+    transforms |= {f"tables:{k}": at(m) for k, m in multiples.items()}
+
+    def label(params):
+        return {k: (f"tables:{k}" if k in multiples else "tables") if k in table_names else "networks" for k in params}
+
+    return optax.multi_transform(transforms, label)

@@ -58,18 +58,24 @@ def _as_schedule(rate) -> Schedule:
     return rate if callable(rate) else (lambda count: rate)
 
 
-def sgd(learning_rate, scale: float = 1.0) -> TableOptimizer:
-    """word2vec's update on the gathered rows (duplicates add up in the scatter)."""
-    schedule = _as_schedule(learning_rate)
+def _times(rate, multiples: dict, k: str):
+    """``rate`` times table ``k``'s multiple (untouched where it has none)."""
+    return rate * multiples[k] if k in multiples else rate
+
+
+def sgd(learning_rate, scale: float = 1.0, multiples: dict | None = None) -> TableOptimizer:
+    """word2vec's update on the gathered rows (duplicates add up in the scatter); ``multiples``: {table: a
+    multiple of the rate}."""
+    schedule, multiples = _as_schedule(learning_rate), multiples or {}
 
     def init(tables):
         del tables
         return SgdState(jnp.zeros([], jnp.int32))
 
     def update(tables, state, indices, row_grads, distinct: bool = False):
-        step = -schedule(state.count) * scale
         new = {}
         for k, table in tables.items():
+            step = _times(-schedule(state.count) * scale, multiples, k)
             for index, grads in zip(indices[k], row_grads[k]):
                 table = table.at[index].add(step * grads.astype(table.dtype), mode="drop", unique_indices=distinct)
             new[k] = table
@@ -88,9 +94,13 @@ def summed_row_gradients(indices, grads, vocab_size: int):
     return rows, jax.ops.segment_sum(grads, inverse, num_segments=rows.shape[0])
 
 
-def lazy_adam(learning_rate, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> TableOptimizer:
-    """Adam's moments and update at the rows a step touches (see the module's docstring)."""
-    schedule = _as_schedule(learning_rate)
+def lazy_adam(
+    learning_rate, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8, multiples: dict | None = None, dense=()
+) -> TableOptimizer:
+    """Adam's moments and update at the rows a step touches (see the module's docstring); ``multiples``:
+    {table: a multiple of the rate}; the tables in ``dense`` get dense Adam instead (every row's moments
+    decay and every row moves each step, G_r = 0 for a row the step does not touch)."""
+    schedule, multiples = _as_schedule(learning_rate), multiples or {}
 
     def init(tables):
         zeros = lambda: {k: jnp.zeros_like(t) for k, t in tables.items()}  # noqa: E731
@@ -98,14 +108,17 @@ def lazy_adam(learning_rate, b1: float = 0.9, b2: float = 0.999, eps: float = 1e
 
     def update(tables, state, indices, row_grads, distinct: bool = False):
         t = state.count + 1
-        rate = schedule(state.count)
         new_tables, mu, nu = {}, {}, {}
         for k, table in tables.items():
+            rate = _times(schedule(state.count), multiples, k)
             grads = [g.astype(table.dtype) for g in row_grads[k]]
             if distinct:  # one list of distinct rows, their gradients already summed
                 (rows,), (g,) = indices[k], grads
             else:
                 rows, g = summed_row_gradients(indices[k], grads, table.shape[0])
+            if k in dense:
+                g = jnp.zeros_like(table).at[rows].add(g, mode="drop")
+                rows = jnp.arange(table.shape[0])
             m_r = b1 * state.mu[k].at[rows].get(mode="fill", fill_value=0) + (1 - b1) * g
             u_r = b2 * state.nu[k].at[rows].get(mode="fill", fill_value=0) + (1 - b2) * g * g
             m_hat = m_r / (1 - b1**t)

@@ -40,6 +40,8 @@ ADDED = {
     "optimizer.adam_eps": 1e-8,
     "optimizer.adam_b1": 0.9,
     "optimizer.adam_b2": 0.999,
+    "optimizer.table_rates": "",
+    "optimizer.lazy_tables": "",
     "sampler.enumerate_window": False,
     "sampler.shuffle": False,
 }
