@@ -1,10 +1,9 @@
 """PIXIE on the bundled data: a gutenberg8 slice and word features of 1000 ImageNet photos.
 
-The paper's model (K = 100, 500 tanh units) with a CPU recipe chosen by time to quality against
-gensim (docs/studies/time_to_quality.md): window 5 (the paper's is 10: configs/paper.py), subsampling
-at 3e-4, 5 negatives, Adam 1e-2 with word2vec's linear decay, a batch sized to the run. Every key:
-docs/config.md. Override any key on the command line: --config.sampler.window=10
-"""
+The paper's model (K = 100, 500 tanh units) with a CPU recipe chosen by time to quality against gensim
+(docs/studies/time_to_quality.md): window 5 (the paper's 10: configs/paper.py), subsampling at 3e-4, 5
+negatives, Adam 1e-2 with word2vec's linear decay, a batch sized to the run. Every key: docs/config.md.
+Override any key on the command line: --config.sampler.window=10"""
 
 import ml_collections
 
@@ -48,9 +47,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.optimizer = ml_collections.ConfigDict()
     c.optimizer.name = "adam"  # tables e, v: 'adam', 'adamw', or row-sparse 'sparse_sgd', 'lazy_adam'
     c.optimizer.learning_rate = 0.0  # the tables' rate; 0: the optimizer's own (Adam 1e-2, sparse_sgd 0.025)
-    c.optimizer.adam_eps = 1e-8  # the tables' Adam: eps, b1, b2
-    c.optimizer.adam_b1 = 0.9
-    c.optimizer.adam_b2 = 0.999
+    c.optimizer.adam_eps, c.optimizer.adam_b1, c.optimizer.adam_b2 = 1e-8, 0.9, 0.999  # the tables' Adam
     c.optimizer.table_rates = ""  # multiples of the tables' rate for some tables: 'v:0.5'; '' for none
     c.optimizer.lazy_tables = ""  # with lazy_adam, the tables it updates lazily ('e', 'v'); '' every table
     c.optimizer.network_name = "adam"  # encoder, decoder and fusion
