@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from pixie_jax.errors import InputError
 from pixie_jax.evaluate import bands, similarity
 
 
@@ -45,3 +46,26 @@ def test_neighbour_overlap_is_one_for_the_same_vectors_and_counts_shared_neighbo
         sims[row] = -np.inf
         assert set(found) == set(np.argsort(-sims)[:5])
     assert all(0 <= v < 0.5 for v in other.values())  # unrelated vectors share few neighbours
+
+
+def test_frequency_lean_is_spearman_against_the_rarer_words_rank():
+    """Vectors built so that cos(w_i, w_j) falls as the rarer row grows: a cosine lean of -1 exactly; the
+    human lean follows the scores given; an out-of-vocabulary pair is left out; too few pairs is an error."""
+    k = 12
+    words = [f"w{i}" for i in range(k)]
+    # w0 = e_0; w_i (i > 0) = cos_i e_0 + sin_i e_i, so cos(w0, w_i) = cos_i, falling with i
+    angles = np.linspace(0.1, 1.4, k - 1)
+    vectors = np.zeros((k, k))
+    vectors[0, 0] = 1.0
+    vectors[1:, 0], vectors[np.arange(1, k), np.arange(1, k)] = np.cos(angles), np.sin(angles)
+    pairs = tuple(("w0", f"w{i}") for i in range(1, k)) + (("w0", "oov"),)
+    scores = np.r_[np.arange(1, k, dtype=float)[::-1] ** 2, 99.0]  # human: also falling with the rarer word
+    lean = bands.frequency_lean(words, vectors, similarity.Benchmark("toy", pairs, scores, len(pairs)))
+    assert lean == {"human": pytest.approx(-1.0), "cosine": pytest.approx(-1.0), "pairs": k - 1}
+    shuffled = np.random.default_rng(0).permutation(k - 1).astype(float)
+    lean = bands.frequency_lean(words, vectors, similarity.Benchmark("toy", pairs[:-1], shuffled, k - 1))
+    from scipy.stats import spearmanr
+
+    assert lean["human"] == pytest.approx(spearmanr(shuffled, np.arange(1, k))[0])
+    with pytest.raises(InputError, match="toy: 2 pairs in the vocabulary; the lean needs 3 or more"):
+        bands.frequency_lean(words, vectors, similarity.Benchmark("toy", pairs[:2], scores[:2], 2))

@@ -1,16 +1,19 @@
-"""Where learning is lost: similarity by word-frequency band, and nearest-neighbour overlap with
-reference vectors (gensim's, say) per band.
+"""Where learning is lost: similarity by word-frequency band, how a system's cosines lean with word
+frequency, and nearest-neighbour overlap with reference vectors (gensim's, say) per band.
 
 Rows of an embedding file are in frequency order, so a word's rank is its row. A benchmark pair
 belongs to the band of its rarer word: ranks [0, 1k), [1k, 10k), [10k, ...) by default. Within a
 band, rho is Spearman's over that band's pairs alone. The neighbour overlap of word w between two
 embeddings of the same words is |N_k(w) ∩ N'_k(w)| / k, N_k the k nearest words by cosine (w itself
-excluded), averaged over the band's words (a seeded sample of at most ``per_band`` of them).
+excluded), averaged over the band's words (a seeded sample of at most ``per_band`` of them). The
+frequency lean of a benchmark's scores (human or cosine) is Spearman's rho between them and the rank of
+each pair's rarer word: positive where rarer pairs score higher.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.stats
 
 from pixie_jax.core.vectors import l2_normalise
 from pixie_jax.errors import InputError
@@ -53,6 +56,25 @@ def similarity_by_band(words, vectors: np.ndarray, bench: similarity.Benchmark, 
             else similarity.Score(bench.name, name, float("nan"), 0, 0)
         )
     return out
+
+
+def frequency_lean(words, vectors: np.ndarray, bench: similarity.Benchmark) -> dict:
+    """{'human': rho(human score, rank of the rarer word), 'cosine': rho(cos(w1, w2), rank of the rarer
+    word), 'pairs': n} over the pairs with both words in ``words`` (rows in frequency order)."""
+    index = {w: i for i, w in enumerate(words)}
+    keep = [i for i, (a, b) in enumerate(bench.pairs) if a in index and b in index]
+    if len(keep) < 3:
+        raise InputError(f"{bench.name}: {len(keep)} pairs in the vocabulary; the lean needs 3 or more")
+    first, second = (np.array([index[bench.pairs[i][j]] for i in keep]) for j in (0, 1))
+    unit = l2_normalise(np.asarray(vectors, np.float32))
+    cosines = np.einsum("ij,ij->i", unit[first], unit[second])
+    rarer = np.maximum(first, second)
+    human = np.asarray(bench.scores)[keep]
+    return {
+        "human": float(scipy.stats.spearmanr(human, rarer)[0]),
+        "cosine": float(scipy.stats.spearmanr(cosines, rarer)[0]),
+        "pairs": len(keep),
+    }
 
 
 def nearest_rows(unit: np.ndarray, rows: np.ndarray, k: int, chunk: int = 512) -> np.ndarray:
