@@ -69,3 +69,16 @@ def test_frequency_lean_is_spearman_against_the_rarer_words_rank():
     assert lean["human"] == pytest.approx(spearmanr(shuffled, np.arange(1, k))[0])
     with pytest.raises(InputError, match="toy: 2 pairs in the vocabulary; the lean needs 3 or more"):
         bands.frequency_lean(words, vectors, similarity.Benchmark("toy", pairs[:2], scores[:2], 2))
+
+
+def test_bands_by_the_commoner_word():
+    words = [f"w{i}" for i in range(30)]
+    vectors = np.random.default_rng(1).normal(size=(30, 4))
+    pairs = (("w0", "w25"), ("w1", "w26"), ("w2", "w27"), ("w12", "w28"), ("w13", "w29"), ("w14", "w22"), ("w15", "w2"))
+    bench = similarity.Benchmark("toy", pairs, np.arange(7.0), 7)
+    by = bands.similarity_by_band(words, vectors, bench, edges=(10, 20), word="commoner")
+    assert [by[b].used for b in ("<10", "10-20", ">=20")] == [4, 3, 0]
+    rarer = bands.similarity_by_band(words, vectors, bench, edges=(10, 20))
+    assert [rarer[b].used for b in ("<10", "10-20", ">=20")] == [0, 1, 6]
+    with pytest.raises(InputError, match="word must be 'rarer' or 'commoner', got 'both'"):
+        bands.similarity_by_band(words, vectors, bench, word="both")

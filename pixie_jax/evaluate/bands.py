@@ -38,11 +38,15 @@ def band_of(ranks: np.ndarray, edges=EDGES) -> np.ndarray:
     return np.searchsorted(np.asarray(edges), np.asarray(ranks), side="right")
 
 
-def similarity_by_band(words, vectors: np.ndarray, bench: similarity.Benchmark, edges=EDGES) -> dict:
-    """{band: Score} over the pairs whose rarer word falls in the band (pairs with a word outside the
-    vocabulary are left out, as in the 'all' setting)."""
-    index = {w: i for i, w in enumerate(words)}
-    rarer = np.array([max(index[a], index[b]) if a in index and b in index else -1 for a, b in bench.pairs])
+def similarity_by_band(
+    words, vectors: np.ndarray, bench: similarity.Benchmark, edges=EDGES, word: str = "rarer"
+) -> dict:
+    """{band: Score} over the pairs whose rarer word (``word='commoner'``: whose more frequent word) falls
+    in the band (pairs with a word outside the vocabulary are left out, as in the 'all' setting)."""
+    if word not in ("rarer", "commoner"):
+        raise InputError(f"word must be 'rarer' or 'commoner', got {word!r}")
+    index, pick = {w: i for i, w in enumerate(words)}, max if word == "rarer" else min
+    rarer = np.array([pick(index[a], index[b]) if a in index and b in index else -1 for a, b in bench.pairs])
     bands = band_of(np.maximum(rarer, 0), edges)
     out = {}
     for i, name in enumerate(band_names(edges)):
