@@ -320,7 +320,7 @@ def test_the_trainer_counts_the_examples_a_model_says_its_step_holds(corpus_file
     counts = dataclasses.replace(bound.step_counts, examples=centres, unit="centres", per_token=1)
     own = dataclasses.replace(bound, counts=counts)
     scales, real = [], optimizers.table_optimizer
-    monkeypatch.setattr(optimizers, "table_optimizer", lambda c, t, n: scales.append(n) or real(c, t, n))
+    monkeypatch.setattr(optimizers, "table_optimizer", lambda c, t, n, names: scales.append(n) or real(c, t, n, names))
     lines = []
     train.fit(cfg, tmp_path / "run", own, data, log=lines.append, devices=jax.devices()[:1])
     first = next(line for line in lines if line.startswith("training sgns: "))
