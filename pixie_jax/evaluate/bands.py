@@ -46,11 +46,11 @@ def similarity_by_band(
     if word not in ("rarer", "commoner"):
         raise InputError(f"word must be 'rarer' or 'commoner', got {word!r}")
     index, pick = {w: i for i, w in enumerate(words)}, max if word == "rarer" else min
-    rarer = np.array([pick(index[a], index[b]) if a in index and b in index else -1 for a, b in bench.pairs])
-    bands = band_of(np.maximum(rarer, 0), edges)
+    rank = np.array([pick(index[a], index[b]) if a in index and b in index else -1 for a, b in bench.pairs])
+    bands = band_of(np.maximum(rank, 0), edges)
     out = {}
     for i, name in enumerate(band_names(edges)):
-        keep = (bands == i) & (rarer >= 0)
+        keep = (bands == i) & (rank >= 0)
         sub = similarity.Benchmark(
             bench.name, tuple(p for p, k in zip(bench.pairs, keep) if k), bench.scores[keep], int(keep.sum())
         )

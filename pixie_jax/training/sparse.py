@@ -106,24 +106,32 @@ def lazy_adam(
         zeros = lambda: {k: jnp.zeros_like(t) for k, t in tables.items()}  # noqa: E731
         return LazyAdamState(jnp.zeros([], jnp.int32), zeros(), zeros())
 
+    def adam(m, u, g, t, rate):
+        """Adam's step on rows with moments m, u and summed gradient g: (the rows' change, new m, new u)."""
+        m = b1 * m + (1 - b1) * g
+        u = b2 * u + (1 - b2) * g * g
+        return -rate * (m / (1 - b1**t)) / (jnp.sqrt(u / (1 - b2**t)) + eps), m, u
+
     def update(tables, state, indices, row_grads, distinct: bool = False):
         t = state.count + 1
         new_tables, mu, nu = {}, {}, {}
         for k, table in tables.items():
             rate = _times(schedule(state.count), multiples, k)
             grads = [g.astype(table.dtype) for g in row_grads[k]]
+            if k in dense:  # the whole table, the gradient scattered (duplicates add up, zero elsewhere)
+                g = jnp.zeros_like(table)
+                for index, part in zip(indices[k], grads):
+                    g = g.at[index].add(part, mode="drop")
+                change, mu[k], nu[k] = adam(state.mu[k], state.nu[k], g, t, rate)
+                new_tables[k] = table + change
+                continue
             if distinct:  # one list of distinct rows, their gradients already summed
                 (rows,), (g,) = indices[k], grads
             else:
                 rows, g = summed_row_gradients(indices[k], grads, table.shape[0])
-            if k in dense:
-                g = jnp.zeros_like(table).at[rows].add(g, mode="drop")
-                rows = jnp.arange(table.shape[0])
-            m_r = b1 * state.mu[k].at[rows].get(mode="fill", fill_value=0) + (1 - b1) * g
-            u_r = b2 * state.nu[k].at[rows].get(mode="fill", fill_value=0) + (1 - b2) * g * g
-            m_hat = m_r / (1 - b1**t)
-            u_hat = u_r / (1 - b2**t)
-            new_tables[k] = table.at[rows].add(-rate * m_hat / (jnp.sqrt(u_hat) + eps), mode="drop")
+            m_r, u_r = (x.at[rows].get(mode="fill", fill_value=0) for x in (state.mu[k], state.nu[k]))
+            change, m_r, u_r = adam(m_r, u_r, g, t, rate)
+            new_tables[k] = table.at[rows].add(change, mode="drop")
             mu[k] = state.mu[k].at[rows].set(m_r, mode="drop")
             nu[k] = state.nu[k].at[rows].set(u_r, mode="drop")
         return new_tables, LazyAdamState(t, mu, nu)
