@@ -34,6 +34,28 @@ def test_distinct_rows_are_numpys_unique_with_each_entrys_slot(size, n):
     np.testing.assert_array_equal(found[inverse], index)
 
 
+@pytest.mark.parametrize("size, n", [(50, 400), (10_000, 300), (4, 12)])  # the mask, the sort, every row touched
+def test_padding_entries_never_take_a_touched_rows_slot(size, n):
+    """Entries naming ``size`` (padding: bags, rows another device owns) get the slot after the distinct
+    rows, which holds ``size`` or lies past the slots: a row's summed gradient leaves them out."""
+    from pixie_jax.training import sparse
+
+    rng = np.random.default_rng(2)
+    index = np.where(rng.random(n) < 0.25, size, rng.integers(0, size, n)).astype(np.int32)
+    found, inverse = (np.asarray(a) for a in jax.jit(rows.distinct_rows, static_argnums=1)(jnp.asarray(index), size))
+    real = index < size
+    np.testing.assert_array_equal(found[inverse[real]], index[real])
+    unique = np.unique(index[real])
+    assert (inverse[~real] == len(unique)).all()
+    assert len(unique) == len(found) or found[len(unique)] == size
+    grads = rng.normal(size=(n, 2)).astype(np.float32)
+    got_rows, sums = sparse.summed_row_gradients([jnp.asarray(index)], [jnp.asarray(grads)], size)
+    expected = np.zeros((size, 2))
+    np.add.at(expected, index[real], grads[real])
+    keep = np.asarray(got_rows) < size
+    np.testing.assert_allclose(np.asarray(sums)[keep], expected[np.asarray(got_rows)[keep]], rtol=1e-5, atol=1e-6)
+
+
 def test_rows_read_once_are_the_rows_gathered_and_their_gradient_the_tables():
     rng = np.random.default_rng(1)
     params = {"e": jnp.asarray(rng.normal(size=(30, 4)), jnp.float32), "v": jnp.asarray(rng.normal(size=(30, 4)))}

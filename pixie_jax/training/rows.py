@@ -163,17 +163,22 @@ def decide(setting: str, platform: str, sharded: bool, optimizer: str = "adam") 
 def distinct_rows(index, size: int):
     """(rows [m], inverse [n]) of a flat int ``index`` [n] into a table of ``size`` rows, m = min(size, n)
     static: the distinct rows ascending, then ``size`` (out of range: a gather with mode='fill' reads zeros
-    there, a scatter with mode='drop' skips it), and each entry's slot, so that ``rows[inverse] == index``.
+    there, a scatter with mode='drop' skips it), and each entry's slot, so that ``rows[inverse] == index``;
+    entries of ``size`` (padding) share the slot after the distinct rows (slot m, out of range, when all
+    ``size`` rows are touched).
 
     Where 4 n >= size, through a mask over the table's rows (O(size + n), no sort); below that, through a
     sort of the n entries (O(n log n), nothing in proportion to the table)."""
     n = index.shape[0]
     m = min(size, n)
     if 4 * n >= size:
-        touched = jnp.zeros((size,), bool).at[index].set(True)
+        touched = jnp.zeros((size,), bool).at[index].set(True, mode="drop")
         (rows,) = jnp.nonzero(touched, size=m, fill_value=size)
         slot = jnp.cumsum(touched, dtype=jnp.int32) - 1  # a touched row's place among the touched
-        return rows.astype(index.dtype), slot[index]
+        # an entry out of range takes the slot after the touched rows, as the sort gives it (row size there,
+        # or past the m slots when every row is touched): never a touched row's slot
+        inside = (index >= 0) & (index < size)
+        return rows.astype(index.dtype), jnp.where(inside, slot[jnp.where(inside, index, 0)], slot[-1] + 1)
     order = jnp.argsort(index)
     ordered = index[order]
     first = jnp.concatenate([jnp.ones((1,), bool), ordered[1:] != ordered[:-1]])
